@@ -1,0 +1,32 @@
+# Thin wrappers; the real work is in scripts/ and the Python packages.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install up down test bench lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip==25.3
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+up: install
+	$(PY) scripts/up.py
+
+down:
+	$(PY) scripts/down.py
+
+test: install
+	bash scripts/ensure-postgres.sh
+	$(PY) -m pytest -q -p no:randomly $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m tests.bench.run
+
+clean:
+	rm -rf var .bench

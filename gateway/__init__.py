@@ -1,0 +1,1 @@
+"""API gateway: one entry point, routing, tokens, request ids, limits, the web console."""

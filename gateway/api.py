@@ -1,0 +1,47 @@
+"""The gateway's own endpoints: tokens, users, health."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from servicekit.auth import require_role
+
+from . import accounts, health
+from .schemas import TokenRequestSchema, TokenSchema, UserCreateSchema, UserSchema
+
+blp = Blueprint("gateway", __name__, url_prefix="/api/v1", description="网关：登录、用户、健康检查")
+
+
+def _deps():
+    return current_app.extensions["gateway"]
+
+
+@blp.route("/auth/token")
+class StaffToken(MethodView):
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, creds):
+        """Issue a staff token"""
+        deps = _deps()
+        return accounts.issue_staff_token(deps.session_factory, deps.config.jwt_secret, deps.config.token_ttl_s,
+                                          **creds)
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @require_role("admin")
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, payload):
+        """Create a staff user"""
+        return accounts.create_user(_deps().session_factory, **payload)
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200)
+    def get(self):
+        """Health of every component"""
+        deps = _deps()
+        return health.aggregate(deps.config.upstreams(), deps.config.kafka_bootstrap_servers, deps.proxy.http)

@@ -1,0 +1,29 @@
+"""Demo staff accounts for `make up` (password `password1`), one per role, at reference-network sites."""
+from __future__ import annotations
+
+from servicekit.db import make_engine, make_session_factory
+from servicekit.errors import Conflict
+
+from . import accounts
+
+USERS = [
+    ("station.hp", "station", "SH-HP-S", "SH"),
+    ("station.pd", "station", "SH-PD-S", "SH"),
+    ("hospital.hp", "hospital", "SH-HP-H", "SH"),
+    ("reviewer.sh", "reviewer", None, "SH"),
+]
+
+
+def load(config) -> dict:
+    engine = make_engine(config.database_url)
+    sessions = make_session_factory(engine)
+    created = 0
+    for username, role, site_id, region in USERS:
+        try:
+            accounts.create_user(sessions, username=username, password="password1", role=role, site_id=site_id,
+                                 region=region)
+            created += 1
+        except Conflict:
+            pass
+    engine.dispose()
+    return {"users_created": created}

@@ -1,0 +1,89 @@
+"""Donor login by phone and one-time code.
+
+Codes are stored hashed (HMAC with a server key), valid 5 minutes; 5 wrong attempts lock the phone
+for 15 minutes; sending is rate limited per phone and per IP. Unknown phones get the same answers as
+known ones, so the endpoints do not reveal who is a donor.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select, update
+
+from servicekit.auth import issue_token
+from servicekit.errors import DomainError, Unauthorized
+from servicekit.pii import PiiVault
+
+from .orm import donor_otps
+
+CODE_TTL = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+LOCK_FOR = timedelta(minutes=15)
+
+
+class PhoneLocked(DomainError):
+    status, code, title = 429, "phone_locked", "验证码错误次数过多，请稍后再试"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _code_hash(secret: str, phone_blind: str, code: str) -> str:
+    return hmac.new(secret.encode(), f"{phone_blind}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def send_code(session_factory, vault: PiiVault, sender, secret: str, *, phone: str, now: datetime | None = None) -> str:
+    """Create (or replace) the phone's code and send it; returns the code (shown only in dev mode)."""
+    now = now or _now()
+    blind = vault.blind_index(phone)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    with session_factory.begin() as session:
+        row = session.execute(select(donor_otps).where(donor_otps.c.phone_blind == blind)).first()
+        if row and _aware(row.locked_until) and _aware(row.locked_until) > now:
+            raise PhoneLocked(f"该手机号已锁定至 {_aware(row.locked_until).isoformat()}")
+        values = dict(code_hash=_code_hash(secret, blind, code), expires_at=now + CODE_TTL, attempts=0, locked_until=None)
+        if row:
+            session.execute(update(donor_otps).where(donor_otps.c.phone_blind == blind).values(**values))
+        else:
+            session.execute(donor_otps.insert().values(phone_blind=blind, **values))
+    sender.send_code(phone, code)
+    return code
+
+
+def exchange_code(session_factory, vault: PiiVault, directory, secret: str, ttl_s: int, *, phone: str, code: str,
+                  now: datetime | None = None) -> dict:
+    """A donor token for a valid, unexpired code; the code is used up."""
+    now = now or _now()
+    blind = vault.blind_index(phone)
+    with session_factory.begin() as session:
+        row = session.execute(select(donor_otps).where(donor_otps.c.phone_blind == blind)).first()
+        if row and _aware(row.locked_until) and _aware(row.locked_until) > now:
+            raise PhoneLocked("验证码错误次数过多，请 15 分钟后再试")
+        valid = (row is not None and _aware(row.expires_at) > now
+                 and hmac.compare_digest(row.code_hash, _code_hash(secret, blind, code)))
+        if not valid:
+            if row is not None:
+                attempts = row.attempts + 1
+                session.execute(update(donor_otps).where(donor_otps.c.phone_blind == blind).values(
+                    attempts=attempts, locked_until=now + LOCK_FOR if attempts >= MAX_ATTEMPTS else None))
+            invalid = True
+        else:
+            session.execute(delete(donor_otps).where(donor_otps.c.phone_blind == blind))
+            invalid = False
+    if invalid:  # raised after the transaction so the attempt count is kept
+        raise Unauthorized("验证码错误或已过期", code="invalid_code", title="验证码无效")
+    donor = directory.find_by_phone(phone)
+    if donor is None:
+        raise Unauthorized("验证码错误或已过期", code="invalid_code", title="验证码无效")
+    token = issue_token(secret, sub=donor["id"], role="donor", ttl_s=ttl_s, donor_id=donor["id"],
+                        region=donor.get("region"))
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl_s, "role": "donor",
+            "donor_id": donor["id"]}

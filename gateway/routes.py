@@ -1,0 +1,31 @@
+"""Routing table as data: public path prefix → upstream service. Longest prefix wins."""
+from __future__ import annotations
+
+# Paths the gateway answers itself are not here (auth, users, health, docs, console).
+ROUTES: dict[str, str] = {
+    "/api/v1/donors": "donor",
+    "/api/v1/me": "donor",
+    "/api/v1/me/notifications": "donor",
+    "/api/v1/sites": "inventory",
+    "/api/v1/units": "inventory",
+    "/api/v1/donations": "inventory",
+    "/api/v1/stock": "inventory",
+    "/api/v1/orders": "inventory",
+    "/api/v1/transfusions": "inventory",
+    "/api/v1/transfers": "inventory",
+    "/api/v1/rebalancing": "inventory",
+    "/api/v1/waiver": "waiver",
+    "/api/v1/me/entitlements": "waiver",
+    "/api/v1/me/family": "waiver",
+    "/api/v1/me/claims": "waiver",
+}
+
+_BY_LENGTH = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
+
+
+def match(path: str) -> str | None:
+    """The upstream for `path`, matching whole path segments (`/api/v1/mex` is not `/api/v1/me`)."""
+    for prefix, upstream in _BY_LENGTH:
+        if path == prefix or path.startswith(prefix + "/"):
+            return upstream
+    return None

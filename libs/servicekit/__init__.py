@@ -1,0 +1,1 @@
+"""Mechanism shared by every Hemolink service: never domain words here."""

@@ -1,0 +1,67 @@
+"""Audit trail: every state-changing request, who did it and how it ended, one row each.
+
+Written after the response is decided, in its own short transaction: refused requests (401/403/422)
+change nothing else, yet they are exactly what an auditor wants to see.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from flask import Flask, g, request
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+
+from . import context
+
+log = logging.getLogger(__name__)
+
+audit_metadata = MetaData()
+
+audit_log = Table(
+    "audit_log",
+    audit_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("service", String(30), nullable=False),
+    Column("actor", String(100), nullable=True),
+    Column("role", String(20), nullable=True),
+    Column("site_id", String(40), nullable=True),
+    Column("region", String(8), nullable=True),
+    Column("action", String(200), nullable=False),   # "POST /api/v1/waiver/claims/<claim_id>/approve"
+    Column("target", String(200), nullable=True),    # the ids in the path: "claim_id=..."
+    Column("request_id", String(64), nullable=True),
+    Column("status", Integer, nullable=False),
+    Column("outcome", String(20), nullable=False),    # succeeded | refused | failed
+)
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def create_audit_tables(bind) -> None:
+    audit_metadata.create_all(bind)
+
+
+def outcome_of(status: int) -> str:
+    return "succeeded" if status < 400 else ("failed" if status >= 500 else "refused")
+
+
+def install_audit(app: Flask, session_factory, service: str) -> None:
+    @app.after_request
+    def _record(response):
+        if request.method not in WRITE_METHODS:
+            return response
+        principal = g.get("principal")
+        rule = request.url_rule.rule if request.url_rule else request.path
+        target = ",".join(f"{k}={v}" for k, v in (request.view_args or {}).items()) or None
+        try:
+            with session_factory() as session, session.begin():
+                session.execute(audit_log.insert().values(
+                    at=datetime.now(timezone.utc), service=service,
+                    actor=principal.sub if principal else None, role=principal.role if principal else None,
+                    site_id=principal.site_id if principal else None, region=principal.region if principal else None,
+                    action=f"{request.method} {rule}"[:200], target=target[:200] if target else None,
+                    request_id=context.request_id.get(), status=response.status_code,
+                    outcome=outcome_of(response.status_code)))
+        except Exception:  # the audit must never turn a done request into an error; it is logged instead
+            log.exception("audit record failed", extra={"action": f"{request.method} {rule}"})
+        return response

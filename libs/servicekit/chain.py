@@ -1,0 +1,106 @@
+"""An append-only, hash-chained log for money movements (deductions, payments).
+
+Each entry's hash covers the previous entry's hash and its own canonical JSON, so changing, removing
+or reordering any row breaks every hash after it. Appends serialise on one head row (row lock on
+PostgreSQL, the write lock on SQLite) inside the caller's transaction: the entry exists exactly when
+the money movement does.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy.orm import Session
+
+from .db import for_update
+
+GENESIS = "0" * 64
+
+chain_metadata = MetaData()
+
+chain_head = Table(
+    "chain_head", chain_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+chain_entries = Table(
+    "chain_entries", chain_metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+
+def create_chain_tables(connection) -> None:
+    """Used by a migration (alembic's connection) or a test (`with engine.begin() as conn`)."""
+    chain_metadata.create_all(connection)
+    if connection.execute(select(chain_head.c.id)).first() is None:
+        connection.execute(chain_head.insert().values(id=1, last_seq=0, last_hash=GENESIS))
+
+
+def entry_hash(prev_hash: str, seq: int, at: str, kind: str, subject: str, payload: str) -> str:
+    material = json.dumps([prev_hash, seq, at, kind, subject, payload], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _at_text(at: datetime) -> str:
+    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
+
+
+def append(session: Session, *, kind: str, subject: str, payload: dict) -> int:
+    """Add an entry in the caller's transaction; returns its sequence number."""
+    head = session.execute(for_update(select(chain_head).where(chain_head.c.id == 1), session)).one()
+    seq = head.last_seq + 1
+    at = datetime.now(timezone.utc).replace(microsecond=0)
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    digest = entry_hash(head.last_hash, seq, _at_text(at), kind, subject, text)
+    session.execute(chain_entries.insert().values(seq=seq, at=at, kind=kind, subject=subject, payload=text,
+                                                  prev_hash=head.last_hash, hash=digest))
+    session.execute(update(chain_head).where(chain_head.c.id == 1).values(last_seq=seq, last_hash=digest))
+    return seq
+
+
+def verify(session: Session) -> tuple[bool, str]:
+    """Recompute the chain; (True, summary) or (False, where it breaks)."""
+    prev, expected_seq = GENESIS, 1
+    for row in session.execute(select(chain_entries).order_by(chain_entries.c.seq)):
+        if row.seq != expected_seq:
+            return False, f"entry {expected_seq} is missing (found {row.seq})"
+        if row.prev_hash != prev:
+            return False, f"entry {row.seq} does not follow entry {row.seq - 1}"
+        if entry_hash(prev, row.seq, _at_text(row.at), row.kind, row.subject, row.payload) != row.hash:
+            return False, f"entry {row.seq} was altered"
+        prev, expected_seq = row.hash, expected_seq + 1
+    head = session.execute(select(chain_head).where(chain_head.c.id == 1)).one()
+    if (head.last_seq, head.last_hash) != (expected_seq - 1, prev):
+        return False, f"the chain ends at entry {expected_seq - 1} but its head says {head.last_seq}"
+    return True, f"{expected_seq - 1} entries verified"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m servicekit.chain verify --database-url URL` — exit 1 when the chain is broken."""
+    import os
+
+    from .db import make_engine, make_session_factory
+
+    parser = argparse.ArgumentParser(prog="servicekit.chain")
+    parser.add_argument("command", choices=["verify"])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    args = parser.parse_args(argv)
+    with make_session_factory(make_engine(args.database_url))() as session:
+        ok, message = verify(session)
+    print(("OK: " if ok else "BROKEN: ") + message)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

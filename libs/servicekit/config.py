@@ -1,0 +1,58 @@
+"""Configuration read from the environment, with the same variable names in every service."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
+DEV_PII_KEY = "dev-only-pii-key-change-me-0123456789abc"
+
+
+def _coerce(raw: str, kind: Any) -> Any:
+    if kind in (bool, "bool"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (float, "float"):
+        return float(raw)
+    return raw
+
+
+@dataclass(frozen=True)
+class BaseConfig:
+    """Settings every process has. Services subclass it to add their own."""
+
+    service_name: str = "service"
+    database_url: str = "sqlite:///var/service.db"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    jwt_secret: str = DEV_JWT_SECRET
+    pii_key: str = DEV_PII_KEY
+    log_level: str = "INFO"
+    environment: str = "development"
+    topic_partitions: int = 3
+    consumer_max_attempts: int = 3
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any):
+        """Build from upper-case environment variables named like the fields (DATABASE_URL, ...)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            key = f.name.upper()
+            if key in env:
+                values[f.name] = _coerce(env[key], f.type)
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def check_secrets(self) -> None:
+        """Refuse to run in production with a development default secret."""
+        if self.is_production and (self.jwt_secret == DEV_JWT_SECRET or self.pii_key == DEV_PII_KEY):
+            raise RuntimeError("refusing to start in production with a development default secret")

@@ -1,0 +1,189 @@
+"""Consumer loop: envelope → inbox claim + handler in one transaction → offset commit after it."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable, Mapping
+
+from kafka import KafkaConsumer
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from sqlalchemy.exc import OperationalError
+
+from . import context, inbox
+from .envelope import Envelope, parse
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[object, Envelope], None]  # handler(uow, envelope)
+
+APPLIED, DUPLICATE, SKIPPED, DEAD_LETTERED = "applied", "duplicate", "skipped", "dead_lettered"
+
+
+def consumer_settings(bootstrap_servers: str, group: str, **overrides) -> dict:
+    """Group settings measured on the local broker (tooling-notes §2a, §2d): join in ~3 s, ~10 ms latency."""
+    settings = dict(
+        bootstrap_servers=bootstrap_servers.split(","),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        max_poll_interval_ms=60000,
+        fetch_max_wait_ms=25,
+        request_timeout_ms=15000,
+        reconnect_backoff_max_ms=1000,
+        metadata_max_age_ms=5000,
+    )
+    settings.update(overrides)
+    return settings
+
+
+class EventProcessor:
+    """Applies one record at most once in effect; the part of the loop that tests drive directly."""
+
+    def __init__(self, *, group: str, handlers: Mapping[tuple[str, int], Handler], uow_factory,
+                 dlq_producer=None, dlq_producer_factory=None, dlq_topic: str | None = None,
+                 max_attempts: int = 3, retry_sleep_s: float = 0.2):
+        self.group = group
+        self.handlers = handlers
+        self.uow_factory = uow_factory
+        self.dlq_producer = dlq_producer
+        self.dlq_producer_factory = dlq_producer_factory
+        self.dlq_topic = dlq_topic or f"{group}.dlq"
+        self.max_attempts = max_attempts
+        self.retry_sleep_s = retry_sleep_s
+
+    def process(self, record) -> str:
+        try:
+            envelope = parse(record.value)
+        except ValueError as exc:
+            log.error("malformed record sent to dead-letter topic", extra={"error": str(exc)})
+            self._dead_letter(record, f"malformed: {exc}")
+            return DEAD_LETTERED
+        handler = self.handlers.get((envelope.type, envelope.version))
+        if handler is None:
+            log.info("no handler, skipped", extra={"event_type": envelope.type, "event_id": envelope.id})
+            return SKIPPED
+        tokens = (context.correlation_id.set(envelope.correlation_id),
+                  context.causation_id.set(envelope.id))
+        try:
+            return self._apply_with_retries(record, envelope, handler)
+        finally:
+            context.correlation_id.reset(tokens[0])
+            context.causation_id.reset(tokens[1])
+
+    def _apply_with_retries(self, record, envelope: Envelope, handler: Handler) -> str:
+        attempt = 0
+        while True:
+            try:
+                return self._apply(envelope, handler)
+            except OperationalError as exc:
+                # The database is unreachable or busy: not the event's fault, never dead-letter it.
+                log.warning("database unavailable, retrying", extra={"error": str(exc)[:200]})
+                time.sleep(min(5.0, self.retry_sleep_s * 4))
+            except Exception as exc:
+                attempt += 1
+                log.warning("handler failed", extra={"event_type": envelope.type, "event_id": envelope.id,
+                                                     "attempt": attempt, "error": repr(exc)[:500]})
+                if attempt >= self.max_attempts:
+                    self._dead_letter(record, repr(exc))
+                    return DEAD_LETTERED
+                time.sleep(self.retry_sleep_s * attempt)
+
+    def _apply(self, envelope: Envelope, handler: Handler) -> str:
+        uow = self.uow_factory()
+        with uow:
+            if not inbox.claim(uow.session, self.group, envelope.id, envelope.type):
+                log.info("duplicate event ignored", extra={"event_type": envelope.type, "event_id": envelope.id})
+                return DUPLICATE
+            handler(uow, envelope)
+            uow.commit()
+        log.info("event applied", extra={"event_type": envelope.type, "event_id": envelope.id})
+        return APPLIED
+
+    def _dead_letter(self, record, error: str) -> None:
+        if self.dlq_producer is None and self.dlq_producer_factory is not None:
+            self.dlq_producer = self.dlq_producer_factory()
+        if self.dlq_producer is None:
+            raise RuntimeError("no dead-letter producer configured")
+        headers = list(record.headers or []) + [
+            ("dlq_error", error[:1000].encode()),
+            ("dlq_source", f"{record.topic}:{record.partition}:{record.offset}".encode()),
+            ("dlq_consumer", self.group.encode()),
+        ]
+        self.dlq_producer.send(self.dlq_topic, key=record.key, value=record.value, headers=headers).get(timeout=10)
+
+
+class ConsumerLoop:
+    """Polls, processes in order, and commits offsets only for records whose effect is committed."""
+
+    def __init__(self, processor: EventProcessor, topics: list[str], settings: dict,
+                 consumer_factory=KafkaConsumer):
+        self.processor = processor
+        self.topics = topics
+        self.settings = settings
+        self.consumer_factory = consumer_factory
+
+    def run(self, stop: threading.Event) -> None:
+        consumer = self._connect(stop)
+        if consumer is None:
+            return
+        log.info("consumer started", extra={"topics": self.topics, "group": self.settings.get("group_id")})
+        try:
+            while not stop.is_set():
+                try:
+                    batches = consumer.poll(timeout_ms=200, max_records=200)
+                except KafkaError as exc:
+                    log.warning("poll failed: %s", exc)
+                    stop.wait(1.0)
+                    continue
+                done, unfinished = self._process_batches(batches, stop)
+                if done:
+                    self._commit(consumer, done)
+                for tp, offset in unfinished.items():
+                    consumer.seek(tp, offset)  # read again: stopped, or could not even dead-letter
+                if unfinished and not stop.is_set():
+                    stop.wait(1.0)
+        finally:
+            consumer.close()
+            log.info("consumer stopped")
+
+    def _process_batches(self, batches, stop: threading.Event):
+        """Process in order; returns offsets to commit and, per partition, the first record not done."""
+        done: dict[TopicPartition, OffsetAndMetadata] = {}
+        unfinished: dict[TopicPartition, int] = {}
+        for tp, records in batches.items():
+            for record in records:
+                if stop.is_set() or unfinished:
+                    unfinished.setdefault(tp, record.offset)
+                    break
+                try:
+                    self.processor.process(record)
+                except Exception as exc:
+                    log.error("record not processed, will retry: %r", exc)
+                    unfinished[tp] = record.offset
+                    break
+                done[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+        return done, unfinished
+
+    def _connect(self, stop: threading.Event):
+        """Create the Kafka consumer, waiting for the broker instead of crashing the process."""
+        delay = 0.2
+        while not stop.is_set():
+            try:
+                return self.consumer_factory(*self.topics, **self.settings)
+            except KafkaError as exc:
+                log.warning("broker unreachable, consumer retrying in %.1fs: %s", delay, exc)
+                stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+        return None
+
+    @staticmethod
+    def _commit(consumer, offsets) -> None:
+        try:
+            consumer.commit(offsets)
+        except KafkaError as exc:
+            # The effects are committed in the database; redelivery is deduplicated by the inbox.
+            log.warning("offset commit failed, records may be redelivered: %s", exc)

@@ -1,0 +1,94 @@
+"""Engine and session factory for SQLite (embedded default) and PostgreSQL (production)."""
+from __future__ import annotations
+
+from datetime import timezone
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import sqltypes
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def is_sqlite(engine_or_url) -> bool:
+    url = getattr(engine_or_url, "url", engine_or_url)
+    return str(url).startswith("sqlite")
+
+
+class UtcSqliteDateTime(SQLITE_DATETIME):
+    """SQLite keeps no time zone: store aware datetimes as UTC and read them back as aware UTC.
+
+    Without this a `+08:00` time from a client would be stored as its wall-clock digits and read back
+    eight hours off, and every timestamp would leave the API without an offset.
+    """
+
+    def bind_processor(self, dialect):
+        base = super().bind_processor(dialect)
+
+        def process(value):
+            if value is not None and self.timezone and value.tzinfo is not None:
+                value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            return base(value) if base else value
+
+        return process
+
+    def result_processor(self, dialect, coltype):
+        base = super().result_processor(dialect, coltype)
+
+        def process(value):
+            value = base(value) if base else value
+            if value is not None and self.timezone and value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            return value
+
+        return process
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE writes.
+
+    SQLite's default deferred transactions upgrade read locks to write locks lazily, which
+    deadlocks two writers ("database is locked" without waiting). Starting every transaction
+    with BEGIN IMMEDIATE serialises writers through the busy timeout instead, so read-check-write
+    use cases (quotas, stock) are correct on the embedded database too.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine.dialect.colspecs = {**engine.dialect.colspecs, sqltypes.DateTime: UtcSqliteDateTime}
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            # Read-only sessions (see read_only_session_factory) begin DEFERRED so reads never queue
+            # behind the write lock; everything else takes the write lock up front.
+            conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'IMMEDIATE')}")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def read_only_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for queries: on SQLite they BEGIN DEFERRED (a shared read, WAL lets writers go on)."""
+    return sessionmaker(bind=engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
+
+
+def for_update(stmt, engine_or_session, **kwargs):
+    """Add FOR UPDATE where the database has it (SQLite locks the whole file instead)."""
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return stmt if is_sqlite(bind) else stmt.with_for_update(**kwargs)

@@ -1,0 +1,57 @@
+"""main() bodies for the relay and consumer processes of every service."""
+from __future__ import annotations
+
+import argparse
+import logging
+from datetime import datetime
+
+from .consumer import ConsumerLoop, EventProcessor, consumer_settings
+from .db import make_engine, make_session_factory
+from .logs import configure_logging
+from .outbox import Relay, replay
+from .producer import make_producer
+from .runner import run_until_signalled
+from .topics import all_topics, ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+def relay_main(config, argv: list[str] | None = None) -> None:
+    """`python -m <service>.relay` publishes; `... replay [--since ISO]` re-queues sent events."""
+    parser = argparse.ArgumentParser(prog=f"{config.service_name}.relay")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "replay"])
+    parser.add_argument("--since", help="ISO 8601 time; default: every event")
+    args = parser.parse_args(argv)
+    configure_logging(f"{config.service_name}-relay", config.log_level)
+    config.check_secrets()
+    session_factory = make_session_factory(make_engine(config.database_url))
+    if args.command == "replay":
+        since = datetime.fromisoformat(args.since) if args.since else None
+        count = replay(session_factory, since)
+        log.info("outbox rows queued for replay", extra={"count": count, "since": args.since})
+        return
+    relay = Relay(session_factory, producer_factory=lambda: _producer_with_topics(config))
+    try:
+        run_until_signalled(relay.run)
+    finally:
+        relay.close()
+
+
+def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder) -> None:
+    """`python -m <service>.consumer`; the group is the service name, failures go to `<service>.dlq`."""
+    configure_logging(f"{config.service_name}-consumer", config.log_level)
+    config.check_secrets()
+    session_factory = make_session_factory(make_engine(config.database_url))
+    processor = EventProcessor(group=config.service_name, handlers=handlers,
+                               uow_factory=uow_factory_builder(session_factory, config),
+                               dlq_producer_factory=lambda: _producer_with_topics(config),
+                               dlq_topic=f"{config.service_name}.dlq",
+                               max_attempts=config.consumer_max_attempts)
+    loop = ConsumerLoop(processor, topics, consumer_settings(config.kafka_bootstrap_servers, config.service_name))
+    run_until_signalled(loop.run)
+
+
+def _producer_with_topics(config):
+    """A producer, once the broker answers; topics are created first (the broker may have restarted)."""
+    ensure_topics(config.kafka_bootstrap_servers, all_topics(), config.topic_partitions, deadline_s=2.0)
+    return make_producer(config.kafka_bootstrap_servers)

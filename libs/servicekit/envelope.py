@@ -1,0 +1,82 @@
+"""The event envelope (CloudEvents vocabulary) and its wire schema."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, post_load
+
+from . import context
+
+
+@dataclass(frozen=True)
+class Envelope:
+    type: str
+    version: int
+    source: str
+    subject: str
+    data: dict[str, Any]
+    id: str = field(default_factory=context.new_id)
+    time: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    @classmethod
+    def new(cls, type: str, version: int, source: str, subject: str, data: dict[str, Any]) -> "Envelope":
+        """An envelope for a new event, inheriting the current correlation and causation ids."""
+        return cls(
+            type=type,
+            version=version,
+            source=source,
+            subject=str(subject),
+            data=data,
+            correlation_id=context.current_correlation_id(),
+            causation_id=context.causation_id.get(),
+        )
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [
+            ("type", self.type.encode()),
+            ("version", str(self.version).encode()),
+            ("correlation_id", (self.correlation_id or "").encode()),
+        ]
+
+
+class EnvelopeSchema(Schema):
+    """Tolerant reader: unknown top-level fields are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer(required=True)
+    source = fields.String(required=True)
+    subject = fields.String(required=True)
+    time = fields.String(required=True)
+    correlation_id = fields.String(allow_none=True, load_default=None)
+    causation_id = fields.String(allow_none=True, load_default=None)
+    data = fields.Dict(required=True)
+
+    @post_load
+    def _make(self, values, **_kwargs) -> Envelope:
+        return Envelope(**values)
+
+
+def parse(raw: bytes | str) -> Envelope:
+    """Parse a Kafka record value into an Envelope; raises ValueError on anything malformed."""
+    try:
+        payload = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+    from marshmallow import ValidationError
+
+    try:
+        return EnvelopeSchema().load(payload)
+    except ValidationError as exc:
+        raise ValueError(f"not an envelope: {exc.messages}") from exc

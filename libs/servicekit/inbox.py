@@ -1,0 +1,37 @@
+"""Idempotent consumption: claim (consumer, event_id) inside the handler's transaction."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .tables import processed_events
+
+
+def claim(session: Session, consumer: str, event_id: str, event_type: str) -> bool:
+    """Insert the inbox row; False when this consumer already applied this event.
+
+    ON CONFLICT DO NOTHING makes a concurrent duplicate (two group members after a rebalance)
+    wait for the first transaction and then see the row, instead of failing.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(processed_events)
+        .values(consumer=consumer, event_id=event_id, event_type=event_type,
+                processed_at=datetime.now(timezone.utc))
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(processed_events.c.event_id)  # rowcount is not reliable across drivers
+    )
+    return session.execute(stmt).first() is not None
+
+
+def already_processed(session: Session, consumer: str, event_id: str) -> bool:
+    row = session.execute(
+        select(processed_events.c.event_id).where(
+            processed_events.c.consumer == consumer, processed_events.c.event_id == event_id
+        )
+    ).first()
+    return row is not None

@@ -1,0 +1,26 @@
+"""Kafka producer settings that survive the local broker restarting."""
+from __future__ import annotations
+
+from kafka import KafkaProducer
+
+
+def make_producer(bootstrap_servers: str, **overrides) -> KafkaProducer:
+    """acks=all, no idempotence.
+
+    Idempotence is off on purpose: against the local Tansu broker a restart wedges an idempotent
+    kafka-python producer for good (tooling-notes §2c). Duplicates are harmless because every
+    consumer dedupes by event id.
+    """
+    settings = dict(
+        bootstrap_servers=bootstrap_servers.split(","),
+        acks="all",
+        enable_idempotence=False,
+        retries=3,
+        linger_ms=2,
+        request_timeout_ms=5000,
+        max_block_ms=5000,
+        reconnect_backoff_max_ms=1000,
+        metadata_max_age_ms=5000,
+    )
+    settings.update(overrides)
+    return KafkaProducer(**settings)

@@ -1,0 +1,103 @@
+"""The Flask/flask-smorest app every service builds on: problem+json, request ids, logs, health."""
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, g, request
+from flask_smorest import Api
+from marshmallow import Schema, fields
+
+from . import context
+from .errors import http_exception_to_problem, register_error_handlers
+from .health import make_health_blueprint
+
+log = logging.getLogger("access")
+
+MAX_BODY_BYTES = 11 * 1024 * 1024  # 10 MB documents plus multipart overhead
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error response is shaped (documented in each OpenAPI spec)."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    code = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, answering every HTTP error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return http_exception_to_problem(error)
+
+
+def create_service_app(name: str, config, engine, *, title: str) -> tuple[Flask, ProblemApi]:
+    app = Flask(name)
+    app.config.update(
+        SERVICE_NAME=config.service_name,
+        JWT_SECRET=config.jwt_secret,
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    api = ProblemApi(app)
+    register_error_handlers(app)
+    app.register_blueprint(make_health_blueprint(engine, config.kafka_bootstrap_servers))
+    install_request_context(app)
+    return app, api
+
+
+def request_uow_factory(make_uow, write_sessions, read_sessions):
+    """`deps.uow()` for views: GET/HEAD requests get a read-only unit of work on read sessions.
+
+    HTTP says GET changes nothing, so reads need no write lock; a read-only unit of work refuses
+    to commit, which turns an accidental write in a GET into a loud 500 instead of silent state.
+    """
+
+    def factory():
+        if request and request.method in ("GET", "HEAD"):
+            return make_uow(read_sessions, read_only=True)
+        return make_uow(write_sessions)
+
+    return factory
+
+
+def install_request_context(app: Flask) -> None:
+    """X-Request-ID in, out, in every log line, and as the correlation id of events it causes."""
+
+    @app.before_request
+    def _bind():
+        rid = request.headers.get("X-Request-ID") or context.new_id()
+        g.request_id = rid
+        g.started = time.perf_counter()
+        g.tokens = (context.request_id.set(rid),
+                    context.correlation_id.set(request.headers.get("X-Correlation-ID") or rid))
+
+    @app.after_request
+    def _echo(response):
+        rid = g.get("request_id")
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        if request.path not in ("/healthz", "/readyz"):
+            log.info("request", extra={"method": request.method, "path": request.path,
+                                       "status": response.status_code,
+                                       "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)})
+        return response
+
+    @app.teardown_request
+    def _unbind(_exc):
+        tokens = g.pop("tokens", None)
+        if tokens:
+            context.request_id.reset(tokens[0])
+            context.correlation_id.reset(tokens[1])

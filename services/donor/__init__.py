@@ -1,0 +1,1 @@
+"""Donor service: donor records, donations, eligibility, awards, notifications."""

@@ -1,0 +1,98 @@
+"""HTTP resources of the donor service: parse, call one use case, dump. Access rules: authz.py."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from servicekit.auth import current_principal
+
+from . import donations, notifications, services
+from .schemas import (AwardSummarySchema, DonationCreateSchema, DonationSchema, DonorCreateSchema,
+                      DonorQueryArgsSchema, DonorSchema, EligibilityArgsSchema, EligibilitySchema, MeSchema,
+                      NotificationSchema)
+
+blp = Blueprint("donors", __name__, url_prefix="/api/v1/donors", description="献血者档案与献血记录")
+me = Blueprint("me", __name__, url_prefix="/api/v1/me", description="献血者本人")
+
+
+def _deps():
+    return current_app.extensions["donor"]
+
+
+@blp.route("")
+class Donors(MethodView):
+    @blp.arguments(DonorCreateSchema)
+    @blp.response(201, DonorSchema)
+    def post(self, payload):
+        """Register a donor"""
+        deps, principal = _deps(), current_principal()
+        return services.register_donor(deps.uow(), deps.vault, region=principal.region or deps.config.default_region,
+                                       site_id=principal.site_id, **payload)
+
+    @blp.arguments(DonorQueryArgsSchema, location="query")
+    @blp.response(200, DonorSchema(many=True))
+    def get(self, args):
+        """Find donors by national ID (or by phone, for the gateway's donor login)"""
+        deps = _deps()
+        return services.find_donors(deps.uow(), deps.vault, **args)
+
+
+@blp.route("/<string:donor_id>")
+class DonorById(MethodView):
+    @blp.response(200, DonorSchema)
+    def get(self, donor_id):
+        """Get a donor"""
+        return services.get_donor(_deps().uow(), donor_id)
+
+
+@blp.route("/<string:donor_id>/donations")
+class Donations(MethodView):
+    @blp.arguments(DonationCreateSchema)
+    @blp.response(201, DonationSchema)
+    def post(self, payload, donor_id):
+        """Record a donation (eligibility checked, DIN assigned)"""
+        deps, principal = _deps(), current_principal()
+        return donations.record_donation(deps.uow(), deps.notifier, donor_id=donor_id, site_id=principal.site_id,
+                                         region=principal.region or deps.config.default_region,
+                                         facility_ids=deps.config.facility_ids(), **payload)
+
+    @blp.response(200, DonationSchema(many=True))
+    def get(self, donor_id):
+        """List a donor's donations, newest first"""
+        return donations.list_donations(_deps().uow(), donor_id)
+
+
+@blp.route("/<string:donor_id>/eligibility")
+class Eligibility(MethodView):
+    @blp.arguments(EligibilityArgsSchema, location="query")
+    @blp.response(200, EligibilitySchema)
+    def get(self, args, donor_id):
+        """Whether a donor may donate today, and if not, why and from when"""
+        principal = current_principal()
+        station_region = principal.region if principal.role == "station" else None
+        return donations.check_eligibility(_deps().uow(), donor_id, args["kind"], region=station_region)
+
+
+@blp.route("/<string:donor_id>/awards")
+class Awards(MethodView):
+    @blp.response(200, AwardSummarySchema)
+    def get(self, donor_id):
+        """A donor's awards and the next one"""
+        return donations.award_summary(_deps().uow(), donor_id)
+
+
+@me.route("")
+class Me(MethodView):
+    @me.response(200, MeSchema)
+    def get(self):
+        """The signed-in donor's profile and donation totals"""
+        return services.my_profile(_deps().uow(), current_principal().donor_id)
+
+
+@me.route("/notifications")
+class MyNotifications(MethodView):
+    @me.response(200, NotificationSchema(many=True))
+    def get(self):
+        """The signed-in donor's notifications, newest first"""
+        return notifications.list_notifications(_deps().uow(), current_principal().donor_id)

@@ -1,0 +1,119 @@
+"""Use cases driven by other services' events: deferrals, 'your blood reached a patient', shortage
+call-ups, claim news. Each tells the donor through the notifier."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from servicekit.errors import NotFound
+
+from .donations import assess_donor
+from .model import shanghai_day
+from .rules import rules_for
+
+SEVERITY = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
+LEVEL_WORDS = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
+GROUP_WORDS = {"pos": "RhD阳性", "neg": "RhD阴性"}
+
+
+def defer_after_failed_test(uow, notifier, *, donor_id: str, din: str, reason: str, infectious: bool,
+                            discarded_at: datetime) -> None:
+    """Infectious markers defer for good; other failures for the region's configured period."""
+    with uow:
+        donor = uow.donors.get(donor_id)
+        if donor is None:
+            uow.commit()
+            return
+        rules = rules_for(donor.region)
+        until = None if infectious else shanghai_day(discarded_at) + timedelta(days=rules.deferral_days_after_failed_test)
+        if donor.defer(reason=f"test:{din}:{reason}"[:200], permanent=infectious, until=until, now=discarded_at):
+            body = ("根据血液检测结果，您暂不能继续献血，详情请联系采血血站。" if infectious
+                    else f"根据血液检测结果，请您在 {until.isoformat()} 之后再来献血。")
+            notifier.notify(uow, donor, kind="deferral", title="暂缓献血通知", body=body, now=discarded_at,
+                            dedupe_key=f"deferral:{din}")
+        uow.commit()
+
+
+def tell_unit_used(uow, notifier, *, donor_id: str, unit_id: str, hospital_name: str, transfused_at: datetime) -> None:
+    """Hospital and date only: never anything about the patient."""
+    with uow:
+        donor = uow.donors.get(donor_id)
+        if donor is not None:
+            day = shanghai_day(transfused_at)
+            notifier.notify(uow, donor, kind="unit_used", title="您的热血已用于救治患者",
+                            body=f"您捐献的血液已于 {day.year}年{day.month}月{day.day}日 在{hospital_name}用于临床救治。感谢您的无私奉献！",
+                            now=datetime.now(timezone.utc), dedupe_key=f"unit_used:{unit_id}")
+        uow.commit()
+
+
+def call_up_for_shortage(uow, notifier, *, region: str, site_id: str, component: str, abo: str, rhd: str,
+                         level: str, previous_level: str | None, now: datetime | None = None) -> int:
+    """When a group's stock turns yellow/orange/red, call eligible donors of that group and region,
+    each at most once per cooldown period; returns how many were called."""
+    now = now or datetime.now(timezone.utc)
+    if SEVERITY.get(level, 0) == 0 or SEVERITY.get(level, 0) <= SEVERITY.get(previous_level or "green", 0):
+        return 0
+    rules = rules_for(region)
+    kind = "platelets" if component == "platelets" else "whole_blood"
+    today = shanghai_day(now)
+    with uow:
+        candidates = [d for d in uow.donors.active_in_group(region, abo, rhd) if d.effective_status(today) == "active"]
+        histories = uow.donations.for_donors([d.id for d in candidates])
+        last = uow.shortages.last_called(list(histories))
+        cooldown = timedelta(days=rules.shortage_call_cooldown_days)
+        called = 0
+        for donor in candidates:
+            previous = last.get(donor.id)
+            if previous is not None and (previous if previous.tzinfo else previous.replace(tzinfo=timezone.utc)) > now - cooldown:
+                continue
+            if not assess_donor(donor, histories[donor.id], kind, today, rules).eligible:
+                continue
+            notifier.notify(uow, donor, kind="shortage_call", title=f"{abo}型{GROUP_WORDS[rhd]}血液告急",
+                            body=f"本地区{abo}型{GROUP_WORDS[rhd]}血液库存处于{LEVEL_WORDS[level]}预警，诚邀您近期前往献血点献血。",
+                            now=now)
+            uow.shortages.mark_called(donor.id, now, known=previous is not None)
+            called += 1
+        uow.shortages.record_campaign(id=str(uuid.uuid4()), region=region, site_id=site_id, component=component, abo=abo, rhd=rhd,
+                                      level=level, donors_notified=called, created_at=now)
+        uow.commit()
+        return called
+
+
+CLAIM_TITLES = {
+    "submitted": "血费减免申请已提交",
+    "approved": "血费减免申请已通过",
+    "rejected": "血费减免申请未通过",
+    "paid": "血费减免款项已支付",
+}
+
+
+def tell_claim_status(uow, notifier, *, donor_id: str | None, claim_id: str, status: str,
+                      approved_yuan: str | None, reason: str | None, occurred_at: datetime) -> None:
+    with uow:
+        donor = uow.donors.get(donor_id) if donor_id else None
+        if donor is not None and status in CLAIM_TITLES:
+            body = {"submitted": "您的血费减免申请已提交，我们会尽快审核。",
+                    "approved": f"您的血费减免申请已审核通过，减免金额 {approved_yuan} 元。",
+                    "rejected": f"您的血费减免申请未通过审核。原因：{reason or '请联系血站'}。",
+                    "paid": f"您的血费减免款项 {approved_yuan} 元已支付，请留意银行到账。"}[status]
+            notifier.notify(uow, donor, kind="claim_status", title=CLAIM_TITLES[status], body=body, now=occurred_at,
+                            dedupe_key=f"claim:{claim_id}:{status}")
+        uow.commit()
+
+
+def remind_to_claim(uow, notifier, *, donor_id: str, hospital_id: str, din: str | None, transfused_at: datetime) -> None:
+    with uow:
+        donor = uow.donors.get(donor_id)
+        if donor is not None:
+            day = shanghai_day(transfused_at)
+            notifier.notify(uow, donor, kind="claim_reminder", title="您可以申请血费减免",
+                            body=f"您或您的家人于 {day.isoformat()} 在医院用血，尚未减免血费，可在小程序中直接申请，无需跑腿。",
+                            now=datetime.now(timezone.utc), dedupe_key=f"reminder:{donor_id}:{hospital_id}:{din or day}")
+        uow.commit()
+
+
+def list_notifications(uow, donor_id: str) -> list:
+    with uow:
+        if uow.donors.get(donor_id) is None:
+            raise NotFound("献血者不存在", code="donor_not_found")
+        return uow.notifications.for_donor(donor_id)

@@ -1,0 +1,22 @@
+"""The donor service's unit of work: repositories on one session, events to the outbox."""
+from __future__ import annotations
+
+from servicekit.uow import SqlAlchemyUnitOfWork
+
+from . import orm
+from .events import PUBLISHED
+from .repository import (AwardRepository, DonationRepository, DonorRepository, NotificationRepository,
+                         ShortageRepository)
+
+
+class DonorUnitOfWork(SqlAlchemyUnitOfWork):
+    def __init__(self, session_factory, read_only: bool = False):
+        orm.start_mappers()
+        super().__init__(session_factory, source="donor", published=PUBLISHED, read_only=read_only)
+
+    def begin(self) -> None:
+        self.donors = DonorRepository(self.session)
+        self.donations = DonationRepository(self.session)
+        self.awards = AwardRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
+        self.shortages = ShortageRepository(self.session)

@@ -1,0 +1,1 @@
+"""Inventory service: sites, blood units, stock levels, orders, transfusions, transfers, rebalancing."""

@@ -1,0 +1,34 @@
+"""Taking whole bags first-expiring-first without exceeding a quantity in U; shared by orders and dispatches."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .model import EPS
+
+
+@dataclass
+class Taken:
+    unit_ids: list[str] = field(default_factory=list)
+    units: float = 0.0
+
+
+def take_bags(uow, *, from_site: str, component: str, abo: str, rhd: str, wanted_u: float, now: datetime,
+              claim: dict) -> Taken:
+    """Claim bags in FEFO order; a bag bigger than what is still wanted is skipped, a bag someone else claimed
+    first is skipped (the conditional update fails), so the result never exceeds `wanted_u` and never holds a
+    bag twice."""
+    taken = Taken()
+    if wanted_u <= EPS:
+        return taken
+    for unit_id, bag_u, _expires in uow.units.available_candidates(from_site, component, abo, rhd, now):
+        if bag_u > wanted_u - taken.units + EPS:
+            continue
+        if uow.units.claim(unit_id, now, **claim):
+            taken.unit_ids.append(unit_id)
+            taken.units += bag_u
+        if taken.units >= wanted_u - EPS:
+            break
+    taken.units = round(taken.units, 4)
+    return taken
+

@@ -1,0 +1,28 @@
+"""Who may call what on the inventory service (enforced before every view; deny by default).
+
+Ownership that only stored rows show (the unit's site, the transfer's stations, the unit's hospital, the
+plan's region) is checked by the use case and answers 403 with nothing changed.
+"""
+from servicekit.authz import OWN_REGION, OWN_RESOURCE, OWN_SITE, STAFF, Matrix, allow
+
+MATRIX = Matrix({
+    ("POST", "/api/v1/sites"): allow("admin"),
+    ("GET", "/api/v1/sites"): allow(*STAFF),
+    ("GET", "/api/v1/sites/{site_id}/demand"): allow(*STAFF),
+    ("PUT", "/api/v1/sites/{site_id}/demand"): allow("admin", "station", owner=OWN_SITE),
+    ("GET", "/api/v1/units"): allow(*STAFF),
+    ("GET", "/api/v1/units/{unit_id}"): allow(*STAFF),
+    ("POST", "/api/v1/units/{unit_id}/discard"): allow("station", owner=OWN_SITE),
+    ("POST", "/api/v1/donations/{din}/test-result"): allow("station", owner=OWN_SITE),
+    ("GET", "/api/v1/stock"): allow(*STAFF),
+    ("POST", "/api/v1/orders"): allow("hospital"),
+    ("POST", "/api/v1/transfusions"): allow("hospital", owner=OWN_RESOURCE),
+    ("POST", "/api/v1/transfers"): allow("station", owner=OWN_SITE),
+    ("GET", "/api/v1/transfers"): allow(*STAFF),
+    ("POST", "/api/v1/transfers/{transfer_id}/dispatch"): allow("station", owner=OWN_SITE),
+    ("POST", "/api/v1/transfers/{transfer_id}/receive"): allow("station", owner=OWN_SITE),
+    ("POST", "/api/v1/transfers/{transfer_id}/cancel"): allow("station", owner=OWN_SITE),
+    ("POST", "/api/v1/rebalancing/plans"): allow("station", "admin", owner=OWN_REGION),
+    ("GET", "/api/v1/rebalancing/plans/{plan_id}"): allow(*STAFF),
+    ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): allow("station", "admin", owner=OWN_REGION),
+})

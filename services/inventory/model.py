@@ -1,0 +1,305 @@
+"""Inventory domain: sites, blood units and their life cycle, orders, transfers, stock levels. Plain Python."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from servicekit.errors import DomainError
+
+from .policy import COMPONENTS, DONATION_YIELDS, LEVELS, StockPolicy
+
+SITE_KINDS = ("station", "hospital")
+UNIT_STATUSES = ("quarantined", "available", "reserved", "in_transit", "issued", "transfused", "discarded", "expired")
+TRANSFER_STATUSES = ("requested", "in_transit", "received", "cancelled")
+EPS = 1e-9
+
+
+# ---- errors (codes are the API's machine words) ------------------------------------------------------------
+class SiteExists(DomainError):
+    status, code, title = 409, "site_exists", "站点已存在"
+
+
+class SiteNotFound(DomainError):
+    status, code, title = 404, "site_not_found", "站点不存在"
+
+
+class UnitNotFound(DomainError):
+    status, code, title = 404, "unit_not_found", "血液单元不存在"
+
+
+class DonationNotFound(DomainError):
+    status, code, title = 404, "donation_not_found", "献血记录不存在"
+
+
+class TransferNotFound(DomainError):
+    status, code, title = 404, "transfer_not_found", "调拨单不存在"
+
+
+class PlanNotFound(DomainError):
+    status, code, title = 404, "plan_not_found", "调配方案不存在"
+
+
+class NotYourSite(DomainError):
+    status, code, title = 403, "not_your_site", "无权操作其他站点的数据"
+
+
+class NotYourUnit(DomainError):
+    status, code, title = 403, "not_your_unit", "该血液未发往本院"
+
+
+class InvalidState(DomainError):
+    status, code, title = 409, "invalid_state", "当前状态不允许此操作"
+
+
+class AlreadyTested(DomainError):
+    status, code, title = 409, "already_tested", "该献血已有检测结论"
+
+
+class InsufficientStock(DomainError):
+    status, code, title = 409, "insufficient_stock", "库存不足"
+
+
+class UnitNotIssuable(DomainError):
+    status, code, title = 409, "unit_not_issued", "血液未处于已发放状态"
+
+
+class SiteNotConfigured(DomainError):
+    status, code, title = 409, "site_not_configured", "站点未登记或未配置供血血站"
+
+
+# ---- helpers ----------------------------------------------------------------------------------------------
+def utc(moment: datetime) -> datetime:
+    """Aware UTC; naive values (SQLite hands them back) are taken as UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def movement(unit_id: str, kind: str, status: str, at: datetime, *, from_site=None, to_site=None, ref=None,
+             note=None) -> dict:
+    """One line of a unit's history (created, released, issued, dispatched, received, transfused, ...)."""
+    return dict(unit_id=unit_id, kind=kind, status=status, at=at, from_site=from_site, to_site=to_site, ref=ref,
+                note=note)
+
+
+# ---- sites ------------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Site:
+    id: str
+    name: str
+    kind: str
+    region: str
+    supplier_id: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    created_at: datetime | None = None
+
+
+# ---- units ------------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Unit:
+    id: str
+    din: str
+    component: str
+    abo: str
+    rhd: str
+    units: float
+    volume_ml: int
+    status: str
+    site_id: str
+    collected_at: datetime
+    expires_at: datetime
+    donation_id: str | None = None
+    donor_id: str | None = None        # None for stock loaded without its donation record
+    region: str | None = None
+    bag_no: int = 1
+    issued_to: str | None = None
+    issued_from: str | None = None
+    issued_at: datetime | None = None
+    order_id: str | None = None
+    transfer_id: str | None = None
+    reason: str | None = None
+    updated_at: datetime | None = None
+
+    def is_expired(self, now: datetime) -> bool:
+        return utc(self.expires_at) <= now
+
+    def release(self, now: datetime) -> None:
+        if self.status != "quarantined":
+            raise AlreadyTested(f"血液单元 {self.id} 状态为 {self.status}")
+        self.status, self.updated_at = ("expired" if self.is_expired(now) else "available"), now
+
+    def discard(self, reason: str, now: datetime) -> None:
+        if self.status not in ("quarantined", "available"):
+            raise InvalidState(f"状态为 {self.status} 的血液不能报废", code="unit_not_discardable")
+        self.status, self.reason, self.updated_at = "discarded", reason, now
+
+    def expire(self, now: datetime) -> None:
+        self.status, self.reason, self.updated_at = "expired", "expired", now
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    component: str
+    units: float
+    volume_ml: int
+    expires_at: datetime
+    bag: int
+
+
+def products_of(kind: str, volume_ml: int | None, doses: int | None, collected_at: datetime) -> list[ProductLine]:
+    """Whole blood V ml → red cells V/200 U + plasma V/200 U; platelets → one bag per dose (policy.DONATION_YIELDS)."""
+    out = []
+    for y in DONATION_YIELDS.get(kind, ()):
+        spec = COMPONENTS[y.component]
+        expires = utc(collected_at) + spec.shelf_life
+        if y.per_ml:
+            if not volume_ml:
+                continue
+            units = round(volume_ml / y.per_ml * y.units_per, 2)
+            out.append(ProductLine(y.component, units, round(units * spec.ml_per_unit), expires, 1))
+        else:
+            for bag in range(1, (doses or 0) * (y.bags_per_dose or 1) + 1):
+                out.append(ProductLine(y.component, y.units_per, round(y.units_per * spec.ml_per_unit), expires, bag))
+    return out
+
+
+# ---- stock levels -----------------------------------------------------------------------------------------
+def days_of_supply(available_u: float, daily_demand_u: float) -> float | None:
+    """None when nothing is used (no demand known): there is no shortage to warn about."""
+    if daily_demand_u <= EPS:
+        return None
+    return available_u / daily_demand_u
+
+
+def raw_level(days: float | None, component: str, policy: StockPolicy) -> str:
+    if days is None:
+        return "green"
+    t = policy.thresholds_for(component)
+    if days < t.red_below_days:
+        return "red"
+    if days < t.orange_below_days:
+        return "orange"
+    if days < t.yellow_below_days:
+        return "yellow"
+    return "green"
+
+
+def severity(level: str | None) -> int:
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+def sustained_level(raw: str, since: dict[str, datetime | None], now: datetime,
+                    sustain_days: float) -> tuple[str, dict[str, datetime | None]]:
+    """Apply the consecutive-days rule: a level counts once the raw level has been at least that severe for
+    `sustain_days`. `since[level]` is when that stretch began (None when not below). Returns (level, since)."""
+    updated: dict[str, datetime | None] = {}
+    for lvl in LEVELS[1:]:
+        at_least = severity(raw) >= severity(lvl)
+        updated[lvl] = (since.get(lvl) or now) if at_least else None
+    level = "green"
+    for lvl in LEVELS[1:]:
+        start = updated[lvl]
+        if start is not None and utc(start) <= now - timedelta(days=sustain_days):
+            level = lvl
+    return level, updated
+
+
+def routine_cut(level: str, policy: StockPolicy) -> float:
+    return policy.routine_cut.get(level, 0.0)
+
+
+# ---- orders -----------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Order:
+    id: str
+    hospital_id: str
+    supplier_id: str
+    priority: str
+    status: str
+    lines: list
+    created_at: datetime
+    unit_ids: list = field(default_factory=list)
+
+
+def order_status(lines: list[dict]) -> str:
+    got = sum(line["allocated_units"] for line in lines)
+    if got <= EPS:
+        return "backordered"
+    if all(line["allocated_units"] >= line["units"] - EPS for line in lines):
+        return "fulfilled"
+    return "partial"
+
+
+# ---- transfusions -----------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Transfusion:
+    id: str
+    unit_id: str
+    hospital_id: str
+    patient_blind: str
+    patient_masked: str
+    patient_name_encrypted: str
+    transfused_at: datetime
+    recorded_at: datetime
+
+
+# ---- transfers --------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Transfer:
+    id: str
+    from_site: str
+    to_site: str
+    inter_region: bool
+    lines: list
+    reason: str
+    status: str
+    requested_at: datetime
+    requested_by: str | None = None
+    plan_id: str | None = None
+    unit_ids: list = field(default_factory=list)
+    dispatched_at: datetime | None = None
+    received_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    def _require(self, status: str, action: str) -> None:
+        if self.status != status:
+            raise InvalidState(f"调拨单状态为 {self.status}，不能{action}", code="invalid_transfer_state")
+
+    def dispatch(self, unit_ids: list[str], dispatched_lines: list, now: datetime) -> None:
+        self._require("requested", "发出")
+        self.status, self.unit_ids, self.lines, self.dispatched_at = "in_transit", unit_ids, dispatched_lines, now
+
+    def receive(self, now: datetime) -> None:
+        self._require("in_transit", "接收")
+        self.status, self.received_at = "received", now
+
+    def cancel(self, now: datetime) -> None:
+        self._require("requested", "取消")
+        self.status, self.cancelled_at = "cancelled", now
+
+
+# ---- rebalancing plans ------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Plan:
+    id: str
+    status: str
+    region: str | None
+    target_days: float
+    moves: list
+    before: dict
+    after: dict
+    objective: dict
+    solver: str
+    created_at: datetime
+    created_by: str | None = None
+    approved_at: datetime | None = None
+    transfer_ids: list = field(default_factory=list)
+
+    def approve(self, transfer_ids: list[str], now: datetime) -> None:
+        if self.status != "proposed":
+            raise InvalidState(f"方案状态为 {self.status}，不能再次批准", code="plan_not_proposed")
+        self.status, self.transfer_ids, self.approved_at = "approved", transfer_ids, now

@@ -1,0 +1,188 @@
+"""Tables of the inventory service and the imperative mapping of the plain domain classes onto them."""
+from __future__ import annotations
+
+from datetime import timezone
+
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table,
+                        UniqueConstraint)
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+
+from . import model
+
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+
+
+class UtcDateTime(TypeDecorator):
+    """Stores UTC, returns aware UTC. SQLite keeps no offset, so every value is converted before it is written
+    (a '+08:00' input stored as-is would compare wrongly against `expires_at > now`)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else model.utc(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else (value.replace(tzinfo=timezone.utc) if value.tzinfo is None
+                                           else value.astimezone(timezone.utc))
+
+
+sites = Table(
+    "sites", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("region", String(8), nullable=False, index=True),
+    Column("supplier_id", String(40), nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Baseline daily demand per site and group, used for days of supply until there is issue history.
+site_demand = Table(
+    "site_demand", metadata,
+    Column("site_id", String(40), primary_key=True),
+    Column("component", String(20), primary_key=True),
+    Column("abo", String(2), primary_key=True),
+    Column("rhd", String(3), primary_key=True),
+    Column("units_per_day", Float, nullable=False),
+)
+
+units = Table(
+    "units", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("din", String(14), nullable=False, index=True),
+    Column("donation_id", String(36), nullable=True),    # stock loaded without its donation record has none
+    Column("donor_id", String(36), nullable=True),
+    Column("component", String(20), nullable=False),
+    Column("abo", String(2), nullable=False),
+    Column("rhd", String(3), nullable=False),
+    Column("units", Float, nullable=False),
+    Column("volume_ml", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("site_id", String(40), nullable=False),
+    Column("region", String(8), nullable=True),          # of the holding site, when known
+    Column("collected_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("bag_no", Integer, nullable=False, default=1),
+    Column("issued_to", String(40), nullable=True),
+    Column("issued_from", String(40), nullable=True),
+    Column("issued_at", UtcDateTime, nullable=True),
+    Column("order_id", String(36), nullable=True),
+    Column("transfer_id", String(36), nullable=True),
+    Column("reason", String(200), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    UniqueConstraint("din", "component", "bag_no", name="uq_unit_per_donation"),   # a redelivered donation adds nothing
+    Index("ix_units_stock", "site_id", "status", "component", "abo", "rhd", "expires_at"),
+    Index("ix_units_issues", "issued_from", "component", "abo", "rhd", "issued_at"),
+    Index("ix_units_expiry", "status", "expires_at"),
+)
+
+# Every movement of a unit (created, released, issued, dispatched, received, ...): its history.
+unit_movements = Table(
+    "unit_movements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit_id", String(36), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("from_site", String(40), nullable=True),
+    Column("to_site", String(40), nullable=True),
+    Column("ref", String(36), nullable=True),
+    Column("note", String(200), nullable=True),
+)
+
+# The level last announced per site × component × group (StockLevelChanged only on change), and when the
+# days of supply first went below each threshold (the consecutive-days rule).
+stock_levels = Table(
+    "stock_levels", metadata,
+    Column("site_id", String(40), primary_key=True),
+    Column("component", String(20), primary_key=True),
+    Column("abo", String(2), primary_key=True),
+    Column("rhd", String(3), primary_key=True),
+    Column("region", String(8), nullable=False),
+    Column("level", String(10), nullable=True),
+    Column("available_units", Float, nullable=False),
+    Column("days_of_supply", Float, nullable=True),
+    Column("yellow_since", UtcDateTime, nullable=True),
+    Column("orange_since", UtcDateTime, nullable=True),
+    Column("red_since", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hospital_id", String(40), nullable=False, index=True),
+    Column("supplier_id", String(40), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("status", String(15), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("unit_ids", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+transfusions = Table(
+    "transfusions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("unit_id", String(36), nullable=False, unique=True),   # a unit is transfused once
+    Column("hospital_id", String(40), nullable=False, index=True),
+    Column("patient_blind", String(64), nullable=False, index=True),
+    Column("patient_masked", String(40), nullable=False),
+    Column("patient_name_encrypted", String(400), nullable=False),
+    Column("transfused_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+transfers = Table(
+    "transfers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("from_site", String(40), nullable=False, index=True),
+    Column("to_site", String(40), nullable=False, index=True),
+    Column("inter_region", Boolean, nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("status", String(15), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("requested_by", String(100), nullable=True),
+    Column("plan_id", String(36), nullable=True),
+    Column("unit_ids", JSON, nullable=False),
+    Column("dispatched_at", UtcDateTime, nullable=True),
+    Column("received_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+)
+
+plans = Table(
+    "rebalancing_plans", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("status", String(15), nullable=False),
+    Column("region", String(8), nullable=True),
+    Column("target_days", Float, nullable=False),
+    Column("moves", JSON, nullable=False),
+    Column("before", JSON, nullable=False),
+    Column("after", JSON, nullable=False),
+    Column("objective", JSON, nullable=False),
+    Column("solver", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(100), nullable=True),
+    Column("approved_at", UtcDateTime, nullable=True),
+    Column("transfer_ids", JSON, nullable=False),
+)
+
+_started = False
+
+
+def start_mappers() -> None:
+    global _started
+    if _started:
+        return
+    _started = True
+    mapper_registry.map_imperatively(model.Site, sites)
+    mapper_registry.map_imperatively(model.Unit, units)
+    mapper_registry.map_imperatively(model.Order, orders)
+    mapper_registry.map_imperatively(model.Transfusion, transfusions)
+    mapper_registry.map_imperatively(model.Transfer, transfers)
+    mapper_registry.map_imperatively(model.Plan, plans)

@@ -1,0 +1,399 @@
+"""Rebalancing optimiser: moves between sites, per component × ABO × RhD (identical groups only).
+
+Model (per commodity; commodities are independent because no move mixes groups):
+- site k holds h[k, b] U in expiry bucket b (days left, edges from policy.COMPONENTS) and needs d[k] U/day;
+  its target is T[k] = target_days × d[k].
+- a site above target is a source; it may send at most its surplus S[k] − T[k] (never below its own target),
+  taken from its earliest-expiring stock (dispatch is first-expiring-first), i.e. from the FEFO prefix p[k, b];
+- a site below target is a receiver; it may receive at most its deficit (moves bring sites up to target);
+- expected expiry waste at a site: stock that first-expiring-first use at d[k] U/day cannot consume before it
+  expires; a bucket b is taken to expire at t[b], the mid-point of its days-left range, so use is bounded by
+  the nested caps Σ_{b' ≤ b} u[k, b'] ≤ d[k] · t[b];
+- transport distance: haversine km × U moved (optionally only pairs within max_distance_km).
+
+Objective, lexicographic, solved exactly as three linear programs with scipy's HiGHS:
+  1. minimise unmet shortfall Σ_receivers (deficit − inflow)   ⇔ maximise Σ x
+  2. then minimise expected expiry waste                         ⇔ maximise Σ u, keeping stage 1's optimum
+  3. then minimise Σ distance · x, keeping stages 1 and 2.
+Each stage uses column generation over the arcs (source bucket → receiver): start from each site's nearest
+partners, price every other arc with the duals, add those with negative reduced cost, re-solve until none is
+left; the result is optimal for the full arc set, at a fraction of the size.
+
+Plain Python + numpy/scipy: no Flask, no database (plans.py feeds it from the inventory).
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy
+from scipy import sparse
+from scipy.optimize import linprog
+
+from .policy import COMPONENTS
+
+EPS = 1e-7
+Commodity = tuple[str, str, str]       # component, abo, rhd
+SOLVER = f"scipy {scipy.__version__} linprog(method='highs'), lexicographic 3-stage LP with column generation"
+
+
+@dataclass(frozen=True)
+class SitePoint:
+    id: str
+    lat: float
+    lon: float
+
+
+@dataclass
+class Problem:
+    sites: list[SitePoint]
+    target_days: float
+    demand: dict[Commodity, dict[str, float]]                    # U per day
+    stock: dict[Commodity, dict[str, list[tuple[float, float]]]]  # bags: (U, days left)
+    max_distance_km: float | None = None
+    initial_partners: int = 3
+
+
+@dataclass(frozen=True)
+class Move:
+    from_site: str
+    to_site: str
+    component: str
+    abo: str
+    rhd: str
+    units: float
+    distance_km: float
+
+
+@dataclass
+class Metrics:
+    sites_below_target: int = 0
+    shortfall_units: float = 0.0
+    expiring_units: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"sites_below_target": self.sites_below_target, "shortfall_units": round(self.shortfall_units, 2),
+                "expiring_units": round(self.expiring_units, 2)}
+
+
+@dataclass
+class Result:
+    moves: list[Move]
+    before: Metrics
+    after: Metrics
+    objective: dict
+    solver: str = SOLVER
+    seconds: float = 0.0
+    stages: dict = field(default_factory=dict)
+
+
+# ---- geometry and buckets -------------------------------------------------------------------------------------
+def haversine_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance (works on numpy arrays too)."""
+    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+
+
+def distance_matrix(sites: list[SitePoint]) -> np.ndarray:
+    lat = np.array([s.lat for s in sites], dtype=float)
+    lon = np.array([s.lon for s in sites], dtype=float)
+    return haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+
+
+def bucket_times(edges: tuple[float, ...], shelf_days: float) -> np.ndarray:
+    """When each bucket's stock is taken to expire: the mid-point of its days-left range (the last bucket
+    ends at the component's shelf life)."""
+    lows, highs = (0.0, *edges), (*edges, max(shelf_days, edges[-1]))
+    return np.array([(lo + hi) / 2 for lo, hi in zip(lows, highs)])
+
+
+def bucketise(bags: list[tuple[float, float]], edges: tuple[float, ...]) -> np.ndarray:
+    h = np.zeros(len(edges) + 1)
+    for units, days_left in bags:
+        h[bisect.bisect_right(edges, days_left)] += units
+    return h
+
+
+def fefo_waste(h: np.ndarray, daily: float, t: np.ndarray) -> float:
+    """U that first-expiring-first use at `daily` U/day cannot consume before expiry (greedy FEFO is optimal
+    under nested caps, so this equals the LP's waste)."""
+    used = waste = 0.0
+    for hb, tb in zip(h, t):
+        take = max(0.0, min(hb, daily * tb - used))
+        used += take
+        waste += hb - take
+    return waste
+
+
+def fefo_prefix(h: np.ndarray, amount: float) -> np.ndarray:
+    """The earliest-expiring `amount` U of a holding, per bucket."""
+    out = np.zeros_like(h)
+    for b, hb in enumerate(h):
+        out[b] = min(hb, max(0.0, amount))
+        amount -= out[b]
+    return out
+
+
+# ---- one commodity ----------------------------------------------------------------------------------------------
+class _CommodityLP:
+    """Three-stage lexicographic LP over arcs (source, bucket) → receiver, solved by column generation.
+
+    Usage variables exist only for the sites whose waste a plan can change ("waste sites": sources that waste
+    something now, receivers that could be sent more early-expiring stock than they can use in time). At every
+    other site all stock is used whatever the plan does, so its use is its holding: a move adds 1 to total use
+    when it lands at such a receiver and takes 1 away when it leaves such a source (`gain`). This keeps the LPs
+    small without changing their optimum.
+    """
+
+    def __init__(self, h: np.ndarray, d: np.ndarray, t: np.ndarray, target: np.ndarray, dist: np.ndarray,
+                 allowed: np.ndarray, partners: int):
+        self.h, self.d, self.t, self.dist, self.allowed = h, d, t, dist, allowed
+        self.nb = h.shape[1]
+        surplus = h.sum(1) - target
+        self.src = np.flatnonzero(surplus > EPS)
+        self.rcv = np.flatnonzero((surplus < -EPS) & (d > 0))
+        self.delta = -surplus
+        p = np.zeros_like(h)
+        for i in self.src:
+            p[i] = fefo_prefix(h[i], surplus[i])
+        sb_i, sb_b = np.nonzero(p > EPS)
+        self.sb_b, self.sb_cap = sb_b, p[sb_i, sb_b]
+        # every candidate arc: (source-bucket row, receiver row), within reach
+        sb_idx, r_idx = (a.ravel() for a in np.meshgrid(np.arange(len(sb_i)), np.arange(len(self.rcv)), indexing="ij"))
+        keep = allowed[sb_i[sb_idx], self.rcv[r_idx]]
+        self.c_sb, self.c_r = sb_idx[keep], r_idx[keep]
+        self.ci, self.cj, self.cb = sb_i[self.c_sb], self.rcv[self.c_r], sb_b[self.c_sb]
+        self.c_dist = dist[self.ci, self.cj]
+        self.waste_sites = self._waste_sites()
+        pos = {int(k): n for n, k in enumerate(self.waste_sites)}
+        in_w_src = np.array([int(i) in pos for i in self.ci], dtype=bool)
+        in_w_rcv = np.array([int(j) in pos for j in self.cj], dtype=bool)
+        self.c_hold_src = np.where(in_w_src, [pos.get(int(i), 0) * self.nb for i in self.ci] + self.cb, -1)
+        self.c_hold_rcv = np.where(in_w_rcv, [pos.get(int(j), 0) * self.nb for j in self.cj] + self.cb, -1)
+        self.c_gain = (~in_w_rcv).astype(float) - (~in_w_src).astype(float)
+        self.active = self._initial(partners)
+
+    @property
+    def trivial(self) -> bool:
+        return len(self.c_sb) == 0
+
+    def _waste_sites(self) -> np.ndarray:
+        offer = np.cumsum(np.bincount(self.sb_b, weights=self.sb_cap, minlength=self.nb))
+        out = [k for k in self.src if fefo_waste(self.h[k], self.d[k], self.t) > EPS]
+        out += [j for j in self.rcv
+                if np.any(np.cumsum(self.h[j]) + np.minimum(self.delta[j], offer) > self.d[j] * self.t + EPS)]
+        return np.array(sorted(out), dtype=int)
+
+    def _initial(self, k: int) -> np.ndarray:
+        """Arcs between each receiver and its k nearest sources, and each source and its k nearest receivers."""
+        if not len(self.c_sb):
+            return np.zeros(0, dtype=bool)
+        d = np.where(self.allowed[np.ix_(self.src, self.rcv)], self.dist[np.ix_(self.src, self.rcv)], np.inf)
+        near = np.zeros(d.shape, dtype=bool)
+        kk = min(k, d.shape[0])
+        near[np.argpartition(d, kk - 1, axis=0)[:kk], np.arange(d.shape[1])[None, :]] = True
+        kk = min(k, d.shape[1])
+        near[np.arange(d.shape[0])[:, None], np.argpartition(d, kk - 1, axis=1)[:, :kk]] = True
+        return near[np.searchsorted(self.src, self.ci), np.searchsorted(self.rcv, self.cj)] & np.isfinite(self.c_dist)
+
+    # -- LP assembly ------------------------------------------------------------------------------------------
+    def _solve(self, goal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Solve the LP restricted to the active arcs; returns (x on active arcs, u, reduced costs of every
+        candidate arc, reduced costs of u) and keeps the row duals in `self.y`.
+
+        Rows: source-bucket availability, receiver deficit, and with usage variables the waste sites' holdings
+        (u[k,b] + out[k,b] − in[k,b] ≤ h[k,b]) and nested use caps. Rows an earlier stage found binding are
+        equalities (`self.eq`), arcs and u it priced out stay at zero: that is the earlier stage's optimal face.
+        """
+        arcs = np.flatnonzero(self.active)
+        nx, nu = len(arcs), self.nu if self.use else 0
+        n_rows = self.row_c + 2 * nu
+        row_d = self.row_c + nu
+        cols, ucols = np.arange(nx), nx + np.arange(nu)
+        r, c, v = [self.c_sb[arcs], self.n_sb + self.c_r[arcs]], [cols, cols], [np.ones(nx), np.ones(nx)]
+        b = np.zeros(n_rows)
+        b[:self.n_sb] = self.sb_cap
+        b[self.n_sb:self.row_c] = self.delta[self.rcv]
+        if nu:
+            for hold, sign in ((self.c_hold_src[arcs], 1.0), (self.c_hold_rcv[arcs], -1.0)):
+                sel = hold >= 0
+                r.append(self.row_c + hold[sel]); c.append(cols[sel]); v.append(np.full(sel.sum(), sign))
+            r.append(self.row_c + np.arange(nu)); c.append(ucols); v.append(np.ones(nu))
+            for cap in range(self.nb):                       # u[k, b] counts in every cumulative cap b' ≥ b
+                sel = np.flatnonzero(self.u_b <= cap)
+                r.append(row_d + self.u_k[sel] * self.nb + cap); c.append(nx + sel); v.append(np.ones(len(sel)))
+            b[self.row_c:row_d] = self.h[self.waste_sites].ravel()
+            b[row_d:] = (self.d[self.waste_sites][:, None] * self.t[None, :]).ravel()
+        a = sparse.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(n_rows, nx + nu))
+        arc_cost = {"flow": -np.ones(len(self.c_sb)), "use": -self.c_gain, "km": self.c_dist}[goal]
+        u_cost = np.full(nu, -1.0 if goal == "use" else 0.0)
+        eq = self.eq[:n_rows]
+        bounds = [(0, None)] * nx + [(0, 0) if z else (0, None) for z in self.u_zero[:nu]]
+        res = linprog(np.concatenate([arc_cost[arcs], u_cost]), A_ub=a[~eq], b_ub=b[~eq],
+                      A_eq=a[eq] if eq.any() else None, b_eq=b[eq] if eq.any() else None,
+                      bounds=bounds, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"rebalancing LP ({goal}) failed: {res.message}")
+        y = np.zeros(n_rows)
+        y[~eq] = res.ineqlin.marginals
+        if eq.any():
+            y[eq] = res.eqlin.marginals
+        self.y = y
+        # reduced costs c − Aᵀy of every candidate arc (active or not) and of every u
+        dual = y[self.c_sb] + y[self.n_sb + self.c_r]
+        rc_u = np.zeros(0)
+        if nu:
+            dual = dual + np.where(self.c_hold_src >= 0, y[self.row_c + np.maximum(self.c_hold_src, 0)], 0.0) \
+                - np.where(self.c_hold_rcv >= 0, y[self.row_c + np.maximum(self.c_hold_rcv, 0)], 0.0)
+            caps = y[row_d:].reshape(-1, self.nb)
+            later = np.cumsum(caps[:, ::-1], axis=1)[:, ::-1]          # Σ_{b' ≥ b} y[cap k, b']
+            rc_u = u_cost - (y[self.row_c:row_d] + later.ravel())
+        return res.x[:nx], res.x[nx:], arc_cost - dual, rc_u
+
+    def stage(self, goal: str) -> tuple[np.ndarray, float]:
+        """Column generation to optimality, then restrict later stages to this stage's optimal face."""
+        while True:
+            x, u, rc, rc_u = self._solve(goal)
+            entering = np.flatnonzero((rc < -1e-9) & ~self.active & ~self.priced_out)
+            if len(entering):
+                self.active[self._fewest(entering, rc)] = True
+                continue
+            full = np.zeros(len(self.c_sb))
+            full[self.active] = x
+            value = {"flow": full.sum(), "use": u.sum() + self.c_gain @ full, "km": float(self.c_dist @ full)}[goal]
+            # Complementary slackness with this optimal dual: an optimum of this stage has zero on every arc
+            # (and u) of positive reduced cost and meets every row of non-zero dual with equality.
+            tol = 1e-7 * max(1.0, float(np.abs(rc).max(initial=0.0)))
+            self.priced_out |= rc > tol
+            self.active &= ~self.priced_out
+            if len(rc_u):
+                self.u_zero[:len(rc_u)] |= rc_u > tol
+            self.eq[:len(self.y)] |= np.abs(self.y) > tol
+            return full, value
+
+    def _fewest(self, entering: np.ndarray, rc: np.ndarray, per_receiver: int = 8) -> np.ndarray:
+        """The most attractive entering arcs per receiver (ties, common in these degenerate LPs, go to the
+        nearest): keeps the restricted LP small, and small LPs are what makes column generation pay."""
+        order = entering[np.lexsort((self.c_dist[entering], np.round(rc[entering], 9), self.cj[entering]))]
+        receiver = self.cj[order]
+        start = np.r_[0, np.flatnonzero(receiver[1:] != receiver[:-1]) + 1]
+        rank = np.arange(len(order)) - np.repeat(start, np.diff(np.r_[start, len(order)]))
+        return order[rank < per_receiver]
+
+    def _complete_flow_stage(self) -> float:
+        """Stage 1 without an LP when every source may serve every receiver: the most that can move is
+        min(total surplus, total deficit), and the optimal face is "every receiver filled" and/or "every surplus
+        sent". A greedy nearest-first flow reaches it and seeds the arcs, so stage 2 starts feasible."""
+        supply, need = self.sb_cap.sum(), self.delta[self.rcv].sum()
+        flow = min(supply, need)
+        if need <= supply + EPS:
+            self.eq[self.n_sb:self.row_c] = True
+        if supply <= need + EPS:
+            self.eq[:self.n_sb] = True
+        left_sb, left_r = self.sb_cap.copy(), self.delta[self.rcv].copy()
+        order = np.lexsort((self.c_dist, self.c_r))
+        bounds = np.searchsorted(self.c_r[order], np.arange(len(self.rcv) + 1))
+        for r in range(len(self.rcv)):                   # each receiver from its nearest sources first
+            for arc in order[bounds[r]:bounds[r + 1]]:
+                if left_r[r] <= EPS:
+                    break
+                sb = self.c_sb[arc]
+                if left_sb[sb] > EPS:
+                    step = min(left_sb[sb], left_r[r])
+                    left_sb[sb] -= step
+                    left_r[r] -= step
+                    self.active[arc] = True
+        if min(left_sb.sum(), left_r.sum()) > 1e-6:      # cannot happen on a complete graph; be safe
+            self.active[:] = True
+        return float(flow)
+
+    def solve(self) -> tuple[np.ndarray, dict]:
+        self.n_sb, self.row_c = len(self.sb_cap), len(self.sb_cap) + len(self.rcv)
+        self.nu = len(self.waste_sites) * self.nb
+        self.u_k, self.u_b = np.divmod(np.arange(self.nu), self.nb)
+        self.eq = np.zeros(self.row_c + 2 * self.nu, dtype=bool)
+        self.u_zero = np.zeros(self.nu, dtype=bool)
+        self.priced_out = np.zeros(len(self.c_sb), dtype=bool)
+        self.use = False
+        if self.allowed[np.ix_(self.src, self.rcv)].all():
+            flow = self._complete_flow_stage()
+        else:
+            _, flow = self.stage("flow")
+        if self.nu:                         # otherwise every plan wastes the same: nothing to choose
+            self.use = True
+            self.stage("use")
+        x, km = self.stage("km")
+        return x, {"flow": flow, "unit_km": km}
+
+
+# ---- whole problem ----------------------------------------------------------------------------------------------
+def _commodity_arrays(problem: Problem, commodity: Commodity, index: dict[str, int]):
+    spec = COMPONENTS[commodity[0]]
+    edges = spec.bucket_edges_days
+    n = len(index)
+    h = np.zeros((n, len(edges) + 1))
+    for site_id, bags in problem.stock.get(commodity, {}).items():
+        if site_id in index:
+            h[index[site_id]] = bucketise(bags, edges)
+    d = np.zeros(n)
+    for site_id, daily in problem.demand.get(commodity, {}).items():
+        if site_id in index:
+            d[index[site_id]] = daily
+    return h, d, bucket_times(edges, spec.shelf_life.total_seconds() / 86400)
+
+
+def _metrics(per_site_short: dict[str, float], waste: float) -> Metrics:
+    return Metrics(sites_below_target=sum(1 for v in per_site_short.values() if v > 1e-6),
+                   shortfall_units=sum(per_site_short.values()), expiring_units=waste)
+
+
+def solve(problem: Problem) -> Result:
+    started = time.perf_counter()
+    sites = problem.sites
+    index = {s.id: n for n, s in enumerate(sites)}
+    dist = distance_matrix(sites) if sites else np.zeros((0, 0))
+    allowed = np.ones_like(dist, dtype=bool) if problem.max_distance_km is None else dist <= problem.max_distance_km
+    np.fill_diagonal(allowed, False)
+    moves: list[Move] = []
+    short_before: dict[str, float] = {s.id: 0.0 for s in sites}
+    short_after = dict(short_before)
+    waste_before = waste_after = 0.0
+    stages = {"flow": 0.0, "unit_km": 0.0}
+    for commodity in sorted(set(problem.stock) | set(problem.demand)):
+        h, d, t = _commodity_arrays(problem, commodity, index)
+        if not h.any() and not d.any():
+            continue
+        target = problem.target_days * d
+        lp = _CommodityLP(h, d, t, target, dist, allowed, problem.initial_partners)
+        after = h.copy()
+        if not lp.trivial:
+            x, values = lp.solve()
+            for key in ("flow", "unit_km"):
+                stages[key] += values[key]
+            np.subtract.at(after, (lp.ci, lp.cb), x)
+            np.add.at(after, (lp.cj, lp.cb), x)
+            totals: dict[tuple[int, int], float] = {}
+            for i, j, amount in zip(lp.ci, lp.cj, x):
+                if amount > EPS:
+                    totals[(int(i), int(j))] = totals.get((int(i), int(j)), 0.0) + float(amount)
+            for (i, j), amount in sorted(totals.items()):
+                units = math.floor(amount * 100 + 1e-6) / 100     # never more than the LP moved
+                if units > 0:
+                    moves.append(Move(sites[i].id, sites[j].id, *commodity, units, round(float(dist[i, j]), 1)))
+        for k, site in enumerate(sites):
+            short_before[site.id] += max(0.0, target[k] - h[k].sum())
+            short_after[site.id] += max(0.0, target[k] - after[k].sum())
+            waste_before += fefo_waste(h[k], d[k], t)
+            waste_after += fefo_waste(after[k], d[k], t)
+    before, after_m = _metrics(short_before, waste_before), _metrics(short_after, waste_after)
+    objective = {"order": ["shortfall_units", "expiring_units", "distance_unit_km"],
+                 "shortfall_units": round(after_m.shortfall_units, 2),
+                 "expiring_units": round(after_m.expiring_units, 2),
+                 "distance_unit_km": round(sum(m.units * m.distance_km for m in moves), 1)}
+    return Result(moves=moves, before=before, after=after_m, objective=objective,
+                  seconds=time.perf_counter() - started, stages=stages)
+

@@ -1,0 +1,264 @@
+"""Inventory persistence behind small role-named methods."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from servicekit.db import for_update
+
+from .model import Order, Plan, Site, Transfer, Transfusion, Unit
+from .orm import site_demand, sites, stock_levels, unit_movements, units
+
+Key = tuple[str, str, str, str]   # site_id, component, abo, rhd
+GROUP_COLS = (units.c.component, units.c.abo, units.c.rhd)
+
+
+def _insert(session: Session):
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+class SiteRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, site: Site) -> None:
+        self.session.add(site)
+
+    def get(self, site_id: str) -> Site | None:
+        return self.session.get(Site, site_id)
+
+    def get_many(self, site_ids: Iterable[str]) -> dict[str, Site]:
+        ids = set(site_ids)
+        if not ids:
+            return {}
+        return {s.id: s for s in self.session.scalars(select(Site).where(Site.id.in_(ids)))}
+
+    def list(self, region: str | None = None, kind: str | None = None) -> list[Site]:
+        stmt = select(Site).order_by(Site.region, Site.kind.desc(), Site.id)
+        if region:
+            stmt = stmt.where(Site.region == region)
+        if kind:
+            stmt = stmt.where(Site.kind == kind)
+        return list(self.session.scalars(stmt))
+
+    def set_demand(self, site_id: str, lines: list[dict]) -> None:
+        """Replaces the site's baseline lines with the given ones (a PUT)."""
+        self.session.execute(delete(site_demand).where(site_demand.c.site_id == site_id))
+        if lines:
+            self.session.execute(site_demand.insert(), [dict(site_id=site_id, **line) for line in lines])
+
+    def demand_lines(self, site_id: str) -> list[dict]:
+        rows = self.session.execute(select(site_demand).where(site_demand.c.site_id == site_id)
+                                    .order_by(site_demand.c.component, site_demand.c.abo, site_demand.c.rhd))
+        return [dict(component=r.component, abo=r.abo, rhd=r.rhd, units_per_day=r.units_per_day) for r in rows]
+
+    def baseline_demand(self, site_ids: Iterable[str]) -> dict[Key, float]:
+        """A site's own baseline plus that of the sites it supplies (a station serves its hospitals' demand)."""
+        ids = list(set(site_ids))
+        if not ids:
+            return {}
+        stmt = (select(site_demand.c.site_id, sites.c.supplier_id, site_demand.c.component, site_demand.c.abo,
+                       site_demand.c.rhd, site_demand.c.units_per_day)
+                .select_from(site_demand.outerjoin(sites, sites.c.id == site_demand.c.site_id))
+                .where(or_(site_demand.c.site_id.in_(ids), sites.c.supplier_id.in_(ids))))
+        out: dict[Key, float] = {}
+        wanted = set(ids)
+        for r in self.session.execute(stmt):
+            for target in {r.site_id, r.supplier_id} & wanted:
+                key = (target, r.component, r.abo, r.rhd)
+                out[key] = out.get(key, 0.0) + r.units_per_day
+        return out
+
+
+class UnitRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add_all(self, new_units: list[Unit]) -> None:
+        self.session.add_all(new_units)
+
+    def insert_rows(self, rows: list[dict]) -> None:
+        """Bulk insert of unit rows without the identity map: for loading thousands of bags at once."""
+        if rows:
+            self.session.execute(units.insert(), rows)
+
+    def get(self, unit_id: str) -> Unit | None:
+        return self.session.get(Unit, unit_id)
+
+    def get_for_update(self, unit_id: str) -> Unit | None:
+        return self.session.scalars(for_update(select(Unit).where(Unit.id == unit_id), self.session)
+                                    .execution_options(populate_existing=True)).first()
+
+    def by_ids(self, unit_ids: Iterable[str]) -> list[Unit]:
+        ids = list(unit_ids)
+        if not ids:
+            return []
+        found = self.session.scalars(select(Unit).where(Unit.id.in_(ids)).execution_options(populate_existing=True))
+        by_id = {u.id: u for u in found}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def of_donation_for_update(self, din: str) -> list[Unit]:
+        stmt = select(Unit).where(Unit.din == din).order_by(Unit.component, Unit.bag_no)
+        return list(self.session.scalars(for_update(stmt, self.session)))
+
+    def din_known(self, din: str) -> bool:
+        return self.session.execute(select(units.c.id).where(units.c.din == din).limit(1)).first() is not None
+
+    def list(self, *, site_id=None, status=None, component=None, abo=None, rhd=None, limit: int = 1000) -> list[Unit]:
+        stmt = select(Unit)
+        for column, value in ((Unit.site_id, site_id), (Unit.status, status), (Unit.component, component),
+                              (Unit.abo, abo), (Unit.rhd, rhd)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        return list(self.session.scalars(stmt.order_by(Unit.expires_at, Unit.id).limit(limit)))
+
+    def available_candidates(self, site_id: str, component: str, abo: str, rhd: str, now: datetime,
+                             lock: bool = False) -> list:
+        """(id, units, expires_at) of issuable bags at a site, first-expiring-first (ties by id). With `lock`,
+        the rows stay locked until commit (PostgreSQL), in the same order every claimer uses."""
+        stmt = (select(units.c.id, units.c.units, units.c.expires_at)
+                .where(units.c.site_id == site_id, units.c.status == "available", units.c.component == component,
+                       units.c.abo == abo, units.c.rhd == rhd, units.c.expires_at > now)
+                .order_by(units.c.expires_at, units.c.id))
+        return list(self.session.execute(for_update(stmt, self.session) if lock else stmt))
+
+    def claim(self, unit_id: str, now: datetime, **values) -> bool:
+        """Take an available, unexpired bag; False if someone else took it (or it expired) first.
+
+        The condition is re-checked by the database at the moment of the write: on PostgreSQL a concurrent
+        claimer waits for the row lock, then sees status 'issued' and matches nothing; on SQLite the
+        BEGIN IMMEDIATE transaction serialises writers. So no bag is ever allocated twice.
+        """
+        stmt = (update(units).where(units.c.id == unit_id, units.c.status == "available", units.c.expires_at > now)
+                .values(updated_at=now, **values))
+        return self.session.execute(stmt).rowcount == 1
+
+    def available_totals(self, site_ids: Iterable[str] | None, now: datetime) -> dict[Key, float]:
+        stmt = (select(units.c.site_id, *GROUP_COLS, func.sum(units.c.units))
+                .where(units.c.status == "available", units.c.expires_at > now)
+                .group_by(units.c.site_id, *GROUP_COLS))
+        if site_ids is not None:
+            stmt = stmt.where(units.c.site_id.in_(list(site_ids)))
+        return {(r[0], r[1], r[2], r[3]): float(r[4] or 0) for r in self.session.execute(stmt)}
+
+    def available_bags(self, site_ids: Iterable[str], now: datetime) -> list:
+        """(site_id, component, abo, rhd, units, expires_at) of every issuable bag: the optimiser's input."""
+        stmt = (select(units.c.site_id, *GROUP_COLS, units.c.units, units.c.expires_at)
+                .where(units.c.status == "available", units.c.expires_at > now, units.c.site_id.in_(list(site_ids))))
+        return list(self.session.execute(stmt))
+
+    def issue_history(self, site_ids: Iterable[str], since: datetime) -> dict[Key, tuple[datetime, float]]:
+        """Per key: (first issue ever, U issued since `since`)."""
+        recent = func.sum(case((units.c.issued_at >= since, units.c.units), else_=0.0))
+        stmt = (select(units.c.issued_from, *GROUP_COLS, func.min(units.c.issued_at), recent)
+                .where(units.c.issued_from.in_(list(site_ids)), units.c.issued_at.is_not(None))
+                .group_by(units.c.issued_from, *GROUP_COLS))
+        return {(r[0], r[1], r[2], r[3]): (r[4], float(r[5] or 0)) for r in self.session.execute(stmt)}
+
+    def expiring(self, now: datetime, limit: int) -> list[Unit]:
+        """Stored units still counted as stock although their time is up (locked so an order cannot take them)."""
+        stmt = (select(Unit).where(Unit.status.in_(("quarantined", "available")), Unit.expires_at <= now)
+                .order_by(Unit.expires_at, Unit.id).limit(limit))
+        return list(self.session.scalars(for_update(stmt, self.session, skip_locked=True)))
+
+    def record_movements(self, rows: list[dict]) -> None:
+        if rows:
+            self.session.execute(unit_movements.insert(), rows)
+
+    def history(self, unit_id: str) -> list[dict]:
+        rows = self.session.execute(select(unit_movements).where(unit_movements.c.unit_id == unit_id)
+                                    .order_by(unit_movements.c.at, unit_movements.c.id))
+        return [dict(at=r.at, kind=r.kind, status=r.status, from_site=r.from_site, to_site=r.to_site, ref=r.ref,
+                     note=r.note) for r in rows]
+
+
+class StockLevelRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def lock(self, key: Key, region: str, now: datetime):
+        """The stored level row of a key, created if missing, locked until commit (PostgreSQL)."""
+        site_id, component, abo, rhd = key
+        self.session.execute(_insert(self.session)(stock_levels).values(
+            site_id=site_id, component=component, abo=abo, rhd=rhd, region=region, level=None,
+            available_units=0.0, days_of_supply=None, updated_at=now).on_conflict_do_nothing())
+        stmt = select(stock_levels).where(stock_levels.c.site_id == site_id, stock_levels.c.component == component,
+                                          stock_levels.c.abo == abo, stock_levels.c.rhd == rhd)
+        return self.session.execute(for_update(stmt, self.session)).one()
+
+    def save(self, key: Key, **values) -> None:
+        site_id, component, abo, rhd = key
+        self.session.execute(update(stock_levels).where(
+            stock_levels.c.site_id == site_id, stock_levels.c.component == component,
+            stock_levels.c.abo == abo, stock_levels.c.rhd == rhd).values(**values))
+
+    def stored(self, site_ids: Iterable[str]) -> dict[Key, object]:
+        stmt = select(stock_levels).where(stock_levels.c.site_id.in_(list(site_ids)))
+        return {(r.site_id, r.component, r.abo, r.rhd): r for r in self.session.execute(stmt)}
+
+    def keys_of(self, site_ids: Iterable[str]) -> list[Key]:
+        stmt = select(stock_levels.c.site_id, stock_levels.c.component, stock_levels.c.abo, stock_levels.c.rhd) \
+            .where(stock_levels.c.site_id.in_(list(site_ids)))
+        return [tuple(r) for r in self.session.execute(stmt)]
+
+
+class OrderRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, order: Order) -> None:
+        self.session.add(order)
+
+    def get(self, order_id: str) -> Order | None:
+        return self.session.get(Order, order_id)
+
+
+class TransfusionRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, transfusion: Transfusion) -> None:
+        self.session.add(transfusion)
+
+    def for_unit(self, unit_id: str) -> Transfusion | None:
+        return self.session.scalars(select(Transfusion).where(Transfusion.unit_id == unit_id)).first()
+
+
+class TransferRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, transfer: Transfer) -> None:
+        self.session.add(transfer)
+
+    def get_for_update(self, transfer_id: str) -> Transfer | None:
+        stmt = select(Transfer).where(Transfer.id == transfer_id)
+        return self.session.scalars(for_update(stmt, self.session).execution_options(populate_existing=True)).first()
+
+    def list(self, site_id: str | None = None, status: str | None = None, limit: int = 500) -> list[Transfer]:
+        stmt = select(Transfer).order_by(Transfer.requested_at.desc()).limit(limit)
+        if site_id:
+            stmt = stmt.where(or_(Transfer.from_site == site_id, Transfer.to_site == site_id))
+        if status:
+            stmt = stmt.where(Transfer.status == status)
+        return list(self.session.scalars(stmt))
+
+
+class PlanRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, plan: Plan) -> None:
+        self.session.add(plan)
+
+    def get(self, plan_id: str) -> Plan | None:
+        return self.session.get(Plan, plan_id)
+
+    def get_for_update(self, plan_id: str) -> Plan | None:
+        stmt = select(Plan).where(Plan.id == plan_id)
+        return self.session.scalars(for_update(stmt, self.session).execution_options(populate_existing=True)).first()
+

@@ -1,0 +1,272 @@
+"""Request and response schemas of the inventory API (shared/docs/api.md, "Sites" and "Inventory")."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .model import SITE_KINDS, TRANSFER_STATUSES, UNIT_STATUSES
+from .policy import ABO, COMPONENTS, PRIORITIES, RHD
+
+SITE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="站点编号为 1–40 位字母、数字、- 或 _")
+REGION = validate.Regexp(r"^[A-Z]{2,8}$", error="地区代码为 2–8 位大写字母")
+ID = validate.Length(min=1, max=40)
+
+
+class _Wrapped(Schema):
+    """Dumps {"<part>": obj, ...} as one flat object: attributes come from `_part` unless given at the top."""
+
+    _part = ""
+
+    def get_attribute(self, obj, attr, default):
+        if isinstance(obj, dict) and attr in obj:
+            return obj[attr]
+        return super().get_attribute(obj[self._part] if isinstance(obj, dict) else obj, attr, default)
+
+
+# ---- sites ---------------------------------------------------------------------------------------------------
+class SiteCreateSchema(Schema):
+    id = fields.String(required=True, validate=SITE_ID)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True, validate=validate.OneOf(SITE_KINDS))
+    region = fields.String(required=True, validate=REGION)
+    supplier_id = fields.String(validate=SITE_ID, allow_none=True)
+    lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_none=True)
+    lon = fields.Float(validate=validate.Range(min=-180, max=180), allow_none=True)
+
+
+class SiteSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    region = fields.String()
+    supplier_id = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+
+
+class SiteQueryArgsSchema(Schema):
+    region = fields.String(validate=REGION)
+    kind = fields.String(validate=validate.OneOf(SITE_KINDS))
+
+
+class GroupLineSchema(Schema):
+    component = fields.String(required=True, validate=validate.OneOf(tuple(COMPONENTS)))
+    abo = fields.String(required=True, validate=validate.OneOf(ABO))
+    rhd = fields.String(required=True, validate=validate.OneOf(RHD))
+
+
+class DemandLineSchema(GroupLineSchema):
+    units_per_day = fields.Float(required=True, validate=validate.Range(min=0, max=100000))
+
+
+class DemandSchema(Schema):
+    lines = fields.List(fields.Nested(DemandLineSchema), required=True, validate=validate.Length(max=200))
+
+
+class DemandResultSchema(DemandSchema):
+    site_id = fields.String()
+
+
+# ---- units ---------------------------------------------------------------------------------------------------
+class UnitSchema(Schema):
+    id = fields.String()
+    din = fields.String()
+    component = fields.String()
+    abo = fields.String()
+    rhd = fields.String()
+    units = fields.Float()
+    volume_ml = fields.Integer()
+    status = fields.String()
+    site_id = fields.String()
+    region = fields.String()
+    collected_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
+    issued_to = fields.String(allow_none=True)
+    order_id = fields.String(allow_none=True)
+    transfer_id = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class MovementSchema(Schema):
+    at = fields.AwareDateTime()
+    kind = fields.String()
+    status = fields.String()
+    from_site = fields.String(allow_none=True)
+    to_site = fields.String(allow_none=True)
+    ref = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class UnitDetailSchema(_Wrapped, UnitSchema):
+    _part = "unit"
+    history = fields.List(fields.Nested(MovementSchema))
+
+
+class UnitQueryArgsSchema(Schema):
+    site_id = fields.String(validate=SITE_ID)
+    status = fields.String(validate=validate.OneOf(UNIT_STATUSES))
+    component = fields.String(validate=validate.OneOf(tuple(COMPONENTS)))
+    abo = fields.String(validate=validate.OneOf(ABO))
+    rhd = fields.String(validate=validate.OneOf(RHD))
+
+
+class TestResultSchema(Schema):
+    qualified = fields.Boolean(required=True)
+    reason = fields.String(validate=validate.Length(min=1, max=200))
+    # Optional: when absent, derived from `reason` as a code (policy.TEST_FAILURE_REASONS).
+    infectious = fields.Boolean()
+
+
+class DiscardSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+# ---- stock ---------------------------------------------------------------------------------------------------
+class StockQueryArgsSchema(Schema):
+    region = fields.String(validate=REGION)
+    site_id = fields.String(validate=SITE_ID)
+
+
+class StockRowSchema(Schema):
+    site_id = fields.String()
+    region = fields.String()
+    component = fields.String()
+    abo = fields.String()
+    rhd = fields.String()
+    available_units = fields.Float()
+    daily_demand = fields.Float()
+    days_of_supply = fields.Float(allow_none=True)
+    level = fields.String()
+
+
+# ---- orders and transfusions ---------------------------------------------------------------------------------
+class UnitsLineSchema(GroupLineSchema):
+    units = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False, max=1000))
+
+
+class OrderCreateSchema(Schema):
+    lines = fields.List(fields.Nested(UnitsLineSchema), required=True, validate=validate.Length(min=1, max=50))
+    priority = fields.String(load_default="routine", validate=validate.OneOf(PRIORITIES))
+
+
+class SubstitutionSchema(Schema):
+    abo = fields.String()
+    rhd = fields.String()
+    units = fields.Float()
+    unit_ids = fields.List(fields.String())
+
+
+class OrderLineSchema(Schema):
+    component = fields.String()
+    abo = fields.String()
+    rhd = fields.String()
+    units = fields.Float()
+    level = fields.String()
+    cut_percent = fields.Float()
+    allowed_units = fields.Float()
+    allocated_units = fields.Float()
+    shortfall_units = fields.Float()
+    substitutions = fields.List(fields.Nested(SubstitutionSchema))
+
+
+class OrderSchema(_Wrapped):
+    _part = "order"
+    id = fields.String()
+    status = fields.String()
+    priority = fields.String()
+    hospital_id = fields.String()
+    supplier_id = fields.String()
+    created_at = fields.AwareDateTime()
+    lines = fields.List(fields.Nested(OrderLineSchema))
+    allocations = fields.List(fields.Nested(UnitSchema))
+
+
+class TransfusionCreateSchema(Schema):
+    unit_id = fields.String(required=True, validate=ID)
+    patient_national_id = fields.String(required=True, load_only=True, validate=validate.Length(min=6, max=30))
+    patient_name = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=100))
+    transfused_at = fields.AwareDateTime(required=True)
+
+
+class TransfusionSchema(Schema):
+    id = fields.String()
+    unit_id = fields.String()
+    hospital_id = fields.String()
+    patient_masked = fields.String()
+    transfused_at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime()
+    unit = fields.Nested(UnitSchema)
+
+
+# ---- transfers -----------------------------------------------------------------------------------------------
+class TransferCreateSchema(Schema):
+    from_site = fields.String(required=True, validate=SITE_ID)
+    to_site = fields.String(required=True, validate=SITE_ID)
+    lines = fields.List(fields.Nested(UnitsLineSchema), required=True, validate=validate.Length(min=1, max=50))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TransferLineSchema(Schema):
+    component = fields.String()
+    abo = fields.String()
+    rhd = fields.String()
+    units = fields.Float()
+    dispatched_units = fields.Float()
+
+
+class TransferSchema(_Wrapped):
+    _part = "transfer"
+    id = fields.String()
+    from_site = fields.String()
+    to_site = fields.String()
+    inter_region = fields.Boolean()
+    lines = fields.List(fields.Nested(TransferLineSchema))
+    status = fields.String()
+    reason = fields.String()
+    plan_id = fields.String(allow_none=True)
+    units = fields.List(fields.Nested(UnitSchema))
+    requested_at = fields.AwareDateTime()
+    dispatched_at = fields.AwareDateTime(allow_none=True)
+    received_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+
+
+class TransferQueryArgsSchema(Schema):
+    site_id = fields.String(validate=SITE_ID)
+    status = fields.String(validate=validate.OneOf(TRANSFER_STATUSES))
+
+
+# ---- rebalancing ---------------------------------------------------------------------------------------------
+class PlanCreateSchema(Schema):
+    region = fields.String(validate=REGION)
+    target_days = fields.Float(validate=validate.Range(min=0.5, max=60))
+
+
+class MoveSchema(Schema):
+    from_site = fields.String()
+    to_site = fields.String()
+    component = fields.String()
+    abo = fields.String()
+    rhd = fields.String()
+    units = fields.Float()
+    distance_km = fields.Float()
+
+
+class PlanMetricsSchema(Schema):
+    sites_below_target = fields.Integer()
+    shortfall_units = fields.Float()
+    expiring_units = fields.Float()
+
+
+class PlanSchema(Schema):
+    id = fields.String()
+    status = fields.String()
+    region = fields.String(allow_none=True)
+    target_days = fields.Float()
+    moves = fields.List(fields.Nested(MoveSchema))
+    before = fields.Nested(PlanMetricsSchema)
+    after = fields.Nested(PlanMetricsSchema)
+    objective = fields.Dict()
+    solver = fields.String()
+    created_at = fields.AwareDateTime()
+    approved_at = fields.AwareDateTime(allow_none=True)
+    transfer_ids = fields.List(fields.String())

@@ -1,0 +1,144 @@
+"""Stock and warning levels per site × component × ABO × RhD: daily demand, days of supply, StockLevelChanged."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from .events import StockLevelChanged
+from .model import days_of_supply, raw_level, sustained_level
+from .policy import DEFAULT_POLICY_REGION, GROUPS, LEVELS, TRACKED_COMPONENTS, stock_policy
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Key = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class StockRow:
+    site_id: str
+    region: str
+    component: str
+    abo: str
+    rhd: str
+    available_units: float
+    daily_demand: float
+    days_of_supply: float | None
+    level: str
+
+
+def policy_for(region: str, now: datetime):
+    return stock_policy(region, now.astimezone(SHANGHAI).date())
+
+
+def daily_demand(uow, site_regions: dict[str, str], now: datetime) -> dict[Key, float]:
+    """28-day moving average of issues where the key has that much history; the configured baseline before.
+
+    Issues are counted at the issuing site (`issued_from`); a station's baseline includes its hospitals'.
+    """
+    out: dict[Key, float] = {}
+    by_window: dict[int, list[str]] = {}
+    for site_id, region in site_regions.items():
+        by_window.setdefault(policy_for(region, now).history_days, []).append(site_id)
+    baseline = uow.sites.baseline_demand(site_regions)
+    out.update(baseline)
+    for window, site_ids in by_window.items():
+        start = now - timedelta(days=window)
+        for key, (first_issue, recent_u) in uow.units.issue_history(site_ids, start).items():
+            if first_issue is not None and first_issue <= start:
+                out[key] = recent_u / window
+    return out
+
+
+def _since(row) -> dict[str, datetime | None]:
+    if row is None:
+        return {}
+    return {"yellow": row.yellow_since, "orange": row.orange_since, "red": row.red_since}
+
+
+def compute(uow, site_regions: dict[str, str], now: datetime, keys: Iterable[Key] | None = None,
+            stored: dict | None = None) -> list[StockRow]:
+    """Live rows for the given sites: every tracked component × group, plus anything else held or demanded."""
+    available = uow.units.available_totals(site_regions, now)
+    demand = daily_demand(uow, site_regions, now)
+    stored = stored if stored is not None else uow.stock.stored(site_regions)
+    if keys is None:
+        wanted = {(s, c, a, r) for s in site_regions for c in TRACKED_COMPONENTS for a, r in GROUPS}
+        wanted |= {k for k in available if k[0] in site_regions} | {k for k in demand if k[0] in site_regions}
+    else:
+        wanted = set(keys)
+    rows = []
+    for key in sorted(wanted):
+        site_id, component, abo, rhd = key
+        region = site_regions[site_id]
+        policy = policy_for(region, now)
+        avail, need = available.get(key, 0.0), demand.get(key, 0.0)
+        days = days_of_supply(avail, need)
+        level, _ = sustained_level(raw_level(days, component, policy), _since(stored.get(key)), now, policy.sustain_days)
+        rows.append(StockRow(site_id, region, component, abo, rhd, round(avail, 2), need,
+                             None if days is None else round(days, 2), level))
+    return rows
+
+
+def refresh(uow, keys: Iterable[Key], now: datetime, regions: dict[str, str] | None = None) -> list[StockRow]:
+    """Recompute the given keys inside the caller's transaction; announce each level that changed.
+
+    Rows are locked in sorted key order (after the caller's unit writes), so concurrent use cases queue
+    instead of deadlocking and announce a change once.
+    """
+    keys = sorted(set(keys))
+    if not keys:
+        return []
+    sites = uow.sites.get_many(k[0] for k in keys)
+    site_regions = {k[0]: (sites[k[0]].region if k[0] in sites else (regions or {}).get(k[0]) or DEFAULT_POLICY_REGION)
+                    for k in keys}
+    locked = {key: uow.stock.lock(key, site_regions[key[0]], now) for key in keys}
+    rows = compute(uow, site_regions, now, keys=keys, stored=locked)
+    for row in rows:
+        key = (row.site_id, row.component, row.abo, row.rhd)
+        stored = locked[key]
+        policy = policy_for(row.region, now)
+        days = days_of_supply(row.available_units, row.daily_demand)
+        _, since = sustained_level(raw_level(days, row.component, policy), _since(stored), now, policy.sustain_days)
+        uow.stock.save(key, region=row.region, level=row.level, available_units=row.available_units,
+                       days_of_supply=row.days_of_supply, yellow_since=since["yellow"], orange_since=since["orange"],
+                       red_since=since["red"], updated_at=now)
+        previous = stored.level or LEVELS[0]
+        if row.level != previous:
+            uow.publish(StockLevelChanged(site_id=row.site_id, region=row.region, component=row.component,
+                                          abo=row.abo, rhd=row.rhd, level=row.level, previous_level=previous,
+                                          days_of_supply=row.days_of_supply, available_units=row.available_units,
+                                          changed_at=now))
+    return rows
+
+
+def list_stock(uow, *, region: str | None = None, site_id: str | None = None, now: datetime) -> list[StockRow]:
+    with uow:
+        if site_id:
+            site = uow.sites.get(site_id)        # units may sit at a station not (yet) registered here
+            if site is not None and region and site.region != region:
+                return []
+            site_regions = {site_id: site.region if site else (region or DEFAULT_POLICY_REGION)}
+        else:
+            site_regions = {s.id: s.region for s in uow.sites.list(region=region, kind="station")}
+        if not site_regions:
+            return []
+        return compute(uow, site_regions, now)
+
+
+def refresh_all(uow, now: datetime) -> int:
+    """Periodic: levels drift with time (moving average, consecutive-days rule). Returns rows refreshed."""
+    with uow:
+        stations = {s.id: s.region for s in uow.sites.list(kind="station")}
+        keys = {(s, c, a, r) for s in stations for c in TRACKED_COMPONENTS for a, r in GROUPS}
+        keys |= set(uow.stock.keys_of(stations))
+        rows = refresh(uow, keys, now, stations)
+        uow.commit()
+        return len(rows)
+
+
+def current_levels(uow, keys: Iterable[Key], region: str, now: datetime) -> dict[Key, str]:
+    """Levels as they stand now (no write), for order cuts."""
+    keys = list(keys)
+    site_regions = {k[0]: region for k in keys}
+    return {(r.site_id, r.component, r.abo, r.rhd): r.level for r in compute(uow, site_regions, now, keys=keys)}

@@ -1,0 +1,134 @@
+"""Transfers between stations: requested → in_transit → received, or cancelled before dispatch."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from servicekit.errors import Unprocessable
+
+from . import stock
+from .allocation import take_bags
+from .events import TransferCancelled, TransferDispatched, TransferReceived, TransferRequested, UnitExpired
+from .model import EPS, InsufficientStock, NotYourSite, SiteNotFound, Transfer, TransferNotFound, movement, new_id
+
+
+def _event(cls, t: Transfer, at: datetime):
+    return cls(transfer_id=t.id, from_site=t.from_site, to_site=t.to_site, inter_region=t.inter_region,
+               lines=t.lines, unit_ids=list(t.unit_ids), at=at)
+
+
+def new_transfer(uow, *, from_site: str, to_site: str, lines: list[dict], reason: str, now: datetime,
+                 requested_by: str | None = None, plan_id: str | None = None) -> Transfer:
+    """Create a requested transfer inside the caller's transaction (API request or plan approval)."""
+    if from_site == to_site:
+        raise Unprocessable("调出与调入站点不能相同", errors={"to_site": ["must differ from from_site"]})
+    found = uow.sites.get_many([from_site, to_site])
+    for field_, site_id in (("from_site", from_site), ("to_site", to_site)):
+        if site_id not in found:
+            raise SiteNotFound(f"站点 {site_id} 不存在")
+        if found[site_id].kind != "station":
+            raise Unprocessable("调拨只在血站之间进行", errors={field_: ["must be a station"]})
+    transfer = Transfer(id=new_id(), from_site=from_site, to_site=to_site,
+                        inter_region=found[from_site].region != found[to_site].region,
+                        lines=[dict(component=ln["component"], abo=ln["abo"], rhd=ln["rhd"], units=float(ln["units"]))
+                               for ln in lines],
+                        reason=reason, status="requested", requested_at=now, requested_by=requested_by,
+                        plan_id=plan_id, unit_ids=[])
+    uow.transfers.add(transfer)
+    uow.publish(_event(TransferRequested, transfer, now))
+    return transfer
+
+
+def request_transfer(uow, *, station_id: str | None, requested_by: str, from_site: str, to_site: str, lines: list,
+                     reason: str, now: datetime) -> dict:
+    if station_id not in (from_site, to_site):
+        raise NotYourSite("只能为本站发起调拨")
+    with uow:
+        transfer = new_transfer(uow, from_site=from_site, to_site=to_site, lines=lines, reason=reason, now=now,
+                                requested_by=requested_by)
+        uow.commit()
+        return {"transfer": transfer, "units": []}
+
+
+def _get(uow, transfer_id: str) -> Transfer:
+    transfer = uow.transfers.get_for_update(transfer_id)
+    if transfer is None:
+        raise TransferNotFound()
+    return transfer
+
+
+def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> dict:
+    """The sending station picks bags first-expiring-first; 409 insufficient_stock (nothing changed) when a
+    group has fewer U available than requested."""
+    with uow:
+        t = _get(uow, transfer_id)
+        if station_id != t.from_site:
+            raise NotYourSite("只有调出血站可以发出")
+        t.dispatch([], t.lines, now)      # state check first (409 before any stock question)
+        wanted: dict[tuple, float] = {}
+        for ln in t.lines:
+            key = (t.from_site, ln["component"], ln["abo"], ln["rhd"])
+            wanted[key] = wanted.get(key, 0.0) + ln["units"]
+        # Lock the groups' bags first: an order racing this dispatch waits instead of taking bags counted here.
+        held = {key: sum(r.units for r in uow.units.available_candidates(*key, now, lock=True)) for key in sorted(wanted)}
+        short = [dict(component=k[1], abo=k[2], rhd=k[3], requested_units=w, available_units=held[k])
+                 for k, w in wanted.items() if held[k] < w - EPS]
+        if short:
+            raise InsufficientStock("调出血站库存不足", lines=short)
+        unit_ids, lines = [], []
+        for ln in t.lines:
+            taken = take_bags(uow, from_site=t.from_site, component=ln["component"], abo=ln["abo"], rhd=ln["rhd"],
+                              wanted_u=ln["units"], now=now, claim={"status": "in_transit", "transfer_id": t.id})
+            unit_ids += taken.unit_ids
+            lines.append(dict(ln, dispatched_units=taken.units))
+        t.unit_ids, t.lines = unit_ids, lines
+        uow.units.record_movements([movement(uid, "dispatched", "in_transit", now, from_site=t.from_site,
+                                             to_site=t.to_site, ref=t.id) for uid in unit_ids])
+        uow.publish(_event(TransferDispatched, t, now))
+        stock.refresh(uow, wanted, now)
+        units_ = uow.units.by_ids(unit_ids)
+        uow.commit()
+        return {"transfer": t, "units": units_}
+
+
+def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> dict:
+    with uow:
+        t = _get(uow, transfer_id)
+        if station_id != t.to_site:
+            raise NotYourSite("只有调入血站可以接收")
+        t.receive(now)
+        to = uow.sites.get(t.to_site)
+        units_ = uow.units.by_ids(t.unit_ids)
+        for u in units_:
+            u.site_id, u.region, u.updated_at = t.to_site, to.region, now
+            if u.is_expired(now):     # time ran out on the road: it arrives as waste, not stock
+                u.expire(now)
+                uow.publish(UnitExpired(unit_id=u.id, din=u.din, site_id=u.site_id, component=u.component,
+                                        reason="expired_in_transit", at=now))
+            else:
+                u.status = "available"
+        uow.units.record_movements([movement(u.id, "received", u.status, now, from_site=t.from_site, to_site=t.to_site,
+                                             ref=t.id) for u in units_])
+        uow.publish(_event(TransferReceived, t, now))
+        stock.refresh(uow, {(t.to_site, u.component, u.abo, u.rhd) for u in units_}, now)
+        uow.commit()
+        return {"transfer": t, "units": units_}
+
+
+def cancel_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> dict:
+    with uow:
+        t = _get(uow, transfer_id)
+        if station_id not in (t.from_site, t.to_site):
+            raise NotYourSite("只有调出或调入血站可以取消")
+        t.cancel(now)
+        uow.publish(_event(TransferCancelled, t, now))
+        uow.commit()
+        return {"transfer": t, "units": []}
+
+
+def list_transfers(uow, *, site_id: str | None = None, status: str | None = None) -> list[dict]:
+    with uow:
+        transfers = uow.transfers.list(site_id=site_id, status=status)
+        ids = [uid for t in transfers for uid in t.unit_ids]
+        by_id = {u.id: u for u in uow.units.by_ids(ids)}
+        return [{"transfer": t, "units": [by_id[i] for i in t.unit_ids if i in by_id]} for t in transfers]
+

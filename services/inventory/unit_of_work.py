@@ -1,0 +1,24 @@
+"""The inventory service's unit of work: repositories on one session, events to the outbox."""
+from __future__ import annotations
+
+from servicekit.uow import SqlAlchemyUnitOfWork
+
+from . import orm
+from .events import PUBLISHED
+from .repository import (OrderRepository, PlanRepository, SiteRepository, StockLevelRepository, TransferRepository,
+                         TransfusionRepository, UnitRepository)
+
+
+class InventoryUnitOfWork(SqlAlchemyUnitOfWork):
+    def __init__(self, session_factory, read_only: bool = False):
+        orm.start_mappers()
+        super().__init__(session_factory, source="inventory", published=PUBLISHED, read_only=read_only)
+
+    def begin(self) -> None:
+        self.sites = SiteRepository(self.session)
+        self.units = UnitRepository(self.session)
+        self.stock = StockLevelRepository(self.session)
+        self.orders = OrderRepository(self.session)
+        self.transfusions = TransfusionRepository(self.session)
+        self.transfers = TransferRepository(self.session)
+        self.plans = PlanRepository(self.session)

@@ -1,0 +1,167 @@
+"""Unit use cases: units from a donation, test results, discards, expiry, listing with history."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from servicekit.auth import Principal
+
+from . import stock
+from .events import DonationDiscarded, DonationReleased, UnitDiscarded, UnitExpired, UnitsCreated
+from .model import (AlreadyTested, DonationNotFound, NotYourSite, NotYourUnit, Unit, UnitNotFound, movement, new_id,
+                    products_of, utc)
+from .policy import is_infectious
+
+
+def _keys(units_: list[Unit]):
+    return {(u.site_id, u.component, u.abo, u.rhd) for u in units_}
+
+
+def create_units_from_donation(uow, *, donation_id: str, donor_id: str, din: str, site_id: str, region: str,
+                               kind: str, volume_ml: int | None, doses: int | None, collected_at: datetime,
+                               abo: str, rhd: str, now: datetime) -> list[Unit]:
+    """DonationRecorded → quarantined units at the collecting station. A DIN seen before adds nothing."""
+    with uow:
+        if uow.units.din_known(din):
+            uow.commit()
+            return []
+        created = [Unit(id=new_id(), din=din, donation_id=donation_id, donor_id=donor_id, component=p.component,
+                        abo=abo, rhd=rhd, units=p.units, volume_ml=p.volume_ml, status="quarantined", site_id=site_id,
+                        region=region, collected_at=utc(collected_at), expires_at=p.expires_at, bag_no=p.bag,
+                        updated_at=now)
+                   for p in products_of(kind, volume_ml, doses, collected_at)]
+        if not created:
+            uow.commit()
+            return []
+        uow.units.add_all(created)
+        uow.units.record_movements([movement(u.id, "created", u.status, now, to_site=site_id, ref=din) for u in created])
+        uow.publish(UnitsCreated(din=din, donor_id=donor_id, site_id=site_id, region=region, units=[
+            dict(unit_id=u.id, component=u.component, abo=u.abo, rhd=u.rhd, units=u.units, volume_ml=u.volume_ml,
+                 expires_at=u.expires_at) for u in created]))
+        try:
+            uow.commit()
+        except IntegrityError:
+            return []   # the same DIN raced in through another event; the unique constraint kept one copy
+        return created
+
+
+@dataclass(frozen=True)
+class OpeningDonation:
+    """A donation collected before the station joined Hemolink, whose released units are still on the shelf."""
+
+    din: str
+    kind: str
+    abo: str
+    rhd: str
+    collected_at: datetime
+    volume_ml: int | None = None
+    doses: int | None = None
+
+
+def load_opening_stock(uow, *, site_id: str, region: str, donations: list[OpeningDonation], now: datetime) -> int:
+    """Put a station's existing stock on record in one transaction: available units (those not yet expired)
+    with an `opening_stock` history line. No UnitsCreated: these units were not created by a donation recorded
+    in Hemolink (nobody consumes UnitsCreated, and tens of thousands of them would slow `make up`); the level
+    changes they cause are announced as usual."""
+    with uow:
+        rows = [dict(id=new_id(), din=d.din, donation_id=None, donor_id=None, component=p.component, abo=d.abo,
+                     rhd=d.rhd, units=p.units, volume_ml=p.volume_ml, status="available", site_id=site_id,
+                     region=region, collected_at=utc(d.collected_at), expires_at=p.expires_at, bag_no=p.bag,
+                     updated_at=now)
+                for d in donations for p in products_of(d.kind, d.volume_ml, d.doses, d.collected_at)
+                if p.expires_at > now]
+        uow.units.insert_rows(rows)
+        uow.units.record_movements([movement(r["id"], "opening_stock", "available", now, to_site=site_id) for r in rows])
+        stock.refresh(uow, {(site_id, r["component"], r["abo"], r["rhd"]) for r in rows}, now, {site_id: region})
+        uow.commit()
+        return len(rows)
+
+
+def record_test_result(uow, *, station_id: str | None, din: str, qualified: bool, reason: str | None = None,
+                       infectious: bool | None = None, now: datetime) -> list[Unit]:
+    """Release every unit of a donation, or discard them all (DonationDiscarded lets the donor service defer)."""
+    with uow:
+        units_ = uow.units.of_donation_for_update(din)
+        if not units_:
+            raise DonationNotFound(f"献血码 {din} 没有对应的血液")
+        if any(u.site_id != station_id for u in units_):
+            raise NotYourSite("只有采集血站可以登记检测结果")
+        if not any(u.status == "quarantined" for u in units_):
+            raise AlreadyTested(f"献血码 {din} 已有检测结论")
+        pending = [u for u in units_ if u.status == "quarantined"]
+        first = units_[0]
+        if qualified:
+            for u in pending:
+                u.release(now)
+            uow.publish(DonationReleased(din=din, donor_id=first.donor_id, unit_ids=[u.id for u in pending],
+                                         released_at=now))
+        else:
+            reason = (reason or "test_failed").strip()
+            for u in pending:
+                u.discard(reason, now)
+            uow.publish(DonationDiscarded(din=din, donor_id=first.donor_id, reason=reason,
+                                          infectious=is_infectious(reason) if infectious is None else infectious,
+                                          unit_ids=[u.id for u in pending], discarded_at=now))
+        uow.units.record_movements([movement(u.id, "released" if qualified else "discarded", u.status, now,
+                                             to_site=u.site_id, ref=din, note=None if qualified else reason)
+                                    for u in pending])
+        stock.refresh(uow, _keys(pending), now, {u.site_id: u.region for u in pending})
+        uow.commit()
+        return units_
+
+
+def discard_unit(uow, *, station_id: str | None, unit_id: str, reason: str, now: datetime) -> Unit:
+    with uow:
+        unit = uow.units.get_for_update(unit_id)
+        if unit is None:
+            raise UnitNotFound()
+        if unit.site_id != station_id:
+            raise NotYourSite("只能报废本站的血液")
+        unit.discard(reason, now)
+        uow.units.record_movements([movement(unit.id, "discarded", unit.status, now, to_site=unit.site_id, note=reason)])
+        uow.publish(UnitDiscarded(unit_id=unit.id, din=unit.din, site_id=unit.site_id, component=unit.component,
+                                  reason=reason, at=now))
+        stock.refresh(uow, _keys([unit]), now, {unit.site_id: unit.region})
+        uow.commit()
+        return unit
+
+
+def expire_units(uow, *, now: datetime, batch: int = 500) -> int:
+    """Mark stored units whose time is up as expired (one batch; the job loops until 0)."""
+    with uow:
+        due = uow.units.expiring(now, batch)
+        for unit in due:
+            unit.expire(now)
+            uow.publish(UnitExpired(unit_id=unit.id, din=unit.din, site_id=unit.site_id, component=unit.component,
+                                    reason="expired", at=now))
+        uow.units.record_movements([movement(u.id, "expired", u.status, now, to_site=u.site_id) for u in due])
+        stock.refresh(uow, _keys(due), now, {u.site_id: u.region for u in due})
+        uow.commit()
+        return len(due)
+
+
+def _hospital_scope(principal: Principal, site_id: str | None) -> str | None:
+    """A hospital sees the units at its own site only (issued to it); other staff see every site."""
+    if principal.role != "hospital":
+        return site_id
+    if site_id not in (None, principal.site_id):
+        raise NotYourSite("医院只能查看本院的血液")
+    return principal.site_id
+
+
+def list_units(uow, principal: Principal, *, site_id: str | None = None, **filters) -> list[Unit]:
+    site_id = _hospital_scope(principal, site_id)
+    with uow:
+        return uow.units.list(site_id=site_id, **filters)
+
+
+def get_unit(uow, principal: Principal, unit_id: str) -> dict:
+    with uow:
+        unit = uow.units.get(unit_id)
+        if unit is None:
+            raise UnitNotFound()
+        if principal.role == "hospital" and principal.site_id not in (unit.site_id, unit.issued_to):
+            raise NotYourUnit("该血液未发往本院")
+        return {"unit": unit, "history": uow.units.history(unit_id)}

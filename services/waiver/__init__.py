@@ -1,0 +1,1 @@
+"""Waiver service: blood-fee waiver policies, entitlement pools, deductions, claims, settlement."""

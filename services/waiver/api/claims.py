@@ -1,0 +1,106 @@
+"""Claims: mini-program (donors), mail and on-site (reviewers); documents; review; payment."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from servicekit.auth import current_principal, require_role
+
+from ..schemas import (ClaimCreateSchema, ClaimQueryArgsSchema, ClaimSchema, DocumentFileSchema, DocumentFormSchema,
+                       DocumentSchema, PaySchema, ReasonSchema)
+from ..services import claims
+from ..services.claims import MAX_DOCUMENT_BYTES
+from .common import deps, donor, now, reviewer
+
+blp = Blueprint("waiver_claims", __name__, url_prefix="/api/v1", description="报销申请")
+
+
+@blp.route("/waiver/claims")
+class Claims(MethodView):
+    @require_role("donor", "reviewer")
+    @blp.arguments(ClaimCreateSchema)
+    @blp.response(201, ClaimSchema)
+    def post(self, payload):
+        """Start a claim (draft)"""
+        d = deps()
+        return claims.create_claim(d.uow(), d.vault, principal=current_principal(), body=payload, now=now())
+
+    @require_role("reviewer")
+    @blp.arguments(ClaimQueryArgsSchema, location="query")
+    @blp.response(200, ClaimSchema(many=True))
+    def get(self, args):
+        """List claims of my region"""
+        return claims.list_claims(deps().uow(), region=reviewer().region, **args)
+
+
+@blp.route("/me/claims")
+class MyClaims(MethodView):
+    @require_role("donor")
+    @blp.response(200, ClaimSchema(many=True))
+    def get(self):
+        """List my claims"""
+        return claims.list_claims(deps().uow(), owner_donor_id=donor().donor_id)
+
+
+@blp.route("/waiver/claims/<string:claim_id>")
+class ClaimById(MethodView):
+    @require_role("donor", "reviewer")
+    @blp.response(200, ClaimSchema)
+    def get(self, claim_id):
+        """Get a claim"""
+        return claims.get_claim(deps().uow(), claim_id=claim_id, principal=current_principal())
+
+
+@blp.route("/waiver/claims/<string:claim_id>/documents")
+class ClaimDocuments(MethodView):
+    @require_role("donor", "reviewer")
+    @blp.arguments(DocumentFormSchema, location="form")
+    @blp.arguments(DocumentFileSchema, location="files")
+    @blp.response(201, DocumentSchema)
+    def post(self, form, files, claim_id):
+        """Attach a document (PDF, JPEG or PNG, at most 10 MB)"""
+        upload = files["file"]
+        data = upload.stream.read(MAX_DOCUMENT_BYTES + 1)   # one byte more tells "too large" apart
+        return claims.add_document(deps().uow(), deps().storage, claim_id=claim_id, principal=current_principal(),
+                                   kind=form["kind"], filename=upload.filename or "", data=data, now=now())
+
+
+@blp.route("/waiver/claims/<string:claim_id>/submit")
+class Submit(MethodView):
+    @require_role("donor", "reviewer")
+    @blp.response(200, ClaimSchema)
+    def post(self, claim_id):
+        """Submit a claim for review"""
+        return claims.submit_claim(deps().uow(), claim_id=claim_id, principal=current_principal(), now=now())
+
+
+@blp.route("/waiver/claims/<string:claim_id>/approve")
+class Approve(MethodView):
+    @require_role("reviewer")
+    @blp.response(200, ClaimSchema)
+    def post(self, claim_id):
+        """Approve a claim (the amount is taken from the pools)"""
+        return claims.approve_claim(deps().uow(), claim_id=claim_id, principal=reviewer(), now=now())
+
+
+@blp.route("/waiver/claims/<string:claim_id>/reject")
+class Reject(MethodView):
+    @require_role("reviewer")
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, ClaimSchema)
+    def post(self, payload, claim_id):
+        """Reject a claim with a reason"""
+        return claims.reject_claim(deps().uow(), claim_id=claim_id, principal=reviewer(), reason=payload["reason"],
+                                   now=now())
+
+
+@blp.route("/waiver/claims/<string:claim_id>/pay")
+class Pay(MethodView):
+    @require_role("reviewer")
+    @blp.arguments(PaySchema)
+    @blp.response(200, ClaimSchema)
+    def post(self, payload, claim_id):
+        """Pay an approved claim"""
+        d = deps()
+        return claims.pay_claim(d.uow(), d.bank, d.vault, claim_id=claim_id, principal=reviewer(),
+                                payment_ref=payload.get("payment_ref"), now=now())

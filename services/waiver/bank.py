@@ -1,0 +1,47 @@
+"""Paying approved claims. In development the bank is a batch file: one CSV per Asia/Shanghai day under
+var/bank, appended under an exclusive file lock (several API workers may pay at once)."""
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from .policy import local_day
+
+BATCH_COLUMNS = ["payment_ref", "claim_id", "account_name", "account_no", "bank_name", "amount_yuan", "queued_at"]
+
+
+class Bank(Protocol):
+    def pay(self, *, claim_id: str, account_name: str, account_no: str, bank_name: str, amount_yuan: Decimal,
+            at: datetime) -> str:
+        """Queue a transfer; returns the payment reference."""
+
+
+class CsvBatchBank:
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def batch_path(self, at: datetime) -> Path:
+        return self.directory / f"bank-batch-{local_day(at):%Y%m%d}.csv"
+
+    def pay(self, *, claim_id: str, account_name: str, account_no: str, bank_name: str, amount_yuan: Decimal,
+            at: datetime) -> str:
+        ref = f"BATCH-{local_day(at):%Y%m%d}-{claim_id[:8].upper()}"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        row = io.StringIO()
+        csv.writer(row).writerow([ref, claim_id, account_name, account_no, bank_name, f"{amount_yuan:.2f}",
+                                  at.isoformat()])
+        with open(self.batch_path(at), "a+", encoding="utf-8", newline="") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                f.seek(0, 2)
+                if f.tell() == 0:
+                    f.write(",".join(BATCH_COLUMNS) + "\r\n")
+                f.write(row.getvalue())
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+        return ref

@@ -1,0 +1,159 @@
+"""Events the waiver service publishes on `waiver.events` (docs/events.md), and their wire schemas.
+
+No payload carries a raw national ID: patients appear as their blind index only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from marshmallow import Schema, fields
+
+
+@dataclass(frozen=True)
+class DirectDeductionApplied:
+    TYPE = "DirectDeductionApplied"
+    VERSION = 1
+    deduction_id: str
+    hospital_id: str
+    patient_blind: str
+    total_yuan: Decimal
+    waived_yuan: Decimal
+    pools_used: tuple      # ({kind, region, donor_id, ml, yuan}, ...)
+    applied_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.deduction_id
+
+
+@dataclass(frozen=True)
+class DirectDeductionReversed:
+    TYPE = "DirectDeductionReversed"
+    VERSION = 1
+    deduction_id: str
+    hospital_id: str
+    waived_yuan: Decimal
+    reason: str
+    reversed_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.deduction_id
+
+
+@dataclass(frozen=True)
+class _ClaimEvent:
+    VERSION = 1
+    claim_id: str
+    donor_id: str | None
+    channel: str
+    status: str
+    total_yuan: Decimal
+    approved_yuan: Decimal | None
+    reason: str | None
+    occurred_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.claim_id
+
+
+@dataclass(frozen=True)
+class ClaimSubmitted(_ClaimEvent):
+    TYPE = "ClaimSubmitted"
+
+
+@dataclass(frozen=True)
+class ClaimApproved(_ClaimEvent):
+    TYPE = "ClaimApproved"
+
+
+@dataclass(frozen=True)
+class ClaimRejected(_ClaimEvent):
+    TYPE = "ClaimRejected"
+
+
+@dataclass(frozen=True)
+class ClaimPaid(_ClaimEvent):
+    TYPE = "ClaimPaid"
+
+
+@dataclass(frozen=True)
+class ClaimReminderIssued:
+    TYPE = "ClaimReminderIssued"
+    VERSION = 1
+    donor_id: str
+    hospital_id: str
+    relation: str
+    din: str
+    transfused_at: datetime
+    unit_id: str | None = None          # optional additions: which unit and where, for the notification text
+    hospital_name: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return self.donor_id
+
+
+def _money(**kw):
+    return fields.Decimal(places=2, as_string=True, **kw)
+
+
+class PoolUsedSchema(Schema):
+    kind = fields.String(required=True)
+    region = fields.String(required=True)
+    donor_id = fields.String(required=True)
+    ml = fields.Integer(required=True)
+    yuan = _money()                      # optional addition: what the pool paid
+
+
+class DirectDeductionAppliedSchema(Schema):
+    deduction_id = fields.String(required=True)
+    hospital_id = fields.String(required=True)
+    patient_blind = fields.String(required=True)
+    total_yuan = _money(required=True)
+    waived_yuan = _money(required=True)
+    pools_used = fields.List(fields.Nested(PoolUsedSchema), required=True)
+    applied_at = fields.AwareDateTime(required=True)
+
+
+class DirectDeductionReversedSchema(Schema):
+    deduction_id = fields.String(required=True)
+    hospital_id = fields.String(required=True)
+    waived_yuan = _money(required=True)
+    reason = fields.String(required=True)
+    reversed_at = fields.AwareDateTime(required=True)
+
+
+class ClaimEventSchema(Schema):
+    claim_id = fields.String(required=True)
+    donor_id = fields.String(allow_none=True)
+    channel = fields.String(required=True)
+    status = fields.String(required=True)
+    total_yuan = _money(required=True)
+    approved_yuan = _money(allow_none=True)
+    reason = fields.String(allow_none=True)
+    occurred_at = fields.AwareDateTime(required=True)
+
+
+class ClaimReminderIssuedSchema(Schema):
+    donor_id = fields.String(required=True)
+    hospital_id = fields.String(required=True)
+    relation = fields.String(required=True)
+    din = fields.String(required=True)
+    transfused_at = fields.AwareDateTime(required=True)
+    unit_id = fields.String(allow_none=True)
+    hospital_name = fields.String(allow_none=True)
+
+
+PUBLISHED = {
+    DirectDeductionApplied: DirectDeductionAppliedSchema(),
+    DirectDeductionReversed: DirectDeductionReversedSchema(),
+    ClaimSubmitted: ClaimEventSchema(),
+    ClaimApproved: ClaimEventSchema(),
+    ClaimRejected: ClaimEventSchema(),
+    ClaimPaid: ClaimEventSchema(),
+    ClaimReminderIssued: ClaimReminderIssuedSchema(),
+}

@@ -1,0 +1,286 @@
+"""Waiver domain: the ledger (read model of donors, donations, awards, transfusions), pools, family
+bindings, direct deductions and claims, with their invariants (errors in errors.py). Plain Python."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from . import events
+from .entitlement import DonationFact
+from .errors import AlreadyReversed, BindingAlreadyDecided, InvalidClaimStatus, MissingDocuments
+from .identity import redact_ids
+
+ZERO = Decimal("0.00")
+
+
+# --- ledger ---------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class LedgerDonor:
+    """A donor as the waiver office knows them: by blind index, never by raw ID."""
+
+    donor_id: str
+    national_id_blind: str
+    national_id_masked: str
+    region: str
+    registered_at: datetime
+    events: list = field(default_factory=list, repr=False)
+
+
+@dataclass(eq=False)
+class Donation:
+    donation_id: str
+    donor_id: str
+    region: str
+    site_id: str
+    kind: str
+    volume_ml: int | None
+    doses: int | None
+    counts_as_ml: int
+    din: str
+    rhd: str
+    collected_at: datetime
+
+    def fact(self) -> DonationFact:
+        return DonationFact(self.donation_id, self.region, self.kind, self.volume_ml, self.doses, self.rhd,
+                            self.collected_at)
+
+
+@dataclass(eq=False)
+class Award:
+    donor_id: str
+    level: str
+    granted_at: datetime
+
+
+@dataclass(eq=False)
+class Transfusion:
+    """Inventory's report that a unit was transfused (UnitTransfused): for cross-checks and reminders."""
+
+    unit_id: str
+    din: str
+    donor_id: str | None
+    hospital_id: str
+    hospital_name: str | None
+    region: str | None
+    component: str
+    units: Decimal | None
+    volume_ml: int | None
+    patient_blind: str
+    transfused_at: datetime
+    reminder_issued_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class Pool:
+    """Used amounts of one (donor, self|family, region) pool; the quota is computed from the ledger."""
+
+    id: str
+    donor_id: str
+    kind: str
+    region: str
+    used_ml: int = 0
+    used_yuan: Decimal = ZERO
+
+    def consume(self, ml: int, yuan: Decimal) -> None:
+        self.used_ml += ml
+        self.used_yuan += yuan
+
+    def give_back(self, ml: int, yuan: Decimal) -> None:
+        if ml > self.used_ml or yuan > self.used_yuan:
+            raise RuntimeError(f"pool {self.id} would go below zero")  # a bug, never a user error
+        self.used_ml -= ml
+        self.used_yuan -= yuan
+
+
+@dataclass(eq=False)
+class PoolUsage:
+    """One pool paying (part of) one line; kept for reversal and settlement."""
+
+    pool_id: str
+    donor_id: str
+    kind: str
+    region: str
+    channel: str                 # "direct" | "mini_program" | "mail" | "on_site"
+    line_no: int
+    ml: int
+    yuan: Decimal
+    at: datetime
+    deduction_id: str | None = None
+    claim_id: str | None = None
+    reversed_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class WaivedLine:
+    """The unique key that makes a blood line waivable once across every channel."""
+
+    line_key: str
+    channel: str
+    waived_yuan: Decimal
+    at: datetime
+    deduction_id: str | None = None
+    claim_id: str | None = None
+
+
+@dataclass(eq=False)
+class IdempotencyRecord:
+    hospital_id: str
+    key: str
+    request_hash: str
+    created_at: datetime
+    response: str | None = None
+
+
+# --- family -------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class FamilyBinding:
+    id: str
+    donor_id: str
+    donor_region: str
+    name: str
+    relative_national_id_encrypted: str
+    relative_blind: str
+    relative_masked: str
+    relation: str
+    created_at: datetime
+    status: str = "pending"          # pending | verified | rejected
+    reason: str | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+
+    def decide(self, *, approved: bool, reason: str | None, by: str, at: datetime) -> None:
+        if self.status != "pending":
+            raise BindingAlreadyDecided(f"该绑定已是 {self.status} 状态")
+        self.status = "verified" if approved else "rejected"
+        self.reason, self.decided_by, self.decided_at = redact_ids(reason), by, at
+
+
+# --- direct deduction -----------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Deduction:
+    id: str
+    hospital_id: str
+    hospital_region: str | None
+    patient_blind: str
+    patient_masked: str
+    patient_name: str
+    admission_no: str
+    donor_id: str | None
+    relation: str
+    relation_attested: bool
+    proof_ref: str | None
+    total_yuan: Decimal
+    waived_yuan: Decimal
+    lines: list
+    pools_used: list                  # [{pool_id, kind, region, donor_id, donor_masked, ml, yuan}]
+    applied_at: datetime
+    discharged_at: datetime | None = None
+    status: str = "applied"
+    reversed_at: datetime | None = None
+    reverse_reason: str | None = None
+    events: list = field(default_factory=list, repr=False)
+
+    def record_applied(self) -> None:
+        self.events.append(events.DirectDeductionApplied(
+            deduction_id=self.id, hospital_id=self.hospital_id, patient_blind=self.patient_blind,
+            total_yuan=self.total_yuan, waived_yuan=self.waived_yuan,
+            pools_used=tuple({k: p[k] for k in ("kind", "region", "donor_id", "ml", "yuan")} for p in self.pools_used),
+            applied_at=self.applied_at))
+
+    def reverse(self, reason: str, at: datetime) -> None:
+        if self.status == "reversed":
+            raise AlreadyReversed("该直免已于此前冲正")
+        self.status, self.reversed_at, self.reverse_reason = "reversed", at, redact_ids(reason)
+        self.events.append(events.DirectDeductionReversed(
+            deduction_id=self.id, hospital_id=self.hospital_id, waived_yuan=self.waived_yuan,
+            reason=self.reverse_reason, reversed_at=at))
+
+    @property
+    def patient_pays_yuan(self) -> Decimal:
+        return self.total_yuan - self.waived_yuan
+
+
+# --- claims ---------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class ClaimDocument:
+    id: str
+    claim_id: str
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+    uploaded_at: datetime
+    uploaded_by: str
+
+
+@dataclass(eq=False)
+class Claim:
+    id: str
+    channel: str
+    region: str
+    owner_donor_id: str | None
+    donor_id: str
+    relation: str
+    patient_blind: str
+    patient_masked: str
+    patient_name: str
+    hospital_name: str
+    hospital_site_id: str | None
+    admission_no: str | None
+    invoice_no: str
+    lines: list
+    bank_account_name: str
+    bank_account_no_encrypted: str
+    bank_account_no_masked: str
+    bank_name: str
+    total_yuan: Decimal
+    created_by: str
+    created_at: datetime
+    tracking_no: str | None = None
+    status: str = "draft"
+    approved_yuan: Decimal | None = None
+    pools_used: list | None = None
+    reason: str | None = None
+    submitted_at: datetime | None = None
+    decided_at: datetime | None = None
+    paid_at: datetime | None = None
+    payment_ref: str | None = None
+    events: list = field(default_factory=list, repr=False)
+
+    def require(self, *statuses: str) -> None:
+        if self.status not in statuses:
+            raise InvalidClaimStatus(f"申请状态为 {self.status}，需为 {' / '.join(statuses)}",
+                                     claim_status=self.status)
+
+    def submit(self, *, present_kinds: set[str], required: tuple[str, ...], at: datetime) -> None:
+        self.require("draft")
+        missing = [k for k in required if k not in present_kinds]
+        if missing:
+            raise MissingDocuments("缺少材料：" + "、".join(missing), missing=missing)
+        self.status, self.submitted_at = "submitted", at
+        self._record(events.ClaimSubmitted, at)
+
+    def approve(self, *, approved_yuan: Decimal, pools_used: list, at: datetime) -> None:
+        self.require("submitted")
+        self.status, self.approved_yuan, self.pools_used, self.decided_at = "approved", approved_yuan, pools_used, at
+        self._record(events.ClaimApproved, at)
+
+    def reject(self, *, reason: str, at: datetime) -> None:
+        self.require("submitted")
+        self.status, self.reason, self.decided_at = "rejected", redact_ids(reason), at
+        self._record(events.ClaimRejected, at)
+
+    def pay(self, *, payment_ref: str, at: datetime) -> None:
+        self.require("approved")
+        self.status, self.payment_ref, self.paid_at = "paid", payment_ref, at
+        self._record(events.ClaimPaid, at)
+
+    def _record(self, event_class, at: datetime) -> None:
+        self.events.append(event_class(
+            claim_id=self.id, donor_id=self.owner_donor_id or self.donor_id, channel=self.channel,
+            status=self.status, total_yuan=self.total_yuan, approved_yuan=self.approved_yuan,
+            reason=self.reason, occurred_at=at))

@@ -1,0 +1,227 @@
+"""Region waiver policies as versioned data, and what a donation or a used blood line is worth under one.
+
+A policy is plain data (loaded from `policy_data.DEFAULTS` and the `policies` table); nothing here knows a
+region by name. The policy of the region where blood was DONATED values that donation, and the version in
+force on the day the blood was USED applies (a revised statute changes what old donations cover from then on).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+RELATIONS = ("self", "spouse", "parent", "child", "parent_in_law", "sibling", "grandparent", "grandchild")
+FAMILY_RELATIONS = RELATIONS[1:]
+AWARD_LEVELS = ("bronze", "silver", "gold", "lifetime")          # ascending
+COMPONENTS = ("red_cells", "plasma", "platelets", "cryo")
+DOCUMENT_KINDS = ("invoice", "transfusion_record", "id_card", "kinship_proof", "donation_certificate")
+QUOTA_MODELS = ("volume", "money")
+FEN = Decimal("0.01")
+
+
+def local_day(at: datetime) -> date:
+    """The Asia/Shanghai calendar day of an instant: windows, months and deadlines count in these days."""
+    return at.astimezone(SHANGHAI).date()
+
+
+def add_years(day: date, years: int) -> date:
+    """Same month and day `years` later; 29 February moves to 1 March in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
+
+
+def award_rank(level: str | None) -> int:
+    return AWARD_LEVELS.index(level) + 1 if level in AWARD_LEVELS else 0
+
+
+@dataclass(frozen=True)
+class Multiples:
+    """Free blood = multiple × what was donated: `within` inside `window_years` of each donation, `after` later.
+    `window_years` None means no window: `within` applies for ever (a cumulative allowance)."""
+
+    within: Decimal
+    after: Decimal = Decimal(0)
+    window_years: int | None = None
+
+    def for_day(self, donated: date, used: date) -> tuple[Decimal, date | None]:
+        """(multiple on the day of use, last day inside the window or None)."""
+        if self.window_years is None:
+            return self.within, None
+        end = add_years(donated, self.window_years)              # first day outside
+        last_inside = date.fromordinal(end.toordinal() - 1)
+        return (self.within, last_inside) if used < end else (self.after, None)
+
+
+@dataclass(frozen=True)
+class FamilyTier:
+    relations: tuple[str, ...]
+    multiples: Multiples
+    min_award_level: str | None = None      # the tier only counts once the donor holds this award
+
+
+@dataclass(frozen=True)
+class UsageRule:
+    """How a used blood line converts to ml of quota: by its ml, or per unit/dose at `ml_per` each.
+    A line that gives no unit/dose count is counted as volume_ml / `nominal_ml` (the usual bag size)."""
+
+    basis: str                      # "ml" | "units" | "doses"
+    ml_per: int = 1
+    nominal_ml: int = 1
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    effective_from: date
+    prices: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True)
+class Policy:
+    region: str
+    name: str
+    effective_from: date
+    quota_model: str                                  # "volume" (ml) | "money" (yuan, base amounts)
+    donor: Multiples
+    donor_lifetime_threshold_ml: int | None           # cumulative ml from which the donor's blood is free for life
+    rare_type_lifetime: bool                          # an RhD-negative donation makes the donor free for life
+    family: tuple[FamilyTier, ...]
+    platelet_dose_ml: int                             # one apheresis dose counts as this much whole blood
+    usage: Mapping[str, UsageRule]
+    price_tables: tuple[PriceTable, ...]
+    claim_deadline_days: int | None
+    required_documents: Mapping[str, tuple[str, ...]]  # "self" | "relative" → document kinds
+    notes: str = ""
+    source: str = field(default="default", compare=False)
+
+    # --- scope --------------------------------------------------------------------------------------
+    def tier_for(self, relation: str, award_level: str | None) -> FamilyTier | None:
+        for tier in self.family:
+            if relation in tier.relations and award_rank(award_level) >= award_rank(tier.min_award_level):
+                return tier
+        return None
+
+    def relations_in_scope(self, award_level: str | None) -> list[str]:
+        return [r for r in FAMILY_RELATIONS if self.tier_for(r, award_level)]
+
+    def multiples_for(self, relation: str, award_level: str | None) -> Multiples | None:
+        if relation == "self":
+            return self.donor
+        tier = self.tier_for(relation, award_level)
+        return tier.multiples if tier else None
+
+    def documents_for(self, relation: str) -> tuple[str, ...]:
+        return tuple(self.required_documents.get("self" if relation == "self" else "relative", ()))
+
+    # --- what a donation is worth -------------------------------------------------------------------
+    def donation_ml(self, kind: str, volume_ml: int | None, doses: int | None) -> int:
+        if kind == "platelets":
+            return (doses or 1) * self.platelet_dose_ml
+        return volume_ml or 0
+
+    def prices_on(self, day: date) -> Mapping[str, Decimal]:
+        tables = sorted(self.price_tables, key=lambda t: t.effective_from)
+        current = [t for t in tables if t.effective_from <= day]
+        return (current[-1] if current else tables[0]).prices if tables else {}
+
+    def donation_base_yuan(self, kind: str, volume_ml: int | None, doses: int | None, rhd: str,
+                           donated: date) -> Decimal:
+        """Money model: the donation valued at the price table in force when it was donated."""
+        prices = self.prices_on(donated)
+        if kind == "platelets":
+            return ((doses or 1) * prices["platelets_dose"]).quantize(FEN)
+        key = "whole_blood_200ml_rhd_neg" if rhd == "neg" and "whole_blood_200ml_rhd_neg" in prices \
+            else "whole_blood_200ml"
+        return (Decimal(volume_ml or 0) / 200 * prices[key]).quantize(FEN, ROUND_HALF_UP)
+
+    # --- what a used line costs in ml ---------------------------------------------------------------
+    def usage_ml(self, component: str, volume_ml: int, units: Decimal | None = None,
+                 doses: Decimal | None = None) -> int:
+        rule = self.usage.get(component) or UsageRule("ml")
+        if rule.basis == "ml":
+            ml = Decimal(volume_ml)
+        else:
+            count = doses if rule.basis == "doses" else units
+            if count is None:
+                count = Decimal(volume_ml) / rule.nominal_ml
+                if rule.basis == "doses":   # a bag is at least one dose
+                    count = max(Decimal(1), count.to_integral_value(ROUND_HALF_UP))
+            ml = Decimal(count) * rule.ml_per
+        return max(1, int(ml.to_integral_value(ROUND_HALF_UP)))
+
+    def to_dict(self) -> dict:
+        """The wire/storage shape (also what `from_dict` reads)."""
+        def mult(m: Multiples) -> dict:
+            return {"within_window": str(m.within), "after_window": str(m.after), "window_years": m.window_years}
+
+        return {
+            "region": self.region, "name": self.name, "effective_from": self.effective_from.isoformat(),
+            "quota_model": self.quota_model,
+            "donor": {**mult(self.donor), "lifetime_threshold_ml": self.donor_lifetime_threshold_ml,
+                      "rare_type_lifetime": self.rare_type_lifetime},
+            "family": [{"relations": list(t.relations), **mult(t.multiples), "min_award_level": t.min_award_level}
+                       for t in self.family],
+            "platelet_dose_ml": self.platelet_dose_ml,
+            "usage": {c: {"basis": r.basis, "ml_per": r.ml_per, "nominal_ml": r.nominal_ml}
+                      for c, r in self.usage.items()},
+            "price_tables": [{"effective_from": t.effective_from.isoformat(),
+                              "prices": {k: str(v) for k, v in t.prices.items()}} for t in self.price_tables],
+            "claim_deadline_days": self.claim_deadline_days,
+            "required_documents": {k: list(v) for k, v in self.required_documents.items()},
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping, source: str = "default") -> "Policy":
+        def mult(m: Mapping) -> Multiples:
+            return Multiples(Decimal(str(m["within_window"])), Decimal(str(m.get("after_window", 0))),
+                             m.get("window_years"))
+
+        donor = d["donor"]
+        return cls(
+            region=d["region"], name=d["name"], effective_from=date.fromisoformat(d["effective_from"]),
+            quota_model=d["quota_model"], donor=mult(donor),
+            donor_lifetime_threshold_ml=donor.get("lifetime_threshold_ml"),
+            rare_type_lifetime=bool(donor.get("rare_type_lifetime", False)),
+            family=tuple(FamilyTier(tuple(t["relations"]), mult(t), t.get("min_award_level")) for t in d["family"]),
+            platelet_dose_ml=int(d["platelet_dose_ml"]),
+            usage={c: UsageRule(r["basis"], int(r.get("ml_per", 1)), int(r.get("nominal_ml", 1)))
+                   for c, r in d["usage"].items()},
+            price_tables=tuple(PriceTable(date.fromisoformat(t["effective_from"]),
+                                          {k: Decimal(str(v)) for k, v in t["prices"].items()})
+                               for t in d.get("price_tables", ())),
+            claim_deadline_days=d.get("claim_deadline_days"),
+            required_documents={k: tuple(v) for k, v in d.get("required_documents", {}).items()},
+            notes=d.get("notes", ""), source=source,
+        )
+
+
+class PolicyBook:
+    """Every version of every region's policy; picks the one in force on a day."""
+
+    def __init__(self, policies: list[Policy]):
+        self._by_region: dict[str, list[Policy]] = {}
+        for p in sorted(policies, key=lambda p: p.effective_from):
+            versions = self._by_region.setdefault(p.region, [])
+            versions[:] = [v for v in versions if v.effective_from != p.effective_from] + [p]
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted(self._by_region)
+
+    def in_force(self, region: str, day: date) -> Policy | None:
+        """The latest version effective on `day`. Before the first recorded version the earliest one
+        applies: our data starts at the statute or notice we could source, not at the region's first rule."""
+        versions = self._by_region.get(region)
+        if not versions:
+            return None
+        current = [v for v in versions if v.effective_from <= day]
+        return current[-1] if current else versions[0]
+
+    def all_in_force(self, day: date) -> list[Policy]:
+        return [self.in_force(r, day) for r in self.regions]

@@ -1,0 +1,111 @@
+"""Default waiver policies per region (domain-reference §1.2–1.5, §1.11). Data, not code.
+
+Rows in the `policies` table add versions or replace a default with the same (region, effective_from).
+Confidence marks from domain-reference: [C] statute/official text, [S] secondary, [U] our assumption.
+"""
+from __future__ import annotations
+
+# How used blood converts to ml of quota. Red cells: 1 U = 200 ml [S §3]; plasma by its ml; platelets per
+# therapeutic dose at the region's dose equivalent; cryo per U. Lines should carry `units`/`doses`; without
+# them the count is volume_ml / nominal_ml (200 ml per U of red cells as inventory labels them, 250 ml per
+# platelet bag, 25 ml per U of cryo).
+def _usage(platelet_dose_ml: int, cryo_ml_per_unit: int = 100) -> dict:
+    return {
+        "red_cells": {"basis": "units", "ml_per": 200, "nominal_ml": 200},
+        "plasma": {"basis": "ml", "ml_per": 1, "nominal_ml": 1},
+        "platelets": {"basis": "doses", "ml_per": platelet_dose_ml, "nominal_ml": 250},
+        "cryo": {"basis": "units", "ml_per": cryo_ml_per_unit, "nominal_ml": 25},
+    }
+
+
+# Bozhou 2025 supply prices (皖价医〔2006〕203号) [C]; used for valuation under the money model only.
+ANHUI_PRICES = {"whole_blood_200ml": "220.00", "whole_blood_200ml_rhd_neg": "390.00", "platelets_dose": "1400.00"}
+
+_COMMON_NOTES = ("Cryo counts 100 ml per U (1 U is made from 200 ml of whole blood but is counted like 1 U of "
+                 "plasma in hospital statistics) [U]. ")
+
+DEFAULTS: list[dict] = [
+    {
+        "region": "SH", "name": "上海市献血条例 第32条", "effective_from": "1998-10-01", "quota_model": "volume",
+        "donor": {"within_window": "5", "after_window": "1", "window_years": 5, "lifetime_threshold_ml": None,
+                  "rare_type_lifetime": False},
+        # Art. 45: spouse, children, parents, parents-in-law; Art. 32(2): equal volume within 5 years only.
+        "family": [{"relations": ["spouse", "child", "parent", "parent_in_law"], "within_window": "1",
+                    "after_window": "0", "window_years": 5, "min_award_level": None}],
+        "platelet_dose_ml": 800,
+        "usage": _usage(800),
+        "price_tables": [{"effective_from": "2020-01-31", "prices": ANHUI_PRICES}],
+        "claim_deadline_days": None,
+        "required_documents": {"self": ["id_card", "donation_certificate", "invoice"],
+                               "relative": ["id_card", "donation_certificate", "invoice", "kinship_proof"]},
+        "notes": ("Statute [C]: donor 5× within 5 years of each donation then 1×; family 1× within 5 years, "
+                  "none after; no lifetime threshold. The statute limits family waivers to members not "
+                  "eligible to donate and without an employer: the hospital's attestation or the reviewer "
+                  "checks that, the system cannot. Platelet dose = 800 ml [U, as Zhejiang]; price table is "
+                  "informational under the volume model (placeholder, confirm) [U]. " + _COMMON_NOTES),
+    },
+    {
+        "region": "ZJ", "name": "浙江省实施《献血法》办法 第18条", "effective_from": "2014-01-01",
+        "quota_model": "volume",
+        "donor": {"within_window": "5", "after_window": "1", "window_years": 5, "lifetime_threshold_ml": 400,
+                  "rare_type_lifetime": True},
+        "family": [
+            {"relations": ["spouse", "parent", "child"], "within_window": "2", "after_window": "1",
+             "window_years": 5, "min_award_level": None},
+            {"relations": ["sibling", "grandparent", "parent_in_law"], "within_window": "2", "after_window": "1",
+             "window_years": 5, "min_award_level": "gold"},
+        ],
+        "platelet_dose_ml": 800,
+        "usage": _usage(800),
+        "price_tables": [{"effective_from": "2014-01-01", "prices": ANHUI_PRICES}],
+        "claim_deadline_days": None,
+        "required_documents": {"self": [], "relative": ["invoice", "kinship_proof"]},
+        "notes": ("Statute [C] (amended 2020-11-27): donor free for life from 400 ml cumulative (an apheresis "
+                  "dose counts 800 ml, so any platelet donor qualifies); otherwise 5× within 5 years then 1×. "
+                  "Spouse, parents, children 2× within 5 years then 1×; siblings, grandparents and the spouse's "
+                  "parents the same once the donor holds the gold award. Rare type: RhD-negative donors are free "
+                  "for life [U: rare = RhD-negative]. Documents cut to 0 (donor) / 2 (relatives) in 2019 [S]; a "
+                  "signed commitment letter is accepted as kinship proof. " + _COMMON_NOTES),
+    },
+    {
+        "region": "JS", "name": "江苏省献血条例", "effective_from": "2017-09-01", "quota_model": "volume",
+        "donor": {"within_window": "3", "after_window": "3", "window_years": None, "lifetime_threshold_ml": 800,
+                  "rare_type_lifetime": False},
+        "family": [{"relations": ["spouse", "parent", "child", "sibling", "parent_in_law"], "within_window": "1",
+                    "after_window": "1", "window_years": None, "min_award_level": None}],
+        "platelet_dose_ml": 800,
+        "usage": _usage(800),
+        "price_tables": [{"effective_from": "2017-09-01", "prices": ANHUI_PRICES}],
+        "claim_deadline_days": None,
+        "required_documents": {"self": ["id_card", "invoice", "transfusion_record"],
+                               "relative": ["id_card", "invoice", "transfusion_record", "kinship_proof"]},
+        "notes": ("Donor free for life from 800 ml cumulative, otherwise 3× cumulative with no time window [S]; "
+                  "relatives including siblings and the spouse's parents 1× cumulative [C scope, S amount]. "
+                  "Effective date is the month of the revision (day assumed) [U]; platelet dose 800 ml [U]; "
+                  "price table informational (placeholder) [U]. " + _COMMON_NOTES),
+    },
+    {
+        "region": "AH", "name": "亳州市中心血站 用血减免基准金额", "effective_from": "2025-07-16",
+        "quota_model": "money",
+        "donor": {"within_window": "1", "after_window": "1", "window_years": None, "lifetime_threshold_ml": None,
+                  "rare_type_lifetime": False},
+        "family": [{"relations": ["spouse", "parent", "grandparent", "child", "grandchild"], "within_window": "1",
+                    "after_window": "1", "window_years": None, "min_award_level": None}],
+        "platelet_dose_ml": 800,
+        "usage": _usage(800),
+        "price_tables": [{"effective_from": "2006-01-01", "prices": ANHUI_PRICES}],
+        "claim_deadline_days": None,
+        "required_documents": {"self": ["id_card", "donation_certificate", "invoice", "transfusion_record"],
+                               "relative": ["id_card", "donation_certificate", "invoice", "transfusion_record",
+                                            "kinship_proof"]},
+        "notes": ("Money model (Bozhou 2025-07-16 [C]): each donation is worth a base amount at the supply price "
+                  "in force when donated: 200 ml whole blood CNY 220, 200 ml RhD-negative CNY 390, one apheresis "
+                  "platelet dose CNY 1400. Assumptions [U]: the donor's pool is 1× the base amounts and the "
+                  "relatives' pool a separate 1× (the notice gives no multiple; quotas are separate and not "
+                  "interchangeable); unused balance carries forward with no time window; the 1999 statute's "
+                  "1000 ml lifetime rule is not applied under the base-amount model; relatives as Bozhou "
+                  "(spouse, parents, grandparents, children, grandchildren; Dangshan's narrower list conflicts). "
+                  "Pools pay blood-fee yuan directly, so usage ml is only reported. Stem-cell donors are out of "
+                  "scope (no such events). " + _COMMON_NOTES),
+    },
+]

@@ -1,0 +1,200 @@
+"""Waiver persistence: small repositories over one session (the unit of work builds them)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from servicekit.db import for_update
+
+from . import orm
+from .model import (Award, Claim, ClaimDocument, Deduction, Donation, FamilyBinding, IdempotencyRecord, LedgerDonor,
+                    Pool, PoolUsage, Transfusion, WaivedLine)
+from .policy import AWARD_LEVELS, Policy
+
+
+class _Repo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, obj) -> None:
+        self.session.add(obj)
+
+
+class LedgerRepository(_Repo):
+    def get(self, donor_id: str) -> LedgerDonor | None:
+        return self.session.get(LedgerDonor, donor_id)
+
+    def by_blind(self, blind: str) -> LedgerDonor | None:
+        return self.session.scalars(select(LedgerDonor).where(LedgerDonor.national_id_blind == blind)).first()
+
+    def get_donation(self, donation_id: str) -> Donation | None:
+        return self.session.get(Donation, donation_id)
+
+    def donations_of(self, donor_id: str) -> list[Donation]:
+        return list(self.session.scalars(select(Donation).where(Donation.donor_id == donor_id)
+                                         .order_by(Donation.collected_at)))
+
+    def get_award(self, donor_id: str, level: str) -> Award | None:
+        return self.session.get(Award, (donor_id, level))
+
+    def award_level(self, donor_id: str) -> str | None:
+        levels = [lv for lv in self.session.scalars(select(Award.level).where(Award.donor_id == donor_id))
+                  if lv in AWARD_LEVELS]
+        return max(levels, key=AWARD_LEVELS.index) if levels else None
+
+
+class TransfusionRepository(_Repo):
+    def get(self, unit_id: str) -> Transfusion | None:
+        return self.session.get(Transfusion, unit_id)
+
+    def by_din(self, din: str) -> list[Transfusion]:
+        return list(self.session.scalars(select(Transfusion).where(Transfusion.din == din)))
+
+    def awaiting_reminder(self, transfused_before: datetime, limit: int = 500) -> list[Transfusion]:
+        return list(self.session.scalars(
+            for_update(select(Transfusion).where(Transfusion.reminder_issued_at.is_(None),
+                                                 Transfusion.transfused_at <= transfused_before)
+                       .order_by(Transfusion.transfused_at).limit(limit), self.session, skip_locked=True)))
+
+
+class PoolRepository(_Repo):
+    def get_or_create(self, donor_id: str, kind: str, region: str) -> Pool:
+        pool = self.session.scalars(select(Pool).where(Pool.donor_id == donor_id, Pool.kind == kind,
+                                                       Pool.region == region)).first()
+        if pool is None:
+            pool = Pool(id=str(uuid.uuid4()), donor_id=donor_id, kind=kind, region=region)
+            self.session.add(pool)
+        return pool
+
+    def for_donor(self, donor_id: str, kind: str | None = None, *, lock: bool = False) -> list[Pool]:
+        """Pools of a donor, in id order (one lock order for everyone: no deadlocks between payers)."""
+        stmt = select(Pool).where(Pool.donor_id == donor_id).order_by(Pool.id)
+        if kind:
+            stmt = stmt.where(Pool.kind == kind)
+        if lock:
+            stmt = for_update(stmt, self.session).execution_options(populate_existing=True)
+        return list(self.session.scalars(stmt))
+
+    def by_ids(self, ids: list[str], *, lock: bool = False) -> list[Pool]:
+        stmt = select(Pool).where(Pool.id.in_(ids)).order_by(Pool.id)
+        if lock:
+            stmt = for_update(stmt, self.session).execution_options(populate_existing=True)
+        return list(self.session.scalars(stmt))
+
+    def usages(self, *, deduction_id: str | None = None, claim_id: str | None = None) -> list[PoolUsage]:
+        stmt = select(PoolUsage).order_by(PoolUsage.id)
+        stmt = stmt.where(PoolUsage.deduction_id == deduction_id) if deduction_id else \
+            stmt.where(PoolUsage.claim_id == claim_id)
+        return list(self.session.scalars(stmt))
+
+
+class WaivedLineRepository(_Repo):
+    def existing(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        return set(self.session.scalars(select(WaivedLine.line_key).where(WaivedLine.line_key.in_(keys))))
+
+    def release_deduction(self, deduction_id: str) -> None:
+        self.session.execute(delete(orm.waived_lines).where(orm.waived_lines.c.deduction_id == deduction_id))
+
+
+class IdempotencyRepository(_Repo):
+    def get(self, hospital_id: str, key: str) -> IdempotencyRecord | None:
+        return self.session.get(IdempotencyRecord, (hospital_id, key))
+
+
+class FamilyRepository(_Repo):
+    def get(self, binding_id: str) -> FamilyBinding | None:
+        return self.session.get(FamilyBinding, binding_id)
+
+    def for_donor(self, donor_id: str) -> list[FamilyBinding]:
+        return list(self.session.scalars(select(FamilyBinding).where(FamilyBinding.donor_id == donor_id)
+                                         .order_by(FamilyBinding.created_at)))
+
+    def of_relative(self, donor_id: str, relative_blind: str) -> FamilyBinding | None:
+        return self.session.scalars(select(FamilyBinding).where(FamilyBinding.donor_id == donor_id,
+                                                                FamilyBinding.relative_blind == relative_blind)).first()
+
+    def verified_for_relative(self, relative_blind: str) -> list[FamilyBinding]:
+        return list(self.session.scalars(select(FamilyBinding).where(FamilyBinding.relative_blind == relative_blind,
+                                                                     FamilyBinding.status == "verified")))
+
+    def in_region(self, region: str, status: str | None) -> list[FamilyBinding]:
+        stmt = select(FamilyBinding).where(FamilyBinding.donor_region == region).order_by(FamilyBinding.created_at)
+        if status:
+            stmt = stmt.where(FamilyBinding.status == status)
+        return list(self.session.scalars(stmt))
+
+
+class DeductionRepository(_Repo):
+    def get(self, deduction_id: str, *, lock: bool = False) -> Deduction | None:
+        stmt = select(Deduction).where(Deduction.id == deduction_id)
+        if lock:
+            stmt = for_update(stmt, self.session).execution_options(populate_existing=True)
+        return self.session.scalars(stmt).first()
+
+    def touching_period(self, start: datetime, end: datetime, hospital_id: str | None = None) -> list[Deduction]:
+        """Deductions applied or reversed in [start, end)."""
+        applied = (Deduction.applied_at >= start) & (Deduction.applied_at < end)
+        reversed_ = (Deduction.reversed_at >= start) & (Deduction.reversed_at < end)
+        stmt = select(Deduction).where(applied | reversed_).order_by(Deduction.applied_at)
+        if hospital_id:
+            stmt = stmt.where(Deduction.hospital_id == hospital_id)
+        return list(self.session.scalars(stmt))
+
+    def applied_since(self, hospital_id: str, patient_blind: str, since: datetime) -> bool:
+        return self.session.scalars(select(Deduction.id).where(
+            Deduction.hospital_id == hospital_id, Deduction.patient_blind == patient_blind,
+            Deduction.status == "applied", Deduction.applied_at >= since).limit(1)).first() is not None
+
+
+class ClaimRepository(_Repo):
+    def get(self, claim_id: str, *, lock: bool = False) -> Claim | None:
+        stmt = select(Claim).where(Claim.id == claim_id)
+        if lock:
+            stmt = for_update(stmt, self.session).execution_options(populate_existing=True)
+        return self.session.scalars(stmt).first()
+
+    def listing(self, *, region: str | None = None, owner_donor_id: str | None = None, status: str | None = None,
+                channel: str | None = None) -> list[Claim]:
+        stmt = select(Claim).order_by(Claim.created_at.desc())
+        for column, value in ((Claim.region, region), (Claim.owner_donor_id, owner_donor_id),
+                              (Claim.status, status), (Claim.channel, channel)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        return list(self.session.scalars(stmt))
+
+    def decided_between(self, start: datetime, end: datetime, region: str | None) -> list[Claim]:
+        """Claims approved in the period (paid since or not)."""
+        stmt = select(Claim).where(Claim.status.in_(("approved", "paid")), Claim.decided_at >= start,
+                                   Claim.decided_at < end)
+        if region:
+            stmt = stmt.where(Claim.region == region)
+        return list(self.session.scalars(stmt))
+
+    def paid_between(self, start: datetime, end: datetime, region: str | None) -> list[Claim]:
+        stmt = select(Claim).where(Claim.status == "paid", Claim.paid_at >= start, Claim.paid_at < end)
+        if region:
+            stmt = stmt.where(Claim.region == region)
+        return list(self.session.scalars(stmt))
+
+    def documents(self, claim_id: str) -> list[ClaimDocument]:
+        return list(self.session.scalars(select(ClaimDocument).where(ClaimDocument.claim_id == claim_id)
+                                         .order_by(ClaimDocument.uploaded_at)))
+
+
+class PolicyRepository(_Repo):
+    def stored(self) -> list[Policy]:
+        rows = self.session.execute(select(orm.policies.c.body)).scalars()
+        return [Policy.from_dict(body, source="table") for body in rows]
+
+    def has(self, region: str, effective_from) -> bool:
+        return self.session.execute(select(orm.policies.c.region).where(
+            orm.policies.c.region == region, orm.policies.c.effective_from == effective_from)).first() is not None
+
+    def save(self, policy: Policy, at: datetime) -> None:
+        self.session.execute(orm.policies.insert().values(region=policy.region, effective_from=policy.effective_from,
+                                                          body=policy.to_dict(), created_at=at))

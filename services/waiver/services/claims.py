@@ -1,0 +1,245 @@
+"""Claims for blood used without a direct deduction: mini-program (donors), mail and on-site (entered by
+reviewers). draft → documents → submitted → approved (paid from the pools) | rejected → paid."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from servicekit.auth import Principal
+from servicekit.errors import Forbidden, Unprocessable
+from servicekit.pii import PiiVault, mask
+
+from ..bank import Bank
+from ..entitlement import LineRequest
+from ..errors import (AlreadyWaived, ClaimDeadlinePassed, ClaimNotFound, DocumentTooLarge, DonorNotFound, EmptyDocument,
+                      NothingToWaive, PatientNotDonor, RelationNotVerified, UnsupportedDocumentType)
+from ..identity import normalise_national_id
+from ..model import Claim, ClaimDocument
+from ..policy import local_day
+from ..storage import DocumentStorage
+from .entitlements import load_book
+from .waiving import check_relation, check_units, line_requests, plan_waiver, record_waiver
+
+CHANNELS_BY_ROLE = {"donor": ("mini_program",), "reviewer": ("mail", "on_site")}
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# Types are decided by content, never by the client's filename or Content-Type.
+MAGIC = ((b"%PDF-", "application/pdf", ".pdf"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+         (b"\x89PNG\r\n\x1a\n", "image/png", ".png"))
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    for magic, content_type, ext in MAGIC:
+        if data.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now: datetime) -> dict:
+    channel, relation = body["channel"], body["relation"]
+    if channel not in CHANNELS_BY_ROLE.get(principal.role, ()):
+        raise Forbidden(f"角色 {principal.role} 不能提交 {channel} 渠道的申请", code="channel_not_allowed")
+    patient_id = normalise_national_id(body["patient_national_id"])
+    patient_blind = vault.blind_index(patient_id)
+    with uow:
+        donor, region = _claimant(uow, vault, principal, body, relation, patient_blind)
+        site = body.get("hospital_site_id")
+        check_units(uow, body["lines"], patient_blind=patient_blind, hospital_id=site)
+        requests = line_requests(body["lines"], site=site or body["hospital_name"],
+                                 admission_no=body.get("admission_no"), invoice_no=body["invoice_no"])
+        bank = body["bank"]
+        claim = Claim(
+            id=str(uuid.uuid4()), channel=channel, region=region, owner_donor_id=donor.donor_id,
+            donor_id=donor.donor_id, relation=relation, patient_blind=patient_blind, patient_masked=mask(patient_id),
+            patient_name=body["patient_name"], hospital_name=body["hospital_name"], hospital_site_id=site,
+            admission_no=body.get("admission_no"), invoice_no=body["invoice_no"],
+            lines=[_stored_line(line, req.key) for line, req in zip(body["lines"], requests)],
+            bank_account_name=bank["account_name"], bank_account_no_encrypted=vault.encrypt(bank["account_no"]),
+            bank_account_no_masked=mask(bank["account_no"], 0, 4), bank_name=bank["bank_name"],
+            tracking_no=body.get("tracking_no"), total_yuan=sum((ln["amount_yuan"] for ln in body["lines"]),
+                                                                  Decimal("0.00")),
+            created_by=principal.sub, created_at=now)
+        uow.claims.add(claim)
+        uow.commit()
+        return present_claim(claim, [])
+
+
+def _claimant(uow, vault, principal: Principal, body: dict, relation: str, patient_blind: str):
+    """(the donor whose pools pay, the region whose reviewers handle the claim)."""
+    if principal.role == "donor":
+        donor = uow.ledger.get(principal.donor_id)
+        if donor is None:
+            raise DonorNotFound("献血记录尚未同步到减免系统，请稍后再试")
+        if relation == "self":
+            if donor.national_id_blind != patient_blind:
+                raise PatientNotDonor("用血者证件号码与本人不符")
+        else:
+            binding = uow.family.of_relative(donor.donor_id, patient_blind)
+            if binding is None or binding.status == "rejected" or binding.relation != relation:
+                raise RelationNotVerified("请先在“我的亲属”中绑定该亲属")
+        return donor, donor.region
+    donor_raw = body.get("donor_national_id")
+    if relation != "self" and not donor_raw:
+        raise Unprocessable("亲属用血须提供献血者证件号码", errors={"donor_national_id": ["亲属用血须提供献血者证件号码"]})
+    donor_blind = vault.blind_index(normalise_national_id(donor_raw)) if donor_raw else patient_blind
+    check_relation(relation, donor_blind=donor_blind, patient_blind=patient_blind)
+    donor = uow.ledger.by_blind(donor_blind)
+    if donor is None:
+        raise DonorNotFound("献血者库中没有该证件号码")
+    return donor, principal.region
+
+
+def _stored_line(line: dict, key: str) -> dict:
+    out = {k: (str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, datetime) else v)
+           for k, v in line.items() if v is not None}
+    return out | {"key": key}
+
+
+def _request_of(i: int, line: dict) -> LineRequest:
+    def dec(k):
+        return Decimal(line[k]) if line.get(k) is not None else None
+
+    return LineRequest(index=i, key=line["key"], component=line["component"], volume_ml=line["volume_ml"],
+                       amount_yuan=Decimal(line["amount_yuan"]),
+                       transfused_at=datetime.fromisoformat(line["transfused_at"]), units=dec("units"),
+                       doses=dec("doses"))
+
+
+def _accessible(uow, claim_id: str, principal: Principal, *, lock: bool = False) -> Claim:
+    """Owners and reviewers of the claim's region see it; for anyone else it does not exist."""
+    claim = uow.claims.get(claim_id, lock=lock)
+    visible = claim is not None and (
+        (principal.role == "donor" and claim.owner_donor_id == principal.donor_id) or
+        (principal.role == "reviewer" and claim.region == principal.region))
+    if not visible:
+        raise ClaimNotFound("报销申请不存在")
+    return claim
+
+
+def add_document(uow, storage: DocumentStorage, *, claim_id: str, principal: Principal, kind: str, filename: str,
+                 data: bytes, now: datetime) -> dict:
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise DocumentTooLarge(f"文件 {len(data)} 字节，上限 {MAX_DOCUMENT_BYTES} 字节")
+    if not data:
+        raise EmptyDocument("文件为空")
+    sniffed = sniff(data)
+    if sniffed is None:
+        raise UnsupportedDocumentType("只接受 PDF、JPEG、PNG 文件（按文件内容判断）")
+    content_type, ext = sniffed
+    with uow:
+        claim = _accessible(uow, claim_id, principal, lock=True)
+        claim.require("draft")
+        doc_id = str(uuid.uuid4())
+        doc = ClaimDocument(id=doc_id, claim_id=claim.id, kind=kind, filename=(filename or "upload")[:200],
+                            content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            storage_key=f"claims/{claim.id}/{doc_id}{ext}", uploaded_at=now,
+                            uploaded_by=principal.sub)
+        storage.put(doc.storage_key, data, content_type)
+        try:
+            uow.claims.add(doc)
+            uow.commit()
+        except BaseException:
+            storage.delete(doc.storage_key)   # a refused or failed upload leaves no file behind
+            raise
+        return present_document(doc)
+
+
+def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
+    with uow:
+        claim = _accessible(uow, claim_id, principal, lock=True)
+        claim.require("draft")
+        policy = load_book(uow).in_force(claim.region, local_day(now))
+        days = policy.claim_deadline_days if policy else None
+        if days is not None:
+            first_use = min(datetime.fromisoformat(line["transfused_at"]) for line in claim.lines)
+            if (local_day(now) - local_day(first_use)).days > days:
+                raise ClaimDeadlinePassed(f"用血后 {days} 天内须提交申请", deadline_days=days)
+        documents = uow.claims.documents(claim.id)
+        claim.submit(present_kinds={d.kind for d in documents},
+                     required=policy.documents_for(claim.relation) if policy else (), at=now)
+        uow.commit()
+        return present_claim(claim, documents)
+
+
+def approve_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
+    """Pay the claim's lines from the pools, under the same locks and line keys as direct deductions."""
+    with uow:
+        claim = _accessible(uow, claim_id, principal, lock=True)
+        claim.require("submitted")
+        requests = [_request_of(i, line) for i, line in enumerate(claim.lines)]
+        plan = plan_waiver(uow, load_book(uow), donor=uow.ledger.get(claim.donor_id), relation=claim.relation,
+                           lines=requests, local_region=claim.region, lock=True)
+        if plan.all_already_waived:
+            raise AlreadyWaived("申请中的用血明细均已减免（直免或其他申请）")
+        if plan.allocation.waived_yuan <= 0:
+            raise NothingToWaive("没有可用的减免额度", lines=[r.reason for r in plan.allocation.lines])
+        record_waiver(uow, plan, channel=claim.channel, at=now, claim_id=claim.id)
+        claim.lines = [line | {k: v for k, v in result.items() if k in ("waived_ml", "waived_yuan", "reason")}
+                       for line, result in zip(claim.lines, plan.line_results(claim.lines))]
+        claim.approve(approved_yuan=plan.allocation.waived_yuan, pools_used=plan.pools_used(), at=now)
+        uow.commit()
+        return present_claim(claim, uow.claims.documents(claim.id))
+
+
+def reject_claim(uow, *, claim_id: str, principal: Principal, reason: str, now: datetime) -> dict:
+    with uow:
+        claim = _accessible(uow, claim_id, principal, lock=True)
+        claim.reject(reason=reason, at=now)
+        uow.commit()
+        return present_claim(claim, uow.claims.documents(claim.id))
+
+
+def pay_claim(uow, bank: Bank, vault: PiiVault, *, claim_id: str, principal: Principal, payment_ref: str | None,
+              now: datetime) -> dict:
+    """A reference from the reviewer means the money already went out; without one the bank queues it."""
+    with uow:
+        claim = _accessible(uow, claim_id, principal, lock=True)
+        claim.require("approved")
+        ref = payment_ref or bank.pay(claim_id=claim.id, account_name=claim.bank_account_name,
+                                      account_no=vault.decrypt(claim.bank_account_no_encrypted),
+                                      bank_name=claim.bank_name, amount_yuan=claim.approved_yuan, at=now)
+        claim.pay(payment_ref=ref, at=now)
+        uow.record_money("claim_paid", claim.id, {"region": claim.region, "yuan": str(claim.approved_yuan),
+                                                  "payment_ref": ref})
+        uow.commit()
+        return present_claim(claim, uow.claims.documents(claim.id))
+
+
+def get_claim(uow, *, claim_id: str, principal: Principal) -> dict:
+    with uow:
+        claim = _accessible(uow, claim_id, principal)
+        return present_claim(claim, uow.claims.documents(claim.id))
+
+
+def list_claims(uow, *, region: str | None = None, owner_donor_id: str | None = None, status: str | None = None,
+                channel: str | None = None) -> list[dict]:
+    with uow:
+        return [present_claim(c, uow.claims.documents(c.id)) for c in
+                uow.claims.listing(region=region, owner_donor_id=owner_donor_id, status=status, channel=channel)]
+
+
+def present_document(d: ClaimDocument) -> dict:
+    return {"id": d.id, "kind": d.kind, "sha256": d.sha256, "size": d.size, "filename": d.filename,
+            "content_type": d.content_type, "uploaded_at": d.uploaded_at.isoformat()}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def present_claim(c: Claim, documents: list[ClaimDocument]) -> dict:
+    return {
+        "id": c.id, "channel": c.channel, "status": c.status, "region": c.region, "relation": c.relation,
+        "patient_name": c.patient_name, "patient_national_id_masked": c.patient_masked,
+        "hospital_name": c.hospital_name, "hospital_site_id": c.hospital_site_id, "admission_no": c.admission_no,
+        "invoice_no": c.invoice_no, "tracking_no": c.tracking_no, "total_yuan": str(c.total_yuan),
+        "approved_yuan": str(c.approved_yuan) if c.approved_yuan is not None else None,
+        "lines": [{k: v for k, v in line.items() if k != "key"} for line in c.lines],
+        "pools_used": [{k: p[k] for k in ("kind", "region", "donor_masked", "ml", "yuan")} for p in c.pools_used or []],
+        "bank": {"account_name": c.bank_account_name, "account_no_masked": c.bank_account_no_masked,
+                 "bank_name": c.bank_name},
+        "created_at": c.created_at.isoformat(), "submitted_at": _iso(c.submitted_at),
+        "decided_at": _iso(c.decided_at), "paid_at": _iso(c.paid_at), "payment_ref": c.payment_ref,
+        "reason": c.reason, "documents": [present_document(d) for d in documents],
+    }

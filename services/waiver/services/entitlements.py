@@ -1,0 +1,141 @@
+"""Policies in force and entitlement pools: the reads, and the pool accounts that payers (deductions,
+claim approvals) build from locked rows."""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from servicekit.pii import PiiVault
+
+from ..entitlement import PoolAccount
+from ..identity import normalise_national_id
+from ..model import LedgerDonor, Pool
+from ..policy import Policy, PolicyBook, local_day
+from ..policy_data import DEFAULTS
+
+_DEFAULT_POLICIES = [Policy.from_dict(d) for d in DEFAULTS]
+
+
+# Policies change a few times a year; each process re-reads the table at most every BOOK_TTL_S seconds
+# (per database, so one process serving several databases, as tests do, never mixes them).
+BOOK_TTL_S = 30.0
+_books: dict[str, tuple[float, PolicyBook]] = {}
+
+
+def load_book(uow) -> PolicyBook:
+    """Defaults, overridden or extended by the versions stored in the `policies` table."""
+    key = str(uow.session.get_bind().url)
+    cached = _books.get(key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    book = PolicyBook(_DEFAULT_POLICIES + uow.policies.stored())
+    _books[key] = (time.monotonic() + BOOK_TTL_S, book)
+    return book
+
+
+def policies_in_force(uow, *, now: datetime) -> list[dict]:
+    with uow:
+        book = load_book(uow)
+        return [p.to_dict() | {"source": p.source} for p in book.all_in_force(local_day(now))]
+
+
+def seed_policies(uow, *, now: datetime) -> int:
+    """Write the default versions into the table (for operators to see and edit); idempotent."""
+    with uow:
+        added = 0
+        for policy in _DEFAULT_POLICIES:
+            if not uow.policies.has(policy.region, policy.effective_from):
+                uow.policies.save(policy, now)
+                added += 1
+        uow.commit()
+        _books.pop(str(uow.session.get_bind().url), None)
+        return added
+
+
+def pool_accounts(uow, book: PolicyBook, donor: LedgerDonor, *, kind: str, relation: str,
+                  lock: bool = False) -> tuple[list[PoolAccount], dict[str, Pool]]:
+    """The donor's pools of one kind as allocator accounts (rows locked when paying)."""
+    rows = uow.pools.for_donor(donor.donor_id, kind, lock=lock)
+    donations = [d.fact() for d in uow.ledger.donations_of(donor.donor_id)] if rows else []
+    award = uow.ledger.award_level(donor.donor_id) if rows and kind == "family" else None   # only widens family
+    accounts = [PoolAccount(pool_id=p.id, donor_id=donor.donor_id, donor_masked=donor.national_id_masked,
+                            kind=p.kind, region=p.region, relation=relation, used_ml=p.used_ml,
+                            used_yuan=p.used_yuan, book=book, donations=donations, award_level=award)
+                for p in rows]
+    return accounts, {p.id: p for p in rows}
+
+
+def payment_order(accounts: list[PoolAccount], at: datetime, local_region: str | None) -> list[PoolAccount]:
+    """Which pool pays first: pools free for life cost nobody anything, then the pool of the region where
+    the blood is used (no money crosses regions), then the others by region code."""
+    def rank(account: PoolAccount):
+        unlimited, _ = account.remaining(at)
+        return (not unlimited, account.region != local_region, account.region)
+
+    return sorted(accounts, key=rank)
+
+
+def _pool_view(account: PoolAccount, at: datetime) -> dict:
+    q, policy = account.quota(at), account.policy_on(at)
+    volume = policy is None or policy.quota_model == "volume"
+    unlimited, remaining = account.remaining(at)
+    view = {"kind": account.kind, "region": account.region, "relation": account.relation,
+            "quota_model": policy.quota_model if policy else "volume", "unlimited": unlimited,
+            "window_ends": q.window_ends.isoformat() if q.window_ends else None,
+            "used_ml": account.used_ml, "used_yuan": str(account.used_yuan)}
+    if volume:
+        view |= {"quota_ml": None if unlimited else int(q.amount), "remaining_ml": None if unlimited else int(remaining),
+                 "quota_yuan": None, "remaining_yuan": None}
+    else:
+        view |= {"quota_ml": None, "remaining_ml": None, "quota_yuan": None if unlimited else str(q.amount),
+                 "remaining_yuan": None if unlimited else str(remaining)}
+    return view
+
+
+def my_entitlements(uow, *, donor_id: str, now: datetime) -> dict:
+    """A donor's own pools: self pools, and family pools as they stand for the first relation in scope."""
+    with uow:
+        donor = uow.ledger.get(donor_id)
+        if donor is None:
+            return {"pools": []}
+        book = load_book(uow)
+        pools = []
+        for kind in ("self", "family"):
+            accounts, _ = pool_accounts(uow, book, donor, kind=kind, relation="self")
+            for account in accounts:
+                extra = {}
+                if kind == "family":
+                    policy = account.policy_on(now)
+                    in_scope = policy.relations_in_scope(account.award_level) if policy else []
+                    account.relation = in_scope[0] if in_scope else "spouse"
+                    extra = {"relations": in_scope}
+                view = _pool_view(account, now) | extra
+                view.pop("relation")
+                pools.append(view)
+        return {"donor_id": donor_id, "pools": pools}
+
+
+def patient_entitlements(uow, vault: PiiVault, *, patient_national_id: str, now: datetime) -> dict:
+    """What a patient can draw on today: their own pools if they donated, and the family pools of every
+    donor who has a verified binding to them (hospital attestations are only known at deduction time)."""
+    blind = vault.blind_index(normalise_national_id(patient_national_id))
+    with uow:
+        book = load_book(uow)
+        donor = uow.ledger.by_blind(blind)
+        views = []
+        if donor is not None:
+            accounts, _ = pool_accounts(uow, book, donor, kind="self", relation="self")
+            views += [_patient_view(a, now) for a in accounts]
+        for binding in uow.family.verified_for_relative(blind):
+            payer = uow.ledger.get(binding.donor_id)
+            if payer is None:
+                continue
+            accounts, _ = pool_accounts(uow, book, payer, kind="family", relation=binding.relation)
+            views += [_patient_view(a, now) for a in accounts if a.quota(now).in_scope]
+        return {"patient_is_donor": donor is not None, "pools": views}
+
+
+def _patient_view(account: PoolAccount, at: datetime) -> dict:
+    view = _pool_view(account, at)
+    return {k: view[k] for k in ("kind", "region", "relation", "unlimited", "quota_model", "remaining_ml",
+                                 "remaining_yuan", "window_ends")} | {"donor_masked": account.donor_masked}

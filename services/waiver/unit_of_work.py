@@ -1,0 +1,35 @@
+"""The waiver service's unit of work: repositories on one session, events to the outbox, money to the chain."""
+from __future__ import annotations
+
+from servicekit import chain
+from servicekit.uow import SqlAlchemyUnitOfWork
+
+from . import orm
+from .events import PUBLISHED
+from .repository import (ClaimRepository, DeductionRepository, FamilyRepository, IdempotencyRepository,
+                         LedgerRepository, PolicyRepository, PoolRepository, TransfusionRepository,
+                         WaivedLineRepository)
+
+
+class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
+    def __init__(self, session_factory, read_only: bool = False):
+        orm.start_mappers()
+        super().__init__(session_factory, source="waiver", published=PUBLISHED, read_only=read_only)
+
+    def begin(self) -> None:
+        s = self.session
+        self.ledger = LedgerRepository(s)
+        self.transfusions = TransfusionRepository(s)
+        self.pools = PoolRepository(s)
+        self.waived = WaivedLineRepository(s)
+        self.idempotency = IdempotencyRepository(s)
+        self.family = FamilyRepository(s)
+        self.deductions = DeductionRepository(s)
+        self.claims = ClaimRepository(s)
+        self.policies = PolicyRepository(s)
+
+    def record_money(self, kind: str, subject: str, payload: dict) -> None:
+        """Append to the hash-chained money log in this transaction. Call it last before commit: it
+        serialises on the chain head, so the lock is held only for the commit itself."""
+        self.session.flush()
+        chain.append(self.session, kind=kind, subject=subject, payload=payload)

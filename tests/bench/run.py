@@ -1,0 +1,133 @@
+"""`make bench`: start the system as the e2e tests do and print figures with same-run baselines.
+
+Not a test: it asserts nothing about speed; it prints numbers and ratios.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench import loadgen
+from tests.e2e.conftest import System
+from tests.helpers import make_national_id
+
+SECONDS = 8
+
+
+def _row(label: str, r: dict) -> str:
+    return f"  {label:<44} {r['rps']:>8.0f} req/s   p50 {r['p50_ms']:>6.1f} ms   p99 {r['p99_ms']:>6.1f} ms" + \
+        (f"   non-2xx {r['non_2xx']}" if r.get("non_2xx") else "")
+
+
+def bench_gateway_hop(system: System, station: dict, donor_id: str) -> dict:
+    """The same trivial authenticated GET (one donor by id), directly and through the gateway."""
+    path = f"/api/v1/donors/{donor_id}"
+    direct_url = system.env["DONOR_URL"] + path
+    gateway_url = system.url(path)
+    results = {}
+    for conns in (16, 64):
+        loadgen.load(gateway_url, connections=conns, seconds=2, headers=station)  # warm-up
+        direct = loadgen.load(direct_url, connections=conns, seconds=SECONDS, headers=station)
+        via = loadgen.load(gateway_url, connections=conns, seconds=SECONDS, headers=station)
+        results[conns] = {"direct": direct, "gateway": via, "ratio": via["rps"] / direct["rps"]}
+        print(_row(f"GET donor direct to service, {conns} conns", direct))
+        print(_row(f"GET donor through gateway,   {conns} conns", via))
+        print(f"  {'gateway / direct throughput':<44} {results[conns]['ratio']:>8.0%}")
+    return results
+
+
+def bench_event_latency(system: System, station: dict, hospital: dict, n: int = 40) -> dict:
+    """HTTP write (register donor) → its effect visible in another service (waiver ledger)."""
+    latencies = []
+    for i in range(n):
+        nid = make_national_id(birth="19800101", region="320102", seq=(int(time.time()) * 7 + i) % 499)
+        resp = system.http.post(system.url("/api/v1/donors"), headers=station, json={
+            "name": "压测", "national_id": nid, "phone": "13500000000", "abo": "A", "rhd": "pos"})
+        if resp.status_code != 201:
+            continue
+        t0 = time.perf_counter()
+        lookup = system.url(f"/api/v1/waiver/entitlements?patient_national_id={nid}")
+        while not system.http.get(lookup, headers=hospital).json()["patient_is_donor"]:
+            if time.perf_counter() - t0 > 10:
+                break
+            time.sleep(0.002)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    stats = loadgen.percentiles(latencies)
+    print(f"  {'write → effect in another service':<44} p50 {stats['p50_ms']:>6.1f} ms   p95 {stats['p95_ms']:>6.1f} ms"
+          f"   (n={stats['n']})")
+    return stats
+
+
+def standalone_benches() -> dict:
+    """Figures that need no running system: tests/bench/bench_*.py modules with run() -> dict."""
+    out = {}
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name.startswith("bench_"):
+            module = importlib.import_module(f"tests.bench.{info.name}")
+            if hasattr(module, "run"):
+                print(f"\n[{info.name}]")
+                out[info.name] = module.run()
+                for key, value in out[info.name].items():
+                    print(f"  {key:<44} {value}")
+    return out
+
+
+def system_benches(system: System, ctx: dict) -> dict:
+    """Scenarios of the domain issues (tests/bench/scenarios.py), each in the same run and system."""
+    from tests.bench.scenarios import SCENARIOS
+
+    out = {}
+    for name, scenario in SCENARIOS:
+        print(f"\n[{name}]")
+        try:
+            out[name] = scenario(system, ctx)
+        except Exception as exc:   # one broken scenario must not hide the others' figures
+            print(f"  failed: {exc!r}")
+            out[name] = {"error": repr(exc)}
+    return out
+
+
+def postgres_env() -> dict:
+    """Fresh PostgreSQL databases for every service: the production database, measured."""
+    from servicekit.testing import DatabaseFactory
+
+    factory = DatabaseFactory(Path(tempfile.mkdtemp()))
+    env = {f"{name.upper()}_DATABASE_URL": factory.empty("postgresql") for name in ("donor", "inventory", "waiver", "gateway")}
+    return env, factory
+
+
+def main() -> None:
+    print(f"load generator: {'wrk' if loadgen.ensure_wrk() else 'python multi-process fallback'}")
+    results = {"standalone": standalone_benches()}
+    pg_env, pg = postgres_env()
+    with tempfile.TemporaryDirectory() as tmp:
+        system = System(Path(tmp), demo=True, extra_env={**pg_env, "RATE_LIMIT_PER_TOKEN": "1000000/minute",
+                                                           "RATE_LIMIT_PER_IP": "1000000/minute", "LOG_LEVEL": "WARNING"})
+        print(f"\nsystem on PostgreSQL, demo data loaded, healthy after {system.start(deadline_s=180):.1f} s")
+        try:
+            station = system.staff("bench-station", "station", site_id="SH-BENCH-S1")
+            hospital = system.staff("bench-hospital", "hospital", site_id="SH-BENCH-H1")
+            donor = system.http.post(system.url("/api/v1/donors"), headers=station, json={
+                "name": "基准", "national_id": make_national_id(birth="19700101"), "phone": "13500000001",
+                "abo": "O", "rhd": "pos"}).json()
+            print("\n[gateway hop]")
+            results["gateway_hop"] = bench_gateway_hop(system, station, donor["id"])
+            print("\n[events across services]")
+            results["event_latency"] = bench_event_latency(system, station, hospital)
+            results.update(system_benches(system, {"gateway_hop": results["gateway_hop"]}))
+        finally:
+            system.stop()
+            pg.drop_all()
+    out = Path(".bench")
+    out.mkdir(exist_ok=True)
+    (out / "last.json").write_text(json.dumps(results, indent=2, default=str))
+    print("\nfigures saved to .bench/last.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""deploy/ stays valid and runs the same processes as the Procfile."""
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import compose
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+PROCESSES = {f"{svc}-{proc}" for svc in ("donor", "inventory", "waiver") for proc in ("api", "consumer", "relay")}
+
+
+def test_compose_file_is_valid():
+    binary = Path(compose.__file__).parent / "docker-compose"   # the wrapper script swallows exit codes
+    env = {**os.environ, "POSTGRES_PASSWORD": "x", "JWT_SECRET": "y", "PII_KEY": "z", "HEMOLINK_ADMIN_PASSWORD": "a"}
+    result = subprocess.run([str(binary), "-f", str(DEPLOY / "compose.yml"), "config", "--format", "json"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    services = set(json.loads(result.stdout)["services"])
+    assert PROCESSES | {"gateway", "postgres", "kafka-0", "kafka-1", "kafka-2", "topics"} <= services
+
+
+def test_kubernetes_manifests_are_valid_strictly():
+    cli = Path(sys.executable).parent / "kubernetes-validate"
+    result = subprocess.run([str(cli), "--strict", str(DEPLOY / "k8s" / "hemolink.yaml")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = set(re.findall(r'"name": "([a-z-]+)"', (DEPLOY / "k8s" / "hemolink.yaml").read_text()))
+    assert PROCESSES | {"gateway", "topics"} <= names
+
+
+def test_every_procfile_service_process_is_deployed():
+    procfile = {line.split(":")[0].replace("_", "-") for line in (ROOT / "Procfile").read_text().splitlines() if line}
+    assert PROCESSES <= procfile

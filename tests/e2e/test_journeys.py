@@ -1,0 +1,83 @@
+"""Whole journeys across services, through the gateway, as the users of the system live them."""
+import time
+from datetime import datetime, timedelta, timezone
+
+from tests.helpers import make_national_id, wait_until
+
+
+def _donor(system, station, *, birth, seq, phone, abo="A", rhd="pos"):
+    nid = make_national_id(birth=birth, region="310115", seq=seq)
+    system.remember(nid, phone)
+    resp = system.http.post(system.url("/api/v1/donors"), headers=station,
+                            json={"name": "旅程献血者", "national_id": nid, "phone": phone, "abo": abo, "rhd": rhd})
+    assert resp.status_code == 201, resp.text
+    return resp.json(), nid
+
+
+def test_a_donor_signs_in_with_a_code_sent_to_their_phone(system):
+    station = system.staff("journey.station", "station", site_id="SH-HP-S")
+    phone = f"1360{int(time.time()) % 10_000_000:07d}"
+    donor, _ = _donor(system, station, birth="19910303", seq=int(time.time()) % 300 + 1, phone=phone)
+    sent = system.http.post(system.url("/api/v1/auth/donor/otp"), json={"phone": phone})
+    assert sent.status_code == 202 and sent.json()["sent"] is True
+    token = system.http.post(system.url("/api/v1/auth/donor/token"), json={"phone": phone, "code": sent.json()["dev_code"]})
+    assert token.status_code == 200 and token.json()["donor_id"] == donor["id"]
+    me = system.http.get(system.url("/api/v1/me"), headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert me.status_code == 200 and me.json()["id"] == donor["id"] and phone not in me.text
+    wrong = system.http.post(system.url("/api/v1/auth/donor/token"), json={"phone": phone, "code": "000000"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_code"
+
+
+def test_from_donation_to_transfusion_to_a_waiver_at_discharge(system):
+    station = system.staff("journey.station", "station", site_id="SH-HP-S")
+    hospital = system.staff("journey.hospital", "hospital", site_id="SH-HP-H")
+    stamp = int(time.time()) % 300
+    donor, donor_nid = _donor(system, station, birth="19880808", seq=stamp + 2, phone=f"1350{stamp:07d}", abo="AB")
+    donation = system.http.post(system.url(f"/api/v1/donors/{donor['id']}/donations"), headers=station, json={
+        "kind": "whole_blood", "volume_ml": 400, "hemoglobin_g_l": 140, "weight_kg": 66, "systolic": 120, "diastolic": 80})
+    assert donation.status_code == 201, donation.text
+    din = donation.json()["din"]
+
+    # inventory learns of the donation from donor.events and quarantines its units
+    def quarantined():
+        units = system.http.get(system.url(f"/api/v1/units?site_id=SH-HP-S&status=quarantined&abo=AB"), headers=station).json()
+        return [u for u in units if u["din"] == din]
+    units = wait_until(quarantined, timeout_s=30)
+    assert sorted(u["component"] for u in units) == ["plasma", "red_cells"]
+    released = system.http.post(system.url(f"/api/v1/donations/{din}/test-result"), json={"qualified": True}, headers=station)
+    assert released.status_code == 200 and {u["status"] for u in released.json()} == {"available"}
+
+    # the hospital orders AB+ red cells; first-expiring-first may pick stock loaded as demo data
+    order = system.http.post(system.url("/api/v1/orders"), headers=hospital, json={
+        "lines": [{"component": "red_cells", "abo": "AB", "rhd": "pos", "units": 2}], "priority": "emergency"}).json()
+    assert order["status"] in ("fulfilled", "partial"), order
+    red = next(u for u in units if u["component"] == "red_cells")
+    if red["id"] not in [u["id"] for u in order["allocations"]]:
+        return  # older demo stock was (rightly) issued first; the rest of this journey needs our unit
+    patient = donor_nid                              # the donor is the patient: the self pool pays
+    transfused_at = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()
+    t = system.http.post(system.url("/api/v1/transfusions"), headers=hospital, json={
+        "unit_id": red["id"], "patient_national_id": patient, "patient_name": "旅程患者", "transfused_at": transfused_at})
+    assert t.status_code == 201, t.text
+
+    # the waiver service has the donation (ledger) and the transfusion (cross-check): deduct at discharge
+    lookup = system.url(f"/api/v1/waiver/entitlements?patient_national_id={patient}")
+    wait_until(lambda: system.http.get(lookup, headers=hospital).json().get("pools"), timeout_s=30)
+    body = {"patient_national_id": patient, "patient_name": "旅程患者", "admission_no": f"ADM{stamp}",
+            "lines": [{"unit_id": red["id"], "component": "red_cells", "volume_ml": 400, "amount_yuan": "440.00",
+                       "transfused_at": transfused_at}]}
+    key = {"Idempotency-Key": f"journey-{stamp}-{time.time()}"}
+    first = system.http.post(system.url("/api/v1/waiver/direct-deductions"), json=body, headers={**hospital, **key})
+    assert first.status_code == 201, first.text
+    assert first.json()["waived_yuan"] == "440.00" and first.json()["patient_pays_yuan"] == "0.00"
+    again = system.http.post(system.url("/api/v1/waiver/direct-deductions"), json=body, headers={**hospital, **key})
+    assert again.status_code == 201 and again.json() == first.json()
+
+    # the donor hears that their blood reached a patient (hospital and date, never who)
+    otp = system.http.post(system.url("/api/v1/auth/donor/otp"), json={"phone": f"1350{stamp:07d}"}).json()
+    token = system.http.post(system.url("/api/v1/auth/donor/token"),
+                             json={"phone": f"1350{stamp:07d}", "code": otp["dev_code"]}).json()["access_token"]
+    notes = wait_until(lambda: [n for n in system.http.get(system.url("/api/v1/me/notifications"),
+                                                          headers={"Authorization": f"Bearer {token}"}).json()
+                                if n["kind"] == "unit_used"], timeout_s=30)
+    assert "旅程患者" not in notes[0]["body"]

@@ -1,0 +1,65 @@
+import json
+import threading
+import time
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from gateway.app import create_app
+from servicekit.broker import free_port
+from tests.helpers import JWT_SECRET, PII_KEY
+
+
+class FakeUpstream:
+    """A real HTTP server standing in for a service: echoes what it received."""
+
+    def __init__(self):
+        self.requests = []
+        self.port = free_port()
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @Request.application
+    def app(self, request):
+        self.requests.append({"method": request.method, "path": request.path, "query": request.query_string.decode(),
+                              "headers": dict(request.headers), "body": request.get_data()})
+        if request.path.endswith("/slow"):
+            time.sleep(1.0)
+        if request.path.endswith("/conflict"):
+            body = {"type": "x", "title": "冲突", "status": 409, "detail": "d", "code": "donor_exists", "existing_id": "1"}
+            return Response(json.dumps(body), status=409, content_type="application/problem+json")
+        return Response(json.dumps({"ok": True, "path": request.path}), status=200, content_type="application/json")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = FakeUpstream()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def gateway_db(databases, db_kind):
+    return databases.new("gateway", db_kind)
+
+
+@pytest.fixture
+def gateway(gateway_db, upstream):
+    dead = f"http://127.0.0.1:{free_port()}"
+    return create_app(database_url=gateway_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY,
+                      donor_url=upstream.url, inventory_url=dead, waiver_url=upstream.url,
+                      upstream_read_timeout_s=0.3, max_body_bytes=1024, hemolink_admin_password="s3cret-admin",
+                      kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
+
+
+@pytest.fixture
+def client(gateway):
+    return gateway.test_client()

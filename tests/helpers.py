@@ -1,0 +1,39 @@
+"""Helpers shared by tests: tokens, polling, valid national IDs."""
+from __future__ import annotations
+
+import time
+
+from servicekit.auth import issue_token
+from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY
+
+JWT_SECRET = DEV_JWT_SECRET
+PII_KEY = DEV_PII_KEY
+
+
+def token(role: str, sub: str | None = None, **claims) -> str:
+    return issue_token(JWT_SECRET, sub=sub or f"{role}-user", role=role, **claims)
+
+
+def auth(role: str, **claims) -> dict:
+    return {"Authorization": f"Bearer {token(role, **claims)}"}
+
+
+def wait_until(predicate, timeout_s: float = 20.0, interval_s: float = 0.1):
+    """Poll for an eventual effect with a generous deadline; returns the truthy value."""
+    stop_at = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > stop_at:
+            raise AssertionError(f"condition not met within {timeout_s}s")
+        time.sleep(interval_s)
+
+
+# Valid GB 11643 numbers (check characters computed, real dates) for tests.
+def make_national_id(birth: str = "19900101", region: str = "310104", seq: int = 12, female: bool = False) -> str:
+    from donor.model import gb11643_check_char
+
+    seq3 = seq * 2 + (0 if female else 1)
+    first17 = f"{region}{birth}{seq3 % 1000:03d}"
+    return first17 + gb11643_check_char(first17)

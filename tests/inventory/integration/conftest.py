@@ -1,0 +1,139 @@
+"""Inventory integration fixtures: a migrated database per test (SQLite and PostgreSQL), a small network of
+sites, and helpers that put units on the shelf through the real use cases."""
+import itertools
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from inventory import sites, units
+from inventory.policy import COMPONENTS
+from inventory.app import create_app
+from inventory.orm import orders, transfers, unit_movements
+from inventory.orm import units as units_table
+from inventory.unit_of_work import InventoryUnitOfWork
+from servicekit.db import make_engine, make_session_factory
+from servicekit.outbox import envelopes
+from servicekit.tables import outbox
+from tests.helpers import JWT_SECRET, PII_KEY, auth
+
+_din = itertools.count(1)
+NETWORK = [  # id, kind, region, supplier, lat, lon
+    ("SH-S1", "station", "SH", None, 31.2000, 121.4500),
+    ("SH-S2", "station", "SH", None, 31.0300, 121.2300),
+    ("SH-H1", "hospital", "SH", "SH-S1", 31.2120, 121.4670),
+    ("SH-H2", "hospital", "SH", "SH-S2", 31.0500, 121.2500),
+    ("JS-S1", "station", "JS", None, 32.0600, 118.7900),
+]
+
+STATION1 = auth("station", site_id="SH-S1", region="SH")
+STATION2 = auth("station", site_id="SH-S2", region="SH")
+STATION_JS = auth("station", site_id="JS-S1", region="JS")
+HOSPITAL1 = auth("hospital", site_id="SH-H1", region="SH")
+HOSPITAL2 = auth("hospital", site_id="SH-H2", region="SH")
+ADMIN = auth("admin")
+
+
+@pytest.fixture
+def inventory_db(databases, db_kind):
+    return databases.new("inventory", db_kind)
+
+
+@pytest.fixture
+def app(inventory_db):
+    return create_app(database_url=inventory_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session_factory(inventory_db):
+    engine = make_engine(inventory_db)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def uow_factory(session_factory):
+    return lambda: InventoryUnitOfWork(session_factory)
+
+
+@pytest.fixture
+def network(uow_factory):
+    now = datetime.now(timezone.utc)
+    for site_id, kind, region, supplier, lat, lon in NETWORK:
+        sites.create_site(uow_factory(), id=site_id, name=f"{site_id} 站点", kind=kind, region=region,
+                          supplier_id=supplier, lat=lat, lon=lon, now=now)
+    return {row[0]: row for row in NETWORK}
+
+
+def new_din() -> str:
+    return f"W0001{26:02d}{next(_din):06d}"
+
+
+@pytest.fixture
+def donate(uow_factory):
+    """Put a donation's units at a station (released unless `release=False`); returns its units."""
+    def make(site_id="SH-S1", abo="O", rhd="pos", *, kind="whole_blood", volume_ml=200, doses=None,
+             collected_days_ago=0.0, release=True, region="SH", donor_id="donor-1", now=None):
+        now = now or datetime.now(timezone.utc)
+        din = new_din()
+        created = units.create_units_from_donation(
+            uow_factory(), donation_id=f"don-{din}", donor_id=donor_id, din=din, site_id=site_id, region=region,
+            kind=kind, volume_ml=volume_ml if kind == "whole_blood" else None, doses=doses, abo=abo, rhd=rhd,
+            collected_at=now - timedelta(days=collected_days_ago), now=now)
+        if release:
+            units.record_test_result(uow_factory(), station_id=site_id, din=din, qualified=True, now=now)
+        return created
+    return make
+
+
+@pytest.fixture
+def red_cells(session_factory):
+    """`n` available bags (1 U red cells unless told) of a group at a site, inserted straight into the table
+    (fast stock for tests whose subject is not the donation path); collected `days_ago`, listed first-expiring
+    first; returns their ids."""
+    def make(n, site_id="SH-S1", abo="O", rhd="pos", days_ago=0.0, *, component="red_cells", u=1.0,
+             status="available", region="SH", donor_id="donor-x"):
+        now = datetime.now(timezone.utc)
+        shelf = COMPONENTS[component].shelf_life
+        rows = []
+        for k in range(n):
+            collected = now - timedelta(days=days_ago + (n - k) * 0.001)
+            rows.append(dict(id=str(uuid.uuid4()), din=new_din(), donation_id=None, donor_id=donor_id,
+                             component=component, abo=abo, rhd=rhd, units=u, volume_ml=int(150 * u), status=status,
+                             site_id=site_id, region=region, collected_at=collected, expires_at=collected + shelf,
+                             bag_no=1))
+        if rows:
+            with session_factory() as s, s.begin():
+                s.execute(units_table.insert(), rows)
+        return [r["id"] for r in rows]
+    return make
+
+
+@pytest.fixture
+def state(session_factory):
+    """A snapshot of everything a refused request must leave unchanged."""
+    def snap():
+        with session_factory() as s:
+            return {
+                "units": sorted(s.execute(select(units_table.c.id, units_table.c.status, units_table.c.site_id,
+                                                 units_table.c.issued_to, units_table.c.transfer_id)).all()),
+                "movements": s.execute(select(func.count()).select_from(unit_movements)).scalar_one(),
+                "orders": s.execute(select(func.count()).select_from(orders)).scalar_one(),
+                "transfers": sorted(s.execute(select(transfers.c.id, transfers.c.status)).all()),
+                "outbox": s.execute(select(func.count()).select_from(outbox)).scalar_one(),
+            }
+    return snap
+
+
+@pytest.fixture
+def events(session_factory):
+    """Staged outbox events of a type, oldest first (as dicts with 'type', 'subject', 'data')."""
+    def of(event_type=None):
+        return [e for e in envelopes(session_factory) if event_type is None or e["type"] == event_type]
+    return of

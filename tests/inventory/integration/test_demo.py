@@ -1,0 +1,34 @@
+"""The reference network loads through the use cases, idempotently, with the ids other services' demos use."""
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from inventory import demo
+from inventory.config import Config
+from inventory.orm import site_demand, units
+from inventory.reference_network import PLACES
+from tests.helpers import auth
+
+SOME = [p for p in PLACES if p[0] in ("HP", "PD", "NJ")]
+
+
+def test_the_demo_network_loads_once_with_demand_and_a_spread_of_stock(inventory_db, client, session_factory):
+    now = datetime.now(timezone.utc)
+    first = demo.load(Config(database_url=inventory_db), places=SOME, now=now)
+    assert first["sites_created"] == 6 and first["units_created"] > 1000
+    assert demo.load(Config(database_url=inventory_db), places=SOME, now=now)["sites_created"] == 0   # idempotent
+    listed = {s["id"]: s for s in client.get("/api/v1/sites", headers=auth("admin")).get_json()}
+    assert {"SH-HP-S", "SH-PD-S", "SH-HP-H", "JS-NJ-S"} <= set(listed)          # gateway and donor demos use these
+    assert listed["SH-HP-H"]["supplier_id"] == "SH-HP-S" and listed["JS-NJ-S"]["region"] == "JS"
+    with session_factory() as s:
+        assert s.execute(select(func.count()).select_from(units)).scalar_one() == first["units_created"]
+        sh_red = s.execute(select(func.sum(site_demand.c.units_per_day)).where(
+            site_demand.c.component == "red_cells", site_demand.c.site_id.in_(("SH-HP-H", "SH-PD-H")))).scalar_one()
+        expiries = s.execute(select(units.c.expires_at).where(units.c.component == "red_cells")).scalars().all()
+    # Huangpu + Pudong hold 634k of Shanghai's 24.87 M people: their share of ~1,500 U red cells a day
+    assert sh_red == __import__("pytest").approx(1500 * 634.4 / 2487.3, rel=0.01)
+    days_left = sorted((e.replace(tzinfo=timezone.utc) - now).days for e in expiries)
+    assert days_left[0] <= 3 and days_left[-1] >= 30                              # a spread of expiry dates
+    stock = client.get("/api/v1/stock", query_string={"site_id": "SH-PD-S"}, headers=auth("admin")).get_json()
+    o_pos = next(r for r in stock if (r["component"], r["abo"], r["rhd"]) == ("red_cells", "O", "pos"))
+    assert 2 <= o_pos["days_of_supply"] <= 10.5 and o_pos["daily_demand"] > 100

@@ -1,0 +1,112 @@
+"""Stock and warning levels: days of supply, baseline then 28-day moving average, StockLevelChanged on change
+only, the expiry job."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from inventory import expiry, orders
+from tests.helpers import auth
+
+from .conftest import HOSPITAL1, STATION1, STATION2
+
+pytestmark = pytest.mark.usefixtures("network")
+O_POS = {"component": "red_cells", "abo": "O", "rhd": "pos"}
+
+
+def _demand(client, site_id, per_day, headers=None, **group):
+    return client.put(f"/api/v1/sites/{site_id}/demand", headers=headers or auth("admin"),
+                      json={"lines": [{**O_POS, **group, "units_per_day": per_day}]})
+
+
+def _row(client, site_id="SH-S1", **group):
+    rows = client.get("/api/v1/stock", query_string={"site_id": site_id}, headers=STATION1).get_json()
+    want = {**O_POS, **group}
+    return next(r for r in rows if all(r[k] == v for k, v in want.items()))
+
+
+def _order(client, units):
+    return client.post("/api/v1/orders", headers=HOSPITAL1,
+                       json={"lines": [{**O_POS, "units": units}], "priority": "urgent"}).get_json()
+
+
+def test_levels_follow_days_of_supply_and_are_announced_only_when_they_change(client, red_cells, events):
+    red_cells(60)
+    assert _demand(client, "SH-S1", 10).status_code == 200
+    assert [e["data"]["level"] for e in events("StockLevelChanged")] == []       # 6 days: green
+    _order(client, 20)                                   # 40 U = 4 days: yellow
+    _order(client, 1)                                    # 39 U: still yellow, no event
+    _order(client, 10)                                   # 29 U = 2.9 days: orange
+    changes = [(e["data"]["previous_level"], e["data"]["level"], e["data"]["available_units"])
+               for e in events("StockLevelChanged")]
+    assert changes == [("green", "yellow", 40.0), ("yellow", "orange", 29.0)]
+    assert events("StockLevelChanged")[0]["subject"] == "SH-S1:red_cells:O:pos"
+    row = _row(client)
+    assert (row["available_units"], row["daily_demand"], row["days_of_supply"], row["level"]) == (29.0, 10.0, 2.9, "orange")
+
+
+def test_stock_lists_every_group_of_every_station_with_filters(client, red_cells):
+    red_cells(3, site_id="JS-S1", abo="AB", rhd="neg")
+    rows = client.get("/api/v1/stock", headers=HOSPITAL1).get_json()
+    assert {r["site_id"] for r in rows} == {"SH-S1", "SH-S2", "JS-S1"}            # stations, not hospitals
+    assert len([r for r in rows if r["site_id"] == "SH-S1"]) == 3 * 8
+    js = client.get("/api/v1/stock", query_string={"region": "JS"}, headers=STATION1).get_json()
+    assert {r["site_id"] for r in js} == {"JS-S1"}
+    ab_neg = _row(client, "JS-S1", abo="AB", rhd="neg")
+    assert (ab_neg["available_units"], ab_neg["days_of_supply"], ab_neg["level"]) == (3.0, None, "green")  # no demand
+    assert client.get("/api/v1/stock", query_string={"region": "js"}, headers=STATION1).status_code == 422
+    assert client.get("/api/v1/stock", headers=auth("donor", donor_id="d")).status_code == 403
+    assert client.get("/api/v1/stock").status_code == 401
+
+
+def test_after_28_days_of_issues_the_moving_average_replaces_the_baseline(client, red_cells, uow_factory):
+    _demand(client, "SH-S1", 100)                        # baseline: 100 U a day
+    red_cells(60)
+    now = datetime.now(timezone.utc)
+    line = [{**O_POS, "units": 2}]
+    orders.place_order(uow_factory(), hospital_id="SH-H1", lines=line, priority="urgent", now=now - timedelta(days=20))
+    assert _row(client)["daily_demand"] == 100          # 20 days of history: not enough, the baseline counts
+    orders.place_order(uow_factory(), hospital_id="SH-H1", lines=line, priority="urgent", now=now - timedelta(days=30))
+    line = [{**O_POS, "units": 26}]
+    orders.place_order(uow_factory(), hospital_id="SH-H1", lines=line, priority="urgent", now=now - timedelta(days=10))
+    row = _row(client)                                   # 30 days of history; 28 U in the last 28 days = 1 U a day
+    assert (row["daily_demand"], row["available_units"], row["days_of_supply"], row["level"]) == (1.0, 30.0, 30.0, "green")
+
+
+def test_demand_is_set_by_admin_or_the_station_of_that_site_only(client, state):
+    before = state()
+    assert _demand(client, "SH-S1", 5, headers=STATION2).status_code == 403
+    assert _demand(client, "SH-S1", 5, headers=HOSPITAL1).status_code == 403
+    assert _demand(client, "SH-H2", 5, headers=STATION1).status_code == 403    # supplied by SH-S2, not SH-S1
+    assert _demand(client, "NOPE", 5).status_code == 404
+    assert _demand(client, "SH-S1", -1).status_code == 422
+    dup = client.put("/api/v1/sites/SH-S1/demand", headers=auth("admin"), json={"lines": [
+        {**O_POS, "units_per_day": 1}, {**O_POS, "units_per_day": 2}]})
+    assert dup.status_code == 422
+    assert state() == before
+    assert _demand(client, "SH-S1", 5, headers=STATION1).status_code == 200
+    assert _demand(client, "SH-H1", 7, headers=STATION1).status_code == 200   # its own hospital
+    got = client.get("/api/v1/sites/SH-S1/demand", headers=HOSPITAL1).get_json()
+    assert got == {"site_id": "SH-S1", "lines": [{**O_POS, "units_per_day": 5.0}]}
+    assert _row(client)["daily_demand"] == 12.0                                # the station's own + its hospital's
+
+
+def test_a_new_demand_can_raise_a_warning_at_once(client, red_cells, events):
+    red_cells(5)
+    _demand(client, "SH-S1", 10)                         # 0.5 days: red
+    [change] = events("StockLevelChanged")
+    assert (change["data"]["previous_level"], change["data"]["level"], change["data"]["days_of_supply"]) == \
+        ("green", "red", 0.5)
+
+
+def test_the_expiry_job_marks_units_past_their_time_and_refreshes_levels(client, red_cells, uow_factory, events):
+    _demand(client, "SH-S1", 1)
+    old = red_cells(3, days_ago=34.9)
+    fresh = red_cells(10)
+    summary = expiry.run_once(uow_factory, now=datetime.now(timezone.utc) + timedelta(days=0.5))
+    assert summary["expired"] == 3
+    assert {client.get(f"/api/v1/units/{u}", headers=STATION1).get_json()["status"] for u in old} == {"expired"}
+    assert {client.get(f"/api/v1/units/{u}", headers=STATION1).get_json()["status"] for u in fresh} == {"available"}
+    assert sorted(e["subject"] for e in events("UnitExpired")) == sorted(old)
+    assert expiry.run_once(uow_factory)["expired"] == 0
+    history = client.get(f"/api/v1/units/{old[0]}", headers=STATION1).get_json()["history"]
+    assert history[-1]["kind"] == "expired"

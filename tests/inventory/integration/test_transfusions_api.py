@@ -1,0 +1,78 @@
+"""Transfusions: only a unit issued to this hospital; the patient is a blind index, never the raw ID."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from inventory.orm import transfusions
+from servicekit.pii import PiiVault
+from tests.helpers import PII_KEY, auth, make_national_id
+
+from .conftest import HOSPITAL1, HOSPITAL2, STATION1
+
+pytestmark = pytest.mark.usefixtures("network")
+PATIENT = make_national_id(birth="19600101", seq=5)
+
+
+def _issue(client, hospital, abo="O"):
+    body = client.post("/api/v1/orders", headers=hospital, json={
+        "lines": [{"component": "red_cells", "abo": abo, "rhd": "pos", "units": 1}], "priority": "urgent"}).get_json()
+    [unit] = body["allocations"]
+    return unit
+
+
+def _body(unit_id, **over):
+    return {"unit_id": unit_id, "patient_national_id": PATIENT, "patient_name": "病人甲",
+            "transfused_at": (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(), **over}
+
+
+def test_a_hospital_records_a_transfusion_of_its_unit_and_the_donor_can_be_told(client, donate, events,
+                                                                                  session_factory):
+    created = donate(donor_id="donor-42")
+    unit = _issue(client, HOSPITAL1)
+    assert unit["id"] == next(u.id for u in created if u.component == "red_cells")
+    resp = client.post("/api/v1/transfusions", json=_body(unit["id"]), headers=HOSPITAL1)
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert body["unit"]["status"] == "transfused" and body["patient_masked"] == PATIENT[:3] + "*" * 11 + PATIENT[-4:]
+    [event] = events("UnitTransfused")
+    data = event["data"]
+    assert (data["unit_id"], data["donor_id"], data["hospital_id"], data["hospital_name"], data["region"]) == \
+        (unit["id"], "donor-42", "SH-H1", "SH-H1 站点", "SH")
+    assert (data["component"], data["units"], data["volume_ml"], data["din"]) == ("red_cells", 1.0, 150, unit["din"])
+    assert data["patient_blind"] == PiiVault(PII_KEY).blind_index(PATIENT)
+    with session_factory() as s:
+        stored = s.execute(select(transfusions)).one()
+    assert stored.patient_blind == data["patient_blind"] and PATIENT not in str(tuple(stored))
+    assert PATIENT not in resp.get_data(as_text=True) and PATIENT not in str(events())
+    assert "病人甲" not in resp.get_data(as_text=True) and "病人甲" not in str(events())
+    history = client.get(f"/api/v1/units/{unit['id']}", headers=HOSPITAL1).get_json()["history"]
+    assert [h["kind"] for h in history] == ["created", "released", "issued", "transfused"]
+    again = client.post("/api/v1/transfusions", json=_body(unit["id"]), headers=HOSPITAL1)
+    assert again.status_code == 409 and again.get_json()["code"] == "unit_not_issued"
+
+
+def test_another_hospitals_unit_or_a_unit_on_the_shelf_is_refused_and_nothing_changes(client, red_cells, state):
+    red_cells(1, site_id="SH-S2")
+    [shelf] = red_cells(1)
+    theirs = _issue(client, HOSPITAL2)
+    before = state()
+    cases = [
+        (HOSPITAL1, _body(theirs["id"]), 403, "not_your_unit"),
+        (HOSPITAL1, _body(shelf), 403, "not_your_unit"),
+        (HOSPITAL1, _body("no-such-unit"), 404, "unit_not_found"),
+        (STATION1, _body(theirs["id"]), 403, "forbidden_role"),
+        (auth("reviewer", region="SH"), _body(theirs["id"]), 403, "forbidden_role"),
+        (HOSPITAL2, _body(theirs["id"], transfused_at=(datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()),
+         422, "validation_failed"),
+        (HOSPITAL2, _body(theirs["id"], transfused_at="2026-01-01T00:00:00"), 422, "validation_failed"),   # no offset
+        (HOSPITAL2, {k: v for k, v in _body(theirs["id"]).items() if k != "patient_national_id"}, 422,
+         "validation_failed"),
+        (HOSPITAL2, _body(theirs["id"], patient_name="x" * 101), 422, "validation_failed"),
+    ]
+    for headers, body, status, code in cases:
+        resp = client.post("/api/v1/transfusions", json=body, headers=headers)
+        assert (resp.status_code, resp.get_json()["code"]) == (status, code), body
+        assert PATIENT not in resp.get_data(as_text=True)
+    assert state() == before
+    assert client.post("/api/v1/transfusions", json=_body(theirs["id"]), headers=HOSPITAL2).status_code == 201

@@ -1,0 +1,163 @@
+"""Relay and consumers against the real Kafka-protocol broker (Tansu)."""
+import json
+import threading
+import uuid
+
+import pytest
+from kafka import KafkaConsumer
+
+from servicekit import outbox
+from servicekit.broker import LocalBroker, free_port
+from servicekit.consumer import DUPLICATE, ConsumerLoop, EventProcessor, consumer_settings
+from servicekit.db import make_engine, make_session_factory
+from servicekit.producer import make_producer
+from servicekit.tables import infra_metadata
+from servicekit.testing import make_envelope
+from servicekit.topics import ensure_topics
+from tests.helpers import wait_until
+
+from .conftest import Noted, ledger, ledger_count, make_uow_factory, metadata, note
+
+
+class CountingProcessor(EventProcessor):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.outcomes = []
+
+    def process(self, record):
+        outcome = super().process(record)
+        self.outcomes.append(outcome)
+        return outcome
+
+
+def _fresh_db(databases, kind):
+    engine = make_engine(databases.empty(kind))
+    infra_metadata.create_all(engine)
+    metadata.create_all(engine)
+    return make_session_factory(engine)
+
+
+def _producer_factory(bootstrap, topics):
+    def factory():
+        ensure_topics(bootstrap, topics, 3, deadline_s=1.0)
+        return make_producer(bootstrap)
+    return factory
+
+
+class Running:
+    """Threads running loops until the test ends."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.threads = []
+
+    def start(self, target):
+        thread = threading.Thread(target=target, args=(self.stop,), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def close(self):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(15)
+
+
+@pytest.fixture
+def running():
+    r = Running()
+    yield r
+    r.close()
+
+
+def _consumer(group, session_factory, bootstrap, topic, handlers=None):
+    processor = CountingProcessor(group=group, handlers=handlers or {("Noted", 1): note},
+                                  uow_factory=make_uow_factory(session_factory),
+                                  dlq_producer_factory=_producer_factory(bootstrap, [f"{group}.dlq"]),
+                                  retry_sleep_s=0.01)
+    loop = ConsumerLoop(processor, [topic], consumer_settings(bootstrap, group))
+    return processor, loop
+
+
+def test_events_staged_while_the_broker_is_down_reach_each_group_exactly_once(databases, db_kind, running):
+    broker = LocalBroker(free_port())          # not started yet
+    source = _fresh_db(databases, db_kind)
+    uow_factory = make_uow_factory(source)
+    for i in range(100):
+        uow = uow_factory()
+        with uow:
+            uow.publish(Noted(key=f"donor-{i}"))
+            uow.commit()
+    groups = {g: _fresh_db(databases, db_kind) for g in (f"alpha-{uuid.uuid4().hex[:6]}", f"beta-{uuid.uuid4().hex[:6]}")}
+    processors = []
+    try:
+        running.start(outbox.Relay(source, producer_factory=_producer_factory(broker.bootstrap, ["test.events"]),
+                                   max_backoff_s=0.5).run)
+        for group, db in groups.items():
+            processor, loop = _consumer(group, db, broker.bootstrap, "test.events")
+            processors.append(processor)
+            running.start(loop.run)
+        running.stop.wait(1.5)
+        assert outbox.pending_count(source) == 100          # nothing lost, nothing marked sent
+        broker.start()
+        for db in groups.values():
+            wait_until(lambda: ledger_count(db) == 100, timeout_s=60)
+        # Publish everything again (what `make up` does after a broker restart): applied once in effect.
+        outbox.replay(source)
+        for processor in processors:
+            wait_until(lambda: processor.outcomes.count(DUPLICATE) >= 100, timeout_s=60)
+        assert [ledger_count(db) for db in groups.values()] == [100, 100]
+    finally:
+        running.close()
+        broker.stop()
+
+
+def test_a_consumer_killed_after_its_db_commit_but_before_its_offset_commit_applies_once(
+        databases, db_kind, broker, running):
+    topic, group = f"crash-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic], 1)
+    db = _fresh_db(databases, db_kind)
+    producer = make_producer(broker.bootstrap)
+    producer.send(topic, make_envelope("Noted", {"key": "once"}).to_json()).get(timeout=10)
+    producer.close()
+
+    first = CountingProcessor(group=group, handlers={("Noted", 1): note}, uow_factory=make_uow_factory(db))
+    consumer = KafkaConsumer(topic, **consumer_settings(broker.bootstrap, group))
+    records = []
+    wait_until(lambda: records.extend(r for rs in consumer.poll(timeout_ms=200).values() for r in rs) or records)
+    first.process(records[0])                     # database commit happens here...
+    consumer.close(autocommit=False)               # ...and the process dies before committing the offset
+    assert ledger_count(db) == 1
+
+    second, loop = _consumer(group, db, broker.bootstrap, topic)
+    running.start(loop.run)
+    wait_until(lambda: second.outcomes, timeout_s=30)
+    assert second.outcomes == [DUPLICATE] and ledger_count(db) == 1
+
+
+def test_a_handler_that_keeps_failing_sends_the_record_to_the_dlq_and_the_consumer_moves_on(
+        databases, broker, running):
+    topic, group = f"dlq-src-{uuid.uuid4().hex[:8]}", f"kit{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic, f"{group}.dlq"], 1)
+    db = _fresh_db(databases, "sqlite")
+
+    def picky(uow, envelope):
+        if envelope.data["key"] == "bad":
+            raise ValueError("cannot handle bad")
+        note(uow, envelope)
+
+    producer = make_producer(broker.bootstrap)
+    for key in ("bad", "good"):
+        producer.send(topic, make_envelope("Noted", {"key": key}).to_json()).get(timeout=10)
+    producer.close()
+    processor, loop = _consumer(group, db, broker.bootstrap, topic, handlers={("Noted", 1): picky})
+    running.start(loop.run)
+    wait_until(lambda: ledger_count(db) == 1, timeout_s=30)
+
+    dlq = KafkaConsumer(f"{group}.dlq", bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest",
+                        fetch_max_wait_ms=25, consumer_timeout_ms=10000)
+    dead = next(iter(dlq))
+    dlq.close()
+    assert json.loads(dead.value)["data"]["key"] == "bad"
+    assert b"cannot handle bad" in dict(dead.headers)["dlq_error"]
+    with db() as s:
+        assert [r.key for r in s.execute(ledger.select())] == ["good"]

@@ -1,0 +1,51 @@
+"""The event processor applies each event at most once and dead-letters what keeps failing."""
+from servicekit.consumer import APPLIED, DEAD_LETTERED, DUPLICATE, SKIPPED, EventProcessor
+from servicekit.tables import processed_events
+from servicekit.testing import FakeProducer, FakeRecord, make_envelope, record_of
+
+from .conftest import ledger_count, make_uow_factory, note
+
+
+def _processor(session_factory, handlers=None, producer=None):
+    return EventProcessor(group="kit", handlers=handlers or {("Noted", 1): note},
+                          uow_factory=make_uow_factory(session_factory), dlq_producer=producer or FakeProducer(),
+                          retry_sleep_s=0)
+
+
+def test_the_same_event_delivered_twice_is_applied_once(kit_db):
+    processor = _processor(kit_db)
+    record = record_of(make_envelope("Noted", {"key": "a"}))
+    assert processor.process(record) == APPLIED
+    assert processor.process(record) == DUPLICATE
+    assert ledger_count(kit_db) == 1
+
+
+def test_a_failing_handler_leaves_no_inbox_row_and_goes_to_the_dlq(kit_db):
+    calls = []
+
+    def boom(uow, envelope):
+        note(uow, envelope)          # a partial effect that must roll back
+        calls.append(1)
+        raise ValueError("cannot apply")
+
+    producer = FakeProducer()
+    processor = _processor(kit_db, {("Noted", 1): boom}, producer)
+    record = record_of(make_envelope("Noted", {"key": "b"}), offset=7)
+    assert processor.process(record) == DEAD_LETTERED
+    assert len(calls) == 3                                   # retried up to max_attempts
+    assert ledger_count(kit_db) == 0
+    with kit_db() as s:
+        assert s.execute(processed_events.select()).first() is None
+    [sent] = producer.sent
+    headers = dict(sent["headers"])
+    assert sent["topic"] == "kit.dlq" and sent["value"] == record.value
+    assert b"cannot apply" in headers["dlq_error"]
+    assert headers["dlq_source"].endswith(b":0:7")
+
+
+def test_unknown_types_are_skipped_and_malformed_records_dead_lettered(kit_db):
+    producer = FakeProducer()
+    processor = _processor(kit_db, producer=producer)
+    assert processor.process(record_of(make_envelope("SomethingElse", {}))) == SKIPPED
+    assert processor.process(FakeRecord(value=b"{oops")) == DEAD_LETTERED
+    assert len(producer.sent) == 1 and ledger_count(kit_db) == 0

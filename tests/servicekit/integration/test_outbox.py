@@ -1,0 +1,130 @@
+"""Outbox atomicity and the relay, on SQLite and PostgreSQL, with a fake producer."""
+import threading
+
+import pytest
+from kafka.errors import KafkaTimeoutError
+
+from servicekit import outbox
+from servicekit.testing import FakeProducer
+
+from .conftest import Noted, ledger, ledger_count, make_uow_factory
+
+
+def _stage(session_factory, n, prefix="k"):
+    uow_factory = make_uow_factory(session_factory)
+    for i in range(n):
+        uow = uow_factory()
+        with uow:
+            uow.session.execute(ledger.insert().values(key=f"{prefix}{i}", n=1))
+            uow.publish(Noted(key=f"{prefix}{i}"))
+            uow.commit()
+
+
+def test_state_and_event_commit_together(kit_db):
+    _stage(kit_db, 3)
+    assert ledger_count(kit_db) == 3
+    assert [e["data"]["key"] for e in outbox.envelopes(kit_db)] == ["k0", "k1", "k2"]
+
+
+def test_failure_after_the_state_change_rolls_back_state_and_outbox(kit_db):
+    uow = make_uow_factory(kit_db)()
+    with pytest.raises(RuntimeError):
+        with uow:
+            uow.session.execute(ledger.insert().values(key="x", n=1))
+            uow.publish(Noted(key="x"))
+            raise RuntimeError("crash before commit")
+    assert ledger_count(kit_db) == 0 and outbox.envelopes(kit_db) == []
+
+
+def test_failure_while_writing_the_outbox_rolls_back_the_state(kit_db, monkeypatch):
+    def broken_add(*_a, **_k):
+        raise RuntimeError("outbox insert failed")
+
+    monkeypatch.setattr(outbox, "add", broken_add)
+    uow = make_uow_factory(kit_db)()
+    with pytest.raises(RuntimeError):
+        with uow:
+            uow.session.execute(ledger.insert().values(key="x", n=1))
+            uow.publish(Noted(key="x"))
+            uow.commit()
+    monkeypatch.undo()
+    assert ledger_count(kit_db) == 0 and outbox.envelopes(kit_db) == []
+
+
+def test_relay_marks_rows_published_only_after_the_ack(kit_db):
+    _stage(kit_db, 5)
+    producer = FakeProducer(fail=KafkaTimeoutError("broker down"))
+    relay = outbox.Relay(kit_db, producer)
+    with pytest.raises(KafkaTimeoutError):
+        relay.publish_batch()
+    assert outbox.pending_count(kit_db) == 5
+    producer.fail = None
+    assert relay.publish_batch() == 5
+    assert outbox.pending_count(kit_db) == 0
+    sent = [(m["topic"], m["key"]) for m in producer.sent]
+    assert sent == [("test.events", f"k{i}".encode()) for i in range(5)]   # oldest first, keyed by subject
+    assert relay.publish_batch() == 0
+
+
+def test_relay_keeps_retrying_while_the_broker_is_down_and_loses_nothing(kit_db):
+    _stage(kit_db, 4)
+    attempts = []
+
+    def factory():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise KafkaTimeoutError("no broker")
+        return producer
+
+    producer = FakeProducer()
+    relay = outbox.Relay(kit_db, producer_factory=factory, idle_sleep_s=0.01, max_backoff_s=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    try:
+        from tests.helpers import wait_until
+
+        wait_until(lambda: outbox.pending_count(kit_db) == 0, timeout_s=10)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert len(attempts) >= 3 and len(producer.sent) == 4
+
+
+def test_replay_queues_rows_again_from_a_time(kit_db):
+    _stage(kit_db, 3)
+    outbox.Relay(kit_db, FakeProducer()).publish_batch()
+    assert outbox.replay(kit_db) == 3
+    assert outbox.pending_count(kit_db) == 3
+
+
+def test_two_relays_never_publish_the_same_row(kit_db, db_kind):
+    if db_kind == "sqlite":
+        pytest.skip("SQLite runs a single relay; SKIP LOCKED is the PostgreSQL mechanism")
+    _stage(kit_db, 300)
+    producers = [FakeProducer(), FakeProducer()]
+    relays = [outbox.Relay(kit_db, p, batch_size=20) for p in producers]
+
+    def drain(relay):
+        while relay.publish_batch():
+            pass
+
+    threads = [threading.Thread(target=drain, args=(r,)) for r in relays]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    keys = [m["key"] for p in producers for m in p.sent]
+    assert len(keys) == 300 and len(set(keys)) == 300
+    assert all(p.sent for p in producers)  # both relays did work
+
+
+def test_a_read_only_unit_of_work_refuses_to_commit_and_changes_nothing(kit_db):
+    from servicekit.uow import SqlAlchemyUnitOfWork
+
+    uow = SqlAlchemyUnitOfWork(kit_db, source="test", published={}, read_only=True)
+    with pytest.raises(RuntimeError):
+        with uow:
+            uow.session.execute(ledger.insert().values(key="sneaky", n=1))
+            uow.commit()
+    assert ledger_count(kit_db) == 0

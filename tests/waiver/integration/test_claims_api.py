@@ -1,0 +1,230 @@
+"""Claims: mini-program, mail and on-site; documents; submit, approve, reject, pay; one waiver per line."""
+import csv
+import io
+
+import pytest
+
+from servicekit.outbox import envelopes
+from tests.helpers import auth
+from tests.waiver.builders import ago, claim_body, deduction_body, line, person
+
+REVIEWER = auth("reviewer", sub="rev-sh", region="SH")
+REVIEWER_JS = auth("reviewer", sub="rev-js", region="JS")
+HOSPITAL = auth("hospital", site_id="H1", region="SH")
+PDF, JPEG, PNG = b"%PDF-1.7\n...", b"\xff\xd8\xff\xe0JFIF", b"\x89PNG\r\n\x1a\n...."
+CLAIMS = "/api/v1/waiver/claims"
+
+
+@pytest.fixture
+def donor(ledger):
+    nid = person()
+    donor_id = ledger.donor(nid)
+    ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=60))       # SH: 2000 ml self
+    return nid, donor_id, auth("donor", sub=f"donor:{donor_id}", donor_id=donor_id)
+
+
+def _upload(client, claim_id, headers, kind="invoice", data=PDF, name="f.pdf"):
+    return client.post(f"{CLAIMS}/{claim_id}/documents", headers=headers,
+                       data={"kind": kind, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def _ready(client, headers, claim_id, kinds=("id_card", "donation_certificate", "invoice")):
+    for kind in kinds:
+        assert _upload(client, claim_id, headers, kind=kind).status_code == 201
+    resp = client.post(f"{CLAIMS}/{claim_id}/submit", headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def test_a_donor_claims_through_the_mini_program_from_draft_to_paid(client, donor, sf, tmp_path):
+    nid, donor_id, me = donor
+    created = client.post(CLAIMS, json=claim_body(nid), headers=me)
+    assert created.status_code == 201, created.get_json()
+    claim = created.get_json()
+    assert claim["status"] == "draft" and claim["patient_national_id_masked"].endswith(nid[-4:])
+    assert claim["bank"] == {"account_name": "王五", "account_no_masked": "***************3445",
+                             "bank_name": "工商银行"}
+    doc = _upload(client, claim["id"], me).get_json()
+    assert doc["kind"] == "invoice" and doc["size"] == len(PDF) and len(doc["sha256"]) == 64
+    missing = client.post(f"{CLAIMS}/{claim['id']}/submit", headers=me)
+    assert missing.status_code == 422 and missing.get_json()["code"] == "missing_documents"
+    assert missing.get_json()["missing"] == ["id_card", "donation_certificate"]
+    submitted = _ready(client, me, claim["id"], kinds=("id_card", "donation_certificate"))
+    assert submitted["status"] == "submitted" and submitted["submitted_at"]
+    approved = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).get_json()
+    assert approved["status"] == "approved" and approved["approved_yuan"] == "440.00"
+    assert approved["pools_used"][0]["kind"] == "self"
+    paid = client.post(f"{CLAIMS}/{claim['id']}/pay", json={}, headers=REVIEWER).get_json()
+    assert paid["status"] == "paid" and paid["paid_at"] and paid["payment_ref"].startswith("BATCH-")
+    batch = next((tmp_path / "bank").glob("bank-batch-*.csv"))
+    rows = list(csv.DictReader(batch.open(encoding="utf-8")))
+    assert rows[0]["claim_id"] == claim["id"] and rows[0]["amount_yuan"] == "440.00"
+    assert nid not in batch.read_text(encoding="utf-8")
+    types = [e["type"] for e in envelopes(sf) if e["subject"] == claim["id"]]
+    assert types == ["ClaimSubmitted", "ClaimApproved", "ClaimPaid"]
+    assert all(e["data"]["donor_id"] == donor_id for e in envelopes(sf) if e["subject"] == claim["id"])
+    mine = client.get("/api/v1/me/claims", headers=me).get_json()
+    assert [c["id"] for c in mine] == [claim["id"]] and len(mine[0]["documents"]) == 3
+
+
+def test_a_reviewer_rejects_with_a_reason(client, donor, sf):
+    nid, _, me = donor
+    claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    _ready(client, me, claim["id"])
+    assert client.post(f"{CLAIMS}/{claim['id']}/reject", json={}, headers=REVIEWER).status_code == 422
+    rejected = client.post(f"{CLAIMS}/{claim['id']}/reject", json={"reason": "发票与住院号不符"}, headers=REVIEWER)
+    assert rejected.status_code == 200 and rejected.get_json()["status"] == "rejected"
+    assert rejected.get_json()["reason"] == "发票与住院号不符"
+    again = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER)
+    assert again.status_code == 409 and again.get_json()["code"] == "invalid_claim_status"
+    assert [e["type"] for e in envelopes(sf)][-1] == "ClaimRejected"
+
+
+def test_mail_needs_a_tracking_number_and_on_site_is_entered_by_reviewers(client, donor):
+    nid, _, me = donor
+    no_tracking = claim_body(nid, channel="mail")
+    no_tracking.pop("tracking_no")
+    assert client.post(CLAIMS, json=no_tracking, headers=REVIEWER).status_code == 422
+    mail = client.post(CLAIMS, json=claim_body(nid, channel="mail"), headers=REVIEWER)
+    assert mail.status_code == 201 and mail.get_json()["tracking_no"] == "SF1234567890"
+    on_site = client.post(CLAIMS, json=claim_body(nid, channel="on_site"), headers=REVIEWER)
+    assert on_site.status_code == 201 and on_site.get_json()["region"] == "SH"
+    # a donor cannot file a mail claim, a reviewer cannot file a mini-program claim
+    assert client.post(CLAIMS, json=claim_body(nid, channel="mail"), headers=me).get_json()["code"] == \
+        "channel_not_allowed"
+    assert client.post(CLAIMS, json=claim_body(nid), headers=REVIEWER).status_code == 403
+    # the donor sees reviewer-entered claims paid from their pools
+    assert len(client.get("/api/v1/me/claims", headers=me).get_json()) == 2
+
+
+def test_a_donor_claims_for_a_bound_relative_and_not_for_a_stranger(client, donor, counts):
+    nid, _, me = donor
+    spouse = person(female=True)
+    before = counts()
+    refused = client.post(CLAIMS, json=claim_body(spouse, relation="spouse"), headers=me)
+    assert refused.status_code == 422 and refused.get_json()["code"] == "relation_not_verified"
+    assert client.post(CLAIMS, json=claim_body(person()), headers=me).get_json()["code"] == "patient_not_donor"
+    assert counts() == before
+    client.post("/api/v1/me/family", json={"name": "配偶", "national_id": spouse, "relation": "spouse"}, headers=me)
+    claim = client.post(CLAIMS, json=claim_body(spouse, relation="spouse"), headers=me).get_json()
+    _ready(client, me, claim["id"], kinds=("id_card", "donation_certificate", "invoice", "kinship_proof"))
+    approved = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).get_json()
+    assert approved["approved_yuan"] == "440.00" and approved["pools_used"][0]["kind"] == "family"
+
+
+def test_the_same_blood_line_through_deduction_then_claim_is_waived_once(client, donor, counts):
+    nid, _, me = donor
+    blood = [line(unit_id="U-77", amount="440.00")]
+    deducted = client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, blood),
+                           headers={**HOSPITAL, "Idempotency-Key": "d1"}).get_json()
+    assert deducted["waived_yuan"] == "440.00"
+    claim = client.post(CLAIMS, json=claim_body(nid, lines=blood), headers=me).get_json()
+    _ready(client, me, claim["id"])
+    before = counts()
+    resp = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER)
+    assert resp.status_code == 409 and resp.get_json()["code"] == "already_waived"
+    assert counts() == before and counts()["used_ml"] == 400
+    assert client.get(f"{CLAIMS}/{claim['id']}", headers=me).get_json()["status"] == "submitted"
+
+
+def test_a_line_approved_in_a_claim_is_not_deducted_again(client, donor):
+    nid, _, me = donor
+    blood = [line(din="W123456789012", component="plasma", volume_ml=200, amount="100.00")]
+    claim = client.post(CLAIMS, json=claim_body(nid, lines=blood), headers=me).get_json()
+    _ready(client, me, claim["id"])
+    assert client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).get_json()["approved_yuan"] == "100.00"
+    d = client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, blood),
+                    headers={**HOSPITAL, "Idempotency-Key": "after"}).get_json()
+    assert d["waived_yuan"] == "0.00" and d["lines"][0]["reason"] == "already_waived"
+
+
+def test_approval_with_no_quota_left_is_refused(client, ledger, counts):
+    nid = person()
+    donor_id = ledger.donor(nid)
+    ledger.donation(donor_id, nid, volume_ml=200, collected_at=ago(days=2))
+    me = auth("donor", donor_id=donor_id)
+    claim = client.post(CLAIMS, json=claim_body(nid, lines=[line(days_ago=5)]), headers=me).get_json()
+    _ready(client, me, claim["id"])
+    before = counts()
+    resp = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER)
+    assert resp.status_code == 422 and resp.get_json()["code"] == "nothing_to_waive"
+    assert resp.get_json()["lines"] == ["donation_after_use"] and counts() == before
+
+
+def test_oversized_and_wrong_type_documents_are_refused_and_nothing_is_stored(client, donor, counts, tmp_path):
+    nid, _, me = donor
+    claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    before = counts()
+    too_big = _upload(client, claim["id"], me, data=b"%PDF" + b"0" * (10 * 1024 * 1024))
+    assert too_big.status_code == 413 and too_big.get_json()["code"] == "document_too_large"
+    way_too_big = _upload(client, claim["id"], me, data=b"%PDF" + b"0" * (12 * 1024 * 1024))
+    assert way_too_big.status_code == 413
+    for data, name in ((b"GIF89a....", "x.pdf"), (b"<html>", "x.png"), (b"PK\x03\x04zip", "x.jpg")):
+        wrong = _upload(client, claim["id"], me, data=data, name=name)
+        assert wrong.status_code == 415 and wrong.get_json()["code"] == "unsupported_document_type"
+    assert _upload(client, claim["id"], me, data=b"").status_code == 422
+    assert _upload(client, claim["id"], me, kind="selfie").status_code == 422
+    assert counts() == before
+    assert not any((tmp_path / "documents").rglob("*.*"))
+    for data in (PDF, JPEG, PNG):
+        assert _upload(client, claim["id"], me, data=data).status_code == 201
+    stored = sorted(p.suffix for p in (tmp_path / "documents").rglob("*") if p.is_file())
+    assert stored == [".jpg", ".pdf", ".png"]
+
+
+def test_documents_only_while_draft(client, donor):
+    nid, _, me = donor
+    claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    _ready(client, me, claim["id"])
+    late = _upload(client, claim["id"], me)
+    assert late.status_code == 409 and late.get_json()["code"] == "invalid_claim_status"
+
+
+def test_a_donor_cannot_see_or_touch_another_donors_claim(client, donor, ledger, counts):
+    nid, _, me = donor
+    claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    other = auth("donor", donor_id="someone-else")
+    before = counts()
+    assert client.get(f"{CLAIMS}/{claim['id']}", headers=other).status_code == 404
+    assert _upload(client, claim["id"], other).status_code == 404
+    assert client.post(f"{CLAIMS}/{claim['id']}/submit", headers=other).status_code == 404
+    assert client.get("/api/v1/me/claims", headers=other).get_json() == []
+    assert client.post(f"{CLAIMS}/{claim['id']}/approve", headers=me).status_code == 403
+    assert counts() == before
+
+
+def test_a_reviewer_only_sees_their_regions_claims(client, donor, counts):
+    nid, _, me = donor
+    claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    _ready(client, me, claim["id"])
+    before = counts()
+    assert client.get(f"{CLAIMS}/{claim['id']}", headers=REVIEWER_JS).status_code == 404
+    assert client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER_JS).status_code == 404
+    assert client.get(CLAIMS, headers=REVIEWER_JS).get_json() == []
+    assert counts() == before
+    listed = client.get(CLAIMS + "?status=submitted&channel=mini_program", headers=REVIEWER).get_json()
+    assert [c["id"] for c in listed] == [claim["id"]]
+    assert client.get(CLAIMS + "?status=bogus", headers=REVIEWER).status_code == 422
+
+
+def test_claim_bodies_are_validated(client, donor, counts):
+    nid, _, me = donor
+    before = counts()
+    bad = [
+        {k: v for k, v in claim_body(nid).items() if k != "bank"},
+        claim_body(nid, lines=[]),
+        claim_body(nid, bank={"account_name": "x", "account_no": "12ab", "bank_name": "y"}),
+        claim_body(nid, relation="cousin"),
+        claim_body(nid, channel="fax"),
+        claim_body(nid, hospital_name="院" * 201),
+    ]
+    for body, code in ((claim_body(person(), channel="mail", relation="child"), "validation_failed"),
+                       (claim_body(nid, channel="on_site", relation="child", donor_national_id=nid), "relation_invalid"),
+                       (claim_body(person(), channel="on_site"), "donor_not_found")):
+        resp = client.post(CLAIMS, json=body, headers=REVIEWER)
+        assert resp.status_code == 422 and resp.get_json()["code"] == code, resp.get_json()
+    for body in bad:
+        assert client.post(CLAIMS, json=body, headers=me).status_code == 422, body
+    assert client.post(CLAIMS, json=claim_body(nid)).status_code == 401
+    assert client.post(CLAIMS, json=claim_body(nid), headers=HOSPITAL).status_code == 403
+    assert counts() == before
