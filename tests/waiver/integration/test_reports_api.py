@@ -77,17 +77,26 @@ def test_settlement_access(client, cross_region_deduction, clock):
     assert client.get("/api/v1/waiver/settlements?month=2026-01", headers=HOSPITAL).status_code == 422
 
 
+def _scenario_start() -> datetime:
+    """Noon (Shanghai) on the 10th of last month: the whole week-long scenario falls in one month, whatever today is."""
+    today = local_day(datetime.now(timezone.utc))
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=10)
+    return datetime(last_month.year, last_month.month, 10, 4, 0, tzinfo=timezone.utc)
+
+
 def test_stats_by_channel_zero_trip_share_and_days_to_pay(client, ledger, clock):
     nid = person()
     donor_id = ledger.donor(nid)
-    ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=60))
+    ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=90))
     me = auth("donor", donor_id=donor_id)
-    client.post(DEDUCT, json=deduction_body(nid, [line(amount="100.00", units=1)]),
+    start = _scenario_start()
+    used = (datetime.now(timezone.utc) - start).days + 1            # blood used the day before the scenario
+    clock.at = start
+    client.post(DEDUCT, json=deduction_body(nid, [line(amount="100.00", units=1, days_ago=used)]),
                 headers={**HOSPITAL, "Idempotency-Key": "s1"})
-    start = datetime.now(timezone.utc) - timedelta(days=5)
     for i, (channel, headers) in enumerate((("mini_program", me), ("mail", REVIEWER), ("on_site", REVIEWER))):
         claim = client.post("/api/v1/waiver/claims", json=claim_body(nid, channel=channel,
-                                                                    lines=[line(amount="10.00", units=1)]),
+                                                                    lines=[line(amount="10.00", units=1, days_ago=used)]),
                             headers=headers).get_json()
         for kind in ("id_card", "donation_certificate", "invoice"):
             client.post(f"/api/v1/waiver/claims/{claim['id']}/documents", headers=headers, content_type="multipart/form-data",
@@ -100,10 +109,9 @@ def test_stats_by_channel_zero_trip_share_and_days_to_pay(client, ledger, clock)
             clock.at = start + timedelta(days=2 + 2 * i)          # 2 and 4 days after submission
             assert client.post(f"/api/v1/waiver/claims/{claim['id']}/pay", json={"payment_ref": f"R{i}"},
                                headers=REVIEWER).status_code == 200
-        clock.at = None
-    month = _month(start + timedelta(days=1))
-    if month != _month(datetime.now(timezone.utc)):
-        pytest.skip("the scenario straddles a month boundary today")
+        clock.at = start
+    clock.at = None
+    month = _month(start)
     stats = client.get(f"/api/v1/waiver/stats?month={month}", headers=REVIEWER).get_json()
     assert stats["by_channel"] == {"direct": {"count": 1, "yuan": "100.00"},
                                    "mini_program": {"count": 1, "yuan": "10.00"},
