@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+from decimal import Decimal
 
 from flask import Flask, g, request
 from flask_smorest import Api
@@ -28,10 +29,24 @@ class ProblemSchema(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 
+def _json_schema_numbers(self, field, ret, **kwargs) -> dict:
+    """Decimal bounds (`Range(min=Decimal("0.01"))`) must be JSON numbers in the spec.
+
+    apispec copies the Decimal objects and Flask's JSON encoder writes Decimals as strings, which makes
+    `"minimum": "0.01"`: invalid JSON Schema that spec-driven clients and fuzzers refuse to read.
+    """
+    return {k: float(ret[k]) for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+            if isinstance(ret.get(k), Decimal)}
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering every HTTP error as problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app=None, **kwargs):
+        super().__init__(app, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(_json_schema_numbers)
 
     def handle_http_exception(self, error):
         return http_exception_to_problem(error)
