@@ -31,15 +31,21 @@ def redact_ids(text: str | None) -> str | None:
     return _PHONE_LIKE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
 
 
-def line_key(line: dict, *, site: str, admission_no: str | None, invoice_no: str | None = None,
+def line_key(line: dict, *, patient_blind: str, admission_no: str | None, invoice_no: str | None = None,
              position: int) -> str:
-    """The identity of a blood line across channels: its unit, else DIN + component, else the hospital's
-    admission (or invoice) number and line number."""
+    """The identity of a blood line across channels: its unit, else DIN + component, else the patient's
+    admission (or invoice) number and line number.
+
+    The fallback is scoped by the patient, not the hospital: a claim names its hospital by free text
+    (`hospital_name`) while a deduction knows the site id, and the two must still collide on the same stay.
+    An admission number belongs to one patient's stay, so the patient scope keeps distinct stays apart.
+    """
     if line.get("unit_id"):
         return f"unit:{line['unit_id']}"
     if line.get("din"):
         return f"din:{line['din']}:{line['component']}"
     number = line.get("line_no") or position
+    patient = patient_blind[:32]          # 128 bits of the HMAC: plenty to keep patients apart, keeps keys short
     if admission_no:
-        return f"adm:{site}:{admission_no}:{number}"
-    return f"inv:{site}:{invoice_no}:{number}"
+        return f"adm:{patient}:{admission_no.strip().upper()}:{number}"
+    return f"inv:{patient}:{(invoice_no or '').strip().upper()}:{number}"

@@ -46,7 +46,7 @@ def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now:
         donor, region = _claimant(uow, vault, principal, body, relation, patient_blind)
         site = body.get("hospital_site_id")
         check_units(uow, body["lines"], patient_blind=patient_blind, hospital_id=site)
-        requests = line_requests(body["lines"], site=site or body["hospital_name"],
+        requests = line_requests(body["lines"], patient_blind=patient_blind,
                                  admission_no=body.get("admission_no"), invoice_no=body["invoice_no"])
         bank = body["bank"]
         claim = Claim(

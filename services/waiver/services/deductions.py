@@ -97,7 +97,7 @@ def _build(uow, vault: PiiVault, *, hospital_id, hospital_region, body, now, loc
     relation = body.get("relation") or "self"
     donor = _payer(uow, vault, body, relation, patient_blind)
     check_units(uow, body["lines"], patient_blind=patient_blind, hospital_id=hospital_id)
-    requests = line_requests(body["lines"], site=hospital_id, admission_no=body["admission_no"])
+    requests = line_requests(body["lines"], patient_blind=patient_blind, admission_no=body["admission_no"])
     plan = plan_waiver(uow, load_book(uow), donor=donor, relation=relation, lines=requests,
                        local_region=hospital_region, lock=lock)
     total = sum((line["amount_yuan"] for line in body["lines"]), Decimal("0.00"))

@@ -16,12 +16,12 @@ from ..policy import PolicyBook
 from .entitlements import payment_order, pool_accounts
 
 
-def line_requests(lines: list[dict], *, site: str, admission_no: str | None,
+def line_requests(lines: list[dict], *, patient_blind: str, admission_no: str | None,
                   invoice_no: str | None = None) -> list[LineRequest]:
     """Requests for the allocator, keyed for cross-channel uniqueness; a key twice in one request is refused."""
     requests, seen = [], {}
     for i, line in enumerate(lines):
-        key = line_key(line, site=site, admission_no=admission_no, invoice_no=invoice_no, position=i + 1)
+        key = line_key(line, patient_blind=patient_blind, admission_no=admission_no, invoice_no=invoice_no, position=i + 1)
         if key in seen:
             raise DuplicateLine(f"第 {seen[key] + 1} 行与第 {i + 1} 行是同一血液明细", lines=[seen[key], i])
         seen[key] = i

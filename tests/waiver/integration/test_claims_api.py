@@ -127,6 +127,23 @@ def test_the_same_blood_line_through_deduction_then_claim_is_waived_once(client,
     assert client.get(f"{CLAIMS}/{claim['id']}", headers=me).get_json()["status"] == "submitted"
 
 
+def test_a_line_without_unit_id_deducted_at_discharge_is_not_waived_again_by_a_claim(client, donor, counts):
+    """The claim names the hospital only by free text; the stay (patient + admission number) still matches."""
+    nid, _, me = donor
+    blood = [line(amount="440.00")]                                   # no unit id, no DIN
+    deducted = client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, blood, admission_no="zy-9"),
+                           headers={**HOSPITAL, "Idempotency-Key": "no-unit"}).get_json()
+    assert deducted["waived_yuan"] == "440.00"
+    body = claim_body(nid, lines=blood, admission_no="ZY-9")
+    body.pop("hospital_site_id", None)
+    claim = client.post(CLAIMS, json=body, headers=me).get_json()
+    _ready(client, me, claim["id"])
+    before = counts()
+    resp = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER)
+    assert resp.status_code == 409 and resp.get_json()["code"] == "already_waived"
+    assert counts() == before
+
+
 def test_a_line_approved_in_a_claim_is_not_deducted_again(client, donor):
     nid, _, me = donor
     blood = [line(din="W123456789012", component="plasma", volume_ml=200, amount="100.00")]

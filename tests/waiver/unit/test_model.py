@@ -30,14 +30,18 @@ def test_free_text_keeps_only_masked_identifiers():
     assert nid[:3] in text and "138****5678" in text
 
 
-def test_line_keys_prefer_unit_then_din_then_admission_line():
-    assert line_key({"unit_id": "U1", "din": "D", "component": "plasma"}, site="H1", admission_no="A", position=1) == \
-        "unit:U1"
-    assert line_key({"din": "D", "component": "plasma"}, site="H1", admission_no="A", position=1) == "din:D:plasma"
-    assert line_key({"component": "plasma"}, site="H1", admission_no="A", position=2) == "adm:H1:A:2"
-    assert line_key({"component": "plasma", "line_no": 7}, site="H1", admission_no="A", position=2) == "adm:H1:A:7"
-    assert line_key({"component": "plasma"}, site="某医院", admission_no=None, invoice_no="F1", position=1) == \
-        "inv:某医院:F1:1"
+def test_line_keys_prefer_unit_then_din_then_the_patients_admission_line():
+    p = "f" * 64                                           # a patient's blind index
+    assert line_key({"unit_id": "U1", "din": "D", "component": "plasma"}, patient_blind=p, admission_no="A",
+                    position=1) == "unit:U1"
+    assert line_key({"din": "D", "component": "plasma"}, patient_blind=p, admission_no="A", position=1) == "din:D:plasma"
+    assert line_key({"component": "plasma"}, patient_blind=p, admission_no="a ", position=2) == f"adm:{p[:32]}:A:2"
+    assert line_key({"component": "plasma", "line_no": 7}, patient_blind=p, admission_no="A", position=2) == \
+        f"adm:{p[:32]}:A:7"
+    assert line_key({"component": "plasma"}, patient_blind=p, admission_no=None, invoice_no="F1", position=1) == \
+        f"inv:{p[:32]}:F1:1"
+    other = line_key({"component": "plasma"}, patient_blind="e" * 64, admission_no="A", position=2)
+    assert other != f"adm:{p[:32]}:A:2"                    # another patient's stay with the same number
 
 
 def _claim(**kw):
