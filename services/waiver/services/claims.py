@@ -167,6 +167,7 @@ def approve_claim(uow, *, claim_id: str, principal: Principal, now: datetime) ->
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True)
         claim.require("submitted")
+        _require_verified_binding(uow, claim)
         requests = [_request_of(i, line) for i, line in enumerate(claim.lines)]
         plan = plan_waiver(uow, load_book(uow), donor=uow.ledger.get(claim.donor_id), relation=claim.relation,
                            lines=requests, local_region=claim.region, lock=True)
@@ -180,6 +181,17 @@ def approve_claim(uow, *, claim_id: str, principal: Principal, now: datetime) ->
         claim.approve(approved_yuan=plan.allocation.waived_yuan, pools_used=plan.pools_used(), at=now)
         uow.commit()
         return present_claim(claim, uow.claims.documents(claim.id))
+
+
+def _require_verified_binding(uow, claim: Claim) -> None:
+    """A donor may file for a relative while the binding is pending (the kinship proof travels with the
+    claim), but the family pool pays only once the office has verified that binding. Mail and on-site
+    claims are entered by a reviewer who checked the kinship papers, so they need no binding."""
+    if claim.channel != "mini_program" or claim.relation == "self":
+        return
+    binding = uow.family.of_relative(claim.donor_id, claim.patient_blind)
+    if binding is None or binding.status != "verified" or binding.relation != claim.relation:
+        raise RelationNotVerified("亲属绑定尚未核实，请先核实“我的亲属”中的绑定再批准")
 
 
 def reject_claim(uow, *, claim_id: str, principal: Principal, reason: str, now: datetime) -> dict:

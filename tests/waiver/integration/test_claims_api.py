@@ -105,9 +105,18 @@ def test_a_donor_claims_for_a_bound_relative_and_not_for_a_stranger(client, dono
     assert refused.status_code == 422 and refused.get_json()["code"] == "relation_not_verified"
     assert client.post(CLAIMS, json=claim_body(person()), headers=me).get_json()["code"] == "patient_not_donor"
     assert counts() == before
-    client.post("/api/v1/me/family", json={"name": "配偶", "national_id": spouse, "relation": "spouse"}, headers=me)
+    binding = client.post("/api/v1/me/family", json={"name": "配偶", "national_id": spouse, "relation": "spouse"},
+                          headers=me).get_json()
     claim = client.post(CLAIMS, json=claim_body(spouse, relation="spouse"), headers=me).get_json()
     _ready(client, me, claim["id"], kinds=("id_card", "donation_certificate", "invoice", "kinship_proof"))
+    # filed while the binding is pending, but the family pool pays only after the office verifies it
+    pending = counts()
+    early = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER)
+    assert early.status_code == 422 and early.get_json()["code"] == "relation_not_verified"
+    assert counts() == pending
+    assert client.get(f"{CLAIMS}/{claim['id']}", headers=me).get_json()["status"] == "submitted"
+    verified = client.post(f"/api/v1/waiver/family/{binding['id']}/verify", json={"approved": True}, headers=REVIEWER)
+    assert verified.status_code == 200, verified.get_json()
     approved = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).get_json()
     assert approved["approved_yuan"] == "440.00" and approved["pools_used"][0]["kind"] == "family"
 
