@@ -59,7 +59,7 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
     flask_app.register_blueprint(make_docs_blueprint(smorest, SpecCache(config.upstreams(), proxy.http)))
     flask_app.extensions["gateway"] = SimpleNamespace(
         config=config, session_factory=session_factory, proxy=proxy, limiter=limiter,
-        vault=PiiVault(config.pii_key), sms=make_sender(config.environment),
+        vault=PiiVault(config.pii_key), sms=make_sender(config),
         donors=DonorDirectory(config.donor_url, config.jwt_secret, proxy.http),
         otp_per_phone=parse_many(config.rate_limit_otp_per_phone),
         otp_per_ip=parse(config.rate_limit_otp_per_ip),

@@ -9,6 +9,7 @@ from gateway.app import create_app
 from gateway.orm import donor_otps, his_clients
 from servicekit.auth import verify_token
 from servicekit.broker import free_port
+from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY
 from servicekit.db import make_engine, make_session_factory
 from tests.helpers import JWT_SECRET, PII_KEY, auth
 
@@ -64,6 +65,14 @@ def test_dev_code_is_only_returned_in_dev_otp_mode(gateway_db, upstream):
     client = _app(gateway_db, upstream, hemolink_dev_otp=False).test_client()
     resp = client.post("/api/v1/auth/donor/otp", json={"phone": PHONE})
     assert resp.status_code == 202 and resp.get_json() == {"sent": True}
+
+
+def test_an_sms_provider_failure_is_a_502_problem(gateway_db, upstream):
+    client = _app(gateway_db, upstream, hemolink_dev_otp=False,
+                  sms_gateway_url=f"http://127.0.0.1:{free_port()}/sms", sms_connect_timeout_s=0.5).test_client()
+    resp = client.post("/api/v1/auth/donor/otp", json={"phone": PHONE})
+    assert resp.status_code == 502 and resp.mimetype == "application/problem+json"
+    assert resp.get_json()["code"] == "sms_unavailable" and PHONE not in resp.get_data(as_text=True)
 
 
 def test_unknown_phone_gets_the_same_invalid_code_answer(login_client):
@@ -147,9 +156,30 @@ def test_wrong_client_secret_and_non_admin_client_creation_are_refused(gateway_d
         assert s.execute(select(his_clients)).first() is None
 
 
-def test_production_refuses_dev_otp_and_default_secrets(gateway_db):
-    with pytest.raises(RuntimeError):
-        create_app(database_url=gateway_db, environment="production", jwt_secret="x" * 40, pii_key="y" * 40,
-                   hemolink_admin_password="strong-pass", hemolink_dev_otp=True)
-    with pytest.raises(RuntimeError):
-        create_app(database_url=gateway_db, environment="production", hemolink_admin_password="strong-pass")
+STRONG_PRODUCTION = dict(environment="production", jwt_secret="j" * 32, pii_key="p" * 40,
+                         hemolink_admin_password="a-strong-admin-pass", hemolink_dev_otp=False,
+                         sms_gateway_url="https://sms.example.cn/v1/send", sms_gateway_token="sms-token")
+
+
+def test_a_valid_production_configuration_starts(gateway_db):
+    app = create_app(database_url=gateway_db, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", **STRONG_PRODUCTION)
+    assert type(app.flask_app.extensions["gateway"].sms).__name__ == "HttpSmsSender"
+
+
+@pytest.mark.parametrize("flip,reason", [
+    ({"hemolink_dev_otp": True}, "HEMOLINK_DEV_OTP"),
+    ({"jwt_secret": DEV_JWT_SECRET}, "development default secret"),
+    ({"pii_key": DEV_PII_KEY}, "development default secret"),
+    ({"hemolink_admin_password": "admin"}, "HEMOLINK_ADMIN_PASSWORD"),
+    ({"hemolink_admin_password": "elevenchars"}, "HEMOLINK_ADMIN_PASSWORD"),
+    ({"hemolink_admin_password": ""}, "HEMOLINK_ADMIN_PASSWORD"),
+    ({"jwt_secret": "j" * 31}, "JWT_SECRET"),
+    ({"jwt_secret": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "CHANGE_ME"),
+    ({"sms_gateway_url": ""}, "SMS_GATEWAY_URL"),
+    ({"sms_gateway_url": "sms.example.cn/v1/send"}, "SMS_GATEWAY_URL"),
+])
+def test_production_refuses_dev_otp_and_default_secrets(gateway_db, flip, reason):
+    """Each case flips exactly one setting of the configuration the test above shows to start."""
+    with pytest.raises(RuntimeError, match=reason):
+        create_app(database_url=gateway_db, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+                   **{**STRONG_PRODUCTION, **flip})
