@@ -28,10 +28,22 @@ def test_a_donor_signs_in_with_a_code_sent_to_their_phone(system):
     assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_code"
 
 
+def _own_station_and_hospital(system, stamp: int) -> tuple[str, str]:
+    """A station and the hospital it supplies, created for this journey: no demo stock can be issued first."""
+    station_id, hospital_id = f"SH-J{stamp}-S", f"SH-J{stamp}-H"
+    for body in ({"id": station_id, "name": "旅程血站", "kind": "station", "region": "SH", "lat": 31.2, "lon": 121.5},
+                 {"id": hospital_id, "name": "旅程医院", "kind": "hospital", "region": "SH", "supplier_id": station_id,
+                  "lat": 31.21, "lon": 121.48}):
+        resp = system.http.post(system.url("/api/v1/sites"), json=body, headers=system.admin())
+        assert resp.status_code in (201, 409), resp.text
+    return station_id, hospital_id
+
+
 def test_from_donation_to_transfusion_to_a_waiver_at_discharge(system):
-    station = system.staff("journey.station", "station", site_id="SH-HP-S")
-    hospital = system.staff("journey.hospital", "hospital", site_id="SH-HP-H")
     stamp = int(time.time()) % 300
+    station_id, hospital_id = _own_station_and_hospital(system, stamp)
+    station = system.staff(f"journey.station.{stamp}", "station", site_id=station_id)
+    hospital = system.staff(f"journey.hospital.{stamp}", "hospital", site_id=hospital_id)
     donor, donor_nid = _donor(system, station, birth="19880808", seq=stamp + 2, phone=f"1350{stamp:07d}", abo="AB")
     donation = system.http.post(system.url(f"/api/v1/donors/{donor['id']}/donations"), headers=station, json={
         "kind": "whole_blood", "volume_ml": 400, "hemoglobin_g_l": 140, "weight_kg": 66, "systolic": 120, "diastolic": 80})
@@ -40,20 +52,20 @@ def test_from_donation_to_transfusion_to_a_waiver_at_discharge(system):
 
     # inventory learns of the donation from donor.events and quarantines its units
     def quarantined():
-        units = system.http.get(system.url(f"/api/v1/units?site_id=SH-HP-S&status=quarantined&abo=AB"), headers=station).json()
+        units = system.http.get(system.url(f"/api/v1/units?site_id={station_id}&status=quarantined&abo=AB"),
+                                headers=station).json()
         return [u for u in units if u["din"] == din]
     units = wait_until(quarantined, timeout_s=30)
     assert sorted(u["component"] for u in units) == ["plasma", "red_cells"]
     released = system.http.post(system.url(f"/api/v1/donations/{din}/test-result"), json={"qualified": True}, headers=station)
     assert released.status_code == 200 and {u["status"] for u in released.json()} == {"available"}
 
-    # the hospital orders AB+ red cells; first-expiring-first may pick stock loaded as demo data
+    # the hospital orders AB+ red cells from its station, which holds only this donation's bag
     order = system.http.post(system.url("/api/v1/orders"), headers=hospital, json={
-        "lines": [{"component": "red_cells", "abo": "AB", "rhd": "pos", "units": 2}], "priority": "emergency"}).json()
-    assert order["status"] in ("fulfilled", "partial"), order
+        "lines": [{"component": "red_cells", "abo": "AB", "rhd": "pos", "units": 2}], "priority": "urgent"}).json()
     red = next(u for u in units if u["component"] == "red_cells")
-    if red["id"] not in [u["id"] for u in order["allocations"]]:
-        return  # older demo stock was (rightly) issued first; the rest of this journey needs our unit
+    assert order["status"] == "fulfilled", order
+    assert [u["id"] for u in order["allocations"]] == [red["id"]]
     patient = donor_nid                              # the donor is the patient: the self pool pays
     transfused_at = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()
     t = system.http.post(system.url("/api/v1/transfusions"), headers=hospital, json={
@@ -80,4 +92,4 @@ def test_from_donation_to_transfusion_to_a_waiver_at_discharge(system):
     notes = wait_until(lambda: [n for n in system.http.get(system.url("/api/v1/me/notifications"),
                                                           headers={"Authorization": f"Bearer {token}"}).json()
                                 if n["kind"] == "unit_used"], timeout_s=30)
-    assert "旅程患者" not in notes[0]["body"]
+    assert "旅程医院" in notes[0]["body"] and "旅程患者" not in notes[0]["body"] and patient not in notes[0]["body"]

@@ -60,6 +60,31 @@ def test_a_standard_kafka_client_reads_the_envelope_with_no_raw_national_id(syst
         ("DonorRegistered", 1, "donor", donor["id"])
     assert dict(found.headers())["type"] == b"DonorRegistered"
     assert envelope["data"]["national_id_masked"] == donor["national_id_masked"]
+    assert dict(found.headers())["version"] == b"1" and dict(found.headers())["correlation_id"]
+
+
+def test_donor_registered_is_applied_by_the_waiver_and_inventory_consumer_groups(system):
+    """Three consumer groups proven: each service's inbox records the same event id once."""
+    import sqlite3
+
+    station = system.staff("e2e-station", "station", site_id="SH-E2E-S1")
+    national_id = make_national_id(birth="19860606", seq=int(time.time()) % 400 + 3)
+    donor = _register(system, station, national_id).json()
+    outbox = sqlite3.connect(system.var_dir / "donor.db")
+    event_id = outbox.execute("SELECT event_id FROM outbox WHERE key = ? AND type = 'DonorRegistered'",
+                              (donor["id"],)).fetchone()[0]
+    outbox.close()
+
+    def applied(service):
+        db = sqlite3.connect(system.var_dir / f"{service}.db")
+        try:
+            return db.execute("SELECT consumer, event_type FROM processed_events WHERE event_id = ?",
+                              (event_id,)).fetchall()
+        finally:
+            db.close()
+    for service in ("waiver", "inventory"):
+        rows = wait_until(lambda: applied(service), timeout_s=20)
+        assert rows == [(service, "DonorRegistered")], (service, rows)
 
 
 def test_refused_requests_through_the_gateway_are_problems_and_leave_no_row(system):

@@ -1,5 +1,7 @@
 """Runs last in the e2e stage: no raw national ID or full phone number anywhere the run left traces."""
+import re
 import uuid
+from datetime import date
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
@@ -32,6 +34,37 @@ def _all_kafka_values(bootstrap: str) -> list[bytes]:
     finally:
         consumer.close()
     return values
+
+
+# Any resident ID or mobile number, not only the ones the journeys sent: demo data and fuzzed requests too.
+_ID = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dX])(?![0-9A-Za-z])")
+_PHONE = re.compile(r"(?<![0-9A-Za-z*])(1[3-9]\d{9})(?![0-9A-Za-z])")
+
+
+def _real_resident_ids(text: str) -> set[str]:
+    """18-character strings that pass GB 11643's check character and carry a real birth date."""
+    from donor.model import gb11643_check_char
+
+    found = set()
+    for candidate in _ID.findall(text):
+        try:
+            date(int(candidate[6:10]), int(candidate[10:12]), int(candidate[12:14]))
+        except ValueError:
+            continue
+        if 1900 <= int(candidate[6:10]) <= 2100 and gb11643_check_char(candidate[:17]) == candidate[17]:
+            found.add(candidate)
+    return found
+
+
+def test_no_identifier_pattern_anywhere_the_run_left_traces(system):
+    logs = system.logs()
+    kafka = b"\n".join(_all_kafka_values(system.env["KAFKA_BOOTSTRAP_SERVERS"])).decode("utf-8", "replace")
+    responses = "\n".join(system.responses)
+    for where, text in (("logs", logs), ("kafka", kafka), ("responses", responses)):
+        ids = _real_resident_ids(text)
+        assert not ids, f"resident ID pattern in {where}: {sorted(i[:3] + '…' + i[-2:] for i in ids)[:5]}"
+        phones = set(_PHONE.findall(text))
+        assert not phones, f"mobile number pattern in {where}: {sorted(p[:3] + '…' for p in phones)[:5]}"
 
 
 def test_no_raw_identifier_in_logs_kafka_or_responses(system):
