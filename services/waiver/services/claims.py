@@ -20,7 +20,7 @@ from ..model import Claim, ClaimDocument
 from ..policy import local_day
 from ..storage import DocumentStorage
 from .entitlements import load_book
-from .waiving import check_relation, check_units, line_requests, plan_waiver, record_waiver
+from .waiving import check_relation, check_units, line_requests, plan_waiver, record_waiver, retry_unique_races
 
 CHANNELS_BY_ROLE = {"donor": ("mini_program",), "reviewer": ("mail", "on_site")}
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -163,7 +163,15 @@ def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> 
 
 
 def approve_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
-    """Pay the claim's lines from the pools, under the same locks and line keys as direct deductions."""
+    """Pay the claim's lines from the pools, under the same locks and line keys as direct deductions.
+
+    Two payers racing for one blood line (this claim and a deduction paid from another donor's pool) meet
+    at the waived line's primary key: the loser rolls back whole and its retry sees the line as waived.
+    """
+    return retry_unique_races(lambda: _approve_once(uow, claim_id=claim_id, principal=principal, now=now))
+
+
+def _approve_once(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True)
         claim.require("submitted")

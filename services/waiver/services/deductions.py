@@ -11,9 +11,6 @@ import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-
-from servicekit.errors import Conflict
 from servicekit.pii import PiiVault, mask
 
 from ..errors import (DeductionNotFound, DonorNotFound, IdempotencyKeyRequired, IdempotencyKeyReused,
@@ -21,10 +18,7 @@ from ..errors import (DeductionNotFound, DonorNotFound, IdempotencyKeyRequired, 
 from ..identity import normalise_national_id, redact_ids
 from ..model import Deduction, IdempotencyRecord
 from .entitlements import load_book
-from .waiving import check_relation, check_units, line_requests, plan_waiver, record_waiver
-
-MAX_ATTEMPTS = 3   # a unique-key race (same key, same blood line) is retried; the retry sees the winner
-
+from .waiving import check_relation, check_units, line_requests, plan_waiver, record_waiver, retry_unique_races
 
 def fingerprint(secret: str, body: dict) -> str:
     """Keyed hash of the request as understood (amounts quantised, times in UTC), so a replay with the
@@ -52,14 +46,8 @@ def apply_deduction(uow, vault: PiiVault, *, hospital_id: str, hospital_region: 
     if not key:
         raise IdempotencyKeyRequired("直免请求必须带 Idempotency-Key 请求头")
     request_hash = fingerprint(secret, body)
-    for attempt in range(MAX_ATTEMPTS):
-        try:
-            return _apply_once(uow, vault, hospital_id=hospital_id, hospital_region=hospital_region, key=key,
-                               body=body, request_hash=request_hash, now=now)
-        except IntegrityError:
-            if attempt == MAX_ATTEMPTS - 1:
-                raise Conflict("并发冲突，请重试", code="concurrent_update")
-    raise AssertionError("unreachable")
+    return retry_unique_races(lambda: _apply_once(uow, vault, hospital_id=hospital_id, hospital_region=hospital_region,
+                                                  key=key, body=body, request_hash=request_hash, now=now))
 
 
 def _apply_once(uow, vault, *, hospital_id, hospital_region, key, body, request_hash, now) -> dict:

@@ -6,7 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from servicekit.errors import Unprocessable
+from sqlalchemy.exc import IntegrityError
+
+from servicekit.errors import Conflict, Unprocessable
 
 from ..entitlement import Allocation, LineRequest, PoolAccount, allocate
 from ..errors import DuplicateLine, PatientNotDonor, UnitMismatch
@@ -14,6 +16,20 @@ from ..identity import line_key
 from ..model import LedgerDonor, Pool, PoolUsage, WaivedLine
 from ..policy import PolicyBook
 from .entitlements import payment_order, pool_accounts
+
+MAX_ATTEMPTS = 3
+
+
+def retry_unique_races(attempt):
+    """Run one transaction; a unique-key race (same Idempotency-Key, same blood line) rolls the loser back
+    whole, and its retry sees the winner's row (a replay, or the line as already waived)."""
+    for n in range(MAX_ATTEMPTS):
+        try:
+            return attempt()
+        except IntegrityError:
+            if n == MAX_ATTEMPTS - 1:
+                raise Conflict("并发冲突，请重试", code="concurrent_update")
+    raise AssertionError("unreachable")
 
 
 def line_requests(lines: list[dict], *, patient_blind: str, admission_no: str | None,
