@@ -1,0 +1,53 @@
+"""Every money movement (deduction, reversal, claim payment) lands in the hash-chained log, in the same
+transaction, and the verify command catches a tampered entry."""
+import io
+
+from sqlalchemy import select, update
+
+from servicekit import chain
+from tests.helpers import auth
+from tests.waiver.builders import ago, claim_body, deduction_body, line, person
+
+HOSPITAL = auth("hospital", site_id="H1", region="SH")
+REVIEWER = auth("reviewer", region="SH")
+
+
+def _entries(sf):
+    with sf() as s:
+        return s.execute(select(chain.chain_entries).order_by(chain.chain_entries.c.seq)).all()
+
+
+def test_deductions_reversals_and_payments_are_chained_and_verifiable(client, ledger, sf, waiver_db):
+    nid = person()
+    donor_id = ledger.donor(nid)
+    ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=30))
+    me = auth("donor", donor_id=donor_id)
+    d = client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, [line(amount="440.00")]),
+                    headers={**HOSPITAL, "Idempotency-Key": "chain-1"}).get_json()
+    # a replay and a refused request move no money, so they add nothing to the chain
+    client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, [line(amount="440.00")]),
+                headers={**HOSPITAL, "Idempotency-Key": "chain-1"})
+    client.post("/api/v1/waiver/direct-deductions", json={"lines": []}, headers={**HOSPITAL, "Idempotency-Key": "bad"})
+    assert client.post(f"/api/v1/waiver/direct-deductions/{d['id']}/reverse", json={"reason": "出院结算更正"},
+                       headers=HOSPITAL).status_code == 200
+    claim = client.post("/api/v1/waiver/claims", json=claim_body(nid, lines=[line(amount="220.00", units=1)]),
+                        headers=me).get_json()
+    for kind in ("id_card", "donation_certificate", "invoice"):
+        client.post(f"/api/v1/waiver/claims/{claim['id']}/documents", headers=me, content_type="multipart/form-data",
+                    data={"kind": kind, "file": (io.BytesIO(b"%PDF-1.7"), "f.pdf")})
+    client.post(f"/api/v1/waiver/claims/{claim['id']}/submit", headers=me)
+    client.post(f"/api/v1/waiver/claims/{claim['id']}/approve", headers=REVIEWER)
+    assert client.post(f"/api/v1/waiver/claims/{claim['id']}/pay", json={"payment_ref": "PAY-1"},
+                       headers=REVIEWER).status_code == 200
+
+    entries = _entries(sf)
+    assert [(e.kind, e.subject) for e in entries] == [("direct_deduction", d["id"]),
+                                                      ("direct_deduction_reversed", d["id"]),
+                                                      ("claim_paid", claim["id"])]
+    assert "440.00" in entries[0].payload and nid not in "".join(e.payload for e in entries)
+    assert chain.main(["verify", "--database-url", waiver_db]) == 0
+
+    with sf.begin() as s:          # someone edits the amount of the first deduction in place
+        s.execute(update(chain.chain_entries).where(chain.chain_entries.c.seq == 1)
+                  .values(payload=entries[0].payload.replace("440.00", "44.00")))
+    assert chain.main(["verify", "--database-url", waiver_db]) == 1
