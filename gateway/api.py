@@ -1,7 +1,7 @@
 """The gateway's own endpoints: tokens, users, health."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -24,8 +24,9 @@ class StaffToken(MethodView):
     def post(self, creds):
         """Issue a staff token"""
         deps = _deps()
-        return accounts.issue_staff_token(deps.session_factory, deps.config.jwt_secret, deps.config.token_ttl_s,
-                                          **creds)
+        with deps.auth_throttle.staff(request.remote_addr or "", creds["username"]):
+            return accounts.issue_staff_token(deps.session_factory, deps.config.jwt_secret, deps.config.token_ttl_s,
+                                              **creds)
 
 
 @blp.route("/users")

@@ -39,8 +39,9 @@ class DonorToken(MethodView):
     def post(self, payload):
         """Exchange a one-time code for a donor token"""
         deps = _deps()
-        return otp.exchange_code(deps.session_factory, deps.vault, deps.donors, deps.config.jwt_secret,
-                                 deps.config.donor_token_ttl_s, **payload)
+        with deps.auth_throttle.donor(request.remote_addr or ""):
+            return otp.exchange_code(deps.session_factory, deps.vault, deps.donors, deps.config.jwt_secret,
+                                     deps.config.donor_token_ttl_s, **payload)
 
 
 @blp.route("/auth/client-token")
@@ -50,8 +51,9 @@ class ClientToken(MethodView):
     def post(self, creds):
         """Issue a hospital-system token from client credentials"""
         deps = _deps()
-        return clients.issue_client_token(deps.session_factory, deps.config.jwt_secret,
-                                          deps.config.client_token_ttl_s, **creds)
+        with deps.auth_throttle.client(request.remote_addr or "", creds["client_id"]):
+            return clients.issue_client_token(deps.session_factory, deps.config.jwt_secret,
+                                              deps.config.client_token_ttl_s, **creds)
 
 
 @blp.route("/clients")

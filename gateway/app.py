@@ -15,7 +15,7 @@ from . import accounts, api, api_login, routes
 from .clients import RevocationList
 from .donor_directory import DonorDirectory
 from .openapi import SpecCache, make_docs_blueprint
-from .ratelimit import RateLimiter
+from .ratelimit import AuthThrottle, RateLimiter
 from .sms import make_sender
 from .config import Config
 from .proxy import Proxy
@@ -63,6 +63,9 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
         donors=DonorDirectory(config.donor_url, config.jwt_secret, proxy.http),
         otp_per_phone=parse_many(config.rate_limit_otp_per_phone),
         otp_per_ip=parse(config.rate_limit_otp_per_ip),
+        auth_throttle=AuthThrottle(limiter, per_ip=config.rate_limit_auth_per_ip,
+                                   per_username=config.rate_limit_login_per_username,
+                                   per_client=config.rate_limit_client_token_per_client),
     )
     accounts.bootstrap_admin(session_factory, config.hemolink_admin_password or "admin")
     return GatewayApp(flask_app, proxy)

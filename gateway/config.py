@@ -30,6 +30,11 @@ class Config(BaseConfig):
     rate_limit_otp_per_phone: str = "1/minute;5/hour"
     rate_limit_otp_per_ip: str = "20/hour"
     rate_limit_storage_uri: str = "memory://"
+    # Credential endpoints (ratelimit.AuthThrottle): per IP every attempt counts, separately for each of
+    # auth/token, auth/client-token and auth/donor/token; per username and per HIS client only refusals.
+    rate_limit_auth_per_ip: str = "60/minute"
+    rate_limit_login_per_username: str = "10/minute"
+    rate_limit_client_token_per_client: str = "10/minute"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_connect_timeout_s: float = 2.0

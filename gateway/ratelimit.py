@@ -1,4 +1,5 @@
-"""Rate limits per token and per client IP (the `limits` library; memory by default, Redis in production).
+"""Rate limits per token, per client IP and per account on the login endpoints (the `limits` library;
+memory by default, Redis in production).
 
 With the in-memory storage each gateway worker process counts on its own, so the effective limit is
 the configured one times the number of workers; point RATE_LIMIT_STORAGE_URI at Redis to share counts.
@@ -7,10 +8,11 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 
-from limits import parse, storage, strategies
+from limits import parse, parse_many, storage, strategies
 
-from servicekit.errors import DomainError
+from servicekit.errors import DomainError, Unauthorized
 
 
 class RateLimited(DomainError):
@@ -31,6 +33,62 @@ class RateLimiter:
 
     def hit(self, limit, *key: str) -> None:
         if not self._strategy.hit(limit, *key):
-            reset = self._strategy.get_window_stats(limit, *key).reset_time
-            retry_after = max(1, math.ceil(reset - time.time()))
-            raise RateLimited(f"请在 {retry_after} 秒后重试", headers={"Retry-After": str(retry_after)})
+            raise self._limited(limit, key)
+
+    def hit_all(self, limits, *key: str) -> None:
+        for limit in limits:
+            self.hit(limit, *key)
+
+    def require_budget(self, limits, *key: str) -> None:
+        """Raise RateLimited if any of `limits` is spent for `key`, without counting this request."""
+        for limit in limits:
+            if not self._strategy.test(limit, *key):
+                raise self._limited(limit, key)
+
+    def spend(self, limits, *key: str) -> None:
+        """Count one request against `limits` for `key`, refusing nothing (it has already been answered)."""
+        for limit in limits:
+            self._strategy.hit(limit, *key)
+
+    def _limited(self, limit, key) -> RateLimited:
+        reset = self._strategy.get_window_stats(limit, *key).reset_time
+        retry_after = max(1, math.ceil(reset - time.time()))
+        return RateLimited(f"请在 {retry_after} 秒后重试", headers={"Retry-After": str(retry_after)})
+
+
+class AuthThrottle:
+    """Budgets for the endpoints that take credentials: `with throttle.staff(ip, username): ...`.
+
+    Per IP, every attempt counts: it bounds the password hashing one host can make us do. Per account
+    (username, HIS client id), only refused attempts count, since that budget is against guessing at one
+    account from many hosts and a success is not a guess; busy but correct users and HIS clients are
+    never slowed. The account budget is checked before the password is looked at, so once it is spent
+    even the right password waits for the window and a 429 tells a guesser nothing. Concurrent guesses
+    can overshoot by the number of requests in flight; the window stays the bound that matters.
+    """
+
+    def __init__(self, limiter: RateLimiter, *, per_ip: str, per_username: str, per_client: str):
+        self.limiter = limiter
+        self.per_ip = parse_many(per_ip)
+        self.per_username = parse_many(per_username)
+        self.per_client = parse_many(per_client)
+
+    def staff(self, ip: str, username: str):
+        return self._guard(("auth-ip", "staff", ip), self.per_username, ("auth-username", username))
+
+    def client(self, ip: str, client_id: str):
+        return self._guard(("auth-ip", "client", ip), self.per_client, ("auth-client", client_id))
+
+    def donor(self, ip: str):
+        # Per phone, the code is its own limit: five wrong codes lock the phone (otp.py).
+        return self._guard(("auth-ip", "donor", ip), (), ())
+
+    @contextmanager
+    def _guard(self, ip_key: tuple, account_limits, account_key: tuple):
+        self.limiter.hit_all(self.per_ip, *ip_key)
+        self.limiter.require_budget(account_limits, *account_key)
+        try:
+            yield
+        except Unauthorized:
+            self.limiter.spend(account_limits, *account_key)
+            raise

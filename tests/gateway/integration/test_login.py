@@ -1,4 +1,5 @@
 """Donor one-time-code login, HIS client credentials, revocation and rate limits."""
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -113,12 +114,89 @@ def test_sending_codes_is_rate_limited_per_phone_with_retry_after(gateway_db, up
     assert resp.get_json()["code"] == "rate_limited" and int(resp.headers["Retry-After"]) >= 1
 
 
+def _assert_rate_limited(resp):
+    """The one shape of a 429, on the gateway's own endpoints and on proxied paths alike."""
+    assert resp.status_code == 429 and resp.mimetype == "application/problem+json"
+    body = resp.get_json()
+    assert (body["code"], body["title"], body["status"]) == ("rate_limited", "请求过于频繁", 429)
+    assert int(resp.headers["Retry-After"]) >= 1
+    return int(resp.headers["Retry-After"])
+
+
 def test_proxied_requests_are_rate_limited_per_token(gateway_db, upstream):
     client = _app(gateway_db, upstream, rate_limit_per_token="3/minute").test_client()
     headers = auth("station", site_id="S1")
-    statuses = [client.get("/api/v1/donors", headers=headers).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
+    responses = [client.get("/api/v1/donors", headers=headers) for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    _assert_rate_limited(responses[-1])
     assert client.get("/api/v1/donors", headers=auth("station", sub="other", site_id="S1")).status_code == 200
+
+
+def test_proxied_requests_are_rate_limited_per_ip_with_or_without_a_token(gateway_db, upstream):
+    client = _app(gateway_db, upstream, rate_limit_per_ip="3/minute").test_client()
+    before = len(upstream.requests)
+    tokens = [auth("station", sub=f"s{i}", site_id="S1") for i in range(3)] + [{}]
+    responses = [client.get("/api/v1/donors", headers=h) for h in tokens]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]   # new tokens do not buy a new budget
+    _assert_rate_limited(responses[-1])
+    assert len(upstream.requests) == before + 3                           # the refused one never left
+    other_host = client.get("/api/v1/donors", headers=auth("station"), environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other_host.status_code == 200
+
+
+def _staff_login(client, username, password, ip="127.0.0.1"):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def test_past_the_per_username_limit_even_the_right_password_waits_for_the_window(gateway_db, upstream):
+    client = _app(gateway_db, upstream, rate_limit_login_per_username="3 per 2 seconds").test_client()
+    hosts = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]          # spread over hosts: per IP is not the limit
+    assert [_staff_login(client, "admin", "guess", ip).status_code for ip in hosts[:3]] == [401, 401, 401]
+    retry_after = _assert_rate_limited(_staff_login(client, "admin", "s3cret-admin", hosts[3]))
+    assert retry_after <= 2
+    assert _staff_login(client, "ghost", "guess").status_code == 401    # other usernames keep their budget
+    time.sleep(retry_after + 0.1)
+    assert _staff_login(client, "admin", "s3cret-admin").status_code == 200
+
+
+def test_successful_logins_do_not_spend_the_per_username_budget(gateway_db, upstream):
+    client = _app(gateway_db, upstream, rate_limit_login_per_username="2/minute").test_client()
+    assert [_staff_login(client, "admin", "s3cret-admin").status_code for _ in range(4)] == [200] * 4
+    assert [_staff_login(client, "admin", "guess").status_code for _ in range(2)] == [401, 401]
+    _assert_rate_limited(_staff_login(client, "admin", "s3cret-admin"))
+
+
+def test_staff_logins_are_limited_per_ip_across_usernames(gateway_db, upstream):
+    client = _app(gateway_db, upstream, rate_limit_auth_per_ip="3/minute").test_client()
+    assert [_staff_login(client, f"user{i}", "guess").status_code for i in range(3)] == [401, 401, 401]
+    _assert_rate_limited(_staff_login(client, "admin", "s3cret-admin"))
+    assert _staff_login(client, "admin", "s3cret-admin", ip="10.0.0.9").status_code == 200
+
+
+def test_client_tokens_are_limited_per_client_id(gateway_db, upstream):
+    client = _app(gateway_db, upstream, rate_limit_client_token_per_client="2/minute").test_client()
+
+    def attempt(client_id, ip):
+        return client.post("/api/v1/auth/client-token", json={"client_id": client_id, "client_secret": "guess"},
+                           environ_base={"REMOTE_ADDR": ip})
+
+    assert [attempt("his_1", ip).status_code for ip in ("10.0.0.1", "10.0.0.2")] == [401, 401]
+    _assert_rate_limited(attempt("his_1", "10.0.0.3"))
+    assert attempt("his_2", "10.0.0.3").status_code == 401
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/api/v1/auth/token", {"username": "admin", "password": "guess"}),
+    ("/api/v1/auth/client-token", {"client_id": "his_x", "client_secret": "guess"}),
+    ("/api/v1/auth/donor/token", {"phone": PHONE, "code": "000000"}),
+])
+def test_each_credential_endpoint_is_limited_per_ip(gateway_db, upstream, path, body):
+    client = _app(gateway_db, upstream, rate_limit_auth_per_ip="2/minute", rate_limit_login_per_username="100/minute",
+                  rate_limit_client_token_per_client="100/minute").test_client()
+    assert [client.post(path, json=body).status_code for _ in range(2)] == [401, 401]
+    _assert_rate_limited(client.post(path, json=body))
+    assert client.post(path, json=body, environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 401
 
 
 def test_his_client_gets_hospital_tokens_until_revoked(gateway_db, upstream):
