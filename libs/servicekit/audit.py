@@ -45,6 +45,14 @@ def outcome_of(status: int) -> str:
     return "succeeded" if status < 400 else ("failed" if status >= 500 else "refused")
 
 
+def _created_id(response) -> str | None:
+    """A creation (`POST /donors`) has no id in its path: the target is the id of what it created."""
+    if response.status_code != 201 or not response.is_json:
+        return None
+    body = response.get_json(silent=True)
+    return f"id={body['id']}" if isinstance(body, dict) and body.get("id") else None
+
+
 def install_audit(app: Flask, session_factory, service: str) -> None:
     @app.after_request
     def _record(response):
@@ -52,7 +60,7 @@ def install_audit(app: Flask, session_factory, service: str) -> None:
             return response
         principal = g.get("principal")
         rule = request.url_rule.rule if request.url_rule else request.path
-        target = ",".join(f"{k}={v}" for k, v in (request.view_args or {}).items()) or None
+        target = ",".join(f"{k}={v}" for k, v in (request.view_args or {}).items()) or _created_id(response)
         try:
             with session_factory() as session, session.begin():
                 session.execute(audit_log.insert().values(
