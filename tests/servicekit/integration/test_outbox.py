@@ -98,6 +98,25 @@ def test_replay_queues_rows_again_from_a_time(kit_db):
     assert outbox.pending_count(kit_db) == 3
 
 
+def test_replay_since_a_time_requeues_only_the_rows_created_from_then(kit_db):
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from servicekit.tables import outbox as outbox_table
+
+    _stage(kit_db, 5)
+    with kit_db.begin() as s:            # the first two were written an hour before the others
+        s.execute(update(outbox_table).where(outbox_table.c.seq <= 2)
+                  .values(created_at=datetime(2026, 1, 1, 8, 0, tzinfo=timezone.utc)))
+    outbox.Relay(kit_db, FakeProducer()).publish_batch()
+    assert outbox.replay(kit_db, datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)) == 3
+    assert outbox.pending_count(kit_db) == 3
+    producer = FakeProducer()
+    outbox.Relay(kit_db, producer).publish_batch()
+    assert sorted(m["key"] for m in producer.sent) == [b"k2", b"k3", b"k4"]
+
+
 def test_two_relays_never_publish_the_same_row(kit_db, db_kind):
     if db_kind == "sqlite":
         pytest.skip("SQLite runs a single relay; SKIP LOCKED is the PostgreSQL mechanism")
