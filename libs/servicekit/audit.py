@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 from flask import Flask, g, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
@@ -53,12 +54,22 @@ def _created_id(response) -> str | None:
     return f"id={body['id']}" if isinstance(body, dict) and body.get("id") else None
 
 
+def claim_actor(sub: str | None, *, role: str | None = None, site_id: str | None = None,
+                region: str | None = None) -> None:
+    """Name the actor of a request that carries no token yet is about someone: a login.
+
+    A refused login is then recorded against the account it tried (role unknown, since nothing was
+    proven) and a successful one against the account it opened. A verified token's principal wins.
+    """
+    g.audit_actor = SimpleNamespace(sub=sub, role=role, site_id=site_id, region=region)
+
+
 def install_audit(app: Flask, session_factory, service: str) -> None:
     @app.after_request
     def _record(response):
         if request.method not in WRITE_METHODS:
             return response
-        principal = g.get("principal")
+        principal = g.get("principal") or g.get("audit_actor")
         rule = request.url_rule.rule if request.url_rule else request.path
         target = ",".join(f"{k}={v}" for k, v in (request.view_args or {}).items()) or _created_id(response)
         try:
