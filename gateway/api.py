@@ -5,6 +5,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from servicekit.audit import claim_actor
 from servicekit.auth import require_role
 
 from . import accounts, health
@@ -24,9 +25,12 @@ class StaffToken(MethodView):
     def post(self, creds):
         """Issue a staff token"""
         deps = _deps()
+        claim_actor(creds["username"])   # a refused attempt is audited against the account it tried
         with deps.auth_throttle.staff(request.remote_addr or "", creds["username"]):
-            return accounts.issue_staff_token(deps.session_factory, deps.config.jwt_secret, deps.config.token_ttl_s,
-                                              **creds)
+            token = accounts.issue_staff_token(deps.session_factory, deps.config.jwt_secret,
+                                               deps.config.token_ttl_s, **creds)
+        claim_actor(creds["username"], role=token["role"], site_id=token["site_id"], region=token["region"])
+        return token
 
 
 @blp.route("/users")

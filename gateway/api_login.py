@@ -5,6 +5,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from servicekit.audit import claim_actor
 from servicekit.auth import require_role
 
 from . import clients, otp
@@ -39,9 +40,12 @@ class DonorToken(MethodView):
     def post(self, payload):
         """Exchange a one-time code for a donor token"""
         deps = _deps()
+        # Refusals stay anonymous in the audit: the only name they carry is a phone number.
         with deps.auth_throttle.donor(request.remote_addr or ""):
-            return otp.exchange_code(deps.session_factory, deps.vault, deps.donors, deps.config.jwt_secret,
-                                     deps.config.donor_token_ttl_s, **payload)
+            token = otp.exchange_code(deps.session_factory, deps.vault, deps.donors, deps.config.jwt_secret,
+                                      deps.config.donor_token_ttl_s, **payload)
+        claim_actor(token["donor_id"], role="donor")
+        return token
 
 
 @blp.route("/auth/client-token")
@@ -51,9 +55,12 @@ class ClientToken(MethodView):
     def post(self, creds):
         """Issue a hospital-system token from client credentials"""
         deps = _deps()
+        claim_actor(creds["client_id"])   # a refused attempt is audited against the client it named
         with deps.auth_throttle.client(request.remote_addr or "", creds["client_id"]):
-            return clients.issue_client_token(deps.session_factory, deps.config.jwt_secret,
-                                              deps.config.client_token_ttl_s, **creds)
+            token = clients.issue_client_token(deps.session_factory, deps.config.jwt_secret,
+                                               deps.config.client_token_ttl_s, **creds)
+        claim_actor(creds["client_id"], role="hospital", site_id=token["site_id"], region=token["region"])
+        return token
 
 
 @blp.route("/clients")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from servicekit.audit import install_audit
 from servicekit.db import make_engine, make_session_factory
 from servicekit.logs import configure_logging
 from servicekit.web import create_service_app
@@ -50,6 +51,8 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
     flask_app, smorest = create_service_app(__name__, config, engine, title="Hemolink API gateway")
     smorest.register_blueprint(api.blp)
     smorest.register_blueprint(api_login.blp)
+    # Only the gateway's own endpoints: proxied requests never reach Flask and each service audits its own.
+    install_audit(flask_app, session_factory, config.service_name)
     limiter = RateLimiter(per_token=config.rate_limit_per_token, per_ip=config.rate_limit_per_ip,
                           storage_uri=config.rate_limit_storage_uri)
     proxy = Proxy(config.upstreams(), jwt_secret=config.jwt_secret,
