@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_PII_KEY = "dev-only-pii-key-change-me-0123456789abc"
+MIN_SECRET_LENGTH = 32     # HS256 keys and the PII key: at least 256 bits of key material
 
 
 def _coerce(raw: str, kind: Any) -> Any:
@@ -32,6 +33,7 @@ class BaseConfig:
     environment: str = "development"
     topic_partitions: int = 3
     consumer_max_attempts: int = 3
+    hemolink_dev_otp: bool = False      # development switch that returns login codes; never in production
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +55,17 @@ class BaseConfig:
         return self.environment == "production"
 
     def check_secrets(self) -> None:
-        """Refuse to run in production with a development default secret."""
-        if self.is_production and (self.jwt_secret == DEV_JWT_SECRET or self.pii_key == DEV_PII_KEY):
-            raise RuntimeError("refusing to start in production with a development default secret")
+        """Refuse to run in production with a development default, a short secret, or a development switch."""
+        if not self.is_production:
+            return
+        problems = []
+        if self.jwt_secret == DEV_JWT_SECRET or self.pii_key == DEV_PII_KEY:
+            problems.append("a development default secret")
+        if "CHANGE_ME" in self.jwt_secret or "CHANGE_ME" in self.pii_key:
+            problems.append("the placeholder from deploy/env/*.env.example")
+        if len(self.jwt_secret) < MIN_SECRET_LENGTH or len(self.pii_key) < MIN_SECRET_LENGTH:
+            problems.append(f"a secret shorter than {MIN_SECRET_LENGTH} characters")
+        if self.hemolink_dev_otp:
+            problems.append("HEMOLINK_DEV_OTP=1")
+        if problems:
+            raise RuntimeError("refusing to start in production with " + ", ".join(problems))

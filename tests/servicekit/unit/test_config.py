@@ -1,7 +1,7 @@
 """Configuration from the environment; production refuses development secrets."""
 import pytest
 
-from servicekit.config import DEV_JWT_SECRET, BaseConfig
+from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY, BaseConfig
 
 
 def test_values_come_from_upper_case_variables_with_types():
@@ -10,8 +10,21 @@ def test_values_come_from_upper_case_variables_with_types():
     assert (config.database_url, config.topic_partitions, config.log_level) == ("postgresql+psycopg://x/y", 6, "DEBUG")
 
 
-def test_production_with_a_default_secret_refuses_to_start():
-    with pytest.raises(RuntimeError):
-        BaseConfig.from_env({"ENVIRONMENT": "production"}).check_secrets()
-    BaseConfig.from_env({"ENVIRONMENT": "production", "JWT_SECRET": "a" * 40, "PII_KEY": "b" * 40}).check_secrets()
-    BaseConfig.from_env({"JWT_SECRET": DEV_JWT_SECRET}).check_secrets()  # development: allowed
+GOOD = {"ENVIRONMENT": "production", "JWT_SECRET": "a" * 40, "PII_KEY": "b" * 40}
+
+
+def test_production_starts_with_strong_secrets_and_no_development_switch():
+    BaseConfig.from_env(GOOD).check_secrets()
+    BaseConfig.from_env({"JWT_SECRET": DEV_JWT_SECRET, "HEMOLINK_DEV_OTP": "1"}).check_secrets()  # development: allowed
+
+
+@pytest.mark.parametrize("change,reason", [
+    ({"JWT_SECRET": DEV_JWT_SECRET}, "development default"),
+    ({"PII_KEY": DEV_PII_KEY}, "development default"),
+    ({"JWT_SECRET": "short-secret"}, "shorter than 32"),
+    ({"HEMOLINK_DEV_OTP": "1"}, "HEMOLINK_DEV_OTP"),
+    ({"JWT_SECRET": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "placeholder"),
+], ids=["default-jwt", "default-pii", "short-jwt", "dev-otp", "placeholder"])
+def test_production_refuses_to_start_with_any_one_weakness(change, reason):
+    with pytest.raises(RuntimeError, match=reason):
+        BaseConfig.from_env({**GOOD, **change}).check_secrets()
