@@ -68,10 +68,11 @@ def call_up_for_shortage(uow, notifier, *, region: str, site_id: str, component:
                 continue
             if not assess_donor(donor, histories[donor.id], kind, today, rules).eligible:
                 continue
+            if not uow.shortages.claim_call(donor.id, now, not_since=now - cooldown, known=previous is not None):
+                continue
             notifier.notify(uow, donor, kind="shortage_call", title=f"{abo}型{GROUP_WORDS[rhd]}血液告急",
                             body=f"本地区{abo}型{GROUP_WORDS[rhd]}血液库存处于{LEVEL_WORDS[level]}预警，诚邀您近期前往献血点献血。",
                             now=now)
-            uow.shortages.mark_called(donor.id, now, known=previous is not None)
             called += 1
         uow.shortages.record_campaign(id=str(uuid.uuid4()), region=region, site_id=site_id, component=component, abo=abo, rhd=rhd,
                                       level=level, donors_notified=called, created_at=now)

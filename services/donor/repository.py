@@ -104,12 +104,21 @@ class ShortageRepository:
         rows = self.session.execute(select(shortage_contacts).where(shortage_contacts.c.donor_id.in_(donor_ids)))
         return {r.donor_id: r.last_called_at for r in rows}
 
-    def mark_called(self, donor_id: str, at: datetime, known: bool) -> None:
-        if known:
-            self.session.execute(shortage_contacts.update().where(shortage_contacts.c.donor_id == donor_id)
-                                 .values(last_called_at=at))
-        else:
+    def claim_call(self, donor_id: str, at: datetime, *, not_since: datetime, known: bool) -> bool:
+        """Take this donor's call-up slot; False when someone called them after `not_since`.
+
+        The condition lives in the UPDATE, so two consumers handling two shortages at once cannot both
+        call the same donor (PostgreSQL re-checks the WHERE after the other writer commits). A first call
+        races on the primary key instead: the loser's transaction rolls back and the event is retried.
+        """
+        if not known:
             self.session.execute(shortage_contacts.insert().values(donor_id=donor_id, last_called_at=at))
+            return True
+        result = self.session.execute(shortage_contacts.update()
+                                      .where(shortage_contacts.c.donor_id == donor_id,
+                                             shortage_contacts.c.last_called_at <= not_since)
+                                      .values(last_called_at=at))
+        return result.rowcount == 1
 
     def record_campaign(self, **values) -> None:
         self.session.execute(shortage_campaigns.insert().values(**values))

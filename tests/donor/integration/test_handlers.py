@@ -140,3 +140,49 @@ def test_deferred_donors_are_not_called_up_and_platelet_shortages_use_platelet_i
     assert [n["kind"] for n in _notes(client, ready)] == ["shortage_call"]
     assert "shortage_call" not in [n["kind"] for n in _notes(client, deferred)]
     assert "shortage_call" not in [n["kind"] for n in _notes(client, gave_whole_blood)]
+
+
+def test_concurrent_shortages_call_a_donor_once(client, uow_factory, new_donor, session_factory):
+    """Eight consumers handle eight stations' shortages at once: each donor hears once, first call or not."""
+    import threading
+    import time
+
+    from donor.orm import shortage_contacts
+
+    # two donors called long ago (the conditional UPDATE decides) and, in a second group, a first-timer
+    # (the primary key decides); a first-timer in the same group would serialise the others by its retry
+    called_long_ago = [new_donor(abo="AB"), new_donor(abo="AB")]
+    with session_factory() as s, s.begin():
+        for donor in called_long_ago:
+            s.execute(shortage_contacts.insert().values(donor_id=donor.id, last_called_at=NOW - timedelta(days=20)))
+    fresh = new_donor(abo="B")
+    records = [record_of(make_envelope("StockLevelChanged", {
+        "site_id": f"SH-S{i:02d}", "region": "SH", "component": "red_cells", "abo": "AB" if i < 4 else "B", "rhd": "pos",
+        "level": "orange", "previous_level": "green", "days_of_supply": 2.5, "available_units": 9,
+        "changed_at": NOW.isoformat()})) for i in range(8)]
+    start, outcomes, errors = threading.Barrier(8), [], []
+
+    class SlowNotifier(Notifier):          # holds each transaction open, so the eight really overlap
+        def notify(self, *args, **kwargs):
+            time.sleep(0.05)
+            return super().notify(*args, **kwargs)
+
+    def consume(record):
+        try:
+            start.wait()
+            processor = EventProcessor(group="donor", handlers=make_handlers(SlowNotifier()), uow_factory=uow_factory,
+                                       dlq_producer=FakeProducer(), retry_sleep_s=0)
+            outcomes.append(processor.process(record))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=consume, args=(r,)) for r in records]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and outcomes == [APPLIED] * 8, (errors, outcomes)
+    for donor in (fresh, *called_long_ago):
+        assert [n["kind"] for n in _notes(client, donor)] == ["shortage_call"], donor.id
+    with session_factory() as s:
+        assert sum(c.donors_notified for c in s.execute(select(shortage_campaigns)).all()) == 3
