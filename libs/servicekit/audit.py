@@ -36,6 +36,7 @@ audit_log = Table(
 )
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CREATED_ID_FIELDS = ("id", "client_id", "username")   # what a 201 body names its new resource by
 
 
 def create_audit_tables(bind) -> None:
@@ -51,7 +52,10 @@ def _created_id(response) -> str | None:
     if response.status_code != 201 or not response.is_json:
         return None
     body = response.get_json(silent=True)
-    return f"id={body['id']}" if isinstance(body, dict) and body.get("id") else None
+    if not isinstance(body, dict):
+        return None
+    key = next((k for k in CREATED_ID_FIELDS if body.get(k)), None)
+    return f"{key}={body[key]}" if key else None
 
 
 def claim_actor(sub: str | None, *, role: str | None = None, site_id: str | None = None,

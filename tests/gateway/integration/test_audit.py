@@ -51,6 +51,7 @@ def test_user_creation_and_logins_are_audited_with_who_and_outcome(gateway_db, u
     who = {rid: (r.actor, r.role, r.action, r.status, r.outcome, r.service) for rid, r in rows.items()}
     assert who["rq-login"] == ("admin", "admin", "POST /api/v1/auth/token", 200, "succeeded", "gateway")
     assert who["rq-create"] == ("admin", "admin", "POST /api/v1/users", 201, "succeeded", "gateway")
+    assert rows["rq-create"].target == "username=st01"                                # what was created
     assert who["rq-wrong"] == ("st01", None, "POST /api/v1/auth/token", 401, "refused", "gateway")  # tried, unproven
     assert who["rq-anon"] == (None, None, "POST /api/v1/users", 401, "refused", "gateway")
     _assert_no_secrets(rows, ADMIN_PASSWORD, NEW_PASSWORD, "not-it", login.get_json()["access_token"])
