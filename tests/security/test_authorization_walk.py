@@ -1,74 +1,101 @@
-"""Walk every route of every service's OpenAPI with every role: allowed roles get past authorisation,
-others get 403 (401 without a token), and the matrix covers every route (deny by default otherwise).
+"""Walk every route of every service's OpenAPI with every role and without a token, against the table
+transcribed from api.md (expected_access.py) — never against the service's own matrix, so a wrong matrix
+entry (or a view's own role check that disagrees with it) fails here.
 
-Ownership is walked too: a donor token for another donor gets 404 on routes marked own_donor; stations
-and hospitals of other sites are covered by each service's own tests (their checks need stored rows).
+- the expected table lists exactly the /api/v1 operations each service publishes (no route unjudged, none stale);
+- an allowed role gets past authorisation (no 401, no 403 forbidden_role / not_in_authorization_matrix);
+- any other role gets 403 forbidden_role; no token gets 401 (public routes: neither).
+
+Ownership (the right role, someone else's resource) is walked in test_ownership_walk.py.
 """
 import importlib
 import re
 
 import pytest
 
-from servicekit.auth import ROLES
-from servicekit.authz import OWN_DONOR
+from servicekit.authz import PUBLIC
 from tests.helpers import JWT_SECRET, PII_KEY, auth
+from tests.security.expected_access import EXPECTED, ROLES, template
 
-SERVICES = ["donor", "inventory", "waiver"]
+SERVICES = tuple(EXPECTED)
 METHODS = ("get", "post", "put", "patch", "delete")
+REFUSED_BY_ROLE = ("forbidden_role", "not_in_authorization_matrix")
+# What a walking token carries: a site, a region, a donor id that matches the `walk-id` in every path.
+CLAIMS = {"site_id": "walk-site", "region": "SH"}
 
 
-def _app(databases, service):
-    create_app = importlib.import_module(f"{service}.app").create_app
-    return create_app(database_url=databases.new(service, "sqlite"), jwt_secret=JWT_SECRET, pii_key=PII_KEY)
+@pytest.fixture(scope="module")
+def clients(databases):
+    """One app per service on its own SQLite database, built as the services build themselves."""
+    built = {}
+
+    def client(service):
+        if service not in built:
+            create_app = importlib.import_module(f"{service}.app").create_app
+            app = create_app(database_url=databases.new(service, "sqlite"), jwt_secret=JWT_SECRET, pii_key=PII_KEY)
+            built[service] = app.test_client()
+        return built[service]
+    return client
 
 
-def _operations(client):
+def published(client) -> set[tuple[str, str]]:
     spec = client.get("/openapi.json").get_json()
-    for path, item in spec["paths"].items():
-        if not path.startswith("/api/v1/"):
-            continue
-        for method in METHODS:
-            if method in item:
-                yield method, path
+    return {(method.upper(), template(path)) for path, item in spec["paths"].items() if path.startswith("/api/v1/")
+            for method in METHODS if method in item}
 
 
-def _concrete(path):
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_expected_table_lists_exactly_the_published_routes(clients, service):
+    routes = published(clients(service))
+    expected = {(method, template(path)) for method, path in EXPECTED[service]}
+    assert routes, "the service publishes no routes?"
+    assert sorted(routes - expected) == [], "published but not in expected_access.py: decide who may call them"
+    assert sorted(expected - routes) == [], "in expected_access.py but no longer published: stale entries"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_service_matrix_says_what_api_md_says(service):
+    """The same comparison as the walk below, on the data, for a readable list of every disagreement."""
+    rules = importlib.import_module(f"{service}.authz").MATRIX.rules
+    matrix = {(m, template(p)): rule for (m, p), rule in rules.items()}
+    disagreements = []
+    for (method, path), access in EXPECTED[service].items():
+        rule = matrix.get((method, template(path)))
+        declared = None if rule is None else ({PUBLIC} if rule.public else set(rule.roles))
+        wanted = {PUBLIC} if access.public else set(access.roles)
+        if declared != wanted:
+            disagreements.append(f"{method} {path}: matrix {sorted(declared or [])} ≠ api.md {sorted(wanted)}")
+    assert disagreements == []
+
+
+def _concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "walk-id", path)
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_every_route_is_in_the_matrix_and_roles_are_enforced(databases, service):
-    matrix = importlib.import_module(f"{service}.authz").MATRIX
-    client = _app(databases, service).test_client()
-    operations = list(_operations(client))
-    assert operations, "the service publishes no routes?"
-    missing = [(m, p) for m, p in operations if matrix.rule_for(m, p) is None]
-    assert not missing, f"routes without an authorisation rule: {missing}"
-    for method, path in operations:
-        rule = matrix.rule_for(method, path)
-        url = _concrete(path)
-        anonymous = getattr(client, method)(url, json={})
-        if rule.public:
-            assert anonymous.status_code not in (401, 403), (method, path)
-            continue
-        assert anonymous.status_code == 401, (method, path, anonymous.status_code)
-        for role in ROLES:
-            claims = {"site_id": "walk-site", "region": "SH", "donor_id": "walk-id" if role == "donor" else None}
-            resp = getattr(client, method)(url, json={}, headers=auth(role, **{k: v for k, v in claims.items() if v}))
-            body = resp.get_json(silent=True) or {}
-            if role in rule.roles:
-                assert body.get("code") not in ("forbidden_role", "not_in_authorization_matrix"), (method, path, role, body)
-            else:
-                assert resp.status_code == 403 and body.get("code") == "forbidden_role", (method, path, role, resp.status_code)
+def _headers(role):
+    if role is None:
+        return {}
+    return auth(role, **CLAIMS, **({"donor_id": "walk-id"} if role == "donor" else {}))
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_a_donor_never_reaches_another_donors_resources(databases, service):
-    matrix = importlib.import_module(f"{service}.authz").MATRIX
-    client = _app(databases, service).test_client()
-    for method, path in _operations(client):
-        rule = matrix.rule_for(method, path)
-        if "donor" in rule.roles and OWN_DONOR in rule.ownership and "{donor_id}" in path:
-            resp = getattr(client, method)(path.replace("{donor_id}", "someone-else"), json={},
-                                           headers=auth("donor", donor_id="me"))
-            assert resp.status_code in (403, 404), (method, path, resp.status_code)
+WALK = [(service, method, path, role) for service, routes in EXPECTED.items() for method, path in routes
+        for role in (*ROLES, None)]
+
+
+@pytest.mark.parametrize("service,method,path,role", WALK,
+                         ids=[f"{s} {m} {p} as {r or 'anonymous'}" for s, m, p, r in WALK])
+def test_each_role_gets_exactly_what_api_md_allows(clients, service, method, path, role):
+    access = EXPECTED[service][(method, path)]
+    resp = clients(service).open(_concrete(path), method=method, json={}, headers=_headers(role))
+    body = resp.get_json(silent=True)
+    code = body.get("code") if isinstance(body, dict) else None
+    seen = (resp.status_code, code)
+    if access.public:
+        assert resp.status_code not in (401, 403), f"public route refused: {seen}"
+    elif role is None:
+        assert resp.status_code == 401, f"no token must be 401, got {seen}"
+    elif access.allows(role):
+        assert resp.status_code != 401 and not (resp.status_code == 403 and code in REFUSED_BY_ROLE), \
+            f"api.md allows {role}, the service refused: {seen}"
+    else:
+        assert seen == (403, "forbidden_role"), f"api.md refuses {role}, the service answered {seen}"

@@ -1,0 +1,140 @@
+"""Who may call what, transcribed by hand from the "who" column of /work/shared/docs/api.md.
+
+This table is deliberately independent of the services' own matrices (services/*/authz.py): the
+authorisation walk compares what the services *do* with what the contract *says*, so a wrong matrix
+entry fails the walk instead of defining what it expects. Do not generate it from the matrices.
+
+Reading api.md: "staff" = admin, station, hospital, reviewer; "anyone" = public (no token needed);
+"the donor" / "owner" / "own" = a role allowed only on its own things, which `own` records per role
+(the ownership walk in test_ownership_walk.py tries each of them with someone else's).
+
+Routes the services publish beyond api.md are marked `# added:` with why their roles were chosen;
+roles or ownership that api.md does not spell out are marked `# judged:`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ADMIN, STATION, HOSPITAL, REVIEWER, DONOR = "admin", "station", "hospital", "reviewer", "donor"
+# Internal role: the gateway signs it for its own calls to services and never issues it to people.
+# api.md does not list it; a service token is walked like any other role and is allowed only where
+# the gateway needs it.
+SERVICE = "service"
+ROLES = (ADMIN, STATION, HOSPITAL, REVIEWER, DONOR, SERVICE)     # every role a token may carry
+STAFF = (ADMIN, STATION, HOSPITAL, REVIEWER)
+
+# What "own" means for a role on a route.
+OWN_DONOR = "own donor"          # the donor named by the path, or the token's donor on /me routes
+OWN_STATION = "own station"      # the station's own site (the unit it holds, the transfer's from/to site ...)
+OWN_HOSPITAL = "own hospital"    # the hospital's own site (units issued to it, its deductions, its settlement)
+OWN_REGION = "own region"        # the reviewer's (or station's) region
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[str]
+    public: bool = False
+    own: dict[str, str] = field(default_factory=dict)   # role → ownership rule narrowing that role
+
+    def allows(self, role: str) -> bool:
+        return self.public or role in self.roles
+
+
+def anyone() -> Access:
+    return Access(frozenset(ROLES), public=True)
+
+
+def only(*roles: str, **own: str) -> Access:
+    unknown = set(own) - set(roles)
+    assert not unknown, f"ownership for roles that are not allowed: {unknown}"
+    return Access(frozenset(roles), own=dict(own))
+
+
+def template(path: str) -> str:
+    """Path parameters' names are not part of the contract: `/donors/{id}` == `/donors/{donor_id}`."""
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
+    "donor": {
+        ("POST", "/api/v1/donors"): only(STATION),
+        # judged: + service — the gateway's donor login looks the phone up here with a 60 s service token
+        ("GET", "/api/v1/donors"): only(STATION, REVIEWER, SERVICE),
+        ("GET", "/api/v1/donors/{donor_id}"): only(STATION, REVIEWER, DONOR, donor=OWN_DONOR),
+        ("POST", "/api/v1/donors/{donor_id}/donations"): only(STATION),
+        ("GET", "/api/v1/donors/{donor_id}/donations"): only(STATION, REVIEWER, DONOR, donor=OWN_DONOR),
+        ("GET", "/api/v1/donors/{donor_id}/eligibility"): only(STATION, DONOR, donor=OWN_DONOR),
+        ("GET", "/api/v1/donors/{donor_id}/awards"): only(STATION, DONOR, donor=OWN_DONOR),
+        ("GET", "/api/v1/me"): only(DONOR, donor=OWN_DONOR),
+        ("GET", "/api/v1/me/notifications"): only(DONOR, donor=OWN_DONOR),
+    },
+    "inventory": {
+        ("POST", "/api/v1/sites"): only(ADMIN),
+        ("GET", "/api/v1/sites"): only(*STAFF),
+        # added: reading the baseline demand is planning data like stock and days of supply, which all staff read
+        ("GET", "/api/v1/sites/{site_id}/demand"): only(*STAFF),
+        # "station of that site"; the service also lets the station supplying a hospital set that hospital's demand
+        ("PUT", "/api/v1/sites/{site_id}/demand"): only(ADMIN, STATION, station=OWN_STATION),
+        # judged: hospital=own — api.md says staff; the service narrows hospitals to units at or issued to them
+        ("GET", "/api/v1/units"): only(*STAFF, hospital=OWN_HOSPITAL),
+        ("GET", "/api/v1/units/{unit_id}"): only(*STAFF, hospital=OWN_HOSPITAL),
+        # judged: station=own — a station discards / releases only what it holds or collected (api.md: "someone
+        # else's resource 403")
+        ("POST", "/api/v1/units/{unit_id}/discard"): only(STATION, station=OWN_STATION),
+        ("POST", "/api/v1/donations/{din}/test-result"): only(STATION, station=OWN_STATION),
+        ("GET", "/api/v1/stock"): only(*STAFF),
+        ("POST", "/api/v1/orders"): only(HOSPITAL),            # the order is always the token's own site's
+        ("POST", "/api/v1/transfusions"): only(HOSPITAL, hospital=OWN_HOSPITAL),   # unit issued to this hospital
+        # judged: station=own — a station requests transfers from or to itself only
+        ("POST", "/api/v1/transfers"): only(STATION, station=OWN_STATION),
+        ("GET", "/api/v1/transfers"): only(*STAFF),
+        ("POST", "/api/v1/transfers/{transfer_id}/dispatch"): only(STATION, station=OWN_STATION),   # from_site
+        ("POST", "/api/v1/transfers/{transfer_id}/receive"): only(STATION, station=OWN_STATION),    # to_site
+        ("POST", "/api/v1/transfers/{transfer_id}/cancel"): only(STATION, station=OWN_STATION),     # either station
+        # judged: station=own region — a station plans and approves for its region; admin for any or all
+        ("POST", "/api/v1/rebalancing/plans"): only(STATION, ADMIN, station=OWN_REGION),
+        # added: a plan is derived from stock, sites and transfers that every staff role already reads
+        ("GET", "/api/v1/rebalancing/plans/{plan_id}"): only(*STAFF),
+        ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): only(STATION, ADMIN, station=OWN_REGION),
+    },
+    "waiver": {
+        ("GET", "/api/v1/waiver/policies"): anyone(),
+        ("GET", "/api/v1/me/entitlements"): only(DONOR, donor=OWN_DONOR),
+        ("GET", "/api/v1/waiver/entitlements"): only(HOSPITAL, REVIEWER),
+        ("POST", "/api/v1/me/family"): only(DONOR, donor=OWN_DONOR),
+        ("GET", "/api/v1/me/family"): only(DONOR, donor=OWN_DONOR),
+        # added: the reviewers' queue for the reviewer-only verify below; bindings name relatives, so own region
+        ("GET", "/api/v1/waiver/family"): only(REVIEWER, reviewer=OWN_REGION),
+        # judged: reviewer=own region — reviewers of the donor's region verify (a binding is someone else's otherwise)
+        ("POST", "/api/v1/waiver/family/{binding_id}/verify"): only(REVIEWER, reviewer=OWN_REGION),
+        ("POST", "/api/v1/waiver/direct-deductions/preview"): only(HOSPITAL),     # always as the token's site
+        ("POST", "/api/v1/waiver/direct-deductions"): only(HOSPITAL),             # always as the token's site
+        # added: the hospital that applied it reads it back; reviewers of its region audit it (admin has settlements)
+        ("GET", "/api/v1/waiver/direct-deductions/{deduction_id}"): only(HOSPITAL, REVIEWER, hospital=OWN_HOSPITAL,
+                                                                         reviewer=OWN_REGION),
+        # judged: hospital=own — the hospital that applied the deduction reverses it
+        ("POST", "/api/v1/waiver/direct-deductions/{deduction_id}/reverse"): only(HOSPITAL, hospital=OWN_HOSPITAL),
+        # donor: channel mini_program for their own pools; reviewer: mail / on_site, the claim lands in their region
+        ("POST", "/api/v1/waiver/claims"): only(DONOR, REVIEWER, donor=OWN_DONOR, reviewer=OWN_REGION),
+        ("POST", "/api/v1/waiver/claims/{claim_id}/documents"): only(DONOR, REVIEWER, donor=OWN_DONOR,
+                                                                     reviewer=OWN_REGION),
+        ("POST", "/api/v1/waiver/claims/{claim_id}/submit"): only(DONOR, REVIEWER, donor=OWN_DONOR,
+                                                                  reviewer=OWN_REGION),
+        ("POST", "/api/v1/waiver/claims/{claim_id}/approve"): only(REVIEWER, reviewer=OWN_REGION),
+        ("POST", "/api/v1/waiver/claims/{claim_id}/reject"): only(REVIEWER, reviewer=OWN_REGION),
+        ("POST", "/api/v1/waiver/claims/{claim_id}/pay"): only(REVIEWER, reviewer=OWN_REGION),
+        ("GET", "/api/v1/waiver/claims"): only(REVIEWER, reviewer=OWN_REGION),            # "(their region)"
+        # judged: donor only — api.md's row "GET /me/claims, GET /waiver/claims/{id} | owner, reviewer" names two
+        # routes; a reviewer has no "my claims" (they read claims through /waiver/claims and /waiver/claims/{id})
+        ("GET", "/api/v1/me/claims"): only(DONOR, donor=OWN_DONOR),
+        ("GET", "/api/v1/waiver/claims/{claim_id}"): only(DONOR, REVIEWER, donor=OWN_DONOR, reviewer=OWN_REGION),
+        # judged: reviewer=own region — the service shows a reviewer only deductions of hospitals in their region
+        ("GET", "/api/v1/waiver/settlements"): only(HOSPITAL, REVIEWER, ADMIN, hospital=OWN_HOSPITAL,
+                                                    reviewer=OWN_REGION),
+        ("GET", "/api/v1/waiver/stats"): only(REVIEWER, ADMIN, reviewer=OWN_REGION),
+    },
+}
+
+# Not here: the gateway's own routes of api.md (health, auth/token, users, donor OTP and token). They are not
+# in any service's OpenAPI; tests/gateway covers them (e.g. test_accounts: only admin creates users).

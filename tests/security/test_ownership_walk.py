@@ -1,0 +1,410 @@
+"""The ownership walk: for every route whose expected rule (expected_access.py) narrows a role to its own
+things, a caller with the right role but the wrong owner — another donor, the station or hospital of another
+site, the reviewer of another region — is refused (403/404, nothing changed) or sees filtered output. Each
+case also lets the right owner through, so a refusal proves ownership, not a broken set-up.
+
+Rows are stored through the service's own API; facts that only ever arrive by event (donors and donations in
+the waiver ledger, units from a recorded donation, donor notifications) go through the consumer's use cases.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+import pytest
+
+from tests.helpers import make_national_id
+from tests.security.expected_access import DONOR, EXPECTED, HOSPITAL, REVIEWER, STATION
+from tests.security.worlds import O_POS_1U, DonorWorld, InventoryWorld, WaiverWorld
+
+REFUSED = (403, 404)
+
+
+@dataclass(frozen=True)
+class Case:
+    service: str
+    method: str
+    path: str
+    role: str
+    wrong_owner: str
+    run: Callable
+
+    def __str__(self):
+        return f"{self.service} {self.method} {self.path} {self.role}: {self.wrong_owner}"
+
+
+CASES: list[Case] = []
+
+
+def case(service, method, path, role, wrong_owner):
+    def register(fn):
+        CASES.append(Case(service, method, path, role, wrong_owner, fn))
+        return fn
+    return register
+
+
+def refused(world, method, url, headers, **kwargs):
+    """The request is refused as not this caller's (403 or 404) and every table is as it was."""
+    before = world.snapshot()
+    resp = world.call(method, url, headers, **kwargs)
+    assert resp.status_code in REFUSED, (method, url, resp.status_code, resp.get_json(silent=True))
+    assert world.snapshot() == before, "a refused request changed stored state"
+    return resp
+
+
+def let_through(world, method, url, headers, **kwargs):
+    """The right owner is not refused as someone else (the request may still fail for other reasons)."""
+    resp = world.call(method, url, headers, **kwargs)
+    assert resp.status_code not in (401, *REFUSED), (method, url, resp.status_code, resp.get_json(silent=True))
+    return resp
+
+
+# ---- donor service: a donor reaches only their own record ------------------------------------------------------
+DONOR_READS = {
+    "/api/v1/donors/{donor_id}": "",
+    "/api/v1/donors/{donor_id}/donations": "",
+    "/api/v1/donors/{donor_id}/eligibility": "?kind=whole_blood",
+    "/api/v1/donors/{donor_id}/awards": "",
+}
+
+
+def _donor_read(path, query):
+    def run(w: DonorWorld):
+        mine, other = w.donor(), w.donor()
+        refused(w, "GET", path.format(donor_id=other) + query, w.as_donor(mine))
+        assert let_through(w, "GET", path.format(donor_id=mine) + query, w.as_donor(mine)).status_code == 200
+    return run
+
+
+for _path, _query in DONOR_READS.items():
+    case("donor", "GET", _path, DONOR, "another donor's id in the path")(_donor_read(_path, _query))
+
+
+@case("donor", "GET", "/api/v1/me", DONOR, "the profile is the token's donor, whoever else exists")
+def _(w: DonorWorld):
+    mine, other = w.donor(), w.donor()
+    assert w.ok("GET", "/api/v1/me", w.as_donor(mine))["id"] == mine
+    assert w.ok("GET", "/api/v1/me", w.as_donor(other))["id"] == other
+
+
+@case("donor", "GET", "/api/v1/me/notifications", DONOR, "another donor's notifications are not listed")
+def _(w: DonorWorld):
+    mine, other = w.donor(), w.donor()
+    w.notify_unit_used(other)
+    assert [n["kind"] for n in w.ok("GET", "/api/v1/me/notifications", w.as_donor(other))] == ["unit_used"]
+    assert w.ok("GET", "/api/v1/me/notifications", w.as_donor(mine)) == []
+
+
+# ---- inventory service: stations and hospitals act on their own site, stations plan for their region -----------
+@case("inventory", "PUT", "/api/v1/sites/{site_id}/demand", STATION, "the station of another site")
+def _(w: InventoryWorld):
+    body = {"lines": [{"component": "red_cells", "abo": "O", "rhd": "pos", "units_per_day": 3}]}
+    refused(w, "PUT", "/api/v1/sites/SH-S1/demand", w.site("SH-S2"), json=body)
+    refused(w, "PUT", "/api/v1/sites/SH-H1/demand", w.site("SH-S2"), json=body)   # a hospital SH-S2 does not supply
+    assert w.ok("GET", "/api/v1/sites/SH-S1/demand", w.ADMIN)["lines"] == []
+    assert let_through(w, "PUT", "/api/v1/sites/SH-S1/demand", w.site("SH-S1"), json=body).status_code == 200
+
+
+@case("inventory", "GET", "/api/v1/units", HOSPITAL, "units of another site are neither listed nor askable")
+def _(w: InventoryWorld):
+    mine = w.issued_unit("SH-H1")
+    w.issued_unit("SH-H2")
+    w.donation("SH-S1")
+    refused(w, "GET", "/api/v1/units?site_id=SH-S1", w.site("SH-H1"))
+    refused(w, "GET", "/api/v1/units?site_id=SH-H2", w.site("SH-H1"))
+    assert [u["id"] for u in w.ok("GET", "/api/v1/units", w.site("SH-H1"))] == [mine]
+
+
+@case("inventory", "GET", "/api/v1/units/{unit_id}", HOSPITAL, "a unit issued to another hospital")
+def _(w: InventoryWorld):
+    theirs, mine = w.issued_unit("SH-H2"), w.issued_unit("SH-H1")
+    refused(w, "GET", f"/api/v1/units/{theirs}", w.site("SH-H1"))
+    refused(w, "GET", f"/api/v1/units/{w.red_cell_unit('SH-S1')}", w.site("SH-H1"))    # still at the station
+    assert let_through(w, "GET", f"/api/v1/units/{mine}", w.site("SH-H1")).status_code == 200
+
+
+@case("inventory", "POST", "/api/v1/units/{unit_id}/discard", STATION, "the station of another site")
+def _(w: InventoryWorld):
+    unit = w.red_cell_unit("SH-S1")
+    refused(w, "POST", f"/api/v1/units/{unit}/discard", w.site("SH-S2"), json={"reason": "破损"})
+    assert w.unit(unit)["status"] == "available"
+    assert let_through(w, "POST", f"/api/v1/units/{unit}/discard", w.site("SH-S1"),
+                       json={"reason": "破损"}).get_json()["status"] == "discarded"
+
+
+@case("inventory", "POST", "/api/v1/donations/{din}/test-result", STATION, "a station that did not collect it")
+def _(w: InventoryWorld):
+    din, unit_ids = w.donation("SH-S1", release=False)
+    refused(w, "POST", f"/api/v1/donations/{din}/test-result", w.site("SH-S2"), json={"qualified": True})
+    assert {w.unit(u)["status"] for u in unit_ids} == {"quarantined"}
+    assert let_through(w, "POST", f"/api/v1/donations/{din}/test-result", w.site("SH-S1"),
+                       json={"qualified": True}).status_code == 200
+
+
+@case("inventory", "POST", "/api/v1/transfusions", HOSPITAL, "a unit issued to another hospital")
+def _(w: InventoryWorld):
+    unit = w.issued_unit("SH-H1")
+    body = {"unit_id": unit, "patient_national_id": make_national_id(seq=7), "patient_name": "王五",
+            "transfused_at": datetime.now(timezone.utc).isoformat()}
+    refused(w, "POST", "/api/v1/transfusions", w.site("SH-H2"), json=body)
+    assert w.unit(unit)["status"] == "issued"
+    assert let_through(w, "POST", "/api/v1/transfusions", w.site("SH-H1"), json=body).status_code == 201
+
+
+@case("inventory", "POST", "/api/v1/transfers", STATION, "a station that is neither from_site nor to_site")
+def _(w: InventoryWorld):
+    body = {"from_site": "SH-S1", "to_site": "JS-S1", "lines": O_POS_1U, "reason": "走查"}
+    refused(w, "POST", "/api/v1/transfers", w.site("SH-S2"), json=body)
+    assert let_through(w, "POST", "/api/v1/transfers", w.site("JS-S1"), json=body).status_code == 201
+
+
+@case("inventory", "POST", "/api/v1/transfers/{transfer_id}/dispatch", STATION, "to_site or a third station")
+def _(w: InventoryWorld):
+    w.donation("SH-S1")
+    transfer = w.transfer("SH-S1", "SH-S2")
+    for other in ("SH-S2", "JS-S1"):
+        refused(w, "POST", f"/api/v1/transfers/{transfer}/dispatch", w.site(other))
+    assert let_through(w, "POST", f"/api/v1/transfers/{transfer}/dispatch",
+                       w.site("SH-S1")).get_json()["status"] == "in_transit"
+
+
+@case("inventory", "POST", "/api/v1/transfers/{transfer_id}/receive", STATION, "from_site or a third station")
+def _(w: InventoryWorld):
+    transfer = w.transfer("SH-S1", "SH-S2", dispatched=True)
+    for other in ("SH-S1", "JS-S1"):
+        refused(w, "POST", f"/api/v1/transfers/{transfer}/receive", w.site(other))
+    assert let_through(w, "POST", f"/api/v1/transfers/{transfer}/receive",
+                       w.site("SH-S2")).get_json()["status"] == "received"
+
+
+@case("inventory", "POST", "/api/v1/transfers/{transfer_id}/cancel", STATION, "a station outside the transfer")
+def _(w: InventoryWorld):
+    transfer = w.transfer("SH-S1", "SH-S2")
+    refused(w, "POST", f"/api/v1/transfers/{transfer}/cancel", w.site("JS-S1"))
+    assert let_through(w, "POST", f"/api/v1/transfers/{transfer}/cancel",
+                       w.site("SH-S2")).get_json()["status"] == "cancelled"
+
+
+@case("inventory", "POST", "/api/v1/rebalancing/plans", STATION, "a station planning for another region")
+def _(w: InventoryWorld):
+    refused(w, "POST", "/api/v1/rebalancing/plans", w.site("SH-S1"), json={"region": "JS"})
+    assert let_through(w, "POST", "/api/v1/rebalancing/plans", w.site("SH-S1"), json={}).get_json()["region"] == "SH"
+
+
+@case("inventory", "POST", "/api/v1/rebalancing/plans/{plan_id}/approve", STATION, "a station of another region")
+def _(w: InventoryWorld):
+    plan = w.plan("JS")
+    refused(w, "POST", f"/api/v1/rebalancing/plans/{plan}/approve", w.site("SH-S1"))
+    assert let_through(w, "POST", f"/api/v1/rebalancing/plans/{plan}/approve",
+                       w.site("JS-S1")).get_json()["status"] == "approved"
+
+
+# ---- waiver service: donors' own pools, relatives and claims; hospitals' own deductions; reviewers' region ------
+@case("waiver", "GET", "/api/v1/me/entitlements", DONOR, "another donor's pools are not shown")
+def _(w: WaiverWorld):
+    _, _, rich = w.donor()
+    _, _, poor = w.donor(donated=False)
+    assert any(p["quota_ml"] or p["unlimited"] for p in w.ok("GET", "/api/v1/me/entitlements", rich)["pools"])
+    assert not any(p["quota_ml"] or p["unlimited"] for p in w.ok("GET", "/api/v1/me/entitlements", poor)["pools"])
+
+
+@case("waiver", "GET", "/api/v1/me/family", DONOR, "another donor's relatives are not listed")
+def _(w: WaiverWorld):
+    _, _, mine = w.donor()
+    _, _, other = w.donor()
+    binding = w.binding(other)
+    assert [b["id"] for b in w.ok("GET", "/api/v1/me/family", other)] == [binding]
+    assert w.ok("GET", "/api/v1/me/family", mine) == []
+
+
+@case("waiver", "POST", "/api/v1/me/family", DONOR, "a binding is always the token's donor's")
+def _(w: WaiverWorld):
+    _, _, mine = w.donor()
+    _, _, other = w.donor()
+    binding = w.binding(mine)
+    assert [b["id"] for b in w.ok("GET", "/api/v1/me/family", mine)] == [binding]
+    assert binding not in [b["id"] for b in w.ok("GET", "/api/v1/me/family", other)]
+
+
+@case("waiver", "GET", "/api/v1/waiver/family", REVIEWER, "another region's bindings are not listed")
+def _(w: WaiverWorld):
+    _, _, donor = w.donor(region="SH")
+    binding = w.binding(donor)
+    assert binding in [b["id"] for b in w.ok("GET", "/api/v1/waiver/family", w.REVIEWER_SH)]
+    assert binding not in [b["id"] for b in w.ok("GET", "/api/v1/waiver/family", w.REVIEWER_JS)]
+
+
+@case("waiver", "POST", "/api/v1/waiver/family/{binding_id}/verify", REVIEWER, "the reviewer of another region")
+def _(w: WaiverWorld):
+    _, _, donor = w.donor(region="SH")
+    binding = w.binding(donor)
+    refused(w, "POST", f"/api/v1/waiver/family/{binding}/verify", w.REVIEWER_JS, json={"approved": True})
+    assert w.ok("GET", "/api/v1/me/family", donor)[0]["status"] == "pending"
+    assert let_through(w, "POST", f"/api/v1/waiver/family/{binding}/verify", w.REVIEWER_SH,
+                       json={"approved": True}).get_json()["status"] == "verified"
+
+
+@case("waiver", "GET", "/api/v1/waiver/direct-deductions/{deduction_id}", HOSPITAL, "another hospital's deduction")
+def _(w: WaiverWorld):
+    nid, _, _ = w.donor()
+    deduction = w.deduction(w.H1, nid)
+    refused(w, "GET", f"/api/v1/waiver/direct-deductions/{deduction}", w.H2)
+    assert let_through(w, "GET", f"/api/v1/waiver/direct-deductions/{deduction}", w.H1).status_code == 200
+
+
+@case("waiver", "GET", "/api/v1/waiver/direct-deductions/{deduction_id}", REVIEWER,
+      "a deduction of a hospital in another region")
+def _(w: WaiverWorld):
+    nid, _, _ = w.donor()
+    deduction = w.deduction(w.H1, nid)
+    refused(w, "GET", f"/api/v1/waiver/direct-deductions/{deduction}", w.REVIEWER_JS)
+    assert let_through(w, "GET", f"/api/v1/waiver/direct-deductions/{deduction}", w.REVIEWER_SH).status_code == 200
+
+
+@case("waiver", "POST", "/api/v1/waiver/direct-deductions/{deduction_id}/reverse", HOSPITAL,
+      "another hospital's deduction")
+def _(w: WaiverWorld):
+    nid, _, _ = w.donor()
+    deduction = w.deduction(w.H1, nid)
+    url = f"/api/v1/waiver/direct-deductions/{deduction}"
+    refused(w, "POST", f"{url}/reverse", w.H2, json={"reason": "作废"})
+    assert w.ok("GET", url, w.H1)["status"] == "applied"
+    assert let_through(w, "POST", f"{url}/reverse", w.H1, json={"reason": "作废"}).get_json()["status"] == "reversed"
+
+
+@case("waiver", "POST", "/api/v1/waiver/claims", DONOR, "a donor may not enter a mail or on-site claim")
+def _(w: WaiverWorld):
+    from tests.waiver.builders import claim_body
+
+    nid, _, donor = w.donor()
+    for channel in ("mail", "on_site"):
+        refused(w, "POST", "/api/v1/waiver/claims", donor, json=claim_body(nid, channel=channel))
+    assert let_through(w, "POST", "/api/v1/waiver/claims", donor, json=claim_body(nid)).status_code == 201
+
+
+@case("waiver", "POST", "/api/v1/waiver/claims", REVIEWER, "a reviewer's claim is their region's, never mini-program")
+def _(w: WaiverWorld):
+    from tests.waiver.builders import claim_body
+
+    nid, _, _ = w.donor(region="SH")
+    refused(w, "POST", "/api/v1/waiver/claims", w.REVIEWER_JS, json=claim_body(nid))     # mini_program
+    claim = let_through(w, "POST", "/api/v1/waiver/claims", w.REVIEWER_JS,
+                        json=claim_body(nid, channel="mail")).get_json()
+    assert claim["region"] == "JS"
+    refused(w, "GET", f"/api/v1/waiver/claims/{claim['id']}", w.REVIEWER_SH)
+
+
+def _claim_action(path, role, body=None, form=False):
+    """A draft mini-program claim of an SH donor; the wrong owner is another donor or the JS reviewer."""
+    def run(w: WaiverWorld):
+        nid, _, owner = w.donor(region="SH")
+        _, _, stranger = w.donor(region="SH")
+        claim = w.claim(owner, nid)
+        url = path.format(claim_id=claim)
+
+        def kwargs():
+            if form:
+                return {"data": {"kind": "invoice", "file": (io.BytesIO(b"%PDF-1.7\n..."), "f.pdf")},
+                        "content_type": "multipart/form-data"}
+            return {"json": body or {}}
+
+        wrong, right = {DONOR: (stranger, owner), REVIEWER: (w.REVIEWER_JS, w.REVIEWER_SH)}[role]
+        refused(w, "POST", url, wrong, **kwargs())
+        assert w.ok("GET", f"/api/v1/waiver/claims/{claim}", owner)["status"] == "draft"
+        let_through(w, "POST", url, right, **kwargs())
+    return run
+
+
+CLAIM_ACTIONS = [
+    ("/api/v1/waiver/claims/{claim_id}/documents", DONOR, None, True),
+    ("/api/v1/waiver/claims/{claim_id}/documents", REVIEWER, None, True),
+    ("/api/v1/waiver/claims/{claim_id}/submit", DONOR, None, False),
+    ("/api/v1/waiver/claims/{claim_id}/submit", REVIEWER, None, False),
+    ("/api/v1/waiver/claims/{claim_id}/approve", REVIEWER, None, False),
+    ("/api/v1/waiver/claims/{claim_id}/reject", REVIEWER, {"reason": "材料不全"}, False),
+    ("/api/v1/waiver/claims/{claim_id}/pay", REVIEWER, {}, False),
+]
+for _path, _role, _body, _form in CLAIM_ACTIONS:
+    case("waiver", "POST", _path, _role, "another donor's claim" if _role == DONOR else "a claim of another region")(
+        _claim_action(_path, _role, _body, _form))
+
+
+@case("waiver", "GET", "/api/v1/waiver/claims/{claim_id}", DONOR, "another donor's claim")
+def _(w: WaiverWorld):
+    nid, _, owner = w.donor()
+    _, _, stranger = w.donor()
+    claim = w.claim(owner, nid)
+    refused(w, "GET", f"/api/v1/waiver/claims/{claim}", stranger)
+    assert let_through(w, "GET", f"/api/v1/waiver/claims/{claim}", owner).status_code == 200
+
+
+@case("waiver", "GET", "/api/v1/waiver/claims/{claim_id}", REVIEWER, "a claim of another region")
+def _(w: WaiverWorld):
+    nid, _, owner = w.donor(region="SH")
+    claim = w.claim(owner, nid)
+    refused(w, "GET", f"/api/v1/waiver/claims/{claim}", w.REVIEWER_JS)
+    assert let_through(w, "GET", f"/api/v1/waiver/claims/{claim}", w.REVIEWER_SH).status_code == 200
+
+
+@case("waiver", "GET", "/api/v1/waiver/claims", REVIEWER, "another region's claims are not listed")
+def _(w: WaiverWorld):
+    nid, _, owner = w.donor(region="SH")
+    claim = w.claim(owner, nid)
+    assert claim in [c["id"] for c in w.ok("GET", "/api/v1/waiver/claims", w.REVIEWER_SH)]
+    assert w.ok("GET", "/api/v1/waiver/claims", w.REVIEWER_JS) == []
+
+
+@case("waiver", "GET", "/api/v1/me/claims", DONOR, "another donor's claims are not listed")
+def _(w: WaiverWorld):
+    nid, _, owner = w.donor()
+    _, _, stranger = w.donor()
+    claim = w.claim(owner, nid)
+    assert [c["id"] for c in w.ok("GET", "/api/v1/me/claims", owner)] == [claim]
+    assert w.ok("GET", "/api/v1/me/claims", stranger) == []
+
+
+@case("waiver", "GET", "/api/v1/waiver/settlements", HOSPITAL, "hospital_id of another hospital")
+def _(w: WaiverWorld):
+    nid, _, _ = w.donor()
+    w.deduction(w.H1, nid)
+    refused(w, "GET", f"/api/v1/waiver/settlements?hospital_id=H1&month={w.month}", w.H2)
+    assert w.ok("GET", f"/api/v1/waiver/settlements?hospital_id=H1&month={w.month}", w.H1)["count"] == 1
+
+
+@case("waiver", "GET", "/api/v1/waiver/settlements", REVIEWER, "deductions of another region's hospitals are left out")
+def _(w: WaiverWorld):
+    nid, _, _ = w.donor()
+    w.deduction(w.H1, nid)
+    url = f"/api/v1/waiver/settlements?hospital_id=H1&month={w.month}"
+    assert w.ok("GET", url, w.REVIEWER_SH)["count"] == 1
+    elsewhere = w.ok("GET", url, w.REVIEWER_JS)
+    assert (elsewhere["count"], elsewhere["deductions"], elsewhere["waived_yuan"]) == (0, [], "0.00")
+
+
+@case("waiver", "GET", "/api/v1/waiver/stats", REVIEWER, "region=another region, and no region means their own")
+def _(w: WaiverWorld):
+    nid, _, _ = w.donor()
+    w.deduction(w.H1, nid)
+    refused(w, "GET", f"/api/v1/waiver/stats?month={w.month}&region=SH", w.REVIEWER_JS)
+    own = w.ok("GET", f"/api/v1/waiver/stats?month={w.month}", w.REVIEWER_JS)
+    assert own["region"] == "JS" and own["by_channel"]["direct"]["count"] == 0
+    assert w.ok("GET", f"/api/v1/waiver/stats?month={w.month}", w.REVIEWER_SH)["by_channel"]["direct"]["count"] == 1
+
+
+# ---- the walk --------------------------------------------------------------------------------------------------
+def _owned_entries():
+    return {(service, method, path, role) for service, routes in EXPECTED.items()
+            for (method, path), access in routes.items() for role in access.own}
+
+
+def test_every_ownership_rule_has_a_case_and_every_case_a_rule():
+    covered = {(c.service, c.method, c.path, c.role) for c in CASES}
+    assert sorted(_owned_entries() - covered) == [], "ownership rules in expected_access.py without a case"
+    assert sorted(covered - _owned_entries()) == [], "cases for routes/roles the expected table does not narrow"
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_the_right_role_with_the_wrong_owner_is_refused_or_filtered(request, db_kind, case):
+    case.run(request.getfixturevalue(f"{case.service}_world"))
