@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from servicekit.config import BaseConfig
+from servicekit.config import PLACEHOLDER, BaseConfig
 
-MIN_JWT_SECRET_BYTES = 32      # HS256 keys shorter than the hash output can be brute-forced offline
 MIN_ADMIN_PASSWORD_CHARS = 12
-PLACEHOLDER = "CHANGE_ME"      # what deploy/env/*.env.example ship; copied verbatim it is public knowledge
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,6 @@ class Config(BaseConfig):
     client_token_ttl_s: int = 900
     donor_token_ttl_s: int = 7 * 24 * 3600
     hemolink_admin_password: str = ""
-    hemolink_dev_otp: bool = False
     rate_limit_per_token: str = "600/minute"
     rate_limit_per_ip: str = "1200/minute"
     rate_limit_otp_per_phone: str = "1/minute;5/hour"
@@ -40,23 +37,10 @@ class Config(BaseConfig):
     sms_connect_timeout_s: float = 2.0
     sms_read_timeout_s: float = 5.0
 
-    def check_secrets(self) -> None:
-        super().check_secrets()
-        if self.is_production:
-            problems = self.production_problems()
-            if problems:
-                raise RuntimeError("refusing to start in production: " + "; ".join(problems))
-
     def production_problems(self) -> list[str]:
-        """Everything that makes this configuration unsafe to serve the public with (empty when fine)."""
-        problems = []
-        if self.hemolink_dev_otp:
-            problems.append("HEMOLINK_DEV_OTP=1 returns login codes in responses")
-        if len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
-            problems.append(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
-        problems.extend(self._admin_password_problems())
-        if any(v.startswith(PLACEHOLDER) for v in (self.jwt_secret, self.pii_key, self.hemolink_admin_password)):
-            problems.append(f"a secret still holds the {PLACEHOLDER} placeholder of the env example")
+        problems = super().production_problems() + self._admin_password_problems()
+        if PLACEHOLDER in self.hemolink_admin_password:
+            problems.append(f"HEMOLINK_ADMIN_PASSWORD still holds the {PLACEHOLDER} placeholder of the env example")
         if not self.sms_gateway_url:
             problems.append("SMS_GATEWAY_URL must be set (donor login codes are sent by SMS)")
         elif not self.sms_gateway_url.startswith(("https://", "http://")):

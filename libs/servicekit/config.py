@@ -7,7 +7,8 @@ from typing import Any, Mapping
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_PII_KEY = "dev-only-pii-key-change-me-0123456789abc"
-MIN_SECRET_LENGTH = 32     # HS256 keys and the PII key: at least 256 bits of key material
+MIN_SECRET_BYTES = 32      # HS256 keys shorter than the hash output can be brute-forced offline
+PLACEHOLDER = "CHANGE_ME"  # what deploy/env/*.env.example ship; copied verbatim it is public knowledge
 
 
 def _coerce(raw: str, kind: Any) -> Any:
@@ -55,17 +56,23 @@ class BaseConfig:
         return self.environment == "production"
 
     def check_secrets(self) -> None:
-        """Refuse to run in production with a development default, a short secret, or a development switch."""
-        if not self.is_production:
-            return
+        """Refuse to run in production with anything on `production_problems()`."""
+        if self.is_production:
+            problems = self.production_problems()
+            if problems:
+                raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+
+    def production_problems(self) -> list[str]:
+        """What makes this configuration unsafe to serve the public with (empty when fine).
+        Subclasses extend it (the gateway adds its admin password and SMS provider)."""
         problems = []
         if self.jwt_secret == DEV_JWT_SECRET or self.pii_key == DEV_PII_KEY:
-            problems.append("a development default secret")
-        if "CHANGE_ME" in self.jwt_secret or "CHANGE_ME" in self.pii_key:
-            problems.append("the placeholder from deploy/env/*.env.example")
-        if len(self.jwt_secret) < MIN_SECRET_LENGTH or len(self.pii_key) < MIN_SECRET_LENGTH:
-            problems.append(f"a secret shorter than {MIN_SECRET_LENGTH} characters")
+            problems.append("JWT_SECRET/PII_KEY is a development default secret")
+        for name, value in (("JWT_SECRET", self.jwt_secret), ("PII_KEY", self.pii_key)):
+            if len(value.encode()) < MIN_SECRET_BYTES:
+                problems.append(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+            if PLACEHOLDER in value:
+                problems.append(f"{name} still holds the {PLACEHOLDER} placeholder of the env example")
         if self.hemolink_dev_otp:
-            problems.append("HEMOLINK_DEV_OTP=1")
-        if problems:
-            raise RuntimeError("refusing to start in production with " + ", ".join(problems))
+            problems.append("HEMOLINK_DEV_OTP=1 returns login codes in responses")
+        return problems

@@ -21,9 +21,9 @@ def test_production_starts_with_strong_secrets_and_no_development_switch():
 @pytest.mark.parametrize("change,reason", [
     ({"JWT_SECRET": DEV_JWT_SECRET}, "development default"),
     ({"PII_KEY": DEV_PII_KEY}, "development default"),
-    ({"JWT_SECRET": "short-secret"}, "shorter than 32"),
+    ({"JWT_SECRET": "short-secret"}, "JWT_SECRET must be at least 32 bytes"),
     ({"HEMOLINK_DEV_OTP": "1"}, "HEMOLINK_DEV_OTP"),
-    ({"JWT_SECRET": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "placeholder"),
+    ({"JWT_SECRET": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "JWT_SECRET still holds the CHANGE_ME placeholder"),
 ], ids=["default-jwt", "default-pii", "short-jwt", "dev-otp", "placeholder"])
 def test_production_refuses_to_start_with_any_one_weakness(change, reason):
     with pytest.raises(RuntimeError, match=reason):
