@@ -36,7 +36,7 @@ class System:
 
     def start(self, deadline_s: float = 60.0) -> float:
         args = [sys.executable, str(ROOT / "scripts" / "up.py")] + ([] if self.demo else ["--no-demo"])
-        self.log = open(self.log_path, "wb")
+        self.log = open(self.log_path, "ab")      # a restart appends: the PII sweep reads both runs
         started = time.monotonic()
         self.process = subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
