@@ -19,12 +19,19 @@ Each stage uses column generation over the arcs (source bucket → receiver): st
 partners, price every other arc with the duals, add those with negative reduced cost, re-solve until none is
 left; the result is optimal for the full arc set, at a fraction of the size.
 
+Transfers ship whole bags, so the LP's fractional flow is then turned into bags that dispatch really picks
+(first-expiring-first, in the plan's order): each LP pair rounded to whole bags, a source's rounding shortfall
+carried to its next pair, then receivers still short filled greedily from the nearest sources with bags to spare
+(the greedy alone is kept for a commodity where it does better). No source goes below its target; a receiver
+may pass its own by part of the last bag it needed. `after` is what these moves achieve; the relaxation's
+shortfall, a lower bound for any whole-bag plan, is reported beside it.
+
 Plain Python + numpy/scipy: no Flask, no database (plans.py feeds it from the inventory).
 """
 from __future__ import annotations
 
 import bisect
-import math
+import itertools
 import time
 from dataclasses import dataclass, field
 
@@ -330,20 +337,190 @@ class _CommodityLP:
         return x, {"flow": flow, "unit_km": km}
 
 
+# ---- whole bags -------------------------------------------------------------------------------------------------
+# Transfers ship whole bags: dispatch (allocation.take_bags) claims bags first-expiring-first, skipping a bag
+# bigger than what is still wanted, never more than the line's U. So a move is only shippable as a sum of bags
+# that this rule picks, and the LP's fractional flow has to be turned into such sums.
+BAG_EPS = 1e-9      # allocation.take_bags' tolerance (model.EPS): the mirror below must decide exactly as it does
+
+
+class _Shelf:
+    """One source's bags of one commodity, first-expiring-first, as take_bags sees them when the plan's
+    transfers from this site are dispatched in the plan's order."""
+
+    def __init__(self, bags: list[tuple[float, float]]):
+        self.bags = sorted(bags, key=lambda bag: bag[1])
+        self.free = [True] * len(self.bags)
+        # the smallest bag from each position on: once less than that is still wanted, no later bag can fit
+        self.smallest = list(itertools.accumulate(reversed([u for u, _ in self.bags]), min))[::-1]
+
+    def take(self, wanted: float) -> list[int]:
+        """The bags take_bags claims for `wanted` U. Dispatching their sum claims exactly these bags again, so
+        that sum is a quantity dispatch ships in full."""
+        picked, taken = [], 0.0
+        if wanted <= BAG_EPS:
+            return picked
+        for n, (u, _) in enumerate(self.bags):
+            if wanted - taken + BAG_EPS < self.smallest[n]:
+                break
+            if not self.free[n] or u > wanted - taken + BAG_EPS:
+                continue
+            picked.append(n)
+            taken += u
+            if taken >= wanted - BAG_EPS:
+                break
+        return picked
+
+    def nearest(self, flow: float, cap: float) -> list[int]:
+        """Whole bags for an LP flow: the least take_bags ships that covers `flow`, else the most below it; never
+        above `cap` (the source keeps its target, the receiver is not sent what it does not lack). Rounding only
+        down would lose up to a bag on every move."""
+        floor = self.take(min(flow, cap))
+        got = self.units(floor)
+        if got >= flow - BAG_EPS:
+            return floor
+        sizes = sorted({u for (u, _), free in zip(self.bags, self.free) if free})
+        options = [floor] + [self.take(min(cap, got + size)) for size in sizes]
+        covering = [p for p in options if self.units(p) >= flow - BAG_EPS]
+        return min(covering, key=self.units) if covering else max(options, key=self.units)
+
+    def fill(self, need: float, room: float) -> list[int]:
+        """Bag after bag first-expiring-first while the receiver still lacks some, each that fits in what the
+        source may still send: the last may take the receiver past its target, as a bag cannot be split.
+        take_bags on the sum claims the same bags."""
+        picked, taken = [], 0.0
+        for n, (u, _) in enumerate(self.bags):
+            if need - taken <= EPS or room - taken + BAG_EPS < self.smallest[n]:
+                break
+            if self.free[n] and u <= room - taken + BAG_EPS:
+                picked.append(n)
+                taken += u
+        return picked
+
+    def units(self, picked: list[int]) -> float:
+        return sum(self.bags[n][0] for n in picked)
+
+    def claim(self, picked: list[int]) -> list[tuple[float, float]]:
+        for n in picked:
+            self.free[n] = False
+        return [self.bags[n] for n in picked]
+
+
+class _Shipment:
+    """Whole-bag moves of one commodity as they are built: bags per (source, receiver), in each source's
+    dispatch order; what each source may still send (`room_out`, surplus over target) and each receiver
+    still lacks (`room_in`)."""
+
+    def __init__(self, bags: dict[int, list], room_out: np.ndarray, room_in: np.ndarray):
+        self.bags, self.room_out, self.room_in = bags, room_out.copy(), room_in.copy()
+        self.shelves: dict[int, _Shelf] = {}
+        self.moves: dict[tuple[int, int], list] = {}
+
+    def shelf(self, i: int) -> _Shelf:
+        if i not in self.shelves:
+            self.shelves[i] = _Shelf(self.bags.get(i, []))
+        return self.shelves[i]
+
+    def send(self, i: int, j: int, flow: float | None = None) -> float:
+        """`flow` U rounded to whole bags within the receiver's need, or (None) greedy fill of that need."""
+        shelf = self.shelf(i)
+        if flow is None:
+            picked = shelf.fill(self.room_in[j], self.room_out[i])
+        else:
+            picked = shelf.nearest(flow, min(self.room_out[i], self.room_in[j]))
+        units = shelf.units(picked)
+        if picked:
+            self.room_out[i] -= units
+            self.room_in[j] -= units
+            self.moves.setdefault((i, j), []).extend(shelf.claim(picked))
+        return units
+
+    def fill_nearest(self, dist: np.ndarray, allowed: np.ndarray) -> None:
+        """Greedy: each receiver still short, largest need first, from its nearest sources with bags to spare."""
+        live = np.flatnonzero(self.room_out > EPS)
+        for j in sorted(np.flatnonzero(self.room_in > EPS), key=lambda j: -self.room_in[j]):
+            near = live[allowed[live, j]]
+            for i in near[np.argsort(dist[near, j], kind="stable")]:
+                if self.room_in[j] <= EPS:
+                    break
+                if self.send(int(i), int(j)) <= 0:
+                    live = live[live != i]          # no bag of it fits what it may still send: it is spent
+
+    def dispatched(self) -> dict[tuple[int, int], list]:
+        """What dispatching the moves in the plan's order claims, each for the sum of its bags: the same bags,
+        unless a move grew after a later move of its source was planned (then possibly fewer, never more)."""
+        shelves: dict[int, _Shelf] = {}
+        out = {}
+        for (i, j), bags in sorted(self.moves.items(), key=lambda kv: kv[0][0]):    # stable: keeps each order
+            shelf = shelves.setdefault(i, _Shelf(self.bags.get(i, [])))
+            picked = shelf.take(sum(u for u, _ in bags))
+            if picked:
+                out[(i, j)] = shelf.claim(picked)
+        return out
+
+
+def _pair_flows(lp: _CommodityLP, x: np.ndarray) -> dict[tuple[int, int], list]:
+    """LP flow per (source, receiver): [earliest bucket drawn on, U]."""
+    pairs: dict[tuple[int, int], list] = {}
+    for i, j, b, amount in zip(lp.ci, lp.cj, lp.cb, x):
+        if amount > EPS:
+            pair = pairs.setdefault((int(i), int(j)), [int(b), 0.0])
+            pair[0], pair[1] = min(pair[0], int(b)), pair[1] + float(amount)
+    return pairs
+
+
+def _round_lp(pairs: dict, bags: dict[int, list], room_out: np.ndarray, room_in: np.ndarray, dist: np.ndarray,
+              allowed: np.ndarray) -> dict[tuple[int, int], list]:
+    """The LP flow as whole bags.
+
+    1. Each LP pair; a source's pairs in the order its near-expiry stock was meant to leave (earliest bucket
+       first), so first-expiring-first dispatch in that order sends the bags the LP meant for each receiver.
+       What a pair's rounding falls short of the LP is added to the source's next pair, so a source sends about
+       what the LP sends.
+    2. Rounding leaves receivers short by parts of bags while sources still hold bags to spare: greedy fill."""
+    plan = _Shipment(bags, room_out, room_in)
+    carry: dict[int, float] = {}
+    for (i, j), (_, flow) in sorted(pairs.items(), key=lambda kv: (kv[0][0], kv[1][0], kv[0][1])):
+        wanted = flow + carry.get(i, 0.0)
+        carry[i] = max(0.0, wanted - plan.send(i, j, wanted))
+    plan.fill_nearest(dist, allowed)
+    return plan.dispatched()
+
+
+def _greedy(bags: dict[int, list], room_out: np.ndarray, room_in: np.ndarray, dist: np.ndarray,
+            allowed: np.ndarray) -> dict[tuple[int, int], list]:
+    """The baseline: largest need first, each from its nearest sources, whole bags."""
+    plan = _Shipment(bags, room_out, room_in)
+    plan.fill_nearest(dist, allowed)
+    return plan.dispatched()
+
+
+def _apply(h: np.ndarray, shipped: dict[tuple[int, int], list], edges: tuple[float, ...]) -> np.ndarray:
+    after = h.copy()
+    for (i, j), sent in shipped.items():
+        for u, days_left in sent:
+            b = bisect.bisect_right(edges, days_left)
+            after[i, b] -= u
+            after[j, b] += u
+    return after
+
+
 # ---- whole problem ----------------------------------------------------------------------------------------------
 def _commodity_arrays(problem: Problem, commodity: Commodity, index: dict[str, int]):
     spec = COMPONENTS[commodity[0]]
     edges = spec.bucket_edges_days
     n = len(index)
     h = np.zeros((n, len(edges) + 1))
-    for site_id, bags in problem.stock.get(commodity, {}).items():
+    bags: dict[int, list] = {}
+    for site_id, site_bags in problem.stock.get(commodity, {}).items():
         if site_id in index:
-            h[index[site_id]] = bucketise(bags, edges)
+            h[index[site_id]] = bucketise(site_bags, edges)
+            bags[index[site_id]] = site_bags
     d = np.zeros(n)
     for site_id, daily in problem.demand.get(commodity, {}).items():
         if site_id in index:
             d[index[site_id]] = daily
-    return h, d, bucket_times(edges, spec.shelf_life.total_seconds() / 86400)
+    return h, d, bucket_times(edges, spec.shelf_life.total_seconds() / 86400), bags, edges
 
 
 def _metrics(per_site_short: dict[str, float], waste: float) -> Metrics:
@@ -351,7 +528,28 @@ def _metrics(per_site_short: dict[str, float], waste: float) -> Metrics:
                    shortfall_units=sum(per_site_short.values()), expiring_units=waste)
 
 
+def _ship(lp: _CommodityLP, x: np.ndarray, h, d, t, target, bags, edges, dist, allowed):
+    """Whole-bag moves for one commodity: the rounded LP flow, or the greedy baseline where that does better
+    on the same lexicographic objective (bag granularity can make it so, rarely and by little); returns
+    (moves, holdings after, LP pairs)."""
+    room = h.sum(1) - target
+    room_out, room_in = np.where(room > EPS, room, 0.0), np.where(room < -EPS, -room, 0.0)
+    pairs = _pair_flows(lp, x)
+    best = None
+    for shipped in (_round_lp(pairs, bags, room_out, room_in, dist, allowed),
+                    _greedy(bags, room_out, room_in, dist, allowed)):
+        after = _apply(h, shipped, edges)
+        key = (round(float(np.maximum(target - after.sum(1), 0.0).sum()), 6),
+               round(sum(fefo_waste(after[k], d[k], t) for k in range(len(after))), 6),
+               sum(u * dist[i, j] for (i, j), sent in shipped.items() for u, _ in sent))
+        if best is None or key < best[0]:
+            best = (key, shipped, after)
+    return best[1], best[2], len(pairs)
+
+
 def solve(problem: Problem) -> Result:
+    """The LP optimum per commodity, shipped as whole bags; `after` is what the proposed moves achieve. The
+    relaxation's shortfall (`objective["lp_shortfall_units"]`) bounds every whole-bag plan from below."""
     started = time.perf_counter()
     sites = problem.sites
     index = {s.id: n for n, s in enumerate(sites)}
@@ -362,28 +560,23 @@ def solve(problem: Problem) -> Result:
     short_before: dict[str, float] = {s.id: 0.0 for s in sites}
     short_after = dict(short_before)
     waste_before = waste_after = 0.0
-    stages = {"flow": 0.0, "unit_km": 0.0}
+    stages = {"flow": 0.0, "unit_km": 0.0, "lp_pairs": 0}
     for commodity in sorted(set(problem.stock) | set(problem.demand)):
-        h, d, t = _commodity_arrays(problem, commodity, index)
+        h, d, t, bags, edges = _commodity_arrays(problem, commodity, index)
         if not h.any() and not d.any():
             continue
         target = problem.target_days * d
         lp = _CommodityLP(h, d, t, target, dist, allowed, problem.initial_partners)
-        after = h.copy()
+        after = h
         if not lp.trivial:
             x, values = lp.solve()
             for key in ("flow", "unit_km"):
                 stages[key] += values[key]
-            np.subtract.at(after, (lp.ci, lp.cb), x)
-            np.add.at(after, (lp.cj, lp.cb), x)
-            totals: dict[tuple[int, int], float] = {}
-            for i, j, amount in zip(lp.ci, lp.cj, x):
-                if amount > EPS:
-                    totals[(int(i), int(j))] = totals.get((int(i), int(j)), 0.0) + float(amount)
-            for (i, j), amount in sorted(totals.items()):
-                units = math.floor(amount * 100 + 1e-6) / 100     # never more than the LP moved
-                if units > 0:
-                    moves.append(Move(sites[i].id, sites[j].id, *commodity, units, round(float(dist[i, j]), 1)))
+            shipped, after, n_pairs = _ship(lp, x, h, d, t, target, bags, edges, dist, allowed)
+            stages["lp_pairs"] += n_pairs
+            for (i, j), sent in shipped.items():
+                units = round(sum(u for u, _ in sent), 9)     # float noise only: dispatch must get the whole sum
+                moves.append(Move(sites[i].id, sites[j].id, *commodity, units, round(float(dist[i, j]), 1)))
         for k, site in enumerate(sites):
             short_before[site.id] += max(0.0, target[k] - h[k].sum())
             short_after[site.id] += max(0.0, target[k] - after[k].sum())
@@ -393,7 +586,7 @@ def solve(problem: Problem) -> Result:
     objective = {"order": ["shortfall_units", "expiring_units", "distance_unit_km"],
                  "shortfall_units": round(after_m.shortfall_units, 2),
                  "expiring_units": round(after_m.expiring_units, 2),
-                 "distance_unit_km": round(sum(m.units * m.distance_km for m in moves), 1)}
+                 "distance_unit_km": round(sum(m.units * m.distance_km for m in moves), 1),
+                 "lp_shortfall_units": round(before.shortfall_units - stages["flow"], 2)}
     return Result(moves=moves, before=before, after=after_m, objective=objective,
                   seconds=time.perf_counter() - started, stages=stages)
-

@@ -146,9 +146,11 @@ class UnitRepository:
         return {(r[0], r[1], r[2], r[3]): float(r[4] or 0) for r in self.session.execute(stmt)}
 
     def available_bags(self, site_ids: Iterable[str], now: datetime) -> list:
-        """(site_id, component, abo, rhd, units, expires_at) of every issuable bag: the optimiser's input."""
+        """(site_id, component, abo, rhd, units, expires_at) of every issuable bag: the optimiser's input, in
+        dispatch's order (expiry, then id) so that its whole-bag rounding breaks ties as dispatch does."""
         stmt = (select(units.c.site_id, *GROUP_COLS, units.c.units, units.c.expires_at)
-                .where(units.c.status == "available", units.c.expires_at > now, units.c.site_id.in_(list(site_ids))))
+                .where(units.c.status == "available", units.c.expires_at > now, units.c.site_id.in_(list(site_ids)))
+                .order_by(units.c.expires_at, units.c.id))
         return list(self.session.execute(stmt))
 
     def issue_history(self, site_ids: Iterable[str], since: datetime) -> dict[Key, tuple[datetime, float]]:
