@@ -57,8 +57,9 @@ def _get(uow, transfer_id: str) -> Transfer:
 
 
 def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> dict:
-    """The sending station picks bags first-expiring-first; 409 insufficient_stock (nothing changed) when a
-    group has fewer U available than requested."""
+    """The sending station picks whole bags first-expiring-first; 409 insufficient_stock (nothing changed) when
+    a group has fewer U available than requested, or when no bag at all fits the lines (every bag is bigger than
+    its line asks for)."""
     with uow:
         t = _get(uow, transfer_id)
         if station_id != t.from_site:
@@ -69,9 +70,9 @@ def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: dat
             key = (t.from_site, ln["component"], ln["abo"], ln["rhd"])
             wanted[key] = wanted.get(key, 0.0) + ln["units"]
         # Lock the groups' bags first: an order racing this dispatch waits instead of taking bags counted here.
-        held = {key: sum(r.units for r in uow.units.available_candidates(*key, now, lock=True)) for key in sorted(wanted)}
-        short = [dict(component=k[1], abo=k[2], rhd=k[3], requested_units=w, available_units=held[k])
-                 for k, w in wanted.items() if held[k] < w - EPS]
+        bags = {key: [r.units for r in uow.units.available_candidates(*key, now, lock=True)] for key in sorted(wanted)}
+        short = [dict(component=k[1], abo=k[2], rhd=k[3], requested_units=w, available_units=sum(bags[k]))
+                 for k, w in wanted.items() if sum(bags[k]) < w - EPS]
         if short:
             raise InsufficientStock("调出血站库存不足", lines=short)
         unit_ids, lines = [], []
@@ -80,6 +81,10 @@ def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: dat
                               wanted_u=ln["units"], now=now, claim={"status": "in_transit", "transfer_id": t.id})
             unit_ids += taken.unit_ids
             lines.append(dict(ln, dispatched_units=taken.units))
+        if not unit_ids:     # going in transit with nothing on the road would report a transfer that moves nothing
+            raise InsufficientStock("调出血站没有不超过调拨数量的整袋血液", lines=[
+                dict(component=k[1], abo=k[2], rhd=k[3], requested_units=w, available_units=sum(bags[k]),
+                     smallest_bag_units=min(bags[k])) for k, w in wanted.items()])
         t.unit_ids, t.lines = unit_ids, lines
         uow.units.record_movements([movement(uid, "dispatched", "in_transit", now, from_site=t.from_site,
                                              to_site=t.to_site, ref=t.id) for uid in unit_ids])

@@ -66,6 +66,22 @@ def test_insufficient_stock_is_409_and_nothing_moves(client, red_cells, state):
     assert state() == before
 
 
+def test_a_dispatch_that_fits_no_whole_bag_is_409_and_nothing_moves(client, red_cells, state, events):
+    red_cells(3, u=2.0)                                          # 6 U on the shelf, but in 2 U bags
+    t = _request(client, lines=[{**LINE, "units": 1.5}]).get_json()
+    before = state()
+    resp = client.post(f"/api/v1/transfers/{t['id']}/dispatch", headers=STATION1)
+    assert resp.status_code == 409, resp.get_json()
+    body = resp.get_json()
+    assert resp.content_type.startswith("application/problem+json")
+    assert (body["code"], body["title"]) == ("insufficient_stock", "库存不足")
+    assert body["lines"] == [{"component": "red_cells", "abo": "O", "rhd": "pos", "requested_units": 1.5,
+                              "available_units": 6.0, "smallest_bag_units": 2.0}]
+    assert state() == before and events("TransferDispatched") == []
+    [still] = client.get("/api/v1/transfers", query_string={"status": "requested"}, headers=STATION1).get_json()
+    assert (still["id"], still["units"]) == (t["id"], [])
+
+
 def test_cancel_only_before_dispatch_by_either_station(client, red_cells, events):
     red_cells(6)
     t = _request(client).get_json()
