@@ -64,6 +64,10 @@ class UnitNotIssuable(DomainError):
     status, code, title = 409, "unit_not_issued", "血液未处于已发放状态"
 
 
+class UnitPastExpiry(DomainError):
+    status, code, title = 409, "unit_expired", "血液已过期"
+
+
 class SiteNotConfigured(DomainError):
     status, code, title = 409, "site_not_configured", "站点未登记或未配置供血血站"
 

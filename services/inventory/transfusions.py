@@ -7,7 +7,7 @@ from servicekit.errors import Unprocessable
 from servicekit.pii import mask
 
 from .events import UnitTransfused
-from .model import NotYourUnit, Transfusion, UnitNotFound, UnitNotIssuable, movement, new_id, utc
+from .model import NotYourUnit, Transfusion, UnitNotFound, UnitNotIssuable, UnitPastExpiry, movement, new_id, utc
 from .policy import DEFAULT_POLICY_REGION
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -28,6 +28,10 @@ def record_transfusion(uow, vault, *, hospital_id: str | None, unit_id: str, pat
             raise UnitNotIssuable(f"血液状态为 {unit.status}，不能登记输血")
         if unit.issued_at is not None and transfused_at < utc(unit.issued_at) - CLOCK_SKEW:
             raise Unprocessable("输血时间早于发血时间", errors={"transfused_at": ["must not be before the unit was issued"]})
+        # Against the transfusion time, not the clock: a transfusion given in time may be recorded late.
+        if unit.is_expired(transfused_at):
+            raise UnitPastExpiry(f"血液已于 {utc(unit.expires_at).isoformat()} 过期，不能登记输血",
+                                 expires_at=utc(unit.expires_at).isoformat())
         hospital = uow.sites.get(hospital_id)
         record = Transfusion(id=new_id(), unit_id=unit.id, hospital_id=hospital_id,
                              patient_blind=vault.blind_index(patient_national_id),

@@ -2,9 +2,10 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from inventory.orm import transfusions
+from inventory.orm import units as units_table
 from servicekit.pii import PiiVault
 from tests.helpers import PII_KEY, auth, make_national_id
 
@@ -76,3 +77,40 @@ def test_another_hospitals_unit_or_a_unit_on_the_shelf_is_refused_and_nothing_ch
         assert PATIENT not in resp.get_data(as_text=True)
     assert state() == before
     assert client.post("/api/v1/transfusions", json=_body(theirs["id"]), headers=HOSPITAL2).status_code == 201
+
+
+def _age(session_factory, unit_id, *, expired_ago: timedelta, issued_ago: timedelta | None = None):
+    """Move a unit's expiry (and issue time) into the past, as if time had run on since it was issued."""
+    now = datetime.now(timezone.utc)
+    values = {"expires_at": now - expired_ago}
+    if issued_ago is not None:
+        values["issued_at"] = now - issued_ago
+    with session_factory() as s, s.begin():
+        s.execute(update(units_table).where(units_table.c.id == unit_id).values(**values))
+
+
+def test_a_unit_transfused_after_it_expired_is_refused_and_nothing_changes(client, red_cells, state, events,
+                                                                           session_factory):
+    red_cells(1)
+    unit = _issue(client, HOSPITAL1)
+    _age(session_factory, unit["id"], expired_ago=timedelta(minutes=30))
+    before = state()
+    resp = client.post("/api/v1/transfusions", json=_body(unit["id"]), headers=HOSPITAL1)
+    assert resp.status_code == 409, resp.get_json()
+    body = resp.get_json()
+    assert resp.content_type.startswith("application/problem+json")
+    assert (body["code"], body["title"]) == ("unit_expired", "血液已过期") and body["expires_at"]
+    assert PATIENT not in resp.get_data(as_text=True)
+    assert state() == before and events("UnitTransfused") == []
+    with session_factory() as s:
+        assert s.execute(select(transfusions)).all() == []
+    assert client.get(f"/api/v1/units/{unit['id']}", headers=HOSPITAL1).get_json()["status"] == "issued"
+
+
+def test_a_transfusion_given_before_expiry_may_be_recorded_after_it(client, red_cells, session_factory):
+    red_cells(1)
+    unit = _issue(client, HOSPITAL1)
+    _age(session_factory, unit["id"], expired_ago=timedelta(minutes=30), issued_ago=timedelta(hours=3))
+    given = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    resp = client.post("/api/v1/transfusions", json=_body(unit["id"], transfused_at=given), headers=HOSPITAL1)
+    assert resp.status_code == 201, resp.get_json()
