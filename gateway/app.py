@@ -12,7 +12,7 @@ from limits import parse, parse_many
 
 from servicekit.pii import PiiVault
 
-from . import accounts, api, api_login, routes
+from . import accounts, api, api_login, console, routes
 from .clients import RevocationList
 from .donor_directory import DonorDirectory
 from .openapi import SpecCache, make_docs_blueprint
@@ -60,6 +60,7 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
                   read_timeout_s=config.upstream_read_timeout_s, max_body_bytes=config.max_body_bytes,
                   limiter=limiter, revocations=RevocationList(session_factory))
     flask_app.register_blueprint(make_docs_blueprint(smorest, SpecCache(config.upstreams(), proxy.http)))
+    flask_app.register_blueprint(console.bp)
     flask_app.extensions["gateway"] = SimpleNamespace(
         config=config, session_factory=session_factory, proxy=proxy, limiter=limiter,
         vault=PiiVault(config.pii_key), sms=make_sender(config),

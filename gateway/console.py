@@ -1,0 +1,89 @@
+"""The staff web console: one HTML page plus local JS/CSS, served under a strict Content-Security-Policy.
+
+The page calls the public API through the same origin with the Bearer token it got from
+POST /api/v1/auth/token; nothing here reads a token or a database. Assets live flat in gateway/static/
+(the package data the distribution ships) and only the names below are served.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, redirect, request, send_from_directory
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+PAGE = "console.html"
+ASSETS = {                      # URL name → content type; nothing else under static/ is reachable here
+    "console.css": "text/css",
+    "console-api.js": "text/javascript",
+    "console-dom.js": "text/javascript",
+    "console-inventory.js": "text/javascript",
+    "console-waiver.js": "text/javascript",
+    "console.js": "text/javascript",
+}
+ASSET_PREFIX = "/console/assets/"
+
+# No inline script or style, nothing from another origin, no framing, no plugins, forms stay on the page.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+bp = Blueprint("console", __name__)
+
+
+@bp.before_app_request
+def _no_bare_static():
+    """Flask serves static/ at /static/ by itself; the console's files are only reachable with their headers."""
+    if request.endpoint == "static":
+        abort(404)
+
+
+@bp.after_request
+def _secure(response):
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@bp.get("/")
+def root():
+    return redirect("/console", code=302)
+
+
+@bp.get("/console/")
+def console_slash():
+    return redirect("/console", code=302)
+
+
+@bp.get("/console")
+def console():
+    response = send_from_directory(STATIC_DIR, PAGE, mimetype="text/html", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get(ASSET_PREFIX + "<name>")
+def asset(name: str):
+    mimetype = ASSETS.get(name)
+    if mimetype is None:
+        abort(404)
+    # Revalidated on every load (304 when unchanged): after an upgrade no browser runs yesterday's modules
+    # against today's page or API.
+    response = send_from_directory(STATIC_DIR, name, mimetype=mimetype, max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,163 @@
+// Talking to the public API through the same origin: paths, the session token, problem+json errors.
+
+// Every API operation the console calls, and nothing else: requests are made by name, and
+// tests/gateway/integration/test_console.py checks each (method, path) against the merged OpenAPI.
+export const API_PATHS = Object.freeze({
+  token: ["POST", "/api/v1/auth/token"],
+  health: ["GET", "/api/v1/health"],
+  stock: ["GET", "/api/v1/stock"],
+  createPlan: ["POST", "/api/v1/rebalancing/plans"],
+  approvePlan: ["POST", "/api/v1/rebalancing/plans/{plan_id}/approve"],
+  transfers: ["GET", "/api/v1/transfers"],
+  dispatchTransfer: ["POST", "/api/v1/transfers/{transfer_id}/dispatch"],
+  receiveTransfer: ["POST", "/api/v1/transfers/{transfer_id}/receive"],
+  claims: ["GET", "/api/v1/waiver/claims"],
+  claim: ["GET", "/api/v1/waiver/claims/{claim_id}"],
+  approveClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/approve"],
+  rejectClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/reject"],
+  payClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/pay"],
+  stats: ["GET", "/api/v1/waiver/stats"],
+  entitlements: ["GET", "/api/v1/waiver/entitlements"],
+  settlements: ["GET", "/api/v1/waiver/settlements"],
+});
+
+// The session lives in sessionStorage: it ends with the tab and is never shared with other tabs.
+const SESSION_KEY = "hemolink.console.session";
+const STAFF_ROLES = ["admin", "station", "hospital", "reviewer"];
+
+export function loadSession() {
+  let session = null;
+  try {
+    session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+  } catch (_err) {
+    session = null;
+  }
+  if (!session || typeof session.access_token !== "string" || !STAFF_ROLES.includes(session.role)
+      || !(session.expires_at > Date.now())) {
+    clearSession();
+    return null;
+  }
+  return session;
+}
+
+export function saveSession(username, token) {
+  const session = {
+    username,
+    access_token: token.access_token,
+    role: token.role,
+    site_id: token.site_id || null,
+    region: token.region || null,
+    expires_at: Date.now() + Number(token.expires_in || 0) * 1000,
+  };
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  return session;
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(SESSION_KEY);
+}
+
+export class ApiError extends Error {
+  constructor(status, problem, requestId) {
+    const title = (problem && problem.title) || "请求失败";
+    super(title);
+    this.status = status;
+    this.title = title;
+    this.detail = problem && problem.detail && problem.detail !== title ? String(problem.detail) : "";
+    this.code = (problem && problem.code) || "";
+    this.errors = (problem && problem.errors) || null;
+    this.requestId = requestId || "";
+  }
+}
+
+const FALLBACK_TITLES = {
+  0: "无法连接网关",
+  401: "未登录或令牌无效",
+  403: "无权执行此操作",
+  404: "资源不存在",
+  409: "与当前状态冲突",
+  422: "请求参数校验失败",
+  429: "请求过于频繁",
+  502: "上游服务不可用",
+  503: "服务暂不可用",
+  504: "上游服务超时",
+};
+
+let onUnauthorized = () => {};
+
+// Called with the ApiError when a request made with a token answers 401 (expired or revoked token).
+export function setUnauthorizedHandler(handler) {
+  onUnauthorized = handler;
+}
+
+function buildUrl(path, params, query) {
+  const filled = path.replace(/\{([a-z_]+)\}/g, (_m, key) => {
+    const value = params && params[key];
+    if (value === undefined || value === null || value === "") {
+      throw new Error(`missing path parameter ${key}`);
+    }
+    return encodeURIComponent(String(value));
+  });
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") {
+      search.append(key, String(value));
+    }
+  }
+  const qs = search.toString();
+  return qs ? `${filled}?${qs}` : filled;
+}
+
+async function readProblem(response) {
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.includes("json")) {
+    return null;
+  }
+  try {
+    return await response.json();
+  } catch (_err) {
+    return null;
+  }
+}
+
+// request("stock", {query: {region: "SH"}}) → parsed JSON; throws ApiError with the problem's title/detail.
+// {raw: true} returns the Response itself (CSV downloads); {accept} overrides the Accept header.
+export async function request(name, { params, query, body, accept, raw, session } = {}) {
+  const entry = API_PATHS[name];
+  if (!entry) {
+    throw new Error(`unknown API operation ${name}`);
+  }
+  const [method, path] = entry;
+  const headers = { Accept: accept || "application/json" };
+  if (session) {
+    headers.Authorization = `Bearer ${session.access_token}`;
+  }
+  const init = { method, headers, credentials: "same-origin", cache: "no-store", referrerPolicy: "no-referrer" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(buildUrl(path, params, query), init);
+  } catch (_err) {
+    throw new ApiError(0, { title: FALLBACK_TITLES[0], detail: "网络错误，请检查网络连接后重试" }, "");
+  }
+  const requestId = response.headers.get("X-Request-ID") || "";
+  if (!response.ok) {
+    const problem = (await readProblem(response)) || { title: FALLBACK_TITLES[response.status] };
+    const error = new ApiError(response.status, problem, requestId);
+    if (response.status === 401 && session) {
+      error.loggedOut = true;     // the login page says so; views do not show it again
+      onUnauthorized(error);
+    }
+    throw error;
+  }
+  if (raw) {
+    return response;
+  }
+  if (response.status === 204) {
+    return null;
+  }
+  return response.json();
+}

@@ -1,0 +1,214 @@
+// Building the page from API data safely: every value becomes a text node (never parsed as HTML),
+// plus the Chinese labels and the formats (Asia/Shanghai times, yuan, percentages) the views share.
+
+const ATTRIBUTES = new Set(["id", "type", "for", "colspan", "scope", "title", "role", "value", "disabled",
+  "hidden", "open", "datetime", "aria-label", "aria-live", "aria-current", "aria-busy"]);
+
+// el("td", {class: "num"}, "12.5") — strings and numbers are appended as text nodes.
+export function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) {
+      continue;
+    }
+    if (key === "class") {
+      node.className = value;
+    } else if (key === "text") {
+      node.textContent = String(value);
+    } else if (key === "onclick") {
+      node.addEventListener("click", value);
+    } else if (key.startsWith("data-") || ATTRIBUTES.has(key)) {
+      node.setAttribute(key, value === true ? "" : String(value));
+    } else {
+      throw new Error(`attribute not allowed: ${key}`);
+    }
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) {
+      continue;
+    }
+    if (Array.isArray(child)) {
+      append(node, child);
+    } else if (child instanceof Node) {
+      node.appendChild(child);
+    } else {
+      node.appendChild(document.createTextNode(String(child)));
+    }
+  }
+}
+
+export function clear(node) {
+  node.replaceChildren();
+}
+
+export function byId(id) {
+  const node = document.getElementById(id);
+  if (!node) {
+    throw new Error(`missing element #${id}`);
+  }
+  return node;
+}
+
+// columns: [{label, value: row => string | Node, class?}]
+export function table(columns, rows, { empty = "暂无数据", caption } = {}) {
+  if (!rows.length) {
+    return el("p", { class: "empty" }, empty);
+  }
+  return el("div", { class: "table-wrap" },
+    el("table", {},
+      caption ? el("caption", {}, caption) : null,
+      el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col", class: c.class }, c.label)))),
+      el("tbody", {}, rows.map((row) => el("tr", {},
+        columns.map((c) => el("td", { class: c.class }, c.value(row))))))));
+}
+
+// A definition list from [label, value] pairs (values may be strings or nodes).
+export function facts(pairs) {
+  return el("dl", { class: "facts" },
+    pairs.map(([label, value]) => [el("dt", {}, label), el("dd", {}, value === null || value === undefined ? "—" : value)]));
+}
+
+// Shows an ApiError (title, detail, field errors, request id) or a plain message in a message box.
+export function showMessage(box, kind, message) {
+  clear(box);
+  if (message && message.loggedOut) {
+    box.className = "msg";
+    return;
+  }
+  box.className = `msg msg-${kind}`;
+  if (typeof message === "string") {
+    box.appendChild(el("p", {}, message));
+    return;
+  }
+  box.appendChild(el("p", { class: "msg-title" }, message.title || "请求失败"));
+  if (message.detail) {
+    box.appendChild(el("p", {}, message.detail));
+  }
+  if (message.errors && typeof message.errors === "object") {
+    box.appendChild(el("ul", {}, Object.entries(message.errors).map(([field, texts]) =>
+      el("li", {}, el("code", {}, field), "：", Array.isArray(texts) ? texts.join("；") : String(texts)))));
+  }
+  if (message.requestId) {
+    box.appendChild(el("p", { class: "msg-meta" }, "请求编号 X-Request-ID：", el("code", {}, message.requestId)));
+  }
+}
+
+export function hideMessage(box) {
+  clear(box);
+  box.className = "msg";
+}
+
+// Runs `task` with the button disabled (no double submissions of approvals or payments).
+export async function busy(button, task) {
+  if (button.disabled) {
+    return undefined;
+  }
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    return await task();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+// ---- labels (codes stay visible next to the Chinese) --------------------------------------------------------
+
+export const ROLE_LABELS = { admin: "管理员", station: "血站", hospital: "医院", reviewer: "减免审核", donor: "献血者" };
+export const REGION_LABELS = { SH: "上海", JS: "江苏", ZJ: "浙江", AH: "安徽" };
+export const COMPONENT_LABELS = { red_cells: "红细胞", plasma: "血浆", platelets: "血小板", cryo: "冷沉淀" };
+export const LEVEL_LABELS = { green: "正常", yellow: "偏紧", orange: "紧张", red: "告急" };
+export const LEVEL_ORDER = { red: 0, orange: 1, yellow: 2, green: 3 };
+export const TRANSFER_STATUS_LABELS = { requested: "待发出", in_transit: "运输中", received: "已接收", cancelled: "已取消" };
+export const PLAN_STATUS_LABELS = { proposed: "待批准", approved: "已批准" };
+export const CLAIM_STATUS_LABELS = { draft: "草稿", submitted: "待审核", approved: "已批准", rejected: "已驳回", paid: "已付款" };
+export const CHANNEL_LABELS = { direct: "院内直免", mini_program: "小程序", mail: "邮寄", on_site: "现场" };
+export const RELATION_LABELS = { self: "本人", spouse: "配偶", parent: "父母", child: "子女", parent_in_law: "配偶父母",
+  sibling: "兄弟姐妹", grandparent: "祖父母/外祖父母", grandchild: "孙子女/外孙子女" };
+export const POOL_KIND_LABELS = { self: "本人额度", family: "亲属额度" };
+export const DOCUMENT_KIND_LABELS = { invoice: "发票", transfusion_record: "输血记录", id_card: "身份证件",
+  kinship_proof: "亲属关系证明", donation_certificate: "献血证" };
+export const HEALTH_LABELS = { ok: "正常", degraded: "部分不可用", down: "不可用" };
+export const COMPONENT_NAMES = { gateway: "网关", donor: "献血者服务", inventory: "库存服务", waiver: "减免服务",
+  broker: "消息队列" };
+export const SETTLEMENT_EVENT_LABELS = { applied: "扣减", reversed: "冲正" };
+
+// "红细胞 red_cells": the Chinese label with the stable code beside it.
+export function coded(labels, code) {
+  if (code === null || code === undefined || code === "") {
+    return "—";
+  }
+  const label = labels[code];
+  if (!label) {
+    return el("code", {}, code);
+  }
+  return el("span", { class: "coded" }, label, " ", el("code", {}, code));
+}
+
+export function bloodGroup(abo, rhd) {
+  return `${abo || "?"} RhD${rhd === "neg" ? "−" : rhd === "pos" ? "+" : "?"}`;
+}
+
+export function levelBadge(level) {
+  return el("span", { class: `badge level-${LEVEL_LABELS[level] ? level : "unknown"}` },
+    LEVEL_LABELS[level] || level || "未知");
+}
+
+export function statusBadge(labels, status) {
+  return el("span", { class: `badge status-${String(status || "unknown").replace(/[^a-z_]/g, "")}` },
+    labels[status] || status || "—");
+}
+
+// ---- formats ------------------------------------------------------------------------------------------------
+
+const TIME_FORMAT = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  hour12: false,
+});
+
+export function fmtTime(iso) {
+  if (!iso) {
+    return "—";
+  }
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : TIME_FORMAT.format(date);
+}
+
+export function fmtNumber(value, digits = 1) {
+  if (value === null || value === undefined || value === "") {
+    return "—";
+  }
+  const n = Number(value);
+  return Number.isFinite(n) ? n.toFixed(digits).replace(/\.0+$/, "") : String(value);
+}
+
+export function fmtYuan(value) {
+  return value === null || value === undefined ? "—" : `${value} 元`;
+}
+
+export function fmtPercent(share) {
+  if (share === null || share === undefined) {
+    return "—";
+  }
+  return `${(Number(share) * 100).toFixed(1)}%`;
+}
+
+// The current month (YYYY-MM) as Shanghai counts it, whatever the browser's own time zone.
+export function shanghaiMonth(now = new Date()) {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit" })
+    .formatToParts(now);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get("year")}-${get("month")}`;
+}
+
+export function linesSummary(lines) {
+  return (lines || []).map((line) =>
+    `${COMPONENT_LABELS[line.component] || line.component} ${bloodGroup(line.abo, line.rhd)} ${fmtNumber(line.units, 2)}U`)
+    .join("；");
+}

@@ -1,0 +1,280 @@
+// 库存 (stock with warning levels) and 调剂 (rebalancing plans, transfers).
+import {
+  COMPONENT_LABELS, LEVEL_LABELS, LEVEL_ORDER, PLAN_STATUS_LABELS, TRANSFER_STATUS_LABELS, bloodGroup, busy, byId,
+  clear, coded, el, facts, fmtNumber, fmtTime, hideMessage, levelBadge, linesSummary, showMessage, statusBadge, table,
+} from "./console-dom.js";
+
+function upper(input) {
+  return input.value.trim().toUpperCase();
+}
+
+// ---- 库存 ------------------------------------------------------------------------------------------------------
+
+export function stockView(ctx) {
+  const form = byId("stock-form");
+  const region = byId("stock-region");
+  const site = byId("stock-site");
+  const alertsOnly = byId("stock-alerts-only");
+  const submit = byId("stock-submit");
+  const msg = byId("stock-msg");
+  const summary = byId("stock-summary");
+  const result = byId("stock-result");
+  let rows = [];
+  let loaded = false;
+
+  function render() {
+    clear(summary);
+    clear(result);
+    const counts = { red: 0, orange: 0, yellow: 0, green: 0 };
+    for (const row of rows) {
+      if (row.level in counts) {
+        counts[row.level] += 1;
+      }
+    }
+    summary.appendChild(el("p", {}, `共 ${rows.length} 项：`,
+      ["red", "orange", "yellow", "green"].map((level) =>
+        el("span", { class: `badge level-${level}` }, `${LEVEL_LABELS[level]} ${counts[level]}`))));
+    const shown = rows
+      .filter((row) => !alertsOnly.checked || row.level !== "green")
+      .sort((a, b) => (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9)
+        || (a.days_of_supply ?? Infinity) - (b.days_of_supply ?? Infinity)
+        || String(a.site_id).localeCompare(String(b.site_id)));
+    result.appendChild(table([
+      { label: "预警", value: (r) => levelBadge(r.level) },
+      { label: "站点 site_id", value: (r) => el("code", {}, r.site_id) },
+      { label: "地区", value: (r) => r.region },
+      { label: "成分", value: (r) => coded(COMPONENT_LABELS, r.component) },
+      { label: "血型", value: (r) => bloodGroup(r.abo, r.rhd) },
+      { label: "可用量 (U)", class: "num", value: (r) => fmtNumber(r.available_units, 2) },
+      { label: "日均用量 (U)", class: "num", value: (r) => fmtNumber(r.daily_demand, 2) },
+      { label: "可供天数", class: "num", value: (r) => (r.days_of_supply === null || r.days_of_supply === undefined
+        ? el("span", { title: "无用量数据" }, "—") : fmtNumber(r.days_of_supply, 1)) },
+    ], shown, { empty: alertsOnly.checked && rows.length ? "没有预警项" : "没有库存数据" }));
+  }
+
+  async function load() {
+    hideMessage(msg);
+    await busy(submit, async () => {
+      try {
+        rows = await ctx.call("stock", { query: { region: upper(region), site_id: site.value.trim() } });
+        loaded = true;
+        render();
+      } catch (err) {
+        showMessage(msg, "error", err);
+      }
+    });
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    load();
+  });
+  alertsOnly.addEventListener("change", () => {
+    if (loaded) {
+      render();
+    }
+  });
+
+  return {
+    enter() {
+      if (!loaded) {
+        region.value = ctx.session().region || "";
+        load();
+      }
+    },
+    reset() {
+      rows = [];
+      loaded = false;
+      form.reset();
+      hideMessage(msg);
+      clear(summary);
+      clear(result);
+    },
+  };
+}
+
+// ---- 调剂 ------------------------------------------------------------------------------------------------------
+
+const METRICS = [
+  ["sites_below_target", "低于目标天数的站点数", 0],
+  ["shortfall_units", "缺口 (U)", 2],
+  ["expiring_units", "临期量 (U)", 2],
+];
+
+export function rebalancingView(ctx) {
+  const planForm = byId("plan-form");
+  const planRegion = byId("plan-region");
+  const planTarget = byId("plan-target");
+  const planSubmit = byId("plan-submit");
+  const planMsg = byId("plan-msg");
+  const planResult = byId("plan-result");
+  const trForm = byId("transfers-form");
+  const trSite = byId("transfers-site");
+  const trStatus = byId("transfers-status");
+  const trSubmit = byId("transfers-submit");
+  const trMsg = byId("transfers-msg");
+  const trResult = byId("transfers-result");
+  let loaded = false;
+
+  function renderPlan(plan) {
+    clear(planResult);
+    const before = plan.before || {};
+    const after = plan.after || {};
+    const approve = plan.status === "proposed" && (plan.moves || []).length
+      ? el("button", { type: "button", id: "plan-approve" }, "批准方案并生成调拨单") : null;
+    planResult.appendChild(el("div", { class: "card" },
+      facts([
+        ["方案编号", el("code", {}, plan.id)],
+        ["状态", statusBadge(PLAN_STATUS_LABELS, plan.status)],
+        ["地区", plan.region || "全部"],
+        ["目标可供天数", fmtNumber(plan.target_days, 1)],
+        ["求解器", plan.solver],
+        ["生成时间", fmtTime(plan.created_at)],
+        plan.approved_at ? ["批准时间", fmtTime(plan.approved_at)] : null,
+        (plan.transfer_ids || []).length ? ["生成的调拨单", `${plan.transfer_ids.length} 张（见下方调拨单）`] : null,
+      ].filter(Boolean)),
+      el("h3", {}, "调剂前后"),
+      table([
+        { label: "指标", value: (m) => m[1] },
+        { label: "调剂前 before", class: "num", value: (m) => fmtNumber(before[m[0]], m[2]) },
+        { label: "调剂后 after", class: "num", value: (m) => fmtNumber(after[m[0]], m[2]) },
+      ], METRICS),
+      approve ? el("div", { class: "actions" }, approve) : null,
+      el("details", { class: "moves", open: (plan.moves || []).length <= 20 },
+        el("summary", {}, `调剂明细（${(plan.moves || []).length} 条）`),
+        table([
+          { label: "调出 from_site", value: (m) => el("code", {}, m.from_site) },
+          { label: "调入 to_site", value: (m) => el("code", {}, m.to_site) },
+          { label: "成分", value: (m) => coded(COMPONENT_LABELS, m.component) },
+          { label: "血型", value: (m) => bloodGroup(m.abo, m.rhd) },
+          { label: "数量 (U)", class: "num", value: (m) => fmtNumber(m.units, 2) },
+          { label: "距离 (km)", class: "num", value: (m) => fmtNumber(m.distance_km, 1) },
+        ], plan.moves || [], { empty: "各站点均已达到目标，无需调剂" }))));
+    if (approve) {
+      approve.addEventListener("click", () => approvePlan(plan, approve));
+    }
+  }
+
+  async function approvePlan(plan, button) {
+    if (!ctx.confirm(`批准方案后将按 ${plan.moves.length} 条明细生成调拨单，确定批准？`)) {
+      return;
+    }
+    hideMessage(planMsg);
+    await busy(button, async () => {
+      try {
+        const approved = await ctx.call("approvePlan", { params: { plan_id: plan.id } });
+        renderPlan(approved);
+        showMessage(planMsg, "ok", `方案已批准，生成调拨单 ${(approved.transfer_ids || []).length} 张。`);
+        loadTransfers();
+      } catch (err) {
+        showMessage(planMsg, "error", err);
+      }
+    });
+  }
+
+  planForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    hideMessage(planMsg);
+    const body = {};
+    if (upper(planRegion)) {
+      body.region = upper(planRegion);
+    }
+    if (planTarget.value !== "") {
+      body.target_days = Number(planTarget.value);
+    }
+    await busy(planSubmit, async () => {
+      try {
+        renderPlan(await ctx.call("createPlan", { body }));
+      } catch (err) {
+        clear(planResult);
+        showMessage(planMsg, "error", err);
+      }
+    });
+  });
+
+  function transferActions(t) {
+    const session = ctx.session();
+    if (session.role !== "station") {
+      return "—";
+    }
+    const buttons = [];
+    if (t.status === "requested" && t.from_site === session.site_id) {
+      buttons.push(actionButton("发出", "dispatchTransfer", t, "确认发出调拨单？将按先到期先出选取血袋。"));
+    }
+    if (t.status === "in_transit" && t.to_site === session.site_id) {
+      buttons.push(actionButton("接收", "receiveTransfer", t, "确认已收到该调拨单的全部血袋？"));
+    }
+    return buttons.length ? buttons : "—";
+  }
+
+  function actionButton(text, operation, transfer, question) {
+    const button = el("button", { type: "button", class: "small" }, text);
+    button.addEventListener("click", async () => {
+      if (!ctx.confirm(question)) {
+        return;
+      }
+      hideMessage(trMsg);
+      await busy(button, async () => {
+        try {
+          const updated = await ctx.call(operation, { params: { transfer_id: transfer.id } });
+          showMessage(trMsg, "ok", `调拨单 ${updated.id} 状态：${TRANSFER_STATUS_LABELS[updated.status] || updated.status}`);
+          await loadTransfers(true);
+        } catch (err) {
+          showMessage(trMsg, "error", err);
+        }
+      });
+    });
+    return button;
+  }
+
+  async function loadTransfers(keepMessage = false) {
+    if (!keepMessage) {
+      hideMessage(trMsg);
+    }
+    await busy(trSubmit, async () => {
+      try {
+        const transfers = await ctx.call("transfers", { query: { site_id: trSite.value.trim(), status: trStatus.value } });
+        clear(trResult);
+        trResult.appendChild(table([
+          { label: "调拨单", value: (t) => el("code", {}, t.id) },
+          { label: "调出", value: (t) => el("code", {}, t.from_site) },
+          { label: "调入", value: (t) => el("code", {}, t.to_site) },
+          { label: "跨省", value: (t) => (t.inter_region ? "是" : "否") },
+          { label: "明细", value: (t) => linesSummary(t.lines) },
+          { label: "状态", value: (t) => statusBadge(TRANSFER_STATUS_LABELS, t.status) },
+          { label: "申请", value: (t) => fmtTime(t.requested_at) },
+          { label: "发出", value: (t) => fmtTime(t.dispatched_at) },
+          { label: "接收", value: (t) => fmtTime(t.received_at) },
+          { label: "操作", value: transferActions },
+        ], transfers, { empty: "没有调拨单" }));
+        loaded = true;
+      } catch (err) {
+        showMessage(trMsg, "error", err);
+      }
+    });
+  }
+
+  trForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadTransfers();
+  });
+
+  return {
+    enter() {
+      if (!loaded) {
+        const session = ctx.session();
+        planRegion.value = session.region || "";
+        trSite.value = session.role === "station" ? session.site_id || "" : "";
+        loadTransfers();
+      }
+    },
+    reset() {
+      loaded = false;
+      planForm.reset();
+      trForm.reset();
+      [planMsg, trMsg].forEach(hideMessage);
+      clear(planResult);
+      clear(trResult);
+    },
+  };
+}
