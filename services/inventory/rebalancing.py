@@ -176,11 +176,11 @@ class _CommodityLP:
         self.ci, self.cj, self.cb = sb_i[self.c_sb], self.rcv[self.c_r], sb_b[self.c_sb]
         self.c_dist = dist[self.ci, self.cj]
         self.waste_sites = self._waste_sites()
-        pos = {int(k): n for n, k in enumerate(self.waste_sites)}
-        in_w_src = np.array([int(i) in pos for i in self.ci], dtype=bool)
-        in_w_rcv = np.array([int(j) in pos for j in self.cj], dtype=bool)
-        self.c_hold_src = np.where(in_w_src, [pos.get(int(i), 0) * self.nb for i in self.ci] + self.cb, -1)
-        self.c_hold_rcv = np.where(in_w_rcv, [pos.get(int(j), 0) * self.nb for j in self.cj] + self.cb, -1)
+        pos = np.full(len(h), -1)                      # a waste site's row among the usage variables, else -1
+        pos[self.waste_sites] = np.arange(len(self.waste_sites))
+        in_w_src, in_w_rcv = pos[self.ci] >= 0, pos[self.cj] >= 0
+        self.c_hold_src = np.where(in_w_src, pos[self.ci] * self.nb + self.cb, -1)
+        self.c_hold_rcv = np.where(in_w_rcv, pos[self.cj] * self.nb + self.cb, -1)
         self.c_gain = (~in_w_rcv).astype(float) - (~in_w_src).astype(float)
         self.active = self._initial(partners)
 
@@ -462,10 +462,10 @@ class _Shipment:
 def _pair_flows(lp: _CommodityLP, x: np.ndarray) -> dict[tuple[int, int], list]:
     """LP flow per (source, receiver): [earliest bucket drawn on, U]."""
     pairs: dict[tuple[int, int], list] = {}
-    for i, j, b, amount in zip(lp.ci, lp.cj, lp.cb, x):
-        if amount > EPS:
-            pair = pairs.setdefault((int(i), int(j)), [int(b), 0.0])
-            pair[0], pair[1] = min(pair[0], int(b)), pair[1] + float(amount)
+    on = np.flatnonzero(x > EPS)
+    for i, j, b, amount in zip(lp.ci[on].tolist(), lp.cj[on].tolist(), lp.cb[on].tolist(), x[on].tolist()):
+        pair = pairs.setdefault((i, j), [b, 0.0])
+        pair[0], pair[1] = min(pair[0], b), pair[1] + amount
     return pairs
 
 
@@ -539,8 +539,10 @@ def _ship(lp: _CommodityLP, x: np.ndarray, h, d, t, target, bags, edges, dist, a
     for shipped in (_round_lp(pairs, bags, room_out, room_in, dist, allowed),
                     _greedy(bags, room_out, room_in, dist, allowed)):
         after = _apply(h, shipped, edges)
-        key = (round(float(np.maximum(target - after.sum(1), 0.0).sum()), 6),
-               round(sum(fefo_waste(after[k], d[k], t) for k in range(len(after))), 6),
+        touched = sorted({k for pair in shipped for k in pair})       # the other sites are as they were
+        short = np.maximum(target[touched] - after[touched].sum(1), 0.0) - np.maximum(target[touched] - h[touched].sum(1), 0.0)
+        waste = sum(fefo_waste(after[k], d[k], t) - fefo_waste(h[k], d[k], t) for k in touched)
+        key = (round(float(short.sum()), 6), round(waste, 6),
                sum(u * dist[i, j] for (i, j), sent in shipped.items() for u, _ in sent))
         if best is None or key < best[0]:
             best = (key, shipped, after)
