@@ -540,7 +540,8 @@ def _ship(lp: _CommodityLP, x: np.ndarray, h, d, t, target, bags, edges, dist, a
                     _greedy(bags, room_out, room_in, dist, allowed)):
         after = _apply(h, shipped, edges)
         touched = sorted({k for pair in shipped for k in pair})       # the other sites are as they were
-        short = np.maximum(target[touched] - after[touched].sum(1), 0.0) - np.maximum(target[touched] - h[touched].sum(1), 0.0)
+        short = (np.maximum(target[touched] - after[touched].sum(1), 0.0)
+                 - np.maximum(target[touched] - h[touched].sum(1), 0.0))
         waste = sum(fefo_waste(after[k], d[k], t) - fefo_waste(h[k], d[k], t) for k in touched)
         key = (round(float(short.sum()), 6), round(waste, 6),
                sum(u * dist[i, j] for (i, j), sent in shipped.items() for u, _ in sent))

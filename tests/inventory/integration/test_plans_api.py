@@ -97,7 +97,8 @@ def test_an_approved_plan_of_2_u_bags_dispatches_a_bag_on_every_move_and_conserv
     assert plan["after"]["shortfall_units"] == 0.0 and plan["after"]["sites_below_target"] == 0
     assert plan["objective"]["lp_shortfall_units"] == 0.0
 
-    transfer_ids = client.post(f"/api/v1/rebalancing/plans/{plan['id']}/approve", headers=ADMIN).get_json()["transfer_ids"]
+    approved = client.post(f"/api/v1/rebalancing/plans/{plan['id']}/approve", headers=ADMIN).get_json()
+    transfer_ids = approved["transfer_ids"]
     assert len(transfer_ids) == len(plan["moves"])
     start = _totals(session_factory)
     for transfer_id, move in zip(transfer_ids, plan["moves"]):

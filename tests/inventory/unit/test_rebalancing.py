@@ -72,7 +72,8 @@ def greedy_whole_bag_shortfall(problem: Problem) -> float:
         shelves = {i: sorted(problem.stock[commodity][i], key=lambda bag: bag[1]) for i in surplus}
         for j in sorted(deficit, key=deficit.get, reverse=True):
             need = deficit[j]
-            for i in sorted(surplus, key=lambda i: haversine_km(points[i].lat, points[i].lon, points[j].lat, points[j].lon)):
+            km = {i: haversine_km(points[i].lat, points[i].lon, points[j].lat, points[j].lon) for i in surplus}
+            for i in sorted(surplus, key=km.get):
                 if not _reachable(problem, i, j):
                     continue
                 for bag in list(shelves[i]):
@@ -90,7 +91,8 @@ class _Bags:
     """The units repository as allocation.take_bags uses it, over the problem's bags (days left as expiry)."""
 
     def __init__(self, problem: Problem):
-        self.shelf = {(site, *commodity): [[f"{site}/{'/'.join(commodity)}/{n}", u, days] for n, (u, days) in enumerate(bags)]
+        self.shelf = {(site, *commodity): [[f"{site}/{'/'.join(commodity)}/{n}", u, days]
+                                           for n, (u, days) in enumerate(bags)]
                       for commodity, by_site in problem.stock.items() for site, bags in by_site.items()}
         self.free = {b[0]: b for bags in self.shelf.values() for b in bags}
 
@@ -129,7 +131,8 @@ def shortfall_after(problem: Problem, moves) -> float:
 INSTANCES = [dict(n_sites=n, seed=seed, max_distance_km=km)
              for n, seed, km in [(20, 1, None), (25, 2, 120.0), (30, 3, 80.0), (40, 4, 150.0), (30, 5, 60.0),
                                  (35, 6, None)]]
-WHOLE_U = [dict(n_sites=n, seed=seed, max_distance_km=km, integral=True) for n, seed, km in [(20, 1, None), (30, 2, 80.0)]]
+WHOLE_U = [dict(n_sites=n, seed=seed, max_distance_km=km, integral=True)
+           for n, seed, km in [(20, 1, None), (30, 2, 80.0)]]
 
 
 def _id(p):
