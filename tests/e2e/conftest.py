@@ -22,7 +22,10 @@ class System:
     def __init__(self, var_dir: Path, *, demo: bool = True, extra_env: dict | None = None):
         self.var_dir = var_dir
         ports = {k: str(free_port()) for k in ("BROKER_PORT", "GATEWAY_PORT", "DONOR_PORT", "INVENTORY_PORT", "WAIVER_PORT")}
+        # Every e2e request comes from 127.0.0.1 and the fuzzer alone sends thousands a minute: the per-IP
+        # budget is raised so journeys after it are not refused. tests/gateway tests the limits themselves.
         self.env = local_env({"HEMOLINK_VAR": str(var_dir), "HEMOLINK_ADMIN_PASSWORD": "e2e-admin-pass", **ports,
+                              "RATE_LIMIT_PER_IP": "100000/minute", "RATE_LIMIT_AUTH_PER_IP": "10000/minute",
                               **(extra_env or {})})
         self.base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         self.demo = demo
