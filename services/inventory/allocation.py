@@ -21,7 +21,7 @@ def take_bags(uow, *, from_site: str, component: str, abo: str, rhd: str, wanted
     taken = Taken()
     if wanted_u <= EPS:
         return taken
-    for unit_id, bag_u, _expires in uow.units.available_candidates(from_site, component, abo, rhd, now):
+    for unit_id, bag_u, _expires in uow.units.iter_available(from_site, component, abo, rhd, now):
         if bag_u > wanted_u - taken.units + EPS:
             continue
         if uow.units.claim(unit_id, now, **claim):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -126,6 +126,24 @@ class UnitRepository:
                 .order_by(units.c.expires_at, units.c.id))
         return list(self.session.execute(for_update(stmt, self.session) if lock else stmt))
 
+    def iter_available(self, site_id: str, component: str, abo: str, rhd: str, now: datetime, page: int = 64):
+        """`available_candidates` a page at a time (keyset on expiry, id): an order for 2 U at a station holding
+        40,000 bags reads the first page, not the whole shelf."""
+        after = None
+        while True:
+            stmt = (select(units.c.id, units.c.units, units.c.expires_at)
+                    .where(units.c.site_id == site_id, units.c.status == "available", units.c.component == component,
+                           units.c.abo == abo, units.c.rhd == rhd, units.c.expires_at > now)
+                    .order_by(units.c.expires_at, units.c.id).limit(page))
+            if after is not None:
+                stmt = stmt.where(or_(units.c.expires_at > after[0],
+                                      and_(units.c.expires_at == after[0], units.c.id > after[1])))
+            rows = list(self.session.execute(stmt))
+            yield from rows
+            if len(rows) < page:
+                return
+            after = (rows[-1].expires_at, rows[-1].id)
+
     def claim(self, unit_id: str, now: datetime, **values) -> bool:
         """Take an available, unexpired bag; False if someone else took it (or it expired) first.
 
@@ -137,12 +155,18 @@ class UnitRepository:
                 .values(updated_at=now, **values))
         return self.session.execute(stmt).rowcount == 1
 
-    def available_totals(self, site_ids: Iterable[str] | None, now: datetime) -> dict[Key, float]:
+    def available_totals(self, site_ids: Iterable[str] | None, now: datetime,
+                         keys: Iterable[Key] | None = None) -> dict[Key, float]:
+        """Issuable U per key; with `keys`, only those (an order touching one group sums one group, which
+        the stock index serves, instead of every bag at the station)."""
         stmt = (select(units.c.site_id, *GROUP_COLS, func.sum(units.c.units))
                 .where(units.c.status == "available", units.c.expires_at > now)
                 .group_by(units.c.site_id, *GROUP_COLS))
         if site_ids is not None:
             stmt = stmt.where(units.c.site_id.in_(list(site_ids)))
+        if keys is not None:
+            stmt = stmt.where(or_(*(and_(units.c.site_id == s, units.c.component == c, units.c.abo == a,
+                                         units.c.rhd == r) for s, c, a, r in set(keys))))
         return {(r[0], r[1], r[2], r[3]): float(r[4] or 0) for r in self.session.execute(stmt)}
 
     def available_bags(self, site_ids: Iterable[str], now: datetime) -> list:

@@ -59,7 +59,8 @@ def _since(row) -> dict[str, datetime | None]:
 def compute(uow, site_regions: dict[str, str], now: datetime, keys: Iterable[Key] | None = None,
             stored: dict | None = None) -> list[StockRow]:
     """Live rows for the given sites: every tracked component × group, plus anything else held or demanded."""
-    available = uow.units.available_totals(site_regions, now)
+    keys = None if keys is None else sorted(set(keys))
+    available = uow.units.available_totals(site_regions, now, keys=keys)
     demand = daily_demand(uow, site_regions, now)
     stored = stored if stored is not None else uow.stock.stored(site_regions)
     if keys is None:

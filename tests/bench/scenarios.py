@@ -69,7 +69,7 @@ def orders(system, ctx: dict) -> dict:
     rows = [dict(id=str(uuid.uuid4()), din=f"B{uuid.uuid4().hex[:12].upper()}", donor_id=None, component="red_cells",
                  abo=abo, rhd="pos", units=1.0, volume_ml=200, status="available", site_id="SH-HP-S",
                  collected_at=now - timedelta(days=3), expires_at=now + timedelta(days=30 + i % 5), issued_to=None,
-                 order_id=None, bag_no=0) for i in range(40000) for abo in ("O",)]
+                 order_id=None, bag_no=0) for i in range(4000) for abo in ("O",)]   # a large station's O+ red cells; the city holds ~10k U
     engine = create_engine(system.env.get("INVENTORY_DATABASE_URL") or f"sqlite:///{system.var_dir}/inventory.db")
     with engine.begin() as conn:
         conn.execute(units.insert(), rows)
@@ -93,7 +93,7 @@ def deductions(system, ctx: dict) -> dict:
         if r.ok and r.json().get("pools"):
             break
         time.sleep(0.5)
-    transfused = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
+    transfused = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()   # used just before the load
     out = {}
     for conns in (16, 64):
         lua = f"""

@@ -69,3 +69,25 @@ def test_a_dispatch_racing_orders_never_shares_a_bag(app, red_cells, session_fac
         assert moving == 6
     else:                                               # orders took enough first: nothing moved at all
         assert results[0].get_json()["code"] == "insufficient_stock" and moving == 0
+
+
+def test_paged_candidates_are_exactly_the_fefo_list_across_pages_and_ties(session_factory):
+    """Orders read the shelf a page at a time; ties on expiry continue by id across a page boundary."""
+    import uuid as _uuid
+    from datetime import datetime, timedelta, timezone
+
+    from inventory.orm import units as units_table
+    from inventory.repository import UnitRepository
+
+    now = datetime.now(timezone.utc)
+    rows = [dict(id=str(_uuid.uuid4()), din=f"P{i:012d}", donor_id=None, component="red_cells", abo="B", rhd="pos",
+                 units=1.0, volume_ml=200, status="available", site_id="SH-PAGE", collected_at=now - timedelta(days=2),
+                 expires_at=now + timedelta(days=10 + i % 3), issued_to=None, order_id=None, bag_no=0)
+            for i in range(50)]
+    with session_factory.begin() as s:
+        s.execute(units_table.insert(), rows)
+    with session_factory() as s:
+        repo = UnitRepository(s)
+        whole = [tuple(r) for r in repo.available_candidates("SH-PAGE", "red_cells", "B", "pos", now)]
+        paged = [tuple(r) for r in repo.iter_available("SH-PAGE", "red_cells", "B", "pos", now, page=7)]
+    assert len(whole) == 50 and paged == whole

@@ -96,7 +96,7 @@ class _Bags:
                       for commodity, by_site in problem.stock.items() for site, bags in by_site.items()}
         self.free = {b[0]: b for bags in self.shelf.values() for b in bags}
 
-    def available_candidates(self, site, component, abo, rhd, now):
+    def iter_available(self, site, component, abo, rhd, now):
         rows = [b for b in self.shelf.get((site, component, abo, rhd), []) if b[0] in self.free]
         return [tuple(b) for b in sorted(rows, key=lambda b: (b[2], b[0]))]
 
