@@ -13,6 +13,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 
+def row(label: str, r: dict) -> str:
+    """One printed figure; failed requests are counted and, when they are many, the figure is flagged."""
+    text = f"  {label:<44} {r['rps']:>8.0f} req/s   p50 {r['p50_ms']:>6.1f} ms   p99 {r['p99_ms']:>6.1f} ms"
+    if r.get("non_2xx"):
+        share = r["non_2xx"] / max(1, r.get("requests") or r["non_2xx"])
+        text += f"   non-2xx {r['non_2xx']} ({share:.0%})" + ("  <- NOT A VALID FIGURE" if share > 0.05 else "")
+    return text
+
+
 def ensure_wrk() -> str | None:
     """wrk from Debian's packages; installed on demand when we are root, else None (fallback)."""
     path = shutil.which("wrk")
@@ -53,8 +62,9 @@ def wrk(url: str, *, connections: int, seconds: int, headers: dict | None = None
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": errors.group(0) if errors else ""}
+            "requests": total, "socket_errors": errors.group(0) if errors else ""}
 
 
 def _worker(url, headers, stop_at, queue):

@@ -19,11 +19,6 @@ from tests.helpers import make_national_id
 SECONDS = 8
 
 
-def _row(label: str, r: dict) -> str:
-    return f"  {label:<44} {r['rps']:>8.0f} req/s   p50 {r['p50_ms']:>6.1f} ms   p99 {r['p99_ms']:>6.1f} ms" + \
-        (f"   non-2xx {r['non_2xx']}" if r.get("non_2xx") else "")
-
-
 def bench_gateway_hop(system: System, station: dict, donor_id: str) -> dict:
     """The same trivial authenticated GET (one donor by id), directly and through the gateway."""
     path = f"/api/v1/donors/{donor_id}"
@@ -35,8 +30,8 @@ def bench_gateway_hop(system: System, station: dict, donor_id: str) -> dict:
         direct = loadgen.load(direct_url, connections=conns, seconds=SECONDS, headers=station)
         via = loadgen.load(gateway_url, connections=conns, seconds=SECONDS, headers=station)
         results[conns] = {"direct": direct, "gateway": via, "ratio": via["rps"] / direct["rps"]}
-        print(_row(f"GET donor direct to service, {conns} conns", direct))
-        print(_row(f"GET donor through gateway,   {conns} conns", via))
+        print(loadgen.row(f"GET donor direct to service, {conns} conns", direct))
+        print(loadgen.row(f"GET donor through gateway,   {conns} conns", via))
         print(f"  {'gateway / direct throughput':<44} {results[conns]['ratio']:>8.0%}")
     return results
 

@@ -17,9 +17,6 @@ def _lua_list(values) -> str:
     return "{" + ",".join(json.dumps(v) for v in values) + "}"
 
 
-def _row(label: str, r: dict) -> str:
-    return (f"  {label:<44} {r['rps']:>8.0f} req/s   p50 {r['p50_ms']:>6.1f} ms   p99 {r['p99_ms']:>6.1f} ms"
-            + (f"   non-2xx {r['non_2xx']}" if r.get("non_2xx") else ""))
 
 
 def register_donors(system, station, n: int) -> list[tuple[str, str]]:
@@ -55,7 +52,7 @@ request = function()
 end"""
     result = loadgen.wrk(system.base, connections=16, seconds=SECONDS, lua=lua,
                          headers={**station, "Content-Type": "application/json"})
-    print(_row("record donation through gateway, 16 conns", result))
+    print(loadgen.row("record donation through gateway, 16 conns", result))
     return {"registration_rps": round(reg_rate), "donation_16": result}
 
 
@@ -78,7 +75,7 @@ def orders(system, ctx: dict) -> dict:
     body = json.dumps({"lines": [{"component": "red_cells", "abo": "O", "rhd": "pos", "units": 2}], "priority": "urgent"})
     result = loadgen.wrk(system.url("/api/v1/orders"), connections=16, seconds=SECONDS, lua=f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}',
                          headers={**hospital, "Content-Type": "application/json"})
-    print(_row("hospital order (2 U FEFO) through gateway, 16 c", result))
+    print(loadgen.row("hospital order (2 U FEFO) through gateway, 16 c", result))
     return {"order_16": result}
 
 
@@ -106,13 +103,14 @@ request = function()
   local body = '{{"patient_national_id":"' .. nid .. '","patient_name":"患者","admission_no":"A' .. run .. '-' .. i .. '",' ..
     '"lines":[{{"component":"red_cells","volume_ml":200,"amount_yuan":"220.00","transfused_at":"{transfused}"}}]}}'
   local headers = {{}}
+  for k, v in pairs(wrk.headers) do headers[k] = v end   -- wrk.format replaces wrk.headers with this table
   headers["Idempotency-Key"] = run .. "-" .. i
   return wrk.format("POST", "/api/v1/waiver/direct-deductions", headers, body)
 end"""
         result = loadgen.wrk(system.base, connections=conns, seconds=SECONDS, lua=lua,
                              headers={**hospital, "Content-Type": "application/json"})
         trivial = ctx.get("gateway_hop", {}).get(conns, {}).get("gateway")
-        print(_row(f"direct deduction through gateway, {conns} conns", result))
+        print(loadgen.row(f"direct deduction through gateway, {conns} conns", result))
         if trivial:
             print(f"  {'deduction / trivial GET throughput':<44} {result['rps'] / trivial['rps']:>8.0%}"
                   f"   (goal >= 50 %, p99 <= 150 ms)")
