@@ -11,7 +11,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, case, delete, or_, select, update
 
 from servicekit.auth import issue_token
 from servicekit.errors import DomainError, Unauthorized
@@ -49,7 +49,11 @@ def send_code(session_factory, vault: PiiVault, sender, secret: str, *, phone: s
         row = session.execute(select(donor_otps).where(donor_otps.c.phone_blind == blind)).first()
         if row and _aware(row.locked_until) and _aware(row.locked_until) > now:
             raise PhoneLocked(f"该手机号已锁定至 {_aware(row.locked_until).isoformat()}")
-        values = dict(code_hash=_code_hash(secret, blind, code), expires_at=now + CODE_TTL, attempts=0, locked_until=None)
+        # Wrong attempts count per phone, not per code: asking for a new code does not buy five more guesses.
+        # They start again only after a lock has run its course (or a successful login removed the row).
+        attempts = row.attempts if row and not _aware(row.locked_until) else 0
+        values = dict(code_hash=_code_hash(secret, blind, code), expires_at=now + CODE_TTL, attempts=attempts,
+                      locked_until=None)
         if row:
             session.execute(update(donor_otps).where(donor_otps.c.phone_blind == blind).values(**values))
         else:
@@ -64,20 +68,28 @@ def exchange_code(session_factory, vault: PiiVault, directory, secret: str, ttl_
     now = now or _now()
     blind = vault.blind_index(phone)
     with session_factory.begin() as session:
-        row = session.execute(select(donor_otps).where(donor_otps.c.phone_blind == blind)).first()
-        if row and _aware(row.locked_until) and _aware(row.locked_until) > now:
-            raise PhoneLocked("验证码错误次数过多，请 15 分钟后再试")
-        valid = (row is not None and _aware(row.expires_at) > now
-                 and hmac.compare_digest(row.code_hash, _code_hash(secret, blind, code)))
-        if not valid:
-            if row is not None:
-                attempts = row.attempts + 1
-                session.execute(update(donor_otps).where(donor_otps.c.phone_blind == blind).values(
-                    attempts=attempts, locked_until=now + LOCK_FOR if attempts >= MAX_ATTEMPTS else None))
-            invalid = True
-        else:
-            session.execute(delete(donor_otps).where(donor_otps.c.phone_blind == blind))
+        # Take one attempt before looking at the code, in one conditional UPDATE: parallel guesses each
+        # spend an attempt (none reads a stale count), and none is checked once five are spent.
+        row = session.execute(
+            update(donor_otps)
+            .where(donor_otps.c.phone_blind == blind,
+                   or_(and_(donor_otps.c.locked_until.is_(None), donor_otps.c.attempts < MAX_ATTEMPTS),
+                       donor_otps.c.locked_until <= now))          # a lock that has run its course: start again
+            .values(attempts=case((donor_otps.c.locked_until.is_(None), donor_otps.c.attempts + 1), else_=1),
+                    locked_until=None)
+            .returning(donor_otps.c.code_hash, donor_otps.c.expires_at, donor_otps.c.attempts)).first()
+        if row is None:
+            if session.execute(select(donor_otps.c.phone_blind).where(donor_otps.c.phone_blind == blind)).first():
+                raise PhoneLocked("验证码错误次数过多，请 15 分钟后再试")
+            invalid = True                                   # no code was sent to this phone
+        elif _aware(row.expires_at) > now and hmac.compare_digest(row.code_hash, _code_hash(secret, blind, code)):
+            session.execute(delete(donor_otps).where(donor_otps.c.phone_blind == blind))   # the code is used up
             invalid = False
+        else:
+            if row.attempts >= MAX_ATTEMPTS:
+                session.execute(update(donor_otps).where(donor_otps.c.phone_blind == blind)
+                                .values(locked_until=now + LOCK_FOR))
+            invalid = True
     if invalid:  # raised after the transaction so the attempt count is kept
         raise Unauthorized("验证码错误或已过期", code="invalid_code", title="验证码无效")
     donor = directory.find_by_phone(phone)

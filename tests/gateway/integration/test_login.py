@@ -106,6 +106,55 @@ def test_five_wrong_codes_lock_the_phone_for_15_minutes(login_client, gateway_db
     assert timedelta(minutes=14) < until - datetime.now(timezone.utc) <= timedelta(minutes=15)
 
 
+def test_parallel_wrong_guesses_spend_one_attempt_each_and_stop_at_five(gateway_db):
+    """Twenty guesses at once: each takes an attempt before its code is checked, so at most five are
+    checked; the rest are refused as locked, and the phone is locked afterwards."""
+    import threading
+
+    from servicekit.pii import PiiVault
+
+    sf, vault = make_session_factory(make_engine(gateway_db)), PiiVault(PII_KEY)
+    code = otp.send_code(sf, vault, type("S", (), {"send_code": lambda *a: None})(), JWT_SECRET, phone=PHONE)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    start, answers = threading.Barrier(20), []
+
+    def guess():
+        start.wait()
+        try:
+            otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code=wrong)
+        except Exception as exc:          # every guess is refused; which way is what we count
+            answers.append(getattr(exc, "code", repr(exc)))
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers.count("invalid_code") == 5 and answers.count("phone_locked") == 15, answers
+    row = _otp_row(gateway_db)
+    assert row.attempts == 5 and row.locked_until is not None
+
+
+def test_a_new_code_does_not_reset_the_wrong_attempts_but_an_elapsed_lock_does(gateway_db):
+    from servicekit.pii import PiiVault
+
+    sf, vault = make_session_factory(make_engine(gateway_db)), PiiVault(PII_KEY)
+    sms = type("S", (), {"send_code": lambda *a: None})()
+    code = otp.send_code(sf, vault, sms, JWT_SECRET, phone=PHONE)
+    for _ in range(4):
+        with pytest.raises(Exception):
+            otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code="000000" if code != "000000" else "111111")
+    code = otp.send_code(sf, vault, sms, JWT_SECRET, phone=PHONE)          # a fresh code, same phone
+    with pytest.raises(Exception) as fifth:
+        otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code=f"{(int(code) + 1) % 10**6:06d}")
+    assert fifth.value.code == "invalid_code" and _otp_row(gateway_db).locked_until is not None   # the fifth locks
+    later = datetime.now(timezone.utc) + timedelta(minutes=15, seconds=1)
+    code = otp.send_code(sf, vault, sms, JWT_SECRET, phone=PHONE, now=later)     # the lock has run its course
+    assert _otp_row(gateway_db).attempts == 0
+    token = otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code=code, now=later)
+    assert token["donor_id"] == "donor-1" and _otp_row(gateway_db) is None               # used up
+
+
 def test_sending_codes_is_rate_limited_per_phone_with_retry_after(gateway_db, upstream):
     client = _app(gateway_db, upstream, rate_limit_otp_per_phone="2/minute").test_client()
     statuses = [client.post("/api/v1/auth/donor/otp", json={"phone": PHONE}).status_code for _ in range(3)]
