@@ -8,7 +8,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from servicekit.db import for_update
+from servicekit.db import for_update, is_sqlite
 
 from .model import Order, Plan, Site, Transfer, Transfusion, Unit
 from .orm import site_demand, sites, stock_levels, unit_movements, units
@@ -128,13 +128,22 @@ class UnitRepository:
 
     def iter_available(self, site_id: str, component: str, abo: str, rhd: str, now: datetime, page: int = 64):
         """`available_candidates` a page at a time (keyset on expiry, id): an order for 2 U at a station holding
-        40,000 bags reads the first page, not the whole shelf."""
+        40,000 bags reads the first page, not the whole shelf.
+
+        On PostgreSQL bags are read one at a time `FOR UPDATE SKIP LOCKED`: concurrent orders for the same
+        group take the next free bags instead of queueing behind whoever holds the first one (they meet only
+        at the stock-level row). A bag another transaction holds is in use, so skipping it keeps FEFO among
+        the bags that can be had."""
+        skip_locked = not is_sqlite(self.session.get_bind())
+        page = 1 if skip_locked else page
         after = None
         while True:
             stmt = (select(units.c.id, units.c.units, units.c.expires_at)
                     .where(units.c.site_id == site_id, units.c.status == "available", units.c.component == component,
                            units.c.abo == abo, units.c.rhd == rhd, units.c.expires_at > now)
                     .order_by(units.c.expires_at, units.c.id).limit(page))
+            if skip_locked:
+                stmt = stmt.with_for_update(skip_locked=True)
             if after is not None:
                 stmt = stmt.where(or_(units.c.expires_at > after[0],
                                       and_(units.c.expires_at == after[0], units.c.id > after[1])))
