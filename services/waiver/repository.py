@@ -4,8 +4,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from servicekit.db import for_update
 
@@ -21,6 +22,19 @@ class _Repo:
 
     def add(self, obj) -> None:
         self.session.add(obj)
+
+
+def _row(obj, table, *, skip: tuple[str, ...] = ()) -> dict:
+    """A domain object as a row of its table (the mapping names attributes like columns), for Core inserts
+    on hot paths: no identity map, no unit-of-work flush."""
+    return {c.name: getattr(obj, c.name) for c in table.columns if c.name not in skip}
+
+
+# Increments, not absolute values: the rows are locked by the payer (for_donor(lock=True)) and the CHECK
+# constraint refuses a pool below zero, so an increment is exactly what the ORM's flush used to write.
+_CONSUME = (update(orm.pools).where(orm.pools.c.id == bindparam("pool_id"))
+            .values(used_ml=orm.pools.c.used_ml + bindparam("ml", type_=orm.pools.c.used_ml.type),
+                    used_yuan=orm.pools.c.used_yuan + bindparam("yuan", type_=orm.pools.c.used_yuan.type)))
 
 
 class LedgerRepository(_Repo):
@@ -84,6 +98,18 @@ class PoolRepository(_Repo):
             stmt = for_update(stmt, self.session).execution_options(populate_existing=True)
         return list(self.session.scalars(stmt))
 
+    def consume(self, pool: Pool, ml: int, yuan) -> None:
+        """Take from a pool loaded in this session with one UPDATE, keeping the loaded object equal to the
+        row without making it dirty (a later flush must not write it again)."""
+        self.session.execute(_CONSUME, {"pool_id": pool.id, "ml": ml, "yuan": yuan})
+        set_committed_value(pool, "used_ml", pool.used_ml + ml)
+        set_committed_value(pool, "used_yuan", pool.used_yuan + yuan)
+
+    def add_usages(self, usages: list[PoolUsage]) -> None:
+        """All usages of one payment in one INSERT."""
+        if usages:
+            self.session.execute(orm.pool_usages.insert(), [_row(u, orm.pool_usages, skip=("id",)) for u in usages])
+
     def usages(self, *, deduction_id: str | None = None, claim_id: str | None = None) -> list[PoolUsage]:
         stmt = select(PoolUsage).order_by(PoolUsage.id)
         stmt = stmt.where(PoolUsage.deduction_id == deduction_id) if deduction_id else \
@@ -97,13 +123,27 @@ class WaivedLineRepository(_Repo):
             return set()
         return set(self.session.scalars(select(WaivedLine.line_key).where(WaivedLine.line_key.in_(keys))))
 
+    def add_all(self, lines: list[WaivedLine]) -> None:
+        """One INSERT for the payment's lines; the primary key refuses a line another payer took first."""
+        if lines:
+            self.session.execute(orm.waived_lines.insert(), [_row(w, orm.waived_lines) for w in lines])
+
     def release_deduction(self, deduction_id: str) -> None:
         self.session.execute(delete(orm.waived_lines).where(orm.waived_lines.c.deduction_id == deduction_id))
 
 
 class IdempotencyRepository(_Repo):
+    """Read and written with Core: a record is never changed once stored, so it needs no identity map."""
+
+    _GET = select(orm.idempotency_keys).where(orm.idempotency_keys.c.hospital_id == bindparam("hospital_id"),
+                                              orm.idempotency_keys.c.key == bindparam("key"))
+
     def get(self, hospital_id: str, key: str) -> IdempotencyRecord | None:
-        return self.session.get(IdempotencyRecord, (hospital_id, key))
+        row = self.session.execute(self._GET, {"hospital_id": hospital_id, "key": key}).first()
+        return IdempotencyRecord(**row._mapping) if row else None
+
+    def add(self, record: IdempotencyRecord) -> None:
+        self.session.execute(orm.idempotency_keys.insert(), _row(record, orm.idempotency_keys))
 
 
 class FamilyRepository(_Repo):
@@ -130,6 +170,11 @@ class FamilyRepository(_Repo):
 
 
 class DeductionRepository(_Repo):
+    def insert(self, deduction: Deduction) -> None:
+        """Store a new deduction with one Core INSERT. It stays out of the session, so its events are
+        published by the caller (uow.publish_events_of), not collected at commit."""
+        self.session.execute(orm.deductions.insert(), _row(deduction, orm.deductions))
+
     def get(self, deduction_id: str, *, lock: bool = False) -> Deduction | None:
         stmt = select(Deduction).where(Deduction.id == deduction_id)
         if lock:

@@ -59,7 +59,8 @@ def _apply_once(uow, vault, *, hospital_id, hospital_region, key, body, request_
                                  now=now, lock=True)
         record_waiver(uow, plan, channel="direct", at=now, deduction_id=deduction.id)
         deduction.record_applied()
-        uow.deductions.add(deduction)
+        uow.deductions.insert(deduction)
+        uow.publish_events_of(deduction)
         response = present_deduction(deduction)
         # The key's primary key decides between concurrent requests with the same key: the loser's whole
         # transaction (its pool use included) rolls back on the unique violation, and its retry replays.

@@ -125,18 +125,31 @@ def plan_waiver(uow, book: PolicyBook, *, donor: LedgerDonor | None, relation: s
 
 def record_waiver(uow, plan: WaiverPlan, *, channel: str, at: datetime, deduction_id: str | None = None,
                   claim_id: str | None = None) -> None:
-    """Write the plan: pools consumed, one usage per take, one waived-line key per line that got money."""
+    """Write the plan: pools consumed, one usage per take, one waived-line key per line that got money.
+
+    Core statements, not ORM objects: one UPDATE per pool paying, one INSERT for all usages and one for
+    all waived lines, written now (a line another payer took raises here, and the caller's retry sees it)."""
     accounts = {a.pool_id: a for a in plan.accounts}
-    for take in plan.allocation.takes:
-        plan.rows[take.pool_id].consume(take.ml, take.yuan)
-        a = accounts[take.pool_id]
-        uow.pools.add(PoolUsage(pool_id=take.pool_id, donor_id=a.donor_id, kind=a.kind, region=a.region,
-                                channel=channel, line_no=take.line_index + 1, ml=take.ml, yuan=take.yuan, at=at,
-                                deduction_id=deduction_id, claim_id=claim_id))
-    for line, result in zip(plan.lines, plan.allocation.lines):
-        if result.waived_yuan > 0:
-            uow.waived.add(WaivedLine(line_key=line.key, channel=channel, waived_yuan=result.waived_yuan, at=at,
-                                      deduction_id=deduction_id, claim_id=claim_id))
+    for pool_id, (ml, yuan) in _totals_by_pool(plan.allocation.takes).items():
+        uow.pools.consume(plan.rows[pool_id], ml, yuan)
+    uow.pools.add_usages([
+        PoolUsage(pool_id=take.pool_id, donor_id=accounts[take.pool_id].donor_id, kind=accounts[take.pool_id].kind,
+                  region=accounts[take.pool_id].region, channel=channel, line_no=take.line_index + 1, ml=take.ml,
+                  yuan=take.yuan, at=at, deduction_id=deduction_id, claim_id=claim_id)
+        for take in plan.allocation.takes])
+    uow.waived.add_all([
+        WaivedLine(line_key=line.key, channel=channel, waived_yuan=result.waived_yuan, at=at,
+                   deduction_id=deduction_id, claim_id=claim_id)
+        for line, result in zip(plan.lines, plan.allocation.lines) if result.waived_yuan > 0])
+
+
+def _totals_by_pool(takes) -> dict[str, tuple[int, Decimal]]:
+    """What each pool pays in all, in the order pools first pay (a pool paying several lines is updated once)."""
+    totals: dict[str, tuple[int, Decimal]] = {}
+    for take in takes:
+        ml, yuan = totals.get(take.pool_id, (0, Decimal("0.00")))
+        totals[take.pool_id] = (ml + take.ml, yuan + take.yuan)
+    return totals
 
 
 def _plain(value):
