@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from servicekit.db import for_update
 
 from . import orm
+from .entitlement import DonationFact
 from .model import (Award, Claim, ClaimDocument, Deduction, Donation, FamilyBinding, IdempotencyRecord, LedgerDonor,
                     Pool, PoolUsage, Transfusion, WaivedLine)
 from .policy import AWARD_LEVELS, Policy
@@ -38,25 +39,34 @@ _CONSUME = (update(orm.pools).where(orm.pools.c.id == bindparam("pool_id"))
 
 
 class LedgerRepository(_Repo):
+    # The payer's reads on every deduction and approval: Core, prepared once. The ledger is written only by
+    # the consumer, so the donors and donations read here are plain values, never changed by the caller.
+    _BY_BLIND = select(orm.ledger_donors).where(orm.ledger_donors.c.national_id_blind == bindparam("blind"))
+    _d = orm.ledger_donations.c
+    _DONATIONS_OF = (select(_d.donation_id, _d.region, _d.kind, _d.volume_ml, _d.doses, _d.rhd, _d.collected_at)
+                     .where(_d.donor_id == bindparam("donor_id")).order_by(_d.collected_at))  # DonationFact's fields
+
     def get(self, donor_id: str) -> LedgerDonor | None:
         return self.session.get(LedgerDonor, donor_id)
 
     def by_blind(self, blind: str) -> LedgerDonor | None:
-        return self.session.scalars(select(LedgerDonor).where(LedgerDonor.national_id_blind == blind)).first()
+        """A donor to read (not to change: the object is not in the session)."""
+        row = self.session.execute(self._BY_BLIND, {"blind": blind}).first()
+        return LedgerDonor(**row._mapping) if row else None
 
     def get_donation(self, donation_id: str) -> Donation | None:
         return self.session.get(Donation, donation_id)
 
-    def donations_of(self, donor_id: str) -> list[Donation]:
-        return list(self.session.scalars(select(Donation).where(Donation.donor_id == donor_id)
-                                         .order_by(Donation.collected_at)))
+    def donation_facts(self, donor_id: str) -> list[DonationFact]:
+        """The donor's donations as the entitlement arithmetic reads them, oldest first."""
+        return [DonationFact(*row) for row in self.session.execute(self._DONATIONS_OF, {"donor_id": donor_id})]
 
     def get_award(self, donor_id: str, level: str) -> Award | None:
         return self.session.get(Award, (donor_id, level))
 
     def award_level(self, donor_id: str) -> str | None:
-        levels = [lv for lv in self.session.scalars(select(Award.level).where(Award.donor_id == donor_id))
-                  if lv in AWARD_LEVELS]
+        stmt = select(orm.ledger_awards.c.level).where(orm.ledger_awards.c.donor_id == donor_id)
+        levels = [lv for lv in self.session.scalars(stmt) if lv in AWARD_LEVELS]
         return max(levels, key=AWARD_LEVELS.index) if levels else None
 
 
@@ -84,13 +94,16 @@ class PoolRepository(_Repo):
         return pool
 
     def for_donor(self, donor_id: str, kind: str | None = None, *, lock: bool = False) -> list[Pool]:
-        """Pools of a donor, in id order (one lock order for everyone: no deadlocks between payers)."""
-        stmt = select(Pool).where(Pool.donor_id == donor_id).order_by(Pool.id)
+        """Pools of a donor, in id order (one lock order for everyone: no deadlocks between payers).
+
+        Read with Core: the objects are not in the session, so a payer changes a pool only through
+        consume(), and a locked read always has the row as committed by the payer before."""
+        stmt = select(orm.pools).where(orm.pools.c.donor_id == donor_id).order_by(orm.pools.c.id)
         if kind:
-            stmt = stmt.where(Pool.kind == kind)
+            stmt = stmt.where(orm.pools.c.kind == kind)
         if lock:
-            stmt = for_update(stmt, self.session).execution_options(populate_existing=True)
-        return list(self.session.scalars(stmt))
+            stmt = for_update(stmt, self.session)
+        return [Pool(**row._mapping) for row in self.session.execute(stmt)]
 
     def by_ids(self, ids: list[str], *, lock: bool = False) -> list[Pool]:
         stmt = select(Pool).where(Pool.id.in_(ids)).order_by(Pool.id)
@@ -118,10 +131,13 @@ class PoolRepository(_Repo):
 
 
 class WaivedLineRepository(_Repo):
+    _EXISTING = select(orm.waived_lines.c.line_key).where(
+        orm.waived_lines.c.line_key.in_(bindparam("keys", expanding=True)))
+
     def existing(self, keys: list[str]) -> set[str]:
         if not keys:
             return set()
-        return set(self.session.scalars(select(WaivedLine.line_key).where(WaivedLine.line_key.in_(keys))))
+        return set(self.session.scalars(self._EXISTING, {"keys": keys}))
 
     def add_all(self, lines: list[WaivedLine]) -> None:
         """One INSERT for the payment's lines; the primary key refuses a line another payer took first."""

@@ -56,7 +56,7 @@ def pool_accounts(uow, book: PolicyBook, donor: LedgerDonor, *, kind: str, relat
                   lock: bool = False) -> tuple[list[PoolAccount], dict[str, Pool]]:
     """The donor's pools of one kind as allocator accounts (rows locked when paying)."""
     rows = uow.pools.for_donor(donor.donor_id, kind, lock=lock)
-    donations = [d.fact() for d in uow.ledger.donations_of(donor.donor_id)] if rows else []
+    donations = uow.ledger.donation_facts(donor.donor_id) if rows else []
     award = uow.ledger.award_level(donor.donor_id) if rows and kind == "family" else None   # only widens family
     accounts = [PoolAccount(pool_id=p.id, donor_id=donor.donor_id, donor_masked=donor.national_id_masked,
                             kind=p.kind, region=p.region, relation=relation, used_ml=p.used_ml,
