@@ -31,6 +31,12 @@ def _row(obj, table, *, skip: tuple[str, ...] = ()) -> dict:
     return {c.name: getattr(obj, c.name) for c in table.columns if c.name not in skip}
 
 
+# Statements of the payment path, built once (SQLAlchemy then skips rebuilding their cache keys).
+_INSERT_USAGES = orm.pool_usages.insert()
+_INSERT_WAIVED = orm.waived_lines.insert()
+_INSERT_DEDUCTION = orm.deductions.insert()
+_INSERT_IDEMPOTENCY = orm.idempotency_keys.insert()
+
 # Increments, not absolute values: the rows are locked by the payer (for_donor(lock=True)) and the CHECK
 # constraint refuses a pool below zero, so an increment is exactly what the ORM's flush used to write.
 _CONSUME = (update(orm.pools).where(orm.pools.c.id == bindparam("pool_id"))
@@ -93,17 +99,19 @@ class PoolRepository(_Repo):
             self.session.add(pool)
         return pool
 
-    def for_donor(self, donor_id: str, kind: str | None = None, *, lock: bool = False) -> list[Pool]:
-        """Pools of a donor, in id order (one lock order for everyone: no deadlocks between payers).
+    # Prepared once; FOR UPDATE is left out by SQLite's compiler (its IMMEDIATE transactions hold the
+    # write lock already), as servicekit.db.for_update does.
+    _OF_DONOR = (select(orm.pools).where(orm.pools.c.donor_id == bindparam("donor_id"),
+                                         orm.pools.c.kind == bindparam("kind")).order_by(orm.pools.c.id))
+    _OF_DONOR_LOCKED = _OF_DONOR.with_for_update()
+
+    def for_donor(self, donor_id: str, kind: str, *, lock: bool = False) -> list[Pool]:
+        """A donor's pools of one kind, in id order (one lock order for everyone: no deadlocks between payers).
 
         Read with Core: the objects are not in the session, so a payer changes a pool only through
         consume(), and a locked read always has the row as committed by the payer before."""
-        stmt = select(orm.pools).where(orm.pools.c.donor_id == donor_id).order_by(orm.pools.c.id)
-        if kind:
-            stmt = stmt.where(orm.pools.c.kind == kind)
-        if lock:
-            stmt = for_update(stmt, self.session)
-        return [Pool(**row._mapping) for row in self.session.execute(stmt)]
+        stmt = self._OF_DONOR_LOCKED if lock else self._OF_DONOR
+        return [Pool(**row._mapping) for row in self.session.execute(stmt, {"donor_id": donor_id, "kind": kind})]
 
     def by_ids(self, ids: list[str], *, lock: bool = False) -> list[Pool]:
         stmt = select(Pool).where(Pool.id.in_(ids)).order_by(Pool.id)
@@ -121,7 +129,7 @@ class PoolRepository(_Repo):
     def add_usages(self, usages: list[PoolUsage]) -> None:
         """All usages of one payment in one INSERT."""
         if usages:
-            self.session.execute(orm.pool_usages.insert(), [_row(u, orm.pool_usages, skip=("id",)) for u in usages])
+            self.session.execute(_INSERT_USAGES, [_row(u, orm.pool_usages, skip=("id",)) for u in usages])
 
     def usages(self, *, deduction_id: str | None = None, claim_id: str | None = None) -> list[PoolUsage]:
         stmt = select(PoolUsage).order_by(PoolUsage.id)
@@ -142,7 +150,7 @@ class WaivedLineRepository(_Repo):
     def add_all(self, lines: list[WaivedLine]) -> None:
         """One INSERT for the payment's lines; the primary key refuses a line another payer took first."""
         if lines:
-            self.session.execute(orm.waived_lines.insert(), [_row(w, orm.waived_lines) for w in lines])
+            self.session.execute(_INSERT_WAIVED, [_row(w, orm.waived_lines) for w in lines])
 
     def release_deduction(self, deduction_id: str) -> None:
         self.session.execute(delete(orm.waived_lines).where(orm.waived_lines.c.deduction_id == deduction_id))
@@ -159,7 +167,7 @@ class IdempotencyRepository(_Repo):
         return IdempotencyRecord(**row._mapping) if row else None
 
     def add(self, record: IdempotencyRecord) -> None:
-        self.session.execute(orm.idempotency_keys.insert(), _row(record, orm.idempotency_keys))
+        self.session.execute(_INSERT_IDEMPOTENCY, _row(record, orm.idempotency_keys))
 
 
 class FamilyRepository(_Repo):
@@ -189,7 +197,7 @@ class DeductionRepository(_Repo):
     def insert(self, deduction: Deduction) -> None:
         """Store a new deduction with one Core INSERT. It stays out of the session, so its events are
         published by the caller (uow.publish_events_of), not collected at commit."""
-        self.session.execute(orm.deductions.insert(), _row(deduction, orm.deductions))
+        self.session.execute(_INSERT_DEDUCTION, _row(deduction, orm.deductions))
 
     def get(self, deduction_id: str, *, lock: bool = False) -> Deduction | None:
         stmt = select(Deduction).where(Deduction.id == deduction_id)

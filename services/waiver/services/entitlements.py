@@ -17,14 +17,15 @@ _DEFAULT_POLICIES = [Policy.from_dict(d) for d in DEFAULTS]
 
 
 # Policies change a few times a year; each process re-reads the table at most every BOOK_TTL_S seconds
-# (per database, so one process serving several databases, as tests do, never mixes them).
+# (per database, so one process serving several databases, as tests do, never mixes them; keyed by the
+# engine's URL object, which is cheaper to hash than to render as text).
 BOOK_TTL_S = 30.0
-_books: dict[str, tuple[float, PolicyBook]] = {}
+_books: dict[object, tuple[float, PolicyBook]] = {}
 
 
 def load_book(uow) -> PolicyBook:
     """Defaults, overridden or extended by the versions stored in the `policies` table."""
-    key = str(uow.session.get_bind().url)
+    key = uow.session.get_bind().url
     cached = _books.get(key)
     if cached and cached[0] > time.monotonic():
         return cached[1]
@@ -48,7 +49,7 @@ def seed_policies(uow, *, now: datetime) -> int:
                 uow.policies.save(policy, now)
                 added += 1
         uow.commit()
-        _books.pop(str(uow.session.get_bind().url), None)
+        _books.pop(uow.session.get_bind().url, None)
         return added
 
 
