@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from .consumer import EventProcessor
 from .envelope import Envelope
 from .migrations import upgrade
 
@@ -129,3 +130,17 @@ class DatabaseFactory:
             for name in reversed(self._created_pg):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self._admin.dispose()
+
+
+class CountingProcessor(EventProcessor):
+    """An event processor that remembers each record's outcome (applied, duplicate, ...), for tests that
+    wait until a consumer has seen every record once more."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.outcomes: list[str] = []
+
+    def process(self, record):
+        outcome = super().process(record)
+        self.outcomes.append(outcome)
+        return outcome

@@ -11,10 +11,11 @@ from inventory.handlers import HANDLERS as INVENTORY_HANDLERS
 from inventory.unit_of_work import InventoryUnitOfWork
 from servicekit import outbox
 from servicekit.broker import LocalBroker, free_port
-from servicekit.consumer import DUPLICATE, ConsumerLoop, EventProcessor, consumer_settings
+from servicekit.consumer import DUPLICATE, ConsumerLoop, consumer_settings
 from servicekit.db import make_engine, make_session_factory
 from servicekit.producer import make_producer
 from servicekit.tables import processed_events
+from servicekit.testing import CountingProcessor
 from servicekit.topics import ensure_topics
 from tests.helpers import JWT_SECRET, PII_KEY, auth, make_national_id, wait_until
 from waiver.handlers import HANDLERS as WAIVER_HANDLERS
@@ -22,17 +23,6 @@ from waiver.orm import ledger_donors
 from waiver.unit_of_work import WaiverUnitOfWork
 
 STATION = auth("station", site_id="SH-S1", region="SH")
-
-
-class Counting(EventProcessor):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.outcomes = []
-
-    def process(self, record):
-        outcome = super().process(record)
-        self.outcomes.append(outcome)
-        return outcome
 
 
 def _count(sf, stmt):
@@ -79,8 +69,9 @@ def test_donors_registered_while_the_broker_is_down_reach_both_groups_once(datab
         run(outbox.Relay(donor_sf, producer_factory=producer, max_backoff_s=0.5).run)
         processors = {}
         for group, (sf, uow_class, handlers) in sinks.items():
-            processors[group] = Counting(group=group, handlers=handlers, uow_factory=lambda sf=sf, c=uow_class: c(sf),
-                                         dlq_producer_factory=producer, retry_sleep_s=0.01)
+            processors[group] = CountingProcessor(group=group, handlers=handlers,
+                                                  uow_factory=lambda sf=sf, c=uow_class: c(sf),
+                                                  dlq_producer_factory=producer, retry_sleep_s=0.01)
             run(ConsumerLoop(processors[group], ["donor.events"], consumer_settings(broker.bootstrap, group)).run)
         stop_event.wait(1.5)
         assert outbox.pending_count(donor_sf) == 100                 # the relay keeps every row while it waits

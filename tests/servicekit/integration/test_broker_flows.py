@@ -8,26 +8,15 @@ from kafka import KafkaConsumer
 
 from servicekit import outbox
 from servicekit.broker import LocalBroker, free_port
-from servicekit.consumer import DUPLICATE, ConsumerLoop, EventProcessor, consumer_settings
+from servicekit.consumer import DUPLICATE, ConsumerLoop, consumer_settings
 from servicekit.db import make_engine, make_session_factory
 from servicekit.producer import make_producer
 from servicekit.tables import infra_metadata
-from servicekit.testing import make_envelope
+from servicekit.testing import CountingProcessor, make_envelope
 from servicekit.topics import ensure_topics
 from tests.helpers import wait_until
 
 from .conftest import Noted, ledger, ledger_count, make_uow_factory, metadata, note
-
-
-class CountingProcessor(EventProcessor):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.outcomes = []
-
-    def process(self, record):
-        outcome = super().process(record)
-        self.outcomes.append(outcome)
-        return outcome
 
 
 def _fresh_db(databases, kind):
