@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from . import events
-from .entitlement import DonationFact
 from .errors import AlreadyReversed, BindingAlreadyDecided, InvalidClaimStatus, MissingDocuments
 from .identity import redact_ids
 
@@ -40,10 +39,6 @@ class Donation:
     din: str
     rhd: str
     collected_at: datetime
-
-    def fact(self) -> DonationFact:
-        return DonationFact(self.donation_id, self.region, self.kind, self.volume_ml, self.doses, self.rhd,
-                            self.collected_at)
 
 
 @dataclass(eq=False)
