@@ -1,7 +1,8 @@
 """An append-only, hash-chained log for money movements (deductions, payments).
 
 Each entry's hash covers the previous entry's hash and its own canonical JSON, so changing, removing
-or reordering any row breaks every hash after it. Appends serialise on one head row (row lock on
+or reordering any row breaks every hash after it. With a key (`chain_key(PII_KEY)`) the hashes are HMACs:
+someone who can write to the database but does not hold the key cannot rewrite the chain consistently. Appends serialise on one head row (row lock on
 PostgreSQL, the write lock on SQLite) inside the caller's transaction: the entry exists exactly when
 the money movement does.
 """
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import hmac
 import json
 from datetime import datetime, timezone
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select, update
 from sqlalchemy.orm import Session
 
+from .config import DEV_PII_KEY
 from .db import for_update
 
 GENESIS = "0" * 64
@@ -47,29 +50,36 @@ def create_chain_tables(connection) -> None:
         connection.execute(chain_head.insert().values(id=1, last_seq=0, last_hash=GENESIS))
 
 
-def entry_hash(prev_hash: str, seq: int, at: str, kind: str, subject: str, payload: str) -> str:
-    material = json.dumps([prev_hash, seq, at, kind, subject, payload], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(material.encode()).hexdigest()
+def chain_key(secret: str) -> bytes:
+    """The chain's HMAC key, derived from a service secret (PII_KEY) so operations keep one secret less."""
+    return hmac.new(secret.encode(), b"hemolink:money-chain:v1", hashlib.sha256).digest()
+
+
+def entry_hash(prev_hash: str, seq: int, at: str, kind: str, subject: str, payload: str,
+               key: bytes | None = None) -> str:
+    material = json.dumps([prev_hash, seq, at, kind, subject, payload], ensure_ascii=False,
+                          separators=(",", ":")).encode()
+    return hmac.new(key, material, hashlib.sha256).hexdigest() if key else hashlib.sha256(material).hexdigest()
 
 
 def _at_text(at: datetime) -> str:
     return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
 
 
-def append(session: Session, *, kind: str, subject: str, payload: dict) -> int:
+def append(session: Session, *, kind: str, subject: str, payload: dict, key: bytes | None = None) -> int:
     """Add an entry in the caller's transaction; returns its sequence number."""
     head = session.execute(for_update(select(chain_head).where(chain_head.c.id == 1), session)).one()
     seq = head.last_seq + 1
     at = datetime.now(timezone.utc).replace(microsecond=0)
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    digest = entry_hash(head.last_hash, seq, _at_text(at), kind, subject, text)
+    digest = entry_hash(head.last_hash, seq, _at_text(at), kind, subject, text, key)
     session.execute(chain_entries.insert().values(seq=seq, at=at, kind=kind, subject=subject, payload=text,
                                                   prev_hash=head.last_hash, hash=digest))
     session.execute(update(chain_head).where(chain_head.c.id == 1).values(last_seq=seq, last_hash=digest))
     return seq
 
 
-def verify(session: Session) -> tuple[bool, str]:
+def verify(session: Session, key: bytes | None = None) -> tuple[bool, str]:
     """Recompute the chain; (True, summary) or (False, where it breaks)."""
     prev, expected_seq = GENESIS, 1
     for row in session.execute(select(chain_entries).order_by(chain_entries.c.seq)):
@@ -77,7 +87,8 @@ def verify(session: Session) -> tuple[bool, str]:
             return False, f"entry {expected_seq} is missing (found {row.seq})"
         if row.prev_hash != prev:
             return False, f"entry {row.seq} does not follow entry {row.seq - 1}"
-        if entry_hash(prev, row.seq, _at_text(row.at), row.kind, row.subject, row.payload) != row.hash:
+        if not hmac.compare_digest(entry_hash(prev, row.seq, _at_text(row.at), row.kind, row.subject, row.payload, key),
+                                   row.hash):
             return False, f"entry {row.seq} was altered"
         prev, expected_seq = row.hash, expected_seq + 1
     head = session.execute(select(chain_head).where(chain_head.c.id == 1)).one()
@@ -87,7 +98,8 @@ def verify(session: Session) -> tuple[bool, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m servicekit.chain verify --database-url URL` — exit 1 when the chain is broken."""
+    """`python -m servicekit.chain verify --database-url URL` — exit 1 when the chain is broken. The key is
+    derived from PII_KEY, as the service that wrote the chain derived it."""
     import os
 
     from .db import make_engine, make_session_factory
@@ -95,9 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="servicekit.chain")
     parser.add_argument("command", choices=["verify"])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--unkeyed", action="store_true", help="a chain written without a key (tests, tools)")
     args = parser.parse_args(argv)
+    key = None if args.unkeyed else chain_key(os.environ.get("PII_KEY", DEV_PII_KEY))
     with make_session_factory(make_engine(args.database_url))() as session:
-        ok, message = verify(session)
+        ok, message = verify(session, key)
     print(("OK: " if ok else "BROKEN: ") + message)
     return 0 if ok else 1
 

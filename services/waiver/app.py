@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import partial
 from types import SimpleNamespace
 
+from servicekit import chain
 from servicekit.audit import install_audit
 from servicekit.authz import install_authz
 from servicekit.db import make_engine, make_session_factory, read_only_session_factory
@@ -33,7 +35,8 @@ def create_app(config: Config | None = None, *, clock=None, storage=None, bank=N
     install_audit(app, session_factory, config.service_name)
     app.extensions["waiver"] = SimpleNamespace(
         config=config, engine=engine, vault=PiiVault(config.pii_key),
-        uow=request_uow_factory(WaiverUnitOfWork, session_factory, read_only_session_factory(engine)),
+        uow=request_uow_factory(partial(WaiverUnitOfWork, chain_key=chain.chain_key(config.pii_key)), session_factory,
+                                read_only_session_factory(engine)),
         clock=clock or (lambda: datetime.now(timezone.utc)),
         storage=storage or make_storage(config), bank=bank or CsvBatchBank(config.bank_batch_dir),
     )

@@ -12,9 +12,10 @@ from .repository import (ClaimRepository, DeductionRepository, FamilyRepository,
 
 
 class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
-    def __init__(self, session_factory, read_only: bool = False):
+    def __init__(self, session_factory, read_only: bool = False, chain_key: bytes | None = None):
         orm.start_mappers()
         super().__init__(session_factory, source="waiver", published=PUBLISHED, read_only=read_only)
+        self.chain_key = chain_key
 
     def begin(self) -> None:
         s = self.session
@@ -39,4 +40,4 @@ class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
         """Append to the hash-chained money log in this transaction. Call it last before commit: it
         serialises on the chain head, so the lock is held only for the commit itself."""
         self.session.flush()
-        chain.append(self.session, kind=kind, subject=subject, payload=payload)
+        chain.append(self.session, kind=kind, subject=subject, payload=payload, key=self.chain_key)

@@ -51,3 +51,32 @@ def test_deductions_reversals_and_payments_are_chained_and_verifiable(client, le
         s.execute(update(chain.chain_entries).where(chain.chain_entries.c.seq == 1)
                   .values(payload=entries[0].payload.replace("440.00", "44.00")))
     assert chain.main(["verify", "--database-url", waiver_db]) == 1
+
+
+def test_without_the_key_the_chain_cannot_be_rewritten_consistently(client, ledger, sf):
+    """A forger with database access edits an amount and recomputes every hash (and the head) as plain
+    SHA-256: the keyed verification still fails; with the right key an untouched chain passes."""
+    from tests.helpers import PII_KEY
+
+    nid = person()
+    donor_id = ledger.donor(nid)
+    ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=30))
+    for n in range(2):
+        client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, [line(amount="220.00", units=1)]),
+                    headers={**HOSPITAL, "Idempotency-Key": f"forge-{n}"})
+    key = chain.chain_key(PII_KEY)
+    with sf() as s:
+        assert chain.verify(s, key) == (True, "2 entries verified")
+        assert chain.verify(s, chain.chain_key("another-secret"))[0] is False
+    with sf.begin() as s:
+        prev = chain.GENESIS
+        for e in s.execute(select(chain.chain_entries).order_by(chain.chain_entries.c.seq)).all():
+            payload = e.payload.replace("220.00", "22.00")
+            digest = chain.entry_hash(prev, e.seq, chain._at_text(e.at), e.kind, e.subject, payload)   # no key
+            s.execute(update(chain.chain_entries).where(chain.chain_entries.c.seq == e.seq)
+                      .values(payload=payload, prev_hash=prev, hash=digest))
+            prev = digest
+        s.execute(update(chain.chain_head).values(last_hash=prev))
+    with sf() as s:
+        ok, message = chain.verify(s, key)
+    assert not ok and "entry 1 was altered" in message
