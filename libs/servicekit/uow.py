@@ -77,6 +77,13 @@ class SqlAlchemyUnitOfWork:
     def publish(self, event: Any) -> None:
         self._pending.append(event)
 
+    def publish_events_of(self, aggregate: Any) -> None:
+        """Queue the events of an aggregate written with Core statements: it is not in the session, so
+        commit would not collect them from there. They reach the outbox in this transaction all the same."""
+        for event in aggregate.events:
+            self.publish(event)
+        aggregate.events.clear()
+
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit (a GET must not change state)")

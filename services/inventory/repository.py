@@ -116,14 +116,19 @@ class UnitRepository:
                 stmt = stmt.where(column == value)
         return list(self.session.scalars(stmt.order_by(Unit.expires_at, Unit.id).limit(limit)))
 
+    @staticmethod
+    def _issuable(site_id: str, component: str, abo: str, rhd: str, now: datetime):
+        """Bags that may be issued now, first-expiring-first (ties by id): the one order every claimer uses."""
+        return (select(units.c.id, units.c.units, units.c.expires_at)
+                .where(units.c.site_id == site_id, units.c.status == "available", units.c.component == component,
+                       units.c.abo == abo, units.c.rhd == rhd, units.c.expires_at > now)
+                .order_by(units.c.expires_at, units.c.id))
+
     def available_candidates(self, site_id: str, component: str, abo: str, rhd: str, now: datetime,
                              lock: bool = False) -> list:
         """(id, units, expires_at) of issuable bags at a site, first-expiring-first (ties by id). With `lock`,
         the rows stay locked until commit (PostgreSQL), in the same order every claimer uses."""
-        stmt = (select(units.c.id, units.c.units, units.c.expires_at)
-                .where(units.c.site_id == site_id, units.c.status == "available", units.c.component == component,
-                       units.c.abo == abo, units.c.rhd == rhd, units.c.expires_at > now)
-                .order_by(units.c.expires_at, units.c.id))
+        stmt = self._issuable(site_id, component, abo, rhd, now)
         return list(self.session.execute(for_update(stmt, self.session) if lock else stmt))
 
     def iter_available(self, site_id: str, component: str, abo: str, rhd: str, now: datetime, page: int = 64):
@@ -138,10 +143,7 @@ class UnitRepository:
         page = 1 if skip_locked else page
         after = None
         while True:
-            stmt = (select(units.c.id, units.c.units, units.c.expires_at)
-                    .where(units.c.site_id == site_id, units.c.status == "available", units.c.component == component,
-                           units.c.abo == abo, units.c.rhd == rhd, units.c.expires_at > now)
-                    .order_by(units.c.expires_at, units.c.id).limit(page))
+            stmt = self._issuable(site_id, component, abo, rhd, now).limit(page)
             if skip_locked:
                 stmt = stmt.with_for_update(skip_locked=True)
             if after is not None:

@@ -77,10 +77,6 @@ class Pool:
     used_ml: int = 0
     used_yuan: Decimal = ZERO
 
-    def consume(self, ml: int, yuan: Decimal) -> None:
-        self.used_ml += ml
-        self.used_yuan += yuan
-
     def give_back(self, ml: int, yuan: Decimal) -> None:
         if ml > self.used_ml or yuan > self.used_yuan:
             raise RuntimeError(f"pool {self.id} would go below zero")  # a bug, never a user error

@@ -29,13 +29,6 @@ class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
         self.claims = ClaimRepository(s)
         self.policies = PolicyRepository(s)
 
-    def publish_events_of(self, aggregate) -> None:
-        """Queue the events of an aggregate written with Core: it is not in the session, so commit would
-        not find them there. They reach the outbox in this transaction all the same."""
-        for event in aggregate.events:
-            self.publish(event)
-        aggregate.events.clear()
-
     def record_money(self, kind: str, subject: str, payload: dict) -> None:
         """Append to the hash-chained money log in this transaction. Call it last before commit: it
         serialises on the chain head, so the lock is held only for the commit itself."""
