@@ -11,13 +11,19 @@ Model (per commodity; commodities are independent because no move mixes groups):
   the nested caps Σ_{b' ≤ b} u[k, b'] ≤ d[k] · t[b];
 - transport distance: haversine km × U moved (optionally only pairs within max_distance_km).
 
-Objective, lexicographic, solved exactly as three linear programs with scipy's HiGHS:
+Objective, lexicographic, solved exactly as three linear programs with HiGHS:
   1. minimise unmet shortfall Σ_receivers (deficit − inflow)   ⇔ maximise Σ x
   2. then minimise expected expiry waste                         ⇔ maximise Σ u, keeping stage 1's optimum
   3. then minimise Σ distance · x, keeping stages 1 and 2.
 Each stage uses column generation over the arcs (source bucket → receiver): start from each site's nearest
 partners, price every other arc with the duals, add those with negative reduced cost, re-solve until none is
 left; the result is optimal for the full arc set, at a fraction of the size.
+
+The solver is HiGHS through highspy, one model per commodity kept from the first solve to the last
+(rebalancing_lp.py): entering arcs are added to it, a stage's optimal face is imposed on it by bounds, the next
+stage only changes its costs. Every re-solve so starts from the previous optimal basis and takes a few simplex
+iterations, where scipy's linprog (used before) rebuilt and solved each of the ~140 LPs of the bench from
+scratch. HiGHS also releases the GIL while it solves, so the commodities' threads overlap.
 
 Transfers ship whole bags, so the LP's fractional flow is then turned into bags that dispatch really picks
 (first-expiring-first, in the plan's order): each LP pair rounded to whole bags, a source's rounding shortfall
@@ -26,7 +32,7 @@ carried to its next pair, then receivers still short filled greedily from the ne
 may pass its own by part of the last bag it needed. `after` is what these moves achieve; the relaxation's
 shortfall, a lower bound for any whole-bag plan, is reported beside it.
 
-Plain Python + numpy/scipy: no Flask, no database (plans.py feeds it from the inventory).
+Plain Python + numpy/highspy: no Flask, no database (plans.py feeds it from the inventory).
 """
 from __future__ import annotations
 
@@ -37,16 +43,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
-import scipy
-from scipy import sparse
-from scipy.optimize import linprog
 
 from .policy import COMPONENTS
+from .rebalancing_lp import RestrictedLP
 
 EPS = 1e-7
 Commodity = tuple[str, str, str]       # component, abo, rhd
-SOLVER = f"scipy {scipy.__version__} linprog(method='highs'), lexicographic 3-stage LP with column generation"
+SOLVER = (f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH} "
+          "(highspy, one warm-started model per commodity), lexicographic 3-stage LP with column generation")
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,7 @@ class _CommodityLP:
         self.c_hold_src = np.where(in_w_src, pos[self.ci] * self.nb + self.cb, -1)
         self.c_hold_rcv = np.where(in_w_rcv, pos[self.cj] * self.nb + self.cb, -1)
         self.c_gain = (~in_w_rcv).astype(float) - (~in_w_src).astype(float)
-        self.active = self._initial(partners)
+        self.seed = self._initial(partners)         # the arcs the LP starts from
 
     @property
     def trivial(self) -> bool:
@@ -209,80 +215,82 @@ class _CommodityLP:
         near[np.arange(d.shape[0])[:, None], np.argpartition(d, kk - 1, axis=1)[:, :kk]] = True
         return near[np.searchsorted(self.src, self.ci), np.searchsorted(self.rcv, self.cj)] & np.isfinite(self.c_dist)
 
-    # -- LP assembly ------------------------------------------------------------------------------------------
-    def _solve(self, goal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Solve the LP restricted to the active arcs; returns (x on active arcs, u, reduced costs of every
-        candidate arc, reduced costs of u) and keeps the row duals in `self.y`.
+    # -- the restricted LP ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        """One HiGHS model for all three stages. Rows: source-bucket availability, receiver deficit, and with
+        usage variables the waste sites' holdings (u[k,b] + out[k,b] − in[k,b] ≤ h[k,b]) and nested use caps.
+        The u columns are in from stage 1 on at zero cost, which leaves its optimum as it is: so the model
+        keeps one shape, and each stage's optimal face (below) is one of the same LP."""
+        self.n_sb, self.row_c = len(self.sb_cap), len(self.sb_cap) + len(self.rcv)
+        self.nu = len(self.waste_sites) * self.nb
+        self.u_k, self.u_b = np.divmod(np.arange(self.nu), self.nb)
+        holdings, caps = self.h[self.waste_sites], self.d[self.waste_sites][:, None] * self.t[None, :]
+        self.model = RestrictedLP(np.concatenate([self.sb_cap, self.delta[self.rcv], holdings.ravel(), caps.ravel()]))
+        self.col = np.full(len(self.c_sb), -1)          # each candidate arc's column, −1 while not in the LP
+        self.priced_out = np.zeros(len(self.c_sb), dtype=bool)
+        self.arc_cost, self.u_cost = np.zeros(len(self.c_sb)), np.zeros(self.nu)
+        # u[k, b]: its holding row, then every cumulative cap b' ≥ b
+        counts = 1 + self.nb - self.u_b
+        n = np.repeat(np.arange(self.nu), counts)
+        nth = np.arange(len(n)) - np.repeat(np.cumsum(counts) - counts, counts)
+        rows = np.where(nth == 0, self.row_c + n, self.row_c + self.nu + n + nth - 1)
+        self.u_col = self.model.add_columns(self.u_cost, np.cumsum(counts) - counts, rows, np.ones(len(rows)))
 
-        Rows: source-bucket availability, receiver deficit, and with usage variables the waste sites' holdings
-        (u[k,b] + out[k,b] − in[k,b] ≤ h[k,b]) and nested use caps. Rows an earlier stage found binding are
-        equalities (`self.eq`), arcs and u it priced out stay at zero: that is the earlier stage's optimal face.
-        """
-        arcs = np.flatnonzero(self.active)
-        nx, nu = len(arcs), self.nu if self.use else 0
-        n_rows = self.row_c + 2 * nu
-        row_d = self.row_c + nu
-        cols, ucols = np.arange(nx), nx + np.arange(nu)
-        r, c, v = [self.c_sb[arcs], self.n_sb + self.c_r[arcs]], [cols, cols], [np.ones(nx), np.ones(nx)]
-        b = np.zeros(n_rows)
-        b[:self.n_sb] = self.sb_cap
-        b[self.n_sb:self.row_c] = self.delta[self.rcv]
-        if nu:
-            for hold, sign in ((self.c_hold_src[arcs], 1.0), (self.c_hold_rcv[arcs], -1.0)):
-                sel = hold >= 0
-                r.append(self.row_c + hold[sel]); c.append(cols[sel]); v.append(np.full(sel.sum(), sign))
-            r.append(self.row_c + np.arange(nu)); c.append(ucols); v.append(np.ones(nu))
-            for cap in range(self.nb):                       # u[k, b] counts in every cumulative cap b' ≥ b
-                sel = np.flatnonzero(self.u_b <= cap)
-                r.append(row_d + self.u_k[sel] * self.nb + cap); c.append(nx + sel); v.append(np.ones(len(sel)))
-            b[self.row_c:row_d] = self.h[self.waste_sites].ravel()
-            b[row_d:] = (self.d[self.waste_sites][:, None] * self.t[None, :]).ravel()
-        a = sparse.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(n_rows, nx + nu))
-        arc_cost = {"flow": -np.ones(len(self.c_sb)), "use": -self.c_gain, "km": self.c_dist}[goal]
-        u_cost = np.full(nu, -1.0 if goal == "use" else 0.0)
-        eq = self.eq[:n_rows]
-        bounds = [(0, None)] * nx + [(0, 0) if z else (0, None) for z in self.u_zero[:nu]]
-        res = linprog(np.concatenate([arc_cost[arcs], u_cost]), A_ub=a[~eq], b_ub=b[~eq],
-                      A_eq=a[eq] if eq.any() else None, b_eq=b[eq] if eq.any() else None,
-                      bounds=bounds, method="highs")
-        if res.status != 0:
-            raise RuntimeError(f"rebalancing LP ({goal}) failed: {res.message}")
-        y = np.zeros(n_rows)
-        y[~eq] = res.ineqlin.marginals
-        if eq.any():
-            y[eq] = res.eqlin.marginals
+    def _add_arcs(self, arcs: np.ndarray) -> None:
+        """Arc columns: its source-bucket and receiver rows, +1 in its source's holding row and −1 in its
+        receiver's, where those are waste sites."""
+        rows = np.column_stack([self.c_sb[arcs], self.n_sb + self.c_r[arcs],
+                                self.row_c + self.c_hold_src[arcs], self.row_c + self.c_hold_rcv[arcs]])
+        keep = np.column_stack([np.ones((len(arcs), 2), dtype=bool), self.c_hold_src[arcs] >= 0,
+                                self.c_hold_rcv[arcs] >= 0])
+        values = np.broadcast_to([1.0, 1.0, 1.0, -1.0], rows.shape)
+        starts = np.cumsum(keep.sum(1)) - keep.sum(1)
+        self.col[arcs] = self.model.add_columns(self.arc_cost[arcs], starts, rows[keep], values[keep])
+
+    def _set_goal(self, goal: str) -> None:
+        self.arc_cost = {"flow": -np.ones(len(self.c_sb)), "use": -self.c_gain, "km": self.c_dist}[goal]
+        self.u_cost = np.full(self.nu, -1.0 if goal == "use" else 0.0)
+        inside = np.flatnonzero(self.col >= 0)
+        self.model.set_costs(np.r_[self.col[inside], self.u_col], np.r_[self.arc_cost[inside], self.u_cost])
+
+    def _solve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Solve the LP restricted to the arcs in it, warm from the last basis; returns (x on every candidate
+        arc, u, reduced costs of every candidate arc, reduced costs of u) and keeps the row duals in `self.y`."""
+        col_value, y = self.model.solve()
         self.y = y
-        # reduced costs c − Aᵀy of every candidate arc (active or not) and of every u
+        inside = self.col >= 0
+        x = np.zeros(len(self.c_sb))
+        x[inside] = col_value[self.col[inside]]
+        # reduced costs c − Aᵀy of every candidate arc (in the LP or not) and of every u
         dual = y[self.c_sb] + y[self.n_sb + self.c_r]
         rc_u = np.zeros(0)
-        if nu:
+        if self.nu:
+            row_d = self.row_c + self.nu
             dual = dual + np.where(self.c_hold_src >= 0, y[self.row_c + np.maximum(self.c_hold_src, 0)], 0.0) \
                 - np.where(self.c_hold_rcv >= 0, y[self.row_c + np.maximum(self.c_hold_rcv, 0)], 0.0)
             caps = y[row_d:].reshape(-1, self.nb)
             later = np.cumsum(caps[:, ::-1], axis=1)[:, ::-1]          # Σ_{b' ≥ b} y[cap k, b']
-            rc_u = u_cost - (y[self.row_c:row_d] + later.ravel())
-        return res.x[:nx], res.x[nx:], arc_cost - dual, rc_u
+            rc_u = self.u_cost - (y[self.row_c:row_d] + later.ravel())
+        return x, col_value[self.u_col], self.arc_cost - dual, rc_u
 
     def stage(self, goal: str) -> tuple[np.ndarray, float]:
         """Column generation to optimality, then restrict later stages to this stage's optimal face."""
+        self._set_goal(goal)
         while True:
-            x, u, rc, rc_u = self._solve(goal)
-            entering = np.flatnonzero((rc < -1e-9) & ~self.active & ~self.priced_out)
+            x, u, rc, rc_u = self._solve()
+            entering = np.flatnonzero((rc < -1e-9) & (self.col < 0) & ~self.priced_out)
             if len(entering):
-                self.active[self._fewest(entering, rc)] = True
+                self._add_arcs(self._fewest(entering, rc))
                 continue
-            full = np.zeros(len(self.c_sb))
-            full[self.active] = x
-            value = {"flow": full.sum(), "use": u.sum() + self.c_gain @ full, "km": float(self.c_dist @ full)}[goal]
+            value = {"flow": x.sum(), "use": u.sum() + self.c_gain @ x, "km": float(self.c_dist @ x)}[goal]
             # Complementary slackness with this optimal dual: an optimum of this stage has zero on every arc
             # (and u) of positive reduced cost and meets every row of non-zero dual with equality.
             tol = 1e-7 * max(1.0, float(np.abs(rc).max(initial=0.0)))
             self.priced_out |= rc > tol
-            self.active &= ~self.priced_out
-            if len(rc_u):
-                self.u_zero[:len(rc_u)] |= rc_u > tol
-            self.eq[:len(self.y)] |= np.abs(self.y) > tol
-            return full, value
+            self.model.fix_at_zero(self.col[self.priced_out & (self.col >= 0)])
+            self.model.fix_at_zero(self.u_col[rc_u > tol])
+            self.model.make_equalities(np.flatnonzero(np.abs(self.y) > tol))
+            return x, value
 
     def _fewest(self, entering: np.ndarray, rc: np.ndarray, per_receiver: int = 8) -> np.ndarray:
         """The most attractive entering arcs per receiver (ties, common in these degenerate LPs, go to the
@@ -300,9 +308,9 @@ class _CommodityLP:
         supply, need = self.sb_cap.sum(), self.delta[self.rcv].sum()
         flow = min(supply, need)
         if need <= supply + EPS:
-            self.eq[self.n_sb:self.row_c] = True
+            self.model.make_equalities(np.arange(self.n_sb, self.row_c))
         if supply <= need + EPS:
-            self.eq[:self.n_sb] = True
+            self.model.make_equalities(np.arange(self.n_sb))
         left_sb, left_r = self.sb_cap.copy(), self.delta[self.rcv].copy()
         order = np.lexsort((self.c_dist, self.c_r))
         bounds = np.searchsorted(self.c_r[order], np.arange(len(self.rcv) + 1))
@@ -315,25 +323,20 @@ class _CommodityLP:
                     step = min(left_sb[sb], left_r[r])
                     left_sb[sb] -= step
                     left_r[r] -= step
-                    self.active[arc] = True
+                    self.seed[arc] = True
         if min(left_sb.sum(), left_r.sum()) > 1e-6:      # cannot happen on a complete graph; be safe
-            self.active[:] = True
+            self.seed[:] = True
         return float(flow)
 
     def solve(self) -> tuple[np.ndarray, dict]:
-        self.n_sb, self.row_c = len(self.sb_cap), len(self.sb_cap) + len(self.rcv)
-        self.nu = len(self.waste_sites) * self.nb
-        self.u_k, self.u_b = np.divmod(np.arange(self.nu), self.nb)
-        self.eq = np.zeros(self.row_c + 2 * self.nu, dtype=bool)
-        self.u_zero = np.zeros(self.nu, dtype=bool)
-        self.priced_out = np.zeros(len(self.c_sb), dtype=bool)
-        self.use = False
+        self._build()
         if self.allowed[np.ix_(self.src, self.rcv)].all():
             flow = self._complete_flow_stage()
+            self._add_arcs(np.flatnonzero(self.seed))
         else:
+            self._add_arcs(np.flatnonzero(self.seed))
             _, flow = self.stage("flow")
         if self.nu:                         # otherwise every plan wastes the same: nothing to choose
-            self.use = True
             self.stage("use")
         x, km = self.stage("km")
         return x, {"flow": flow, "unit_km": km}
@@ -571,10 +574,10 @@ def _solve_commodity(problem: Problem, commodity: Commodity, index: dict[str, in
         return None
     target = problem.target_days * d
     lp = _CommodityLP(h, d, t, target, dist, allowed, problem.initial_partners)
-    after, moves, stages = h, [], {"flow": 0.0, "unit_km": 0.0, "lp_pairs": 0}
+    after, moves, stages = h, [], {"flow": 0.0, "unit_km": 0.0, "lp_pairs": 0, "lp_solves": 0}
     if not lp.trivial:
         x, values = lp.solve()
-        stages.update(flow=values["flow"], unit_km=values["unit_km"])
+        stages.update(flow=values["flow"], unit_km=values["unit_km"], lp_solves=lp.model.solves)
         shipped, after, stages["lp_pairs"] = _ship(lp, x, h, d, t, target, bags, edges, dist, allowed)
         for (i, j), sent in shipped.items():
             units = round(sum(u for u, _ in sent), 9)     # float noise only: dispatch must get the whole sum
@@ -608,7 +611,7 @@ def solve(problem: Problem) -> Result:
     short_after = {s.id: float(v) for s, v in zip(sites, sum((o.short_after for o in outcomes), np.zeros(len(sites))))}
     waste_before = sum(o.waste_before for o in outcomes)
     waste_after = sum(o.waste_after for o in outcomes)
-    stages = {key: sum(o.stages[key] for o in outcomes) for key in ("flow", "unit_km", "lp_pairs")}
+    stages = {key: sum(o.stages[key] for o in outcomes) for key in ("flow", "unit_km", "lp_pairs", "lp_solves")}
     before, after_m = _metrics(short_before, waste_before), _metrics(short_after, waste_after)
     objective = {"order": ["shortfall_units", "expiring_units", "distance_unit_km"],
                  "shortfall_units": round(after_m.shortfall_units, 2),

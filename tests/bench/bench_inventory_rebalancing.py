@@ -64,7 +64,9 @@ def run() -> dict:
         "shortfall_lp_relaxation_u": round(float(result.before.shortfall_units - result.stages["flow"]), 1),
         "expiring_before_u": round(float(result.before.expiring_units), 1),
         "expiring_after_u": round(float(result.after.expiring_units), 1),
+        "lp_solves": result.stages["lp_solves"],
         "solve_seconds_within_250km": round(seconds_limited, 3),
+        "lp_solves_within_250km": result_limited.stages["lp_solves"],
         "shortfall_after_within_250km_u": round(float(result_limited.after.shortfall_units), 1),
     }
 
