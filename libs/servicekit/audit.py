@@ -1,7 +1,9 @@
 """Audit trail: every state-changing request, who did it and how it ended, one row each.
 
-Written after the response is decided, in its own short transaction: refused requests (401/403/422)
-change nothing else, yet they are exactly what an auditor wants to see.
+Written after the response is decided, as its own single statement: refused requests (401/403/422)
+change nothing else, yet they are exactly what an auditor wants to see. On PostgreSQL the row is one
+autocommitted INSERT (one round trip instead of BEGIN, INSERT, COMMIT); SQLite takes its write lock with
+BEGIN IMMEDIATE (db.make_engine), so there it stays a short transaction.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from flask import Flask, g, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
 from . import context
+from .db import is_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,25 @@ def claim_actor(sub: str | None, *, role: str | None = None, site_id: str | None
     g.audit_actor = SimpleNamespace(sub=sub, role=role, site_id=site_id, region=region)
 
 
+def _writer(session_factory):
+    """Run one INSERT durably: autocommit where the database allows it, else a short transaction."""
+    engine = session_factory.kw["bind"]
+    if is_sqlite(engine):
+        def write(stmt):
+            with session_factory() as session, session.begin():
+                session.execute(stmt)
+        return write
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def write(stmt):
+        with autocommit.connect() as conn:
+            conn.execute(stmt)
+    return write
+
+
 def install_audit(app: Flask, session_factory, service: str) -> None:
+    write = _writer(session_factory)
+
     @app.after_request
     def _record(response):
         if request.method not in WRITE_METHODS:
@@ -77,14 +98,13 @@ def install_audit(app: Flask, session_factory, service: str) -> None:
         rule = request.url_rule.rule if request.url_rule else request.path
         target = ",".join(f"{k}={v}" for k, v in (request.view_args or {}).items()) or _created_id(response)
         try:
-            with session_factory() as session, session.begin():
-                session.execute(audit_log.insert().values(
-                    at=datetime.now(timezone.utc), service=service,
-                    actor=principal.sub if principal else None, role=principal.role if principal else None,
-                    site_id=principal.site_id if principal else None, region=principal.region if principal else None,
-                    action=f"{request.method} {rule}"[:200], target=target[:200] if target else None,
-                    request_id=context.request_id.get(), status=response.status_code,
-                    outcome=outcome_of(response.status_code)))
+            write(audit_log.insert().values(
+                at=datetime.now(timezone.utc), service=service,
+                actor=principal.sub if principal else None, role=principal.role if principal else None,
+                site_id=principal.site_id if principal else None, region=principal.region if principal else None,
+                action=f"{request.method} {rule}"[:200], target=target[:200] if target else None,
+                request_id=context.request_id.get(), status=response.status_code,
+                outcome=outcome_of(response.status_code)))
         except Exception:  # the audit must never turn a done request into an error; it is logged instead
             log.exception("audit record failed", extra={"action": f"{request.method} {rule}"})
         return response
