@@ -56,6 +56,10 @@ class EventProcessor:
         self.retry_sleep_s = retry_sleep_s
 
     def process(self, record) -> str:
+        if self._unhandled(record):
+            # Most events on a topic are for someone else (the donor service reads waiver.events for claims
+            # only): the type header decides without parsing the body.
+            return SKIPPED
         try:
             envelope = parse(record.value)
         except ValueError as exc:
@@ -64,7 +68,7 @@ class EventProcessor:
             return DEAD_LETTERED
         handler = self.handlers.get((envelope.type, envelope.version))
         if handler is None:
-            log.info("no handler, skipped", extra={"event_type": envelope.type, "event_id": envelope.id})
+            log.debug("no handler, skipped", extra={"event_type": envelope.type, "event_id": envelope.id})
             return SKIPPED
         tokens = (context.correlation_id.set(envelope.correlation_id),
                   context.causation_id.set(envelope.id))
@@ -73,6 +77,16 @@ class EventProcessor:
         finally:
             context.correlation_id.reset(tokens[0])
             context.causation_id.reset(tokens[1])
+
+    def _unhandled(self, record) -> bool:
+        """True when the record's headers name a type and version this consumer has no handler for. A record
+        without usable headers is parsed in full (and dead-lettered if malformed)."""
+        headers = dict(record.headers or ())
+        try:
+            key = (headers["type"].decode(), int(headers["version"]))
+        except (KeyError, ValueError, AttributeError, UnicodeDecodeError):
+            return False
+        return key not in self.handlers
 
     def _apply_with_retries(self, record, envelope: Envelope, handler: Handler) -> str:
         attempt = 0

@@ -68,6 +68,9 @@ class EnvelopeSchema(Schema):
         return Envelope(**values)
 
 
+_SCHEMA = EnvelopeSchema()     # built once: a marshmallow schema costs more to build than to load with
+
+
 def parse(raw: bytes | str) -> Envelope:
     """Parse a Kafka record value into an Envelope; raises ValueError on anything malformed."""
     try:
@@ -77,6 +80,6 @@ def parse(raw: bytes | str) -> Envelope:
     from marshmallow import ValidationError
 
     try:
-        return EnvelopeSchema().load(payload)
+        return _SCHEMA.load(payload)
     except ValidationError as exc:
         raise ValueError(f"not an envelope: {exc.messages}") from exc

@@ -49,3 +49,17 @@ def test_unknown_types_are_skipped_and_malformed_records_dead_lettered(kit_db):
     assert processor.process(record_of(make_envelope("SomethingElse", {}))) == SKIPPED
     assert processor.process(FakeRecord(value=b"{oops")) == DEAD_LETTERED
     assert len(producer.sent) == 1 and ledger_count(kit_db) == 0
+
+
+def test_the_type_header_decides_a_skip_without_reading_the_body(kit_db):
+    producer = FakeProducer()
+    processor = _processor(kit_db, producer=producer)
+    foreign = FakeRecord(value=b"{not even json", headers=[("type", b"SomethingElse"), ("version", b"1")])
+    assert processor.process(foreign) == SKIPPED                 # not ours: its body is never parsed
+    newer = record_of(make_envelope("Noted", {"key": "v2"}, version=2))
+    assert processor.process(newer) == SKIPPED                   # a version we do not read yet
+    ours_but_broken = FakeRecord(value=b"{not even json", headers=[("type", b"Noted"), ("version", b"1")])
+    assert processor.process(ours_but_broken) == DEAD_LETTERED   # ours: parsed, and malformed
+    unlabelled = FakeRecord(value=b"{oops", headers=[("type", b"Noted"), ("version", b"one")])
+    assert processor.process(unlabelled) == DEAD_LETTERED        # headers unusable: parsed in full
+    assert len(producer.sent) == 2 and ledger_count(kit_db) == 0
