@@ -99,9 +99,15 @@ class Relay:
                 log.warning("relay publish failed, retrying in %.2fs: %s", backoff, exc)
                 stop.wait(backoff)
                 continue
-            if published:
+            if published >= self.batch_size:
+                backoff = self.idle_sleep_s       # a backlog: take the next batch at once
+            elif published:
+                # A trickle: wait a moment so the next batch carries several rows. Each batch costs a
+                # transaction and a broker round trip, so one row per batch costs the relay, the broker and
+                # the database several times over under load; the wait adds at most idle_sleep_s to latency.
                 log.debug("relay published %d events", published)
                 backoff = self.idle_sleep_s
+                stop.wait(backoff)
             else:
                 backoff = min(max(backoff * 1.5, self.idle_sleep_s), self.max_idle_sleep_s)
                 stop.wait(backoff)

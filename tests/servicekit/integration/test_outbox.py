@@ -1,5 +1,6 @@
 """Outbox atomicity and the relay, on SQLite and PostgreSQL, with a fake producer."""
 import threading
+import time
 
 import pytest
 from kafka.errors import KafkaTimeoutError
@@ -147,3 +148,38 @@ def test_a_read_only_unit_of_work_refuses_to_commit_and_changes_nothing(kit_db):
             uow.session.execute(ledger.insert().values(key="sneaky", n=1))
             uow.commit()
     assert ledger_count(kit_db) == 0
+
+
+
+def test_after_a_partial_batch_the_relay_waits_before_polling_again(kit_db):
+    """Under a steady trickle each poll would otherwise carry one row: one transaction and one broker round
+    trip per event. Waiting idle_sleep_s after a partial batch lets the next carry several; a full batch
+    (a backlog) is followed at once. Every row is still published once."""
+    relay = outbox.Relay(kit_db, FakeProducer(), batch_size=5, idle_sleep_s=0.05, max_idle_sleep_s=0.05)
+    polls, publish = [], relay.publish_batch
+
+    def timed_publish():
+        n = publish()
+        polls.append((time.monotonic(), n))
+        return n
+
+    relay.publish_batch = timed_publish
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    _stage(kit_db, 12, prefix="backlog-")                    # two full batches and a partial one
+    worker.start()
+    try:
+        for i in range(20):
+            _stage(kit_db, 1, prefix=f"trickle-{i}-")
+            time.sleep(0.005)
+        deadline = time.monotonic() + 10
+        while outbox.pending_count(kit_db) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        worker.join(5)
+    assert outbox.pending_count(kit_db) == 0 and len(relay.producer.sent) == 32
+    assert [n for _, n in polls[:2]] == [5, 5]
+    assert polls[1][0] - polls[0][0] < 0.05                  # a full batch: the next one at once
+    after_partial = [later - at for (at, n), (later, _) in zip(polls, polls[1:]) if 0 < n < 5]
+    assert after_partial and min(after_partial) >= 0.05
