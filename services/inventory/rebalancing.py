@@ -52,7 +52,7 @@ from .rebalancing_lp import RestrictedLP
 EPS = 1e-7
 Commodity = tuple[str, str, str]       # component, abo, rhd
 SOLVER = (f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH} "
-          "(highspy, one warm-started model per commodity), lexicographic 3-stage LP with column generation")
+          "via highspy (warm-started), lexicographic 3-stage LP with column generation")   # ≤ 100: plan column
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import linprog
 
 from inventory.allocation import take_bags
-from inventory.rebalancing import Problem, SitePoint, haversine_km, solve
+from inventory.rebalancing import SOLVER, Problem, SitePoint, haversine_km, solve
 from tests.bench.bench_inventory_rebalancing import generate
 
 
@@ -231,3 +231,7 @@ def test_random_bags_keep_the_metrics_consistent():
     result = solve(problem)
     assert result.after.shortfall_units <= result.before.shortfall_units
     assert result.objective["shortfall_units"] == round(result.after.shortfall_units, 2)
+
+
+def test_the_solver_name_fits_the_plans_solver_column():
+    assert len(SOLVER) <= 100            # rebalancing_plans.solver is VARCHAR(100)
