@@ -133,14 +133,15 @@ def bucketise(bags: list[tuple[float, float]], edges: tuple[float, ...]) -> np.n
     return h
 
 
-def fefo_waste(h: np.ndarray, daily: float, t: np.ndarray) -> float:
-    """U that first-expiring-first use at `daily` U/day cannot consume before expiry (greedy FEFO is optimal
-    under nested caps, so this equals the LP's waste)."""
-    used = waste = 0.0
-    for hb, tb in zip(h, t):
-        take = max(0.0, min(hb, daily * tb - used))
+def fefo_waste(h: np.ndarray, daily: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Per site (a row of h), the U that first-expiring-first use at `daily` U/day cannot consume before expiry
+    (greedy FEFO is optimal under nested caps, so this equals the LP's waste). All sites at once, bucket by
+    bucket: per site the same arithmetic as one at a time, at a fraction of the Python calls."""
+    used, waste = np.zeros(len(h)), np.zeros(len(h))
+    for b, tb in enumerate(t):
+        take = np.maximum(0.0, np.minimum(h[:, b], daily * tb - used))
         used += take
-        waste += hb - take
+        waste += h[:, b] - take
     return waste
 
 
@@ -198,10 +199,11 @@ class _CommodityLP:
 
     def _waste_sites(self) -> np.ndarray:
         offer = np.cumsum(np.bincount(self.sb_b, weights=self.sb_cap, minlength=self.nb))
-        out = [k for k in self.src if fefo_waste(self.h[k], self.d[k], self.t) > EPS]
-        out += [j for j in self.rcv
-                if np.any(np.cumsum(self.h[j]) + np.minimum(self.delta[j], offer) > self.d[j] * self.t + EPS)]
-        return np.array(sorted(out), dtype=int)
+        src, rcv = self.src, self.rcv
+        wasting = fefo_waste(self.h[src], self.d[src], self.t) > EPS
+        could_waste = np.any(np.cumsum(self.h[rcv], axis=1) + np.minimum(self.delta[rcv][:, None], offer)
+                             > self.d[rcv][:, None] * self.t + EPS, axis=1)
+        return np.union1d(src[wasting], rcv[could_waste]).astype(int)
 
     def _initial(self, k: int) -> np.ndarray:
         """Arcs between each receiver and its k nearest sources, and each source and its k nearest receivers."""
@@ -550,7 +552,7 @@ def _ship(lp: _CommodityLP, x: np.ndarray, h, d, t, target, bags, edges, dist, a
         touched = sorted({k for pair in shipped for k in pair})       # the other sites are as they were
         short = (np.maximum(target[touched] - after[touched].sum(1), 0.0)
                  - np.maximum(target[touched] - h[touched].sum(1), 0.0))
-        waste = sum(fefo_waste(after[k], d[k], t) - fefo_waste(h[k], d[k], t) for k in touched)
+        waste = sum((fefo_waste(after[touched], d[touched], t) - fefo_waste(h[touched], d[touched], t)).tolist())
         key = (round(float(short.sum()), 6), round(waste, 6),
                sum(u * dist[i, j] for (i, j), sent in shipped.items() for u, _ in sent))
         if best is None or key < best[0]:
@@ -588,8 +590,8 @@ def _solve_commodity(problem: Problem, commodity: Commodity, index: dict[str, in
     return _CommodityOutcome(
         moves=moves,
         short_before=np.maximum(0.0, target - h.sum(axis=1)), short_after=np.maximum(0.0, target - after.sum(axis=1)),
-        waste_before=sum(fefo_waste(h[k], d[k], t) for k in range(len(sites))),
-        waste_after=sum(fefo_waste(after[k], d[k], t) for k in range(len(sites))), stages=stages)
+        waste_before=sum(fefo_waste(h, d, t).tolist()), waste_after=sum(fefo_waste(after, d, t).tolist()),
+        stages=stages)
 
 
 def solve(problem: Problem) -> Result:
