@@ -71,19 +71,22 @@ def claim_actor(sub: str | None, *, role: str | None = None, site_id: str | None
     g.audit_actor = SimpleNamespace(sub=sub, role=role, site_id=site_id, region=region)
 
 
+_INSERT = audit_log.insert()    # built once; the row comes as parameters
+
+
 def _writer(session_factory):
-    """Run one INSERT durably: autocommit where the database allows it, else a short transaction."""
+    """Insert one audit row durably: autocommit where the database allows it, else a short transaction."""
     engine = session_factory.kw["bind"]
     if is_sqlite(engine):
-        def write(stmt):
+        def write(row: dict) -> None:
             with session_factory() as session, session.begin():
-                session.execute(stmt)
+                session.execute(_INSERT, row)
         return write
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def write(stmt):
+    def write(row: dict) -> None:
         with autocommit.connect() as conn:
-            conn.execute(stmt)
+            conn.execute(_INSERT, row)
     return write
 
 
@@ -98,13 +101,14 @@ def install_audit(app: Flask, session_factory, service: str) -> None:
         rule = request.url_rule.rule if request.url_rule else request.path
         target = ",".join(f"{k}={v}" for k, v in (request.view_args or {}).items()) or _created_id(response)
         try:
-            write(audit_log.insert().values(
-                at=datetime.now(timezone.utc), service=service,
-                actor=principal.sub if principal else None, role=principal.role if principal else None,
-                site_id=principal.site_id if principal else None, region=principal.region if principal else None,
-                action=f"{request.method} {rule}"[:200], target=target[:200] if target else None,
-                request_id=context.request_id.get(), status=response.status_code,
-                outcome=outcome_of(response.status_code)))
+            write({
+                "at": datetime.now(timezone.utc), "service": service,
+                "actor": principal.sub if principal else None, "role": principal.role if principal else None,
+                "site_id": principal.site_id if principal else None,
+                "region": principal.region if principal else None,
+                "action": f"{request.method} {rule}"[:200], "target": target[:200] if target else None,
+                "request_id": context.request_id.get(), "status": response.status_code,
+                "outcome": outcome_of(response.status_code)})
         except Exception:  # the audit must never turn a done request into an error; it is logged instead
             log.exception("audit record failed", extra={"action": f"{request.method} {rule}"})
         return response

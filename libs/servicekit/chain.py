@@ -14,11 +14,11 @@ import hmac
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from .config import DEV_PII_KEY
-from .db import for_update
+from .db import is_sqlite
 
 GENESIS = "0" * 64
 
@@ -66,16 +66,34 @@ def _at_text(at: datetime) -> str:
     return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
 
 
+# Statements built once (a statement built per call pays SQLAlchemy's cache-key work every time).
+_HEAD = select(chain_head.c.last_seq, chain_head.c.last_hash).where(chain_head.c.id == 1)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_INSERT_ENTRY = chain_entries.insert().values(
+    seq=bindparam("e_seq"), at=bindparam("e_at"), kind=bindparam("e_kind"), subject=bindparam("e_subject"),
+    payload=bindparam("e_payload"), prev_hash=bindparam("e_prev"), hash=bindparam("e_hash"))
+_MOVE_HEAD = (update(chain_head).where(chain_head.c.id == 1)
+              .values(last_seq=bindparam("e_seq"), last_hash=bindparam("e_hash")))
+_entry = _INSERT_ENTRY.returning(chain_entries.c.seq, chain_entries.c.hash).cte("entry")
+# PostgreSQL: the entry and the head move in one statement (a data-modifying CTE), one round trip less.
+_INSERT_AND_MOVE_HEAD = (update(chain_head).where(chain_head.c.id == 1, chain_head.c.last_seq == _entry.c.seq - 1)
+                         .values(last_seq=_entry.c.seq, last_hash=_entry.c.hash).add_cte(_entry))
+
+
 def append(session: Session, *, kind: str, subject: str, payload: dict, key: bytes | None = None) -> int:
     """Add an entry in the caller's transaction; returns its sequence number."""
-    head = session.execute(for_update(select(chain_head).where(chain_head.c.id == 1), session)).one()
+    sqlite = is_sqlite(session.get_bind())      # SQLite: the transaction already holds the write lock
+    head = session.execute(_HEAD if sqlite else _HEAD_LOCKED).one()
     seq = head.last_seq + 1
     at = datetime.now(timezone.utc).replace(microsecond=0)
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    digest = entry_hash(head.last_hash, seq, _at_text(at), kind, subject, text, key)
-    session.execute(chain_entries.insert().values(seq=seq, at=at, kind=kind, subject=subject, payload=text,
-                                                  prev_hash=head.last_hash, hash=digest))
-    session.execute(update(chain_head).where(chain_head.c.id == 1).values(last_seq=seq, last_hash=digest))
+    params = {"e_seq": seq, "e_at": at, "e_kind": kind, "e_subject": subject, "e_payload": text,
+              "e_prev": head.last_hash, "e_hash": entry_hash(head.last_hash, seq, _at_text(at), kind, subject, text, key)}
+    if sqlite:
+        session.execute(_INSERT_ENTRY, params)
+        session.execute(_MOVE_HEAD, params)
+    elif session.execute(_INSERT_AND_MOVE_HEAD, params).rowcount != 1:    # cannot happen under the row lock
+        raise RuntimeError("money chain head moved during an append")
     return seq
 
 

@@ -17,21 +17,22 @@ from .tables import outbox
 log = logging.getLogger(__name__)
 
 
+_INSERT = outbox.insert()     # built once; the row comes as parameters
+
+
 def add(session: Session, envelope: Envelope, topic: str) -> None:
     """Stage an event in the caller's transaction: it exists only if the caller commits."""
-    session.execute(
-        outbox.insert().values(
-            event_id=envelope.id,
-            topic=topic,
-            key=envelope.subject,
-            type=envelope.type,
-            version=envelope.version,
-            payload=envelope.to_json().decode(),
-            headers=[[k, v.decode()] for k, v in envelope.headers()],
-            created_at=datetime.now(timezone.utc),
-            attempts=0,
-        )
-    )
+    session.execute(_INSERT, {
+        "event_id": envelope.id,
+        "topic": topic,
+        "key": envelope.subject,
+        "type": envelope.type,
+        "version": envelope.version,
+        "payload": envelope.to_json().decode(),
+        "headers": [[k, v.decode()] for k, v in envelope.headers()],
+        "created_at": datetime.now(timezone.utc),
+        "attempts": 0,
+    })
 
 
 class Relay:
