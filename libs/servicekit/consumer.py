@@ -134,17 +134,23 @@ class ConsumerLoop:
     """Polls, processes in order, and commits offsets only for records whose effect is committed."""
 
     def __init__(self, processor: EventProcessor, topics: list[str], settings: dict,
-                 consumer_factory=KafkaConsumer):
+                 consumer_factory=KafkaConsumer, commit_interval_s: float = 0.5):
+        """Offsets of finished records are committed at most every `commit_interval_s` (and at once after a
+        failure, and on stop): a commit per poll is a broker round trip per handful of events. A crash loses
+        at most that interval's commits, and the records it redelivers are duplicates the inbox ignores."""
         self.processor = processor
         self.topics = topics
         self.settings = settings
         self.consumer_factory = consumer_factory
+        self.commit_interval_s = commit_interval_s
 
     def run(self, stop: threading.Event) -> None:
         consumer = self._connect(stop)
         if consumer is None:
             return
         log.info("consumer started", extra={"topics": self.topics, "group": self.settings.get("group_id")})
+        pending: dict[TopicPartition, OffsetAndMetadata] = {}
+        last_commit = time.monotonic()
         try:
             while not stop.is_set():
                 try:
@@ -154,13 +160,17 @@ class ConsumerLoop:
                     stop.wait(1.0)
                     continue
                 done, unfinished = self._process_batches(batches, stop)
-                if done:
-                    self._commit(consumer, done)
+                pending.update(done)
+                if pending and (unfinished or time.monotonic() - last_commit >= self.commit_interval_s):
+                    self._commit(consumer, pending)
+                    pending, last_commit = {}, time.monotonic()
                 for tp, offset in unfinished.items():
                     consumer.seek(tp, offset)  # read again: stopped, or could not even dead-letter
                 if unfinished and not stop.is_set():
                     stop.wait(1.0)
         finally:
+            if pending:
+                self._commit(consumer, pending)
             consumer.close()
             log.info("consumer stopped")
 

@@ -39,7 +39,7 @@ class FlakyProcessor:
         self.seen.append(record.offset)
 
 
-def _run(batches, processor):
+def _run(batches, processor, **loop_settings):
     stop = threading.Event()
     holder = {}
 
@@ -47,7 +47,7 @@ def _run(batches, processor):
         holder["c"] = ScriptedConsumer(batches, stop)
         return holder["c"]
 
-    ConsumerLoop(processor, ["t"], {}, consumer_factory=factory).run(stop)
+    ConsumerLoop(processor, ["t"], {}, consumer_factory=factory, **loop_settings).run(stop)
     return holder["c"]
 
 
@@ -66,3 +66,12 @@ def test_a_record_that_cannot_be_processed_is_not_committed_and_is_read_again():
     assert consumer.seeks == [(tp, 1)]             # position moved back to the failed record
     assert processor.seen == [0, 1, 2]             # then it was processed, once
     assert consumer.commits[-1] == {tp: 3}
+
+
+def test_offsets_are_committed_once_per_interval_not_once_per_poll():
+    tp = TopicPartition("t", 0)
+    polls = [{tp: [FakeRecord(b"", offset=o)]} for o in range(10)]
+    lazy = _run(polls, FlakyProcessor([]), commit_interval_s=60)
+    assert lazy.commits == [{tp: 10}]              # ten polls, one commit (on stop) of the last offset
+    eager = _run([{tp: [FakeRecord(b"", offset=o)]} for o in range(10)], FlakyProcessor([]), commit_interval_s=0)
+    assert eager.commits == [{tp: o + 1} for o in range(10)]
