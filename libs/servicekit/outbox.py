@@ -45,7 +45,7 @@ class Relay:
     """
 
     def __init__(self, session_factory: sessionmaker, producer=None, *, producer_factory=None,
-                 batch_size: int = 200, ack_timeout_s: float = 10.0, idle_sleep_s: float = 0.01,
+                 batch_size: int = 200, ack_timeout_s: float = 10.0, idle_sleep_s: float = 0.025,
                  max_idle_sleep_s: float = 0.05, max_backoff_s: float = 5.0):
         """Pass a `producer`, or a `producer_factory` to (re)create one while the broker is unreachable."""
         self.session_factory = session_factory
