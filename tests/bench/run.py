@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench import loadgen
+from tests.bench import cpu, loadgen
 from tests.e2e.conftest import System
 from tests.helpers import make_national_id
 
@@ -28,10 +28,13 @@ def bench_gateway_hop(system: System, station: dict, donor_id: str) -> dict:
     for conns in (16, 64):
         loadgen.load(gateway_url, connections=conns, seconds=2, headers=station)  # warm-up
         direct = loadgen.load(direct_url, connections=conns, seconds=SECONDS, headers=station)
+        before = cpu.snapshot()
         via = loadgen.load(gateway_url, connections=conns, seconds=SECONDS, headers=station)
+        via["cpu_ms"] = cpu.per_request(before, cpu.snapshot(), via.get("requests") or int(via["rps"] * SECONDS))
         results[conns] = {"direct": direct, "gateway": via, "ratio": via["rps"] / direct["rps"]}
         print(loadgen.row(f"GET donor direct to service, {conns} conns", direct))
         print(loadgen.row(f"GET donor through gateway,   {conns} conns", via))
+        print(cpu.line("  its CPU per request", via["cpu_ms"]))
         print(f"  {'gateway / direct throughput':<44} {results[conns]['ratio']:>8.0%}")
     return results
 

@@ -7,7 +7,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-from tests.bench import loadgen
+from tests.bench import cpu, loadgen
 from tests.helpers import make_national_id
 
 SECONDS = 6
@@ -107,10 +107,13 @@ request = function()
   headers["Idempotency-Key"] = run .. "-" .. i
   return wrk.format("POST", "/api/v1/waiver/direct-deductions", headers, body)
 end"""
+        before = cpu.snapshot()
         result = loadgen.wrk(system.base, connections=conns, seconds=SECONDS, lua=lua,
                              headers={**hospital, "Content-Type": "application/json"})
+        result["cpu_ms"] = cpu.per_request(before, cpu.snapshot(), result["requests"])
         trivial = ctx.get("gateway_hop", {}).get(conns, {}).get("gateway")
         print(loadgen.row(f"direct deduction through gateway, {conns} conns", result))
+        print(cpu.line("  its CPU per request", result["cpu_ms"]))
         if trivial:
             print(f"  {'deduction / trivial GET throughput':<44} {result['rps'] / trivial['rps']:>8.0%}"
                   f"   (goal >= 50 %, p99 <= 150 ms)")
