@@ -34,3 +34,22 @@ def test_kubernetes_manifests_are_valid_strictly():
 def test_every_procfile_service_process_is_deployed():
     procfile = {line.split(":")[0].replace("_", "-") for line in (ROOT / "Procfile").read_text().splitlines() if line}
     assert PROCESSES <= procfile
+
+
+def _manifests() -> list[dict]:
+    docs = (DEPLOY / "k8s" / "hemolink.yaml").read_text().split("\n---\n")
+    return [json.loads("\n".join(l for l in d.splitlines() if not l.startswith("#"))) for d in docs
+            if d.strip().strip("-").strip() and any(l.strip().startswith("{") for l in d.splitlines())]
+
+
+def test_only_the_gateway_may_reach_the_service_apis():
+    """Revocation of HIS clients, rate limits and body limits live in the gateway: inside the cluster no pod
+    but the gateway's may open a connection to a service's API."""
+    docs = _manifests()
+    apis = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-api")}
+    assert apis == {"donor-api", "inventory-api", "waiver-api"}
+    policies = {d["spec"]["podSelector"]["matchLabels"]["app"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    for api in apis:
+        spec = policies[api]
+        assert spec["policyTypes"] == ["Ingress"]
+        assert [peer for rule in spec["ingress"] for peer in rule["from"]] == [{"podSelector": {"matchLabels": {"app": "gateway"}}}]
