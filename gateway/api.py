@@ -20,7 +20,7 @@ def _deps():
 
 @blp.route("/auth/token")
 class StaffToken(MethodView):
-    @blp.arguments(TokenRequestSchema)
+    @blp.arguments(TokenRequestSchema())
     @blp.response(200, TokenSchema)
     def post(self, creds):
         """Issue a staff token"""
@@ -36,7 +36,7 @@ class StaffToken(MethodView):
 @blp.route("/users")
 class Users(MethodView):
     @require_role("admin")
-    @blp.arguments(UserCreateSchema)
+    @blp.arguments(UserCreateSchema())
     @blp.response(201, UserSchema)
     def post(self, payload):
         """Create a staff user"""

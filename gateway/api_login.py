@@ -21,7 +21,7 @@ def _deps():
 
 @blp.route("/auth/donor/otp")
 class DonorOtp(MethodView):
-    @blp.arguments(OtpRequestSchema)
+    @blp.arguments(OtpRequestSchema())
     @blp.response(202, OtpSentSchema)
     def post(self, payload):
         """Send a one-time login code to a donor's phone"""
@@ -35,7 +35,7 @@ class DonorOtp(MethodView):
 
 @blp.route("/auth/donor/token")
 class DonorToken(MethodView):
-    @blp.arguments(DonorTokenRequestSchema)
+    @blp.arguments(DonorTokenRequestSchema())
     @blp.response(200, DonorTokenSchema)
     def post(self, payload):
         """Exchange a one-time code for a donor token"""
@@ -50,7 +50,7 @@ class DonorToken(MethodView):
 
 @blp.route("/auth/client-token")
 class ClientToken(MethodView):
-    @blp.arguments(ClientTokenRequestSchema)
+    @blp.arguments(ClientTokenRequestSchema())
     @blp.response(200, TokenSchema)
     def post(self, creds):
         """Issue a hospital-system token from client credentials"""
@@ -66,7 +66,7 @@ class ClientToken(MethodView):
 @blp.route("/clients")
 class Clients(MethodView):
     @require_role("admin")
-    @blp.arguments(ClientCreateSchema)
+    @blp.arguments(ClientCreateSchema())
     @blp.response(201, ClientCreatedSchema)
     def post(self, payload):
         """Register a hospital system (the secret is shown only in this response)"""

@@ -22,7 +22,7 @@ def _deps():
 
 @blp.route("")
 class Donors(MethodView):
-    @blp.arguments(DonorCreateSchema)
+    @blp.arguments(DonorCreateSchema())
     @blp.response(201, DonorSchema)
     def post(self, payload):
         """Register a donor"""
@@ -30,7 +30,7 @@ class Donors(MethodView):
         return services.register_donor(deps.uow(), deps.vault, region=principal.region or deps.config.default_region,
                                        site_id=principal.site_id, **payload)
 
-    @blp.arguments(DonorQueryArgsSchema, location="query")
+    @blp.arguments(DonorQueryArgsSchema(), location="query")
     @blp.response(200, DonorSchema(many=True))
     def get(self, args):
         """Find donors by national ID (or by phone, for the gateway's donor login)"""
@@ -48,7 +48,7 @@ class DonorById(MethodView):
 
 @blp.route("/<string:donor_id>/donations")
 class Donations(MethodView):
-    @blp.arguments(DonationCreateSchema)
+    @blp.arguments(DonationCreateSchema())
     @blp.response(201, DonationSchema)
     def post(self, payload, donor_id):
         """Record a donation (eligibility checked, DIN assigned)"""
@@ -65,7 +65,7 @@ class Donations(MethodView):
 
 @blp.route("/<string:donor_id>/eligibility")
 class Eligibility(MethodView):
-    @blp.arguments(EligibilityArgsSchema, location="query")
+    @blp.arguments(EligibilityArgsSchema(), location="query")
     @blp.response(200, EligibilitySchema)
     def get(self, args, donor_id):
         """Whether a donor may donate today, and if not, why and from when"""

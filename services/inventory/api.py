@@ -30,13 +30,13 @@ def _now() -> datetime:
 # ---- sites -----------------------------------------------------------------------------------------------------
 @blp.route("/sites")
 class Sites(MethodView):
-    @blp.arguments(SiteCreateSchema)
+    @blp.arguments(SiteCreateSchema())
     @blp.response(201, SiteSchema)
     def post(self, payload):
         """Register a blood station or hospital"""
         return sites.create_site(_deps().uow(), now=_now(), **payload)
 
-    @blp.arguments(SiteQueryArgsSchema, location="query")
+    @blp.arguments(SiteQueryArgsSchema(), location="query")
     @blp.response(200, SiteSchema(many=True))
     def get(self, args):
         """List sites"""
@@ -45,7 +45,7 @@ class Sites(MethodView):
 
 @blp.route("/sites/<string:site_id>/demand")
 class SiteDemand(MethodView):
-    @blp.arguments(DemandSchema)
+    @blp.arguments(DemandSchema())
     @blp.response(200, DemandResultSchema)
     def put(self, payload, site_id):
         """Set a site's baseline daily demand (used until there is issue history)"""
@@ -60,7 +60,7 @@ class SiteDemand(MethodView):
 # ---- units -----------------------------------------------------------------------------------------------------
 @blp.route("/units")
 class Units(MethodView):
-    @blp.arguments(UnitQueryArgsSchema, location="query")
+    @blp.arguments(UnitQueryArgsSchema(), location="query")
     @blp.response(200, UnitSchema(many=True))
     def get(self, args):
         """List blood units, first-expiring first"""
@@ -77,7 +77,7 @@ class UnitById(MethodView):
 
 @blp.route("/units/<string:unit_id>/discard")
 class UnitDiscard(MethodView):
-    @blp.arguments(DiscardSchema)
+    @blp.arguments(DiscardSchema())
     @blp.response(200, UnitSchema)
     def post(self, payload, unit_id):
         """Discard a unit held by this station"""
@@ -87,7 +87,7 @@ class UnitDiscard(MethodView):
 
 @blp.route("/donations/<string:din>/test-result")
 class TestResult(MethodView):
-    @blp.arguments(TestResultSchema)
+    @blp.arguments(TestResultSchema())
     @blp.response(200, UnitSchema(many=True))
     def post(self, payload, din):
         """Release a donation's units, or discard them all"""
@@ -97,7 +97,7 @@ class TestResult(MethodView):
 
 @blp.route("/stock")
 class Stock(MethodView):
-    @blp.arguments(StockQueryArgsSchema, location="query")
+    @blp.arguments(StockQueryArgsSchema(), location="query")
     @blp.response(200, StockRowSchema(many=True))
     def get(self, args):
         """Available units, days of supply and warning level per site × component × ABO × RhD"""
@@ -107,7 +107,7 @@ class Stock(MethodView):
 # ---- orders and transfusions -----------------------------------------------------------------------------------
 @blp.route("/orders")
 class Orders(MethodView):
-    @blp.arguments(OrderCreateSchema)
+    @blp.arguments(OrderCreateSchema())
     @blp.response(201, OrderSchema)
     def post(self, payload):
         """Order blood from the supplying station"""
@@ -116,7 +116,7 @@ class Orders(MethodView):
 
 @blp.route("/transfusions")
 class Transfusions(MethodView):
-    @blp.arguments(TransfusionCreateSchema)
+    @blp.arguments(TransfusionCreateSchema())
     @blp.response(201, TransfusionSchema)
     def post(self, payload):
         """Record that a unit issued to this hospital was transfused"""
@@ -128,7 +128,7 @@ class Transfusions(MethodView):
 # ---- transfers -------------------------------------------------------------------------------------------------
 @blp.route("/transfers")
 class Transfers(MethodView):
-    @blp.arguments(TransferCreateSchema)
+    @blp.arguments(TransferCreateSchema())
     @blp.response(201, TransferSchema)
     def post(self, payload):
         """Request a transfer between stations"""
@@ -136,7 +136,7 @@ class Transfers(MethodView):
         return transfers.request_transfer(_deps().uow(), station_id=principal.site_id, requested_by=principal.sub,
                                           now=_now(), **payload)
 
-    @blp.arguments(TransferQueryArgsSchema, location="query")
+    @blp.arguments(TransferQueryArgsSchema(), location="query")
     @blp.response(200, TransferSchema(many=True))
     def get(self, args):
         """List transfers, newest first"""
@@ -174,7 +174,7 @@ class TransferCancel(MethodView):
 # ---- rebalancing -----------------------------------------------------------------------------------------------
 @blp.route("/rebalancing/plans")
 class Plans(MethodView):
-    @blp.arguments(PlanCreateSchema)
+    @blp.arguments(PlanCreateSchema())
     @blp.response(201, PlanSchema)
     def post(self, payload):
         """Propose moves that bring stations to target days of supply"""

@@ -18,7 +18,7 @@ blp = Blueprint("waiver_claims", __name__, url_prefix="/api/v1", description="æŠ
 @blp.route("/waiver/claims")
 class Claims(MethodView):
     @require_role("donor", "reviewer")
-    @blp.arguments(ClaimCreateSchema)
+    @blp.arguments(ClaimCreateSchema())
     @blp.response(201, ClaimSchema)
     def post(self, payload):
         """Start a claim (draft)"""
@@ -26,7 +26,7 @@ class Claims(MethodView):
         return claims.create_claim(d.uow(), d.vault, principal=current_principal(), body=payload, now=now())
 
     @require_role("reviewer")
-    @blp.arguments(ClaimQueryArgsSchema, location="query")
+    @blp.arguments(ClaimQueryArgsSchema(), location="query")
     @blp.response(200, ClaimSchema(many=True))
     def get(self, args):
         """List claims of my region"""
@@ -54,8 +54,8 @@ class ClaimById(MethodView):
 @blp.route("/waiver/claims/<string:claim_id>/documents")
 class ClaimDocuments(MethodView):
     @require_role("donor", "reviewer")
-    @blp.arguments(DocumentFormSchema, location="form")
-    @blp.arguments(DocumentFileSchema, location="files")
+    @blp.arguments(DocumentFormSchema(), location="form")
+    @blp.arguments(DocumentFileSchema(), location="files")
     @blp.response(201, DocumentSchema)
     def post(self, form, files, claim_id):
         """Attach a document (PDF, JPEG or PNG, at most 10 MB)"""
@@ -86,7 +86,7 @@ class Approve(MethodView):
 @blp.route("/waiver/claims/<string:claim_id>/reject")
 class Reject(MethodView):
     @require_role("reviewer")
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema())
     @blp.response(200, ClaimSchema)
     def post(self, payload, claim_id):
         """Reject a claim with a reason"""
@@ -97,7 +97,7 @@ class Reject(MethodView):
 @blp.route("/waiver/claims/<string:claim_id>/pay")
 class Pay(MethodView):
     @require_role("reviewer")
-    @blp.arguments(PaySchema)
+    @blp.arguments(PaySchema())
     @blp.response(200, ClaimSchema)
     def post(self, payload, claim_id):
         """Pay an approved claim"""

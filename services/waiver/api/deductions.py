@@ -18,7 +18,7 @@ blp = Blueprint("waiver_deductions", __name__, url_prefix="/api/v1/waiver/direct
 @blp.route("/preview")
 class Preview(MethodView):
     @require_role("hospital")
-    @blp.arguments(DeductionCreateSchema)
+    @blp.arguments(DeductionCreateSchema())
     @blp.response(200, DeductionSchema)
     def post(self, payload):
         """Preview a direct deduction (nothing is stored)"""
@@ -30,7 +30,7 @@ class Preview(MethodView):
 @blp.route("")
 class Deductions(MethodView):
     @require_role("hospital")
-    @blp.arguments(DeductionCreateSchema)
+    @blp.arguments(DeductionCreateSchema())
     @blp.response(201, DeductionSchema)
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}}])
     def post(self, payload):
@@ -61,7 +61,7 @@ class DeductionById(MethodView):
 @blp.route("/<string:deduction_id>/reverse")
 class Reverse(MethodView):
     @require_role("hospital")
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema())
     @blp.response(200, DeductionSchema)
     def post(self, payload, deduction_id):
         """Reverse a direct deduction (the quota is given back)"""

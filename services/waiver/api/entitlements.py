@@ -19,7 +19,7 @@ blp = Blueprint("waiver_entitlements", __name__, url_prefix="/api/v1", descripti
 
 @blp.route("/waiver/policies")
 class Policies(MethodView):
-    @blp.arguments(PolicyQueryArgsSchema, location="query")
+    @blp.arguments(PolicyQueryArgsSchema(), location="query")
     @blp.response(200, PolicySchema(many=True))
     def get(self, args):
         """List the waiver policy in force in each region"""
@@ -39,7 +39,7 @@ class MyEntitlements(MethodView):
 @blp.route("/waiver/entitlements")
 class PatientEntitlements(MethodView):
     @require_role("hospital", "reviewer")
-    @blp.arguments(EntitlementQueryArgsSchema, location="query")
+    @blp.arguments(EntitlementQueryArgsSchema(), location="query")
     @blp.response(200, PatientEntitlementsSchema)
     def get(self, args):
         """Look up a patient's waiver entitlements"""

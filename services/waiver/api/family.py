@@ -16,7 +16,7 @@ blp = Blueprint("waiver_family", __name__, url_prefix="/api/v1", description="äº
 @blp.route("/me/family")
 class MyFamily(MethodView):
     @require_role("donor")
-    @blp.arguments(FamilyCreateSchema)
+    @blp.arguments(FamilyCreateSchema())
     @blp.response(201, FamilyBindingSchema)
     def post(self, payload):
         """Bind a relative"""
@@ -33,7 +33,7 @@ class MyFamily(MethodView):
 @blp.route("/waiver/family")
 class FamilyReview(MethodView):
     @require_role("reviewer")
-    @blp.arguments(FamilyQueryArgsSchema, location="query")
+    @blp.arguments(FamilyQueryArgsSchema(), location="query")
     @blp.response(200, FamilyBindingSchema(many=True))
     def get(self, args):
         """List family bindings of my region"""
@@ -43,7 +43,7 @@ class FamilyReview(MethodView):
 @blp.route("/waiver/family/<string:binding_id>/verify")
 class VerifyFamily(MethodView):
     @require_role("reviewer")
-    @blp.arguments(FamilyVerifySchema)
+    @blp.arguments(FamilyVerifySchema())
     @blp.response(200, FamilyBindingSchema)
     def post(self, payload, binding_id):
         """Verify or reject a family binding"""

@@ -17,7 +17,7 @@ blp = Blueprint("waiver_reports", __name__, url_prefix="/api/v1/waiver", descrip
 @blp.route("/settlements")
 class Settlements(MethodView):
     @require_role("hospital", "reviewer", "admin")
-    @blp.arguments(SettlementQueryArgsSchema, location="query")
+    @blp.arguments(SettlementQueryArgsSchema(), location="query")
     @blp.response(200, SettlementSchema)
     @blp.alt_response(200, description="CSV (Accept: text/csv or ?format=csv)", content_type="text/csv",
                       success=True)
@@ -39,7 +39,7 @@ def _prefers_csv() -> bool:
 @blp.route("/stats")
 class Stats(MethodView):
     @require_role("reviewer", "admin")
-    @blp.arguments(StatsQueryArgsSchema, location="query")
+    @blp.arguments(StatsQueryArgsSchema(), location="query")
     @blp.response(200, StatsSchema)
     def get(self, args):
         """Waiver statistics by channel for a month"""
