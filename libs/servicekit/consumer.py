@@ -84,7 +84,7 @@ class EventProcessor:
         headers = dict(record.headers or ())
         try:
             key = (headers["type"].decode(), int(headers["version"]))
-        except (KeyError, ValueError, AttributeError, UnicodeDecodeError):
+        except (KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError):   # missing, null, garbled
             return False
         return key not in self.handlers
 
@@ -162,7 +162,7 @@ class ConsumerLoop:
                 done, unfinished = self._process_batches(batches, stop)
                 pending.update(done)
                 if pending and (unfinished or time.monotonic() - last_commit >= self.commit_interval_s):
-                    self._commit(consumer, pending)
+                    self._commit_owned(consumer, pending)
                     pending, last_commit = {}, time.monotonic()
                 for tp, offset in unfinished.items():
                     consumer.seek(tp, offset)  # read again: stopped, or could not even dead-letter
@@ -170,7 +170,7 @@ class ConsumerLoop:
                     stop.wait(1.0)
         finally:
             if pending:
-                self._commit(consumer, pending)
+                self._commit_owned(consumer, pending)
             consumer.close()
             log.info("consumer stopped")
 
@@ -203,6 +203,16 @@ class ConsumerLoop:
                 stop.wait(delay)
                 delay = min(delay * 2, 5.0)
         return None
+
+    @classmethod
+    def _commit_owned(cls, consumer, offsets) -> None:
+        """Commit only partitions this consumer still owns. A rebalance inside poll() may have given one to
+        another member, which commits its own progress; our older offset would move the group back (the
+        records would come again, harmlessly, but for no reason)."""
+        owned = consumer.assignment()
+        offsets = {tp: om for tp, om in offsets.items() if tp in owned}
+        if offsets:
+            cls._commit(consumer, offsets)
 
     @staticmethod
     def _commit(consumer, offsets) -> None:

@@ -62,4 +62,6 @@ def test_the_type_header_decides_a_skip_without_reading_the_body(kit_db):
     assert processor.process(ours_but_broken) == DEAD_LETTERED   # ours: parsed, and malformed
     unlabelled = FakeRecord(value=b"{oops", headers=[("type", b"Noted"), ("version", b"one")])
     assert processor.process(unlabelled) == DEAD_LETTERED        # headers unusable: parsed in full
-    assert len(producer.sent) == 2 and ledger_count(kit_db) == 0
+    null_version = FakeRecord(value=b"{oops", headers=[("type", b"SomethingElse"), ("version", None)])
+    assert processor.process(null_version) == DEAD_LETTERED      # a null header value too
+    assert len(producer.sent) == 3 and ledger_count(kit_db) == 0

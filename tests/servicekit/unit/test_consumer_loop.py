@@ -8,15 +8,26 @@ from servicekit.testing import FakeRecord
 
 
 class ScriptedConsumer:
+    """Polls return the scripted batches in turn; a ("revoke", tp) step is a rebalance inside poll() that
+    takes the partition away (and returns nothing)."""
+
     def __init__(self, batches, stop):
         self.batches, self.stop = list(batches), stop
         self.commits, self.seeks, self.closed = [], [], False
+        self.owned = {tp for b in self.batches if isinstance(b, dict) for tp in b}
 
     def poll(self, timeout_ms=0, max_records=0):
         if not self.batches:
             self.stop.set()
             return {}
-        return self.batches.pop(0)
+        step = self.batches.pop(0)
+        if isinstance(step, tuple):
+            self.owned.discard(step[1])
+            return {}
+        return step
+
+    def assignment(self):
+        return set(self.owned)
 
     def commit(self, offsets):
         self.commits.append({tp: om.offset for tp, om in offsets.items()})
@@ -75,3 +86,12 @@ def test_offsets_are_committed_once_per_interval_not_once_per_poll():
     assert lazy.commits == [{tp: 10}]              # ten polls, one commit (on stop) of the last offset
     eager = _run([{tp: [FakeRecord(b"", offset=o)]} for o in range(10)], FlakyProcessor([]), commit_interval_s=0)
     assert eager.commits == [{tp: o + 1} for o in range(10)]
+
+
+def test_offsets_of_a_partition_taken_away_in_a_rebalance_are_not_committed():
+    mine, theirs = TopicPartition("t", 0), TopicPartition("t", 1)
+    consumer = _run([{mine: [FakeRecord(b"", offset=0)], theirs: [FakeRecord(b"", offset=0)]},
+                     ("revoke", theirs),
+                     {mine: [FakeRecord(b"", offset=1)]}], FlakyProcessor([]), commit_interval_s=60)
+    # the new owner of partition 1 commits its own progress; ours would only move the group back
+    assert consumer.commits == [{mine: 2}]
