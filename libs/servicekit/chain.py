@@ -92,7 +92,9 @@ def append(session: Session, *, kind: str, subject: str, payload: dict, key: byt
     if sqlite:
         session.execute(_INSERT_ENTRY, params)
         session.execute(_MOVE_HEAD, params)
-    elif session.execute(_INSERT_AND_MOVE_HEAD, params).rowcount != 1:    # cannot happen under the row lock
+    elif session.execute(_INSERT_AND_MOVE_HEAD, params).rowcount != 1:
+        # Cannot happen under the row lock; if it did, the entry is already inserted, and raising rolls the
+        # caller's whole transaction back with it.
         raise RuntimeError("money chain head moved during an append")
     return seq
 

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import is_sqlite
@@ -93,8 +94,11 @@ class Relay:
         while not stop.is_set():
             try:
                 published = self.publish_batch()
-            except Exception as exc:  # broker down, timeout: nothing was marked, retry later
-                if self.producer_factory is not None and self.producer is not None:
+            except Exception as exc:  # broker or database down, timeout: nothing was marked, retry later
+                # A new producer (fresh metadata) helps after a broker restart; after a database error the
+                # producer is fine, and rebuilding it would only cost a reconnect.
+                if self.producer_factory is not None and self.producer is not None \
+                        and not isinstance(exc, SQLAlchemyError):
                     self._drop_producer()
                 backoff = min(max(backoff * 2, 0.2), self.max_backoff_s)
                 log.warning("relay publish failed, retrying in %.2fs: %s", backoff, exc)

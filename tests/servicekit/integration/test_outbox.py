@@ -183,3 +183,36 @@ def test_after_a_partial_batch_the_relay_waits_before_polling_again(kit_db):
     assert polls[1][0] - polls[0][0] < 0.05                  # a full batch: the next one at once
     after_partial = [later - at for (at, n), (later, _) in zip(polls, polls[1:]) if 0 < n < 5]
     assert after_partial and min(after_partial) >= 0.05
+
+
+def test_a_database_error_keeps_the_producer_and_the_rows_go_out_once_it_is_back(kit_db):
+    from sqlalchemy.exc import OperationalError
+
+    _stage(kit_db, 2)
+    made, producer = [], FakeProducer()
+
+    def factory():
+        made.append(1)
+        return producer
+
+    calls = []
+
+    def flaky_sessions():
+        calls.append(1)
+        if len(calls) <= 2:               # the database restarts: two polls fail
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return kit_db()
+
+    relay = outbox.Relay(flaky_sessions, producer_factory=factory, idle_sleep_s=0.01, max_backoff_s=0.05)
+    relay.producer = factory()            # connected before the database went away
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    try:
+        from tests.helpers import wait_until
+
+        wait_until(lambda: outbox.pending_count(kit_db) == 0, timeout_s=10)
+    finally:
+        stop.set()
+        worker.join(5)
+    assert len(made) == 1 and len(producer.sent) == 2
