@@ -21,6 +21,20 @@ def _stage(session_factory, n, prefix="k"):
             uow.commit()
 
 
+def _run_until_published(relay, session_factory, timeout_s: float = 10) -> None:
+    """Run the relay in a thread until the outbox is empty (or fail after timeout_s), then stop it."""
+    from tests.helpers import wait_until
+
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    try:
+        wait_until(lambda: outbox.pending_count(session_factory) == 0, timeout_s=timeout_s)
+    finally:
+        stop.set()
+        worker.join(5)
+
+
 def test_state_and_event_commit_together(kit_db):
     _stage(kit_db, 3)
     assert ledger_count(kit_db) == 3
@@ -79,16 +93,7 @@ def test_relay_keeps_retrying_while_the_broker_is_down_and_loses_nothing(kit_db)
 
     producer = FakeProducer()
     relay = outbox.Relay(kit_db, producer_factory=factory, idle_sleep_s=0.01, max_backoff_s=0.05)
-    stop = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop,))
-    thread.start()
-    try:
-        from tests.helpers import wait_until
-
-        wait_until(lambda: outbox.pending_count(kit_db) == 0, timeout_s=10)
-    finally:
-        stop.set()
-        thread.join(5)
+    _run_until_published(relay, kit_db)
     assert len(attempts) >= 3 and len(producer.sent) == 4
 
 
@@ -205,14 +210,5 @@ def test_a_database_error_keeps_the_producer_and_the_rows_go_out_once_it_is_back
 
     relay = outbox.Relay(flaky_sessions, producer_factory=factory, idle_sleep_s=0.01, max_backoff_s=0.05)
     relay.producer = factory()            # connected before the database went away
-    stop = threading.Event()
-    worker = threading.Thread(target=relay.run, args=(stop,))
-    worker.start()
-    try:
-        from tests.helpers import wait_until
-
-        wait_until(lambda: outbox.pending_count(kit_db) == 0, timeout_s=10)
-    finally:
-        stop.set()
-        worker.join(5)
+    _run_until_published(relay, kit_db)
     assert len(made) == 1 and len(producer.sent) == 2
