@@ -90,6 +90,26 @@ def system_benches(system: System, ctx: dict) -> dict:
     return out
 
 
+def report_errors(log: str, shown: int = 5) -> dict[str, int]:
+    """What the services logged at WARNING or above while the benches ran (read before the system stops, so
+    the broker going away at shutdown is not counted): a failed request in a figure should have a reason on
+    record (an unhandled error, an upstream the gateway could not reach, ...)."""
+    counts: dict[str, int] = {}
+    for line in log.splitlines():
+        _, _, payload = line.partition("| ")
+        try:
+            entry = json.loads(payload)
+        except ValueError:
+            continue
+        if entry.get("level") in ("WARNING", "ERROR", "CRITICAL"):
+            key = f"{entry['level']} {entry.get('service')}: {entry.get('message', '')[:120]}"
+            counts[key] = counts.get(key, 0) + 1
+    print(f"\n[warnings and errors logged during the benches] {sum(counts.values())}")
+    for key, n in sorted(counts.items(), key=lambda kv: -kv[1])[:shown]:
+        print(f"  {n:>5} x {key}")
+    return counts
+
+
 def postgres_env() -> dict:
     """Fresh PostgreSQL databases for every service: the production database, measured."""
     from servicekit.testing import DatabaseFactory
@@ -118,6 +138,7 @@ def main() -> None:
             print("\n[events across services]")
             results["event_latency"] = bench_event_latency(system, station, hospital)
             results.update(system_benches(system, {"gateway_hop": results["gateway_hop"]}))
+            results["errors_logged"] = report_errors(system.logs())
         finally:
             system.stop()
             pg.drop_all()
