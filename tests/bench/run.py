@@ -101,7 +101,7 @@ def report_errors(log: str, shown: int = 5) -> dict[str, int]:
             entry = json.loads(payload)
         except ValueError:
             continue
-        if entry.get("level") in ("WARNING", "ERROR", "CRITICAL"):
+        if isinstance(entry, dict) and entry.get("level") in ("WARNING", "ERROR", "CRITICAL"):
             key = f"{entry['level']} {entry.get('service')}: {entry.get('message', '')[:120]}"
             counts[key] = counts.get(key, 0) + 1
     print(f"\n[warnings and errors logged during the benches] {sum(counts.values())}")
