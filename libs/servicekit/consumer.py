@@ -12,7 +12,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.exc import OperationalError
 
 from . import context, inbox
-from .envelope import Envelope, parse
+from .envelope import Envelope, parse, type_from_headers
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,8 @@ class EventProcessor:
     def _unhandled(self, record) -> bool:
         """True when the record's headers name a type and version this consumer has no handler for. A record
         without usable headers is parsed in full (and dead-lettered if malformed)."""
-        headers = dict(record.headers or ())
-        try:
-            key = (headers["type"].decode(), int(headers["version"]))
-        except (KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError):   # missing, null, garbled
-            return False
-        return key not in self.handlers
+        key = type_from_headers(record.headers)
+        return key is not None and key not in self.handlers
 
     def _apply_with_retries(self, record, envelope: Envelope, handler: Handler) -> str:
         attempt = 0

@@ -47,6 +47,16 @@ class Envelope:
         ]
 
 
+def type_from_headers(headers) -> tuple[str, int] | None:
+    """(type, version) as `Envelope.headers()` wrote them on a record, or None when they are missing, null or
+    garbled (then only the body can tell)."""
+    found = dict(headers or ())
+    try:
+        return found["type"].decode(), int(found["version"])
+    except (KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError):
+        return None
+
+
 class EnvelopeSchema(Schema):
     """Tolerant reader: unknown top-level fields are ignored."""
 

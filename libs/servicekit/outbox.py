@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
