@@ -1,4 +1,5 @@
 """Fixtures of the security walks: one world per service on a fresh database (SQLite and PostgreSQL)."""
+import importlib
 from datetime import datetime, timezone
 
 import pytest
@@ -7,28 +8,25 @@ from tests.security.worlds import (DonorWorld, InventoryWorld, Snapshot, WaiverW
                                    session_factory_for)
 
 
-@pytest.fixture
-def donor_world(databases, db_kind):
-    from donor.app import create_app
-
-    url = databases.new("donor", db_kind)
+def _world(databases, db_kind, service: str, world_class):
+    """A world on a fresh database of `service`, its app built with the shared test settings."""
+    create_app = importlib.import_module(f"{service}.app").create_app
+    url = databases.new(service, db_kind)
     engine, sessions = session_factory_for(url)
-    world = DonorWorld(create_app(database_url=url, **apps_kwargs()).test_client(), Snapshot(url), sessions)
+    world = world_class(create_app(database_url=url, **apps_kwargs()).test_client(), Snapshot(url), sessions)
     yield world
     world.snapshot.close()
     engine.dispose()
+
+
+@pytest.fixture
+def donor_world(databases, db_kind):
+    yield from _world(databases, db_kind, "donor", DonorWorld)
 
 
 @pytest.fixture
 def inventory_world(databases, db_kind):
-    from inventory.app import create_app
-
-    url = databases.new("inventory", db_kind)
-    engine, sessions = session_factory_for(url)
-    world = InventoryWorld(create_app(database_url=url, **apps_kwargs()).test_client(), Snapshot(url), sessions)
-    yield world
-    world.snapshot.close()
-    engine.dispose()
+    yield from _world(databases, db_kind, "inventory", InventoryWorld)
 
 
 @pytest.fixture
