@@ -5,6 +5,8 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Integer, MetaDat
                         UniqueConstraint, event)
 from sqlalchemy.orm import registry
 
+from servicekit.mapping import map_once
+
 from . import model
 
 metadata = MetaData()
@@ -103,18 +105,15 @@ shortage_contacts = Table(
     Column("last_called_at", DateTime(timezone=True), nullable=False),
 )
 
-_started = False
 
-
-def start_mappers() -> None:
-    global _started
-    if _started:
-        return
-    _started = True
+def _map_all() -> None:
     mapper_registry.map_imperatively(model.Donor, donors)
     mapper_registry.map_imperatively(model.Donation, donations)
     mapper_registry.map_imperatively(model.Award, awards)
     mapper_registry.map_imperatively(model.Notification, notifications)
+
+
+start_mappers = map_once(mapper_registry, _map_all)
 
 
 @event.listens_for(model.Donor, "load")

@@ -8,6 +8,8 @@ from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, Index, Integer, 
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
+from servicekit.mapping import map_once
+
 from . import model
 
 metadata = MetaData()
@@ -172,17 +174,14 @@ plans = Table(
     Column("transfer_ids", JSON, nullable=False),
 )
 
-_started = False
 
-
-def start_mappers() -> None:
-    global _started
-    if _started:
-        return
-    _started = True
+def _map_all() -> None:
     mapper_registry.map_imperatively(model.Site, sites)
     mapper_registry.map_imperatively(model.Unit, units)
     mapper_registry.map_imperatively(model.Order, orders)
     mapper_registry.map_imperatively(model.Transfusion, transfusions)
     mapper_registry.map_imperatively(model.Transfer, transfers)
     mapper_registry.map_imperatively(model.Plan, plans)
+
+
+start_mappers = map_once(mapper_registry, _map_all)

@@ -9,6 +9,8 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Date
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
+from servicekit.mapping import map_once
+
 from . import model
 
 
@@ -251,16 +253,14 @@ _MAPPED = [
     (model.FamilyBinding, family_bindings), (model.Deduction, deductions), (model.Claim, claims),
     (model.ClaimDocument, claim_documents),
 ]
-_started = False
 
 
-def start_mappers() -> None:
-    global _started
-    if _started:
-        return
-    _started = True
+def _map_all() -> None:
     for cls, table in _MAPPED:
         mapper_registry.map_imperatively(cls, table)
+
+
+start_mappers = map_once(mapper_registry, _map_all)
 
 
 def _init_events(obj, _context):
