@@ -35,6 +35,7 @@ def consumer_settings(bootstrap_servers: str, group: str, **overrides) -> dict:
         request_timeout_ms=15000,
         reconnect_backoff_max_ms=1000,
         metadata_max_age_ms=5000,
+        metrics_enabled=False,       # nothing reads kafka-python's sensors; recording them was ~7 % of a consumer's CPU
     )
     settings.update(overrides)
     return settings

@@ -47,8 +47,14 @@ def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder) -
                                dlq_producer_factory=lambda: _producer_with_topics(config),
                                dlq_topic=f"{config.service_name}.dlq",
                                max_attempts=config.consumer_max_attempts)
-    loop = ConsumerLoop(processor, topics, consumer_settings(config.kafka_bootstrap_servers, config.service_name))
+    loop = ConsumerLoop(processor, topics, group_settings(config))
     run_until_signalled(loop.run)
+
+
+def group_settings(config) -> dict:
+    """The consumer group's settings: the group is the service name; the fetch wait suits the broker."""
+    return consumer_settings(config.kafka_bootstrap_servers, config.service_name,
+                             fetch_max_wait_ms=config.kafka_fetch_max_wait_ms)
 
 
 def _producer_with_topics(config):

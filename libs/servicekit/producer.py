@@ -21,6 +21,7 @@ def make_producer(bootstrap_servers: str, **overrides) -> KafkaProducer:
         max_block_ms=5000,
         reconnect_backoff_max_ms=1000,
         metadata_max_age_ms=5000,
+        metrics_enabled=False,       # nothing reads kafka-python's sensors, and each send records several
     )
     settings.update(overrides)
     return KafkaProducer(**settings)

@@ -28,3 +28,15 @@ def test_production_starts_with_strong_secrets_and_no_development_switch():
 def test_production_refuses_to_start_with_any_one_weakness(change, reason):
     with pytest.raises(RuntimeError, match=reason):
         BaseConfig.from_env({**GOOD, **change}).check_secrets()
+
+
+def test_consumer_group_fetch_wait_comes_from_the_environment():
+    """Short for the local broker (it answers a parked fetch only at the deadline); Apache Kafka's own default
+    in production, where a parked fetch is answered as soon as data arrives."""
+    from servicekit.entrypoints import group_settings
+
+    local = group_settings(BaseConfig.from_env({"SERVICE_NAME": "waiver"}))
+    production = group_settings(BaseConfig.from_env({"SERVICE_NAME": "waiver", "KAFKA_FETCH_MAX_WAIT_MS": "500"}))
+    assert (local["group_id"], local["fetch_max_wait_ms"]) == ("waiver", 25)
+    assert production["fetch_max_wait_ms"] == 500
+    assert local["metrics_enabled"] is False
