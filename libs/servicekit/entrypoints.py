@@ -10,6 +10,7 @@ from .db import make_engine, make_session_factory
 from .logs import configure_logging
 from .outbox import Relay, replay
 from .producer import make_producer
+from .wakeup import wakeup_for
 from .runner import run_until_signalled
 from .topics import all_topics, ensure_topics
 
@@ -30,7 +31,9 @@ def relay_main(config, argv: list[str] | None = None) -> None:
         count = replay(session_factory, since)
         log.info("outbox rows queued for replay", extra={"count": count, "since": args.since})
         return
-    relay = Relay(session_factory, producer_factory=lambda: _producer_with_topics(config))
+    wakeup = wakeup_for(config.database_url)
+    relay = Relay(session_factory, producer_factory=lambda: _producer_with_topics(config), wakeup=wakeup,
+                  max_idle_sleep_s=wakeup.fallback_poll_s)
     try:
         run_until_signalled(relay.run)
     finally:

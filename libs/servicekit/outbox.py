@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .db import is_sqlite
 from .envelope import Envelope
 from .tables import outbox
+from .wakeup import TimedWakeup
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ class Relay:
 
     def __init__(self, session_factory: sessionmaker, producer=None, *, producer_factory=None,
                  batch_size: int = 200, ack_timeout_s: float = 10.0, idle_sleep_s: float = 0.025,
-                 max_idle_sleep_s: float = 0.05, max_backoff_s: float = 5.0):
-        """Pass a `producer`, or a `producer_factory` to (re)create one while the broker is unreachable."""
+                 max_idle_sleep_s: float = 0.05, max_backoff_s: float = 5.0, wakeup=None):
+        """Pass a `producer`, or a `producer_factory` to (re)create one while the broker is unreachable.
+        `wakeup` (servicekit.wakeup) ends an idle wait early when rows arrive; without one, idle waits are
+        plain sleeps of up to `max_idle_sleep_s`."""
         self.session_factory = session_factory
         self.producer = producer
         self.producer_factory = producer_factory
@@ -56,6 +59,7 @@ class Relay:
         self.idle_sleep_s = idle_sleep_s
         self.max_idle_sleep_s = max_idle_sleep_s  # bounds publish latency; an indexed poll is cheap
         self.max_backoff_s = max_backoff_s
+        self.wakeup = wakeup or TimedWakeup()
 
     def publish_batch(self) -> int:
         """Publish one batch; returns how many rows were published. Raises if the broker fails."""
@@ -90,6 +94,7 @@ class Relay:
 
     def run(self, stop: threading.Event) -> None:
         backoff = self.idle_sleep_s
+        self.wakeup.start()
         while not stop.is_set():
             try:
                 published = self.publish_batch()
@@ -114,7 +119,7 @@ class Relay:
                 stop.wait(backoff)
             else:
                 backoff = min(max(backoff * 1.5, self.idle_sleep_s), self.max_idle_sleep_s)
-                stop.wait(backoff)
+                self.wakeup.wait(stop, backoff)
 
 
     def _drop_producer(self) -> None:
@@ -126,6 +131,7 @@ class Relay:
         self.producer = None
 
     def close(self) -> None:
+        self.wakeup.close()
         if self.producer is not None:
             self.producer.close(timeout=5)
 

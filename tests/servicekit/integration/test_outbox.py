@@ -212,3 +212,89 @@ def test_a_database_error_keeps_the_producer_and_the_rows_go_out_once_it_is_back
     relay.producer = factory()            # connected before the database went away
     _run_until_published(relay, kit_db)
     assert len(made) == 1 and len(producer.sent) == 2
+
+
+def _listening_relay(kit_db, **kwargs):
+    from servicekit.wakeup import NotifyWakeup, install_trigger
+
+    engine = kit_db.kw["bind"]
+    with engine.begin() as conn:
+        install_trigger(conn)
+    return outbox.Relay(kit_db, FakeProducer(), wakeup=NotifyWakeup(engine.url.render_as_string(hide_password=False)),
+                        **kwargs)
+
+
+def _counting_polls(relay) -> list[int]:
+    polls, publish = [], relay.publish_batch
+
+    def counted():
+        n = publish()
+        polls.append(n)
+        return n
+
+    relay.publish_batch = counted
+    return polls
+
+
+@pytest.mark.parametrize("db_kind", ["postgresql"])
+def test_an_idle_relay_on_postgres_is_woken_by_the_commit_not_by_its_poll(kit_db, db_kind):
+    """Its idle poll is 30 s here: the event goes out long before, because the commit notified the relay."""
+    from tests.helpers import wait_until
+
+    relay = _listening_relay(kit_db, idle_sleep_s=30, max_idle_sleep_s=30)
+    polls = _counting_polls(relay)
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    try:
+        wait_until(lambda: polls == [0], timeout_s=10, interval_s=0.01)   # polled once, found nothing, waits
+        _stage(kit_db, 1)
+        wait_until(lambda: outbox.pending_count(kit_db) == 0, timeout_s=10)
+    finally:
+        stop.set()
+        worker.join(5)
+    assert not worker.is_alive()                  # a long idle wait still ends promptly on stop
+    assert polls[:2] == [0, 1] and len(relay.producer.sent) == 1
+    relay.close()
+
+
+@pytest.mark.parametrize("db_kind", ["postgresql"])
+def test_a_relay_whose_listening_connection_dies_falls_back_to_polling_and_listens_again(kit_db, db_kind):
+    """Rows committed while it was not listening are found by the poll it makes once it listens again. (One
+    row per batch: a full batch is followed by a poll at once, so no wait here is the 30 s linger.)"""
+    from sqlalchemy import text
+
+    from tests.helpers import wait_until
+
+    relay = _listening_relay(kit_db, batch_size=1, idle_sleep_s=30, max_idle_sleep_s=30)
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    try:
+        wait_until(lambda: relay.wakeup.conn is not None, timeout_s=10, interval_s=0.01)
+        first = relay.wakeup.conn.info.backend_pid
+        with kit_db() as s, s.begin():            # a database restart, as far as that connection knows
+            s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        _stage(kit_db, 1, prefix="after-")
+        wait_until(lambda: outbox.pending_count(kit_db) == 0, timeout_s=15)
+        wait_until(lambda: relay.wakeup.conn is not None and relay.wakeup.conn.info.backend_pid != first, timeout_s=10)
+        _stage(kit_db, 1, prefix="heard-")        # and it is woken by notifications again
+        wait_until(lambda: outbox.pending_count(kit_db) == 0, timeout_s=10)
+    finally:
+        stop.set()
+        worker.join(5)
+    assert len(relay.producer.sent) == 2
+    relay.close()
+
+
+@pytest.mark.parametrize("service", ["donor", "inventory", "waiver"])
+def test_every_service_database_notifies_its_relay(databases, service):
+    from sqlalchemy import text
+
+    from servicekit.db import make_engine
+
+    engine = make_engine(databases.new(service, "postgresql"))
+    with engine.connect() as conn:
+        triggers = conn.execute(text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'outbox'::regclass")).scalars().all()
+    engine.dispose()
+    assert "outbox_notify" in triggers

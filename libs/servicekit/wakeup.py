@@ -1,0 +1,122 @@
+"""How an idle relay learns that the outbox has new rows: PostgreSQL tells it (LISTEN/NOTIFY), SQLite is polled.
+
+Polling every 50 ms kept each idle relay and its database busy around the clock (a query and a transaction
+twenty times a second, per relay, per replica). On PostgreSQL a statement trigger on the outbox sends a
+notification when a transaction that wrote outbox rows commits (NOTIFY is transactional: a rolled-back
+write sends nothing), and the relay sleeps on its listening connection until one arrives. The relay still
+polls now and then (`max_idle_sleep_s`): a notification can be missed while the listening connection is
+being re-established, and `replay` re-queues rows without inserting any.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "outbox"
+
+# Installed by each service's migration. FOR EACH STATEMENT: one notification per INSERT, however many rows;
+# PostgreSQL also folds identical notifications of one transaction into one.
+TRIGGER_SQL = (
+    f"""CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{CHANNEL}', '');
+    RETURN NULL;
+END $$""",
+    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()",
+)
+
+
+def install_trigger(bind) -> None:
+    """Create the notifying trigger (PostgreSQL only; SQLite relays poll)."""
+    if bind.dialect.name == "postgresql":
+        for statement in TRIGGER_SQL:
+            bind.exec_driver_sql(statement)
+
+
+def remove_trigger(bind) -> None:
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+        bind.exec_driver_sql("DROP FUNCTION IF EXISTS outbox_notify()")
+
+
+class TimedWakeup:
+    """Sleeps the whole idle interval (SQLite, or any database without notifications)."""
+
+    fallback_poll_s = 0.05      # the poll is the only way to notice rows: it bounds publish latency
+
+    def start(self) -> None:
+        pass
+
+    def wait(self, stop: threading.Event, timeout_s: float) -> None:
+        stop.wait(timeout_s)
+
+    def close(self) -> None:
+        pass
+
+
+class NotifyWakeup:
+    """Returns as soon as a notification arrives on CHANNEL, or after `timeout_s`, or once `stop` is set.
+
+    Its own autocommit connection (not one from the pool: it is held for the relay's lifetime). Any error on
+    it (a database restart) drops it: the relay falls back to timed polls until it is back."""
+
+    STOP_CHECK_S = 0.5      # how often a long wait looks at `stop` (shutdown is never slower than this)
+    fallback_poll_s = 2.0   # a notification normally ends the wait; this poll is the safety net
+
+    def __init__(self, database_url: str):
+        url = make_url(database_url).set(drivername="postgresql")
+        self.conninfo = url.render_as_string(hide_password=False)
+        self.conn: psycopg.Connection | None = None
+
+    def start(self) -> None:
+        """Listen before the relay's first poll, so a commit between that poll and the first wait is heard."""
+        try:
+            self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+            self.conn.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as exc:
+            log.warning("relay cannot listen for outbox notifications, polling: %s", exc)
+            self.close()
+
+    def wait(self, stop: threading.Event, timeout_s: float) -> None:
+        if self.conn is None:
+            self.start()
+            if self.conn is not None:
+                return          # listening again: rows committed while it was not are found by one poll now
+            stop.wait(min(timeout_s, 1.0))
+            return
+        deadline = time.monotonic() + timeout_s
+        try:
+            while not stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                if any(True for _ in self.conn.notifies(timeout=min(left, self.STOP_CHECK_S), stop_after=1)):
+                    self._drain()
+                    return
+        except psycopg.Error as exc:
+            log.warning("relay lost its notification connection, polling until it is back: %s", exc)
+            self.close()
+
+    def _drain(self) -> None:
+        """Swallow notifications already queued: one poll takes all their rows."""
+        for _ in self.conn.notifies(timeout=0):
+            pass
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg.Error:
+                pass
+            self.conn = None
+
+
+def wakeup_for(database_url: str):
+    return NotifyWakeup(database_url) if make_url(database_url).get_backend_name() == "postgresql" else TimedWakeup()
