@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from tests.bench import cpu, loadgen
+from tests.bench.settle import settle
 from tests.e2e.conftest import System
 from tests.helpers import make_national_id
 
@@ -76,12 +77,14 @@ def standalone_benches() -> dict:
 
 
 def system_benches(system: System, ctx: dict) -> dict:
-    """Scenarios of the domain issues (tests/bench/scenarios.py), each in the same run and system."""
+    """Scenarios of the domain issues (tests/bench/scenarios.py), each in the same run and system, each started
+    on a quiet system (the previous one's events applied)."""
     from tests.bench.scenarios import SCENARIOS
 
     out = {}
     for name, scenario in SCENARIOS:
         print(f"\n[{name}]")
+        print(f"  {'(system quiet after)':<44} {settle(ctx['database_urls']):>8.1f} s")
         try:
             out[name] = scenario(system, ctx)
         except Exception as exc:   # one broken scenario must not hide the others' figures
@@ -133,11 +136,12 @@ def main() -> None:
             donor = system.http.post(system.url("/api/v1/donors"), headers=station, json={
                 "name": "基准", "national_id": make_national_id(birth="19700101"), "phone": "13500000001",
                 "abo": "O", "rhd": "pos"}).json()
-            print("\n[gateway hop]")
+            urls = [pg_env[f"{svc}_DATABASE_URL"] for svc in ("DONOR", "INVENTORY", "WAIVER")]   # the ones with events
+            print(f"\n[gateway hop]\n  {'(system quiet after: demo events applied)':<44} {settle(urls):>8.1f} s")
             results["gateway_hop"] = bench_gateway_hop(system, station, donor["id"])
             print("\n[events across services]")
             results["event_latency"] = bench_event_latency(system, station, hospital)
-            results.update(system_benches(system, {"gateway_hop": results["gateway_hop"]}))
+            results.update(system_benches(system, {"gateway_hop": results["gateway_hop"], "database_urls": urls}))
             results["errors_logged"] = report_errors(system.logs())
         finally:
             system.stop()
