@@ -17,6 +17,7 @@ from servicekit.producer import make_producer
 from servicekit.tables import processed_events
 from servicekit.testing import CountingProcessor
 from servicekit.topics import ensure_topics
+from servicekit.wakeup import wakeup_for
 from tests.helpers import JWT_SECRET, PII_KEY, auth, make_national_id, wait_until
 from waiver.handlers import HANDLERS as WAIVER_HANDLERS
 from waiver.orm import ledger_donors
@@ -65,8 +66,10 @@ def test_donors_registered_while_the_broker_is_down_reach_both_groups_once(datab
         t.start()
         threads.append(t)
 
+    wakeup = wakeup_for(donor_url)              # as the relay process has it: notified on PostgreSQL
     try:
-        run(outbox.Relay(donor_sf, producer_factory=producer, max_backoff_s=0.5).run)
+        run(outbox.Relay(donor_sf, producer_factory=producer, max_backoff_s=0.5, wakeup=wakeup,
+                         max_idle_sleep_s=wakeup.fallback_poll_s).run)
         processors = {}
         for group, (sf, uow_class, handlers) in sinks.items():
             processors[group] = CountingProcessor(group=group, handlers=handlers,
@@ -89,4 +92,7 @@ def test_donors_registered_while_the_broker_is_down_reach_both_groups_once(datab
         assert _count(waiver_sf, applied) == 100 and _count(inventory_sf, applied) == 100
     finally:
         stop_event.set()
+        for t in threads:
+            t.join(5)
+        wakeup.close()
         broker.stop()
