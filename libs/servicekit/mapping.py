@@ -25,8 +25,12 @@ def map_once(mapper_registry: Registry, map_all: Callable[[], None]) -> Callable
             return
         with lock:
             if not done:
-                map_all()
-                mapper_registry.configure()
+                try:
+                    map_all()
+                    mapper_registry.configure()
+                except Exception:
+                    mapper_registry.dispose()   # half-mapped classes would hide this error behind "already mapped"
+                    raise
                 done = True
 
     return start_mappers

@@ -14,6 +14,7 @@ import threading
 import time
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -71,18 +72,33 @@ class NotifyWakeup:
     fallback_poll_s = 2.0   # a notification normally ends the wait; this poll is the safety net
 
     def __init__(self, database_url: str):
-        url = make_url(database_url).set(drivername="postgresql")
-        self.conninfo = url.render_as_string(hide_password=False)
+        url = make_url(database_url)
+        # Built from the parts (libpq quoting), not by rendering the URL: a space in a password or database
+        # name would survive rendering and be refused by libpq. Keepalives: a half-open socket (a node gone,
+        # a NAT entry dropped) is noticed in about a minute, not after the kernel's two hours.
+        self.conninfo = make_conninfo(host=url.host, port=url.port, dbname=url.database, user=url.username,
+                                      password=url.password, **{k: v for k, v in url.query.items() if isinstance(v, str)})
         self.conn: psycopg.Connection | None = None
+        self._outage = False
 
     def start(self) -> None:
         """Listen before the relay's first poll, so a commit between that poll and the first wait is heard."""
         try:
-            self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+            self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2, keepalives=1,
+                                        keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
             self.conn.execute(f"LISTEN {CHANNEL}")
-        except psycopg.Error as exc:
-            log.warning("relay cannot listen for outbox notifications, polling: %s", exc)
-            self.close()
+        except Exception as exc:          # whatever it is, the relay must go on (by polling)
+            self._lost("relay cannot listen for outbox notifications, polling until it can: %s", exc)
+            return
+        if self._outage:
+            log.info("relay listens for outbox notifications again")
+            self._outage = False
+
+    def _lost(self, message: str, exc: Exception) -> None:
+        """Log an outage once, not on every retry (a retry comes about once a second)."""
+        (log.debug if self._outage else log.warning)(message, exc)
+        self._outage = True
+        self.close()
 
     def wait(self, stop: threading.Event, timeout_s: float) -> None:
         if self.conn is None:
@@ -100,9 +116,8 @@ class NotifyWakeup:
                 if any(True for _ in self.conn.notifies(timeout=min(left, self.STOP_CHECK_S), stop_after=1)):
                     self._drain()
                     return
-        except psycopg.Error as exc:
-            log.warning("relay lost its notification connection, polling until it is back: %s", exc)
-            self.close()
+        except Exception as exc:
+            self._lost("relay lost its notification connection, polling until it is back: %s", exc)
 
     def _drain(self) -> None:
         """Swallow notifications already queued: one poll takes all their rows."""
@@ -113,7 +128,7 @@ class NotifyWakeup:
         if self.conn is not None:
             try:
                 self.conn.close()
-            except psycopg.Error:
+            except Exception:
                 pass
             self.conn = None
 

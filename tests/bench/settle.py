@@ -50,6 +50,8 @@ def settle(database_urls: list[str], *, quiet_s: float = 2.0, busy_share: float 
             else:
                 quiet_since = None
             last = now
+        else:
+            print(f"  WARNING: the system was still busy after {deadline_s:.0f} s; the next figures carry that work")
         return time.monotonic() - started
     finally:
         for engine in engines:

@@ -253,9 +253,9 @@ def test_an_idle_relay_on_postgres_is_woken_by_the_commit_not_by_its_poll(kit_db
     finally:
         stop.set()
         worker.join(5)
+        relay.close()
     assert not worker.is_alive()                  # a long idle wait still ends promptly on stop
     assert polls[:2] == [0, 1] and len(relay.producer.sent) == 1
-    relay.close()
 
 
 @pytest.mark.parametrize("db_kind", ["postgresql"])
@@ -283,8 +283,8 @@ def test_a_relay_whose_listening_connection_dies_falls_back_to_polling_and_liste
     finally:
         stop.set()
         worker.join(5)
+        relay.close()
     assert len(relay.producer.sent) == 2
-    relay.close()
 
 
 @pytest.mark.parametrize("service", ["donor", "inventory", "waiver"])
@@ -298,3 +298,15 @@ def test_every_service_database_notifies_its_relay(databases, service):
         triggers = conn.execute(text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'outbox'::regclass")).scalars().all()
     engine.dispose()
     assert "outbox_notify" in triggers
+
+
+def test_the_listening_connection_is_built_from_the_url_parts():
+    """libpq refuses a rendered URL's raw spaces; quoted conninfo keeps any character a password may hold."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from servicekit.wakeup import NotifyWakeup
+
+    wakeup = NotifyWakeup("postgresql+psycopg://relay%20user:p%20w%40%3A%2F%23@db.internal:6432/my%20db?sslmode=require")
+    params = conninfo_to_dict(wakeup.conninfo)
+    assert params == {"host": "db.internal", "port": "6432", "dbname": "my db", "user": "relay user",
+                      "password": "p w@:/#", "sslmode": "require"}
