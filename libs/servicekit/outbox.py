@@ -96,6 +96,7 @@ class Relay:
         backoff = self.idle_sleep_s
         self.wakeup.start()
         while not stop.is_set():
+            self.wakeup.drain()                   # this poll answers every notification received so far
             try:
                 published = self.publish_batch()
             except Exception as exc:  # broker or database down, timeout: nothing was marked, retry later

@@ -58,6 +58,9 @@ class TimedWakeup:
     def wait(self, stop: threading.Event, timeout_s: float) -> None:
         stop.wait(timeout_s)
 
+    def drain(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -83,6 +86,8 @@ class NotifyWakeup:
 
     def start(self) -> None:
         """Listen before the relay's first poll, so a commit between that poll and the first wait is heard."""
+        if self.conn is not None:
+            return
         try:
             self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2, keepalives=1,
                                         keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
@@ -114,15 +119,21 @@ class NotifyWakeup:
                 if left <= 0:
                     return
                 if any(True for _ in self.conn.notifies(timeout=min(left, self.STOP_CHECK_S), stop_after=1)):
-                    self._drain()
                     return
         except Exception as exc:
             self._lost("relay lost its notification connection, polling until it is back: %s", exc)
 
-    def _drain(self) -> None:
-        """Swallow notifications already queued: one poll takes all their rows."""
-        for _ in self.conn.notifies(timeout=0):
-            pass
+    def drain(self) -> None:
+        """Swallow the notifications already received; the relay calls it before each poll, which takes all
+        their rows. A relay kept busy never waits, and unread notifications would pile up in its socket, then
+        stall its backend and hold back the server's notification queue for every database user."""
+        if self.conn is None:
+            return
+        try:
+            for _ in self.conn.notifies(timeout=0):
+                pass
+        except Exception as exc:
+            self._lost("relay lost its notification connection, polling until it is back: %s", exc)
 
     def close(self) -> None:
         if self.conn is not None:

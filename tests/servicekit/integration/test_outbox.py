@@ -287,6 +287,31 @@ def test_a_relay_whose_listening_connection_dies_falls_back_to_polling_and_liste
     assert len(relay.producer.sent) == 2
 
 
+@pytest.mark.parametrize("db_kind", ["postgresql"])
+def test_a_relay_kept_busy_still_reads_its_notifications(kit_db, db_kind):
+    """Under a steady stream every poll finds rows, so the relay never waits for a notification. It must still
+    read them: unread, they fill its socket, stall its backend and hold back the server's notification queue.
+    Stopped while still busy, it has left only the last moments' notifications unread, not the stream's."""
+    relay = _listening_relay(kit_db, idle_sleep_s=0.05, max_idle_sleep_s=0.05)
+    polls = _counting_polls(relay)
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    try:
+        for i in range(100):                    # a commit every ~10 ms: each poll after the 50 ms linger finds some
+            _stage(kit_db, 1, prefix=f"stream-{i}-")
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        worker.join(5)
+    try:
+        unread = len(list(relay.wakeup.conn.notifies(timeout=0.2)))
+    finally:
+        relay.close()
+    assert sum(polls) > 50 and polls.count(0) <= 2          # busy throughout: (almost) no empty poll, no wait
+    assert unread <= 15, f"{unread} notifications left unread by a busy relay"
+
+
 @pytest.mark.parametrize("service", ["donor", "inventory", "waiver"])
 def test_every_service_database_notifies_its_relay(databases, service):
     from sqlalchemy import text
