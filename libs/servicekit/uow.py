@@ -41,6 +41,7 @@ class SqlAlchemyUnitOfWork:
             self.session = self.session_factory()
             self._pending = []
             self._after_commit: list[Callable[[], None]] = []
+            self._last_writes: list[Callable[[], None]] = []
             # The identity map holds clean objects weakly. Inside a consumer's transaction a use
             # case's commit is deferred, so an aggregate it loaded, changed (autoflushed) and dropped
             # could be garbage-collected with its pending events before the outer commit collects
@@ -60,6 +61,12 @@ class SqlAlchemyUnitOfWork:
         database, such as an SMS); dropped if the transaction rolls back."""
         self._after_commit.append(callback)
 
+    def last_before_commit(self, write: Callable[[], None]) -> None:
+        """Run `write` in this transaction after every other write (outbox rows included), just before COMMIT.
+        For a write that takes a lock every writer queues on, such as the money chain's head: the lock is
+        then held for that write and the commit, not for the rest of the transaction's statements."""
+        self._last_writes.append(write)
+
     def begin(self) -> None:
         """Hook for subclasses to build repositories on the new session."""
 
@@ -73,6 +80,7 @@ class SqlAlchemyUnitOfWork:
             self.session = None
             self._held = []
             self._after_commit = []
+            self._last_writes = []
 
     def publish(self, event: Any) -> None:
         self._pending.append(event)
@@ -97,6 +105,9 @@ class SqlAlchemyUnitOfWork:
             envelope = Envelope.new(event.TYPE, event.VERSION, self.source, event.subject,
                                     schema.dump(event))
             outbox.add(self.session, envelope, self.topic)
+        writes, self._last_writes = self._last_writes, []
+        for write in writes:
+            write()
         self.session.commit()
         self._committed = True
         callbacks, self._after_commit = self._after_commit, []
@@ -108,6 +119,7 @@ class SqlAlchemyUnitOfWork:
 
     def rollback(self) -> None:
         self._after_commit = []
+        self._last_writes = []
         self.session.rollback()
 
     def _collect(self) -> list[Any]:

@@ -30,7 +30,8 @@ class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
         self.policies = PolicyRepository(s)
 
     def record_money(self, kind: str, subject: str, payload: dict) -> None:
-        """Append to the hash-chained money log in this transaction. Call it last before commit: it
-        serialises on the chain head, so the lock is held only for the commit itself."""
-        self.session.flush()
-        chain.append(self.session, kind=kind, subject=subject, payload=payload, key=self.chain_key)
+        """Append to the hash-chained money log in this transaction. Every money write queues on the chain's
+        head row, so the append is the transaction's last write (after the outbox rows): the lock is held for
+        the append and the commit only."""
+        self.last_before_commit(lambda: chain.append(self.session, kind=kind, subject=subject, payload=payload,
+                                                     key=self.chain_key))

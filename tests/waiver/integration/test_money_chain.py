@@ -80,3 +80,31 @@ def test_without_the_key_the_chain_cannot_be_rewritten_consistently(client, ledg
     with sf() as s:
         ok, message = chain.verify(s, key)
     assert not ok and "entry 1 was altered" in message
+
+
+def test_the_chain_head_is_locked_by_the_last_write_before_commit(client, ledger, databases, db_kind):
+    """Every money write queues on the chain's head row until its commit: nothing but the append itself and
+    the COMMIT may run while a deduction holds it (the outbox row, in particular, is written before)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    nid = person()
+    donor_id = ledger.donor(nid)
+    ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=30))
+    statements = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split())[:40])
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        r = client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, [line(amount="440.00")]),
+                        headers={**HOSPITAL, "Idempotency-Key": "lock-order"})
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert r.status_code == 201
+    head = next(i for i, s in enumerate(statements) if s.startswith("SELECT chain_head"))
+    # then only the commit, and the audit row in a transaction of its own (SQLite: BEGIN IMMEDIATE + INSERT)
+    writes_after = [s for s in statements[head:] if not s.startswith(("INSERT INTO audit_log", "BEGIN"))]
+    assert any(s.startswith("INSERT INTO outbox") for s in statements[:head])
+    assert all("chain_" in s for s in writes_after), writes_after
