@@ -10,9 +10,9 @@ from .db import make_engine, make_session_factory
 from .logs import configure_logging
 from .outbox import Relay, replay
 from .producer import make_producer
-from .wakeup import wakeup_for
 from .runner import run_until_signalled
 from .topics import all_topics, ensure_topics
+from .wakeup import wakeup_for
 
 log = logging.getLogger(__name__)
 

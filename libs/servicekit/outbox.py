@@ -41,8 +41,9 @@ class Relay:
 
     Answers to the classic relay bugs: two relays never take the same rows (FOR UPDATE SKIP
     LOCKED on PostgreSQL; SQLite runs one relay); a crashed relay holds no lock (the row lock
-    dies with its transaction); an idle table is polled with back-off; a down broker is retried
-    with exponential back-off; SIGTERM finishes the current batch (stop is checked between batches).
+    dies with its transaction); an idle relay waits for a notification of new rows on PostgreSQL
+    (servicekit.wakeup) and polls with back-off on SQLite; a down broker is retried with exponential
+    back-off; SIGTERM finishes the current batch (stop is checked between batches).
     """
 
     def __init__(self, session_factory: sessionmaker, producer=None, *, producer_factory=None,
@@ -57,7 +58,7 @@ class Relay:
         self.batch_size = batch_size
         self.ack_timeout_s = ack_timeout_s
         self.idle_sleep_s = idle_sleep_s
-        self.max_idle_sleep_s = max_idle_sleep_s  # bounds publish latency; an indexed poll is cheap
+        self.max_idle_sleep_s = max_idle_sleep_s  # polling only: bounds publish latency; notified, a safety net
         self.max_backoff_s = max_backoff_s
         self.wakeup = wakeup or TimedWakeup()
 
