@@ -101,6 +101,18 @@ class DatabaseFactory:
         self._created_pg.append(name)
         return self._pg_url(name)
 
+    def copy(self, url: str) -> str:
+        """A new database with the same contents as `url` (which must have no open connections)."""
+        name = f"hl_copy_{uuid.uuid4().hex[:10]}"
+        if url.startswith("sqlite:///"):
+            path = self.workdir / f"{name}.db"
+            shutil.copyfile(url.removeprefix("sqlite:///"), path)
+            return f"sqlite:///{path}"
+        with self._pg_admin().connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"'))
+        self._created_pg.append(name)
+        return self._pg_url(name)
+
     def empty(self, kind: str) -> str:
         """A URL of an empty database (no migrations), for mechanism tests with their own tables."""
         name = f"hl_empty_{uuid.uuid4().hex[:10]}"

@@ -117,8 +117,32 @@ end"""
         if trivial:
             print(f"  {'deduction / trivial GET throughput':<44} {result['rps'] / trivial['rps']:>8.0%}"
                   f"   (goal >= 50 %, p99 <= 150 ms)")
+            result["ceiling"] = _ceiling(result, trivial, ctx.get("deduction_floor"))
         out[conns] = result
     return out
+
+
+def _ceiling(deduction: dict, trivial: dict, floor: dict | None) -> float | None:
+    """The throughput ratio a deduction could reach if the waiver app cost no more than sending its statements
+    (bench_deduction_floor): its CPU per request less what the app adds over them, against the trivial GET's.
+    It says how far rewriting the waiver app alone could go. Two things bend it, each a little: the idle work
+    spread over requests weighs more on the slower deduction (reads low), and the floor's app figure includes
+    Flask's test client (reads high)."""
+    if not floor or "same_statements_on_bare_psycopg_ms_cpu" not in floor:
+        return None
+    app_extra = floor["deduction_in_waiver_app_ms_cpu"] - floor["same_statements_on_bare_psycopg_ms_cpu"]
+    if not spent(deduction) or not spent(trivial):
+        return None
+    bare = spent(deduction) - app_extra
+    ceiling = spent(trivial) / bare
+    print(f"  {'ceiling: waiver app reduced to its statements':<44} {ceiling:>8.0%}"
+          f"   ({bare:.1f} ms CPU per deduction against {spent(trivial):.1f} ms per GET)")
+    return round(ceiling, 3)
+
+
+def spent(result: dict) -> float:
+    """CPU per request of the system under test (the load generator's own left out)."""
+    return sum(ms for role, ms in result.get("cpu_ms", {}).items() if role != "wrk")
 
 
 SCENARIOS = [("donations", donations), ("orders", orders), ("deductions", deductions)]
