@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,7 +38,10 @@ class Envelope:
         )
 
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+        # A shallow dict of the fields, not dataclasses.asdict(): that deep-copies `data` only for it to be
+        # serialised (~4 % of a direct deduction's CPU in the waiver api). Same keys, same order, same bytes.
+        return json.dumps({name: getattr(self, name) for name in _FIELDS}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
 
     def headers(self) -> list[tuple[str, bytes]]:
         return [
@@ -45,6 +49,9 @@ class Envelope:
             ("version", str(self.version).encode()),
             ("correlation_id", (self.correlation_id or "").encode()),
         ]
+
+
+_FIELDS = tuple(f.name for f in dataclass_fields(Envelope))
 
 
 def type_from_headers(headers) -> tuple[str, int] | None:

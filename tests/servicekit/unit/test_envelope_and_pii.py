@@ -1,4 +1,5 @@
 """Envelope wire format, PII vault and masking."""
+import dataclasses
 import json
 
 import pytest
@@ -14,6 +15,14 @@ def test_envelope_round_trips_through_json_with_all_design_fields():
     assert parsed == env
     assert set(json.loads(env.to_json())) == {"id", "type", "version", "source", "subject", "time",
                                               "correlation_id", "causation_id", "data"}
+
+
+def test_envelope_json_is_the_dataclass_as_a_dict_and_leaves_its_data_alone():
+    data = {"pools": [{"kind": "self", "yuan": "220.00"}], "note": "献血者"}
+    env = Envelope.new("DirectDeductionApplied", 1, "waiver", "d-1", data)
+    expected = json.dumps(dataclasses.asdict(env), ensure_ascii=False, separators=(",", ":")).encode()
+    assert env.to_json() == expected
+    assert env.data is data and data == {"pools": [{"kind": "self", "yuan": "220.00"}], "note": "献血者"}
 
 
 def test_new_envelope_inherits_correlation_and_causation_from_context():
