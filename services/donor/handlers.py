@@ -53,6 +53,17 @@ class ClaimReminderIn(_In):
     transfused_at = fields.AwareDateTime(required=True)
 
 
+class FamilyPoolUsedIn(_In):
+    donor_id = fields.String(required=True)
+    deduction_id = fields.String(required=True)
+    relation = fields.String(required=True)
+    relation_attested = fields.Boolean(load_default=False)
+    change = fields.String(required=True)
+    ml = fields.Integer(required=True)
+    yuan = fields.String(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+
+
 def make_handlers(notifier) -> dict:
     def on_donation_discarded(uow, envelope):
         notifications.defer_after_failed_test(uow, notifier, **DonationDiscardedIn().load(envelope.data))
@@ -71,6 +82,9 @@ def make_handlers(notifier) -> dict:
     def on_claim_reminder(uow, envelope):
         notifications.remind_to_claim(uow, notifier, **ClaimReminderIn().load(envelope.data))
 
+    def on_family_pool_used(uow, envelope):
+        notifications.tell_family_pool_used(uow, notifier, **FamilyPoolUsedIn().load(envelope.data))
+
     return {
         ("DonationDiscarded", 1): on_donation_discarded,
         ("UnitTransfused", 1): on_unit_transfused,
@@ -80,6 +94,7 @@ def make_handlers(notifier) -> dict:
         ("ClaimRejected", 1): on_claim,
         ("ClaimPaid", 1): on_claim,
         ("ClaimReminderIssued", 1): on_claim_reminder,
+        ("FamilyPoolUsed", 1): on_family_pool_used,
     }
 
 

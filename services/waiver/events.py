@@ -97,6 +97,28 @@ class ClaimReminderIssued:
         return self.donor_id
 
 
+@dataclass(frozen=True)
+class FamilyPoolUsed:
+    """A donor's family pool paid at a hospital for a relative (change "used"), or that deduction was reversed and
+    the quota went back ("returned"). The donor is told: their entitlement was spent without them being there,
+    on a binding the office verified or on the hospital's attestation alone."""
+    TYPE = "FamilyPoolUsed"
+    VERSION = 1
+    donor_id: str
+    deduction_id: str
+    hospital_id: str
+    relation: str
+    relation_attested: bool
+    change: str                          # used | returned
+    ml: int
+    yuan: Decimal
+    occurred_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.donor_id
+
+
 def _money(**kw):
     return fields.Decimal(places=2, as_string=True, **kw)
 
@@ -148,6 +170,18 @@ class ClaimReminderIssuedSchema(Schema):
     hospital_name = fields.String(allow_none=True)
 
 
+class FamilyPoolUsedSchema(Schema):
+    donor_id = fields.String(required=True)
+    deduction_id = fields.String(required=True)
+    hospital_id = fields.String(required=True)
+    relation = fields.String(required=True)
+    relation_attested = fields.Boolean(required=True)
+    change = fields.String(required=True)
+    ml = fields.Integer(required=True)
+    yuan = _money(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+
+
 PUBLISHED = {
     DirectDeductionApplied: DirectDeductionAppliedSchema(),
     DirectDeductionReversed: DirectDeductionReversedSchema(),
@@ -156,4 +190,5 @@ PUBLISHED = {
     ClaimRejected: ClaimEventSchema(),
     ClaimPaid: ClaimEventSchema(),
     ClaimReminderIssued: ClaimReminderIssuedSchema(),
+    FamilyPoolUsed: FamilyPoolUsedSchema(),
 }

@@ -179,6 +179,7 @@ class Deduction:
             total_yuan=self.total_yuan, waived_yuan=self.waived_yuan,
             pools_used=tuple({k: p[k] for k in ("kind", "region", "donor_id", "ml", "yuan")} for p in self.pools_used),
             applied_at=self.applied_at))
+        self._tell_family_donors("used", self.applied_at)
 
     def reverse(self, reason: str, at: datetime) -> None:
         if self.status == "reversed":
@@ -187,6 +188,19 @@ class Deduction:
         self.events.append(events.DirectDeductionReversed(
             deduction_id=self.id, hospital_id=self.hospital_id, waived_yuan=self.waived_yuan,
             reason=self.reverse_reason, reversed_at=at))
+        self._tell_family_donors("returned", at)
+
+    def _tell_family_donors(self, change: str, at: datetime) -> None:
+        """One FamilyPoolUsed per donor whose family pools paid (a donor's pools of several regions add up)."""
+        paid: dict[str, tuple[int, Decimal]] = {}
+        for pool in self.pools_used:
+            if pool["kind"] == "family":
+                ml, yuan = paid.get(pool["donor_id"], (0, Decimal("0.00")))
+                paid[pool["donor_id"]] = (ml + pool["ml"], yuan + Decimal(pool["yuan"]))
+        for donor_id, (ml, yuan) in paid.items():
+            self.events.append(events.FamilyPoolUsed(
+                donor_id=donor_id, deduction_id=self.id, hospital_id=self.hospital_id, relation=self.relation,
+                relation_attested=self.relation_attested, change=change, ml=ml, yuan=yuan, occurred_at=at))
 
     @property
     def patient_pays_yuan(self) -> Decimal:

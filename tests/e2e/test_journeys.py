@@ -93,3 +93,21 @@ def test_from_donation_to_transfusion_to_a_waiver_at_discharge(system):
                                                           headers={"Authorization": f"Bearer {token}"}).json()
                                 if n["kind"] == "unit_used"], timeout_s=30)
     assert "旅程医院" in notes[0]["body"] and "旅程患者" not in notes[0]["body"] and patient not in notes[0]["body"]
+
+    # the donor's child is discharged from the same hospital: the family pool pays on the hospital's attestation,
+    # and the donor is told, with the relation and the amount but nothing that identifies the child
+    child = make_national_id(birth="20150606", region="310115", seq=stamp + 3)
+    system.remember(child)
+    relative = {"patient_national_id": child, "patient_name": "旅程子女", "admission_no": f"ADM{stamp}-C",
+                "donor_national_id": donor_nid, "relation": "child", "relation_attested": True,
+                "proof_ref": f"HIS-PROOF-{stamp}",
+                "lines": [{"component": "red_cells", "volume_ml": 200, "amount_yuan": "220.00",
+                           "transfused_at": transfused_at}]}
+    paid = system.http.post(system.url("/api/v1/waiver/direct-deductions"), json=relative,
+                            headers={**hospital, "Idempotency-Key": f"journey-child-{stamp}-{time.time()}"})
+    assert paid.status_code == 201 and paid.json()["pools_used"][0]["kind"] == "family", paid.text
+    told = wait_until(lambda: [n for n in system.http.get(system.url("/api/v1/me/notifications"),
+                                                         headers={"Authorization": f"Bearer {token}"}).json()
+                               if n["kind"] == "family_pool_used"], timeout_s=30)
+    assert "子女" in told[0]["body"] and "220.00 元" in told[0]["body"]
+    assert "旅程子女" not in told[0]["body"] and child not in told[0]["body"]

@@ -114,6 +114,22 @@ def test_claim_events_reach_the_donor_as_claim_status(client, uow_factory, new_d
     assert any("440.00" in n["body"] for n in notes)
 
 
+def test_a_relatives_deduction_from_the_family_pool_and_its_reversal_reach_the_donor_once_each(client, uow_factory,
+                                                                                                new_donor):
+    donor = new_donor()
+    processor = _processor(uow_factory)
+    used = {"donor_id": donor.id, "deduction_id": "d-9", "hospital_id": "SH-H01", "relation": "parent",
+            "relation_attested": True, "change": "used", "ml": 200, "yuan": "220.00", "occurred_at": NOW.isoformat()}
+    processor.process(record_of(make_envelope("FamilyPoolUsed", used)))
+    processor.process(record_of(make_envelope("FamilyPoolUsed", used)))        # published again: a new envelope id
+    processor.process(record_of(make_envelope("FamilyPoolUsed", used | {"change": "returned"})))
+    notes = sorted(_notes(client, donor), key=lambda n: n["title"])
+    assert [n["kind"] for n in notes] == ["family_pool_used", "family_pool_used"]
+    spent = next(n for n in notes if "出院结算" in n["body"])
+    assert "父母" in spent["body"] and "220.00 元" in spent["body"] and "亲属关系证明" in spent["body"]
+    assert any("退回" in n["body"] for n in notes)
+
+
 def test_the_same_transfusion_told_twice_is_one_notification(client, uow_factory, new_donor):
     """Inventory may publish a unit's transfusion again (a replayed outbox gives it a new delivery)."""
     donor = new_donor()

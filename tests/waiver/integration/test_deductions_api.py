@@ -163,6 +163,25 @@ def test_a_relative_is_paid_from_the_family_pool_with_the_hospitals_attestation(
     assert d["lines"][0]["waived_ml"] == 200
 
 
+def test_the_donor_whose_family_pool_paid_is_told_of_the_deduction_and_of_its_reversal(client, ledger, sf):
+    donor_nid, donor_id = _donor(ledger)
+    own = _post(client, deduction_body(donor_nid, [line(amount="220.00", units=1)]), key="self").get_json()
+    parent = person(birth="19550101")
+    body = deduction_body(parent, [line(amount="440.00", units=2)], donor_national_id=donor_nid,
+                          relation="parent", relation_attested=True, proof_ref="HIS-PROOF-78")
+    d = _post(client, body, key="parent").get_json()
+    client.post(f"{URL}/{d['id']}/reverse", json={"reason": "出院结算作废"}, headers=HOSPITAL)
+    client.post(f"{URL}/{own['id']}/reverse", json={"reason": "出院结算作废"}, headers=HOSPITAL)
+
+    told = [e for e in envelopes(sf) if e["type"] == "FamilyPoolUsed"]
+    assert [(e["subject"], e["data"]["deduction_id"], e["data"]["change"]) for e in told] == \
+        [(donor_id, d["id"], "used"), (donor_id, d["id"], "returned")]       # the donor's own discharge: nothing
+    assert told[0]["data"] | {"occurred_at": None} == {
+        "donor_id": donor_id, "deduction_id": d["id"], "hospital_id": "H1", "relation": "parent",
+        "relation_attested": True, "change": "used", "ml": 200, "yuan": "220.00", "occurred_at": None}
+    assert donor_nid not in json.dumps(told) and parent not in json.dumps(told)
+
+
 def test_a_relative_without_binding_or_attestation_is_refused(client, ledger, counts):
     donor_nid, _ = _donor(ledger)
     before = counts()

@@ -12,6 +12,8 @@ DOCUMENTED = {
     events.ClaimSubmitted: {"claim_id", "donor_id", "channel", "status", "total_yuan", "approved_yuan", "reason",
                             "occurred_at"},
     events.ClaimReminderIssued: {"donor_id", "hospital_id", "relation", "din", "transfused_at"},
+    events.FamilyPoolUsed: {"donor_id", "deduction_id", "hospital_id", "relation", "relation_attested", "change", "ml",
+                            "yuan", "occurred_at"},
 }
 ADDED = {events.ClaimReminderIssued: {"unit_id", "hospital_name"}}
 
@@ -28,6 +30,7 @@ def test_every_published_event_has_the_documented_fields():
         events.DirectDeductionReversed("d1", "H1", Decimal("220.00"), "作废", NOW),
         events.ClaimSubmitted("c1", "x", "mail", "submitted", Decimal("10.00"), None, None, NOW),
         events.ClaimReminderIssued("x", "H1", "self", "W123", NOW, "U1", "一号医院"),
+        events.FamilyPoolUsed("x", "d1", "H1", "spouse", True, "used", 200, Decimal("220.00"), NOW),
     ]
     for event in samples:
         data = _dump(event)
