@@ -141,8 +141,10 @@ def main() -> None:
             results["gateway_hop"] = bench_gateway_hop(system, station, donor["id"])
             print("\n[events across services]")
             results["event_latency"] = bench_event_latency(system, station, hospital)
-            results.update(system_benches(system, {"gateway_hop": results["gateway_hop"], "database_urls": urls,
-                                                    "deduction_floor": results["standalone"].get("bench_deduction_floor")}))
+            results.update(system_benches(system, {
+                "database_urls": urls, "waiver_database_url": pg_env["WAIVER_DATABASE_URL"],
+                "trivial_get": (system.url(f"/api/v1/donors/{donor['id']}"), station),
+                "deduction_floor": results["standalone"].get("bench_deduction_floor")}))
             results["errors_logged"] = report_errors(system.logs())
         finally:
             system.stop()
