@@ -1,47 +1,11 @@
 """The web console the gateway serves: a local, CSP-locked page whose scripts build the DOM from text only,
-keep the token in sessionStorage, and call only operations the public API publishes."""
-import importlib
+keep the token in sessionStorage, and call only operations the public API publishes (that they are in the
+merged OpenAPI of the real services is tests/contract/test_console_operations.py)."""
 import re
-import threading
-from html.parser import HTMLParser
-from urllib.parse import urljoin
 
-import pytest
-from werkzeug.serving import make_server
-
-from gateway.app import create_app
-from servicekit.broker import free_port
-from tests.helpers import JWT_SECRET, PII_KEY
+from tests.gateway.console import API_BLOCK, api_paths, console_assets, parse, scripts
 
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
-IMPORT = re.compile(r"""^\s*import\s[^;]*?from\s+["']([^"']+)["']""", re.M | re.S)
-
-
-class PageParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags = []          # (tag, {attr: value})
-        self.inline_scripts = []
-        self._in_script = False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.tags.append((tag, attrs))
-        self._in_script = tag == "script"
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data):
-        if self._in_script and data.strip():
-            self.inline_scripts.append(data)
-
-
-def parse(html: str) -> PageParser:
-    parser = PageParser()
-    parser.feed(html)
-    return parser
 
 
 def csp_directives(header: str) -> dict[str, list[str]]:
@@ -51,29 +15,6 @@ def csp_directives(header: str) -> dict[str, list[str]]:
         if words:
             directives[words[0].lower()] = words[1:]
     return directives
-
-
-def console_assets(client) -> dict[str, tuple[str, str]]:
-    """Every asset the page loads, following the module imports: URL → (content type, text)."""
-    page = client.get("/console")
-    found = {"/console": (page.mimetype, page.get_data(as_text=True))}
-    tags = parse(found["/console"][1]).tags
-    queue = [a["src"] for t, a in tags if t == "script" and a.get("src")]
-    queue += [a["href"] for t, a in tags if t == "link" and a.get("href") and not a["href"].startswith("data:")]
-    while queue:
-        url = queue.pop()
-        if url in found:
-            continue
-        resp = client.get(url)
-        assert resp.status_code == 200, url
-        found[url] = (resp.mimetype, resp.get_data(as_text=True))
-        if url.endswith(".js"):
-            queue += [urljoin(url, target) for target in IMPORT.findall(found[url][1])]
-    return found
-
-
-def scripts(client) -> dict[str, str]:
-    return {url: text for url, (_type, text) in console_assets(client).items() if url.endswith(".js")}
 
 
 def test_console_is_a_chinese_page_under_a_strict_content_security_policy(client):
@@ -151,16 +92,6 @@ def test_no_input_has_a_name_so_nothing_typed_can_land_in_the_url(client):
 
 # ---- the API paths the console calls ---------------------------------------------------------------------------
 
-API_BLOCK = re.compile(r"export const API_PATHS = Object\.freeze\(\{(.*?)\}\);", re.S)
-API_ENTRY = re.compile(r'(\w+):\s*\["(GET|POST|PUT|PATCH|DELETE)",\s*"([^"]+)"\]')
-
-
-def api_paths(js: dict[str, str]) -> dict[str, tuple[str, str]]:
-    blocks = [m.group(1) for text in js.values() for m in API_BLOCK.finditer(text)]
-    assert len(blocks) == 1, "one API_PATHS constant"
-    return {name: (method, path) for name, method, path in API_ENTRY.findall(blocks[0])}
-
-
 def test_the_api_paths_constant_is_the_only_place_naming_an_api_path(client):
     js = scripts(client)
     paths = api_paths(js)
@@ -171,36 +102,3 @@ def test_the_api_paths_constant_is_the_only_place_naming_an_api_path(client):
     assert called <= set(paths), "called by a name API_PATHS does not list"
     outside = "\n".join(API_BLOCK.sub("", text) for text in js.values())
     assert [name for name in paths if f'"{name}"' not in outside] == [], "listed but never used"
-
-
-@pytest.fixture(scope="module")
-def real_upstreams(databases):
-    """The inventory and waiver services themselves on free ports, so the gateway merges their real specs."""
-    servers, urls = [], {}
-    for service in ("inventory", "waiver"):
-        app = importlib.import_module(f"{service}.app").create_app(
-            database_url=databases.new(service, "sqlite"), jwt_secret=JWT_SECRET, pii_key=PII_KEY)
-        port = free_port()
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        urls[f"{service}_url"] = f"http://127.0.0.1:{port}"
-    yield urls
-    for server in servers:
-        server.shutdown()
-
-
-def _template(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "{}", path)
-
-
-def test_every_operation_the_console_calls_is_in_the_merged_openapi(client, gateway_db, real_upstreams):
-    gateway = create_app(database_url=gateway_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY,
-                         donor_url=f"http://127.0.0.1:{free_port()}", hemolink_admin_password="s3cret-admin",
-                         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", **real_upstreams)
-    spec = gateway.test_client().get("/api/v1/openapi.json").get_json()
-    assert not {"inventory", "waiver"} & set(spec["info"].get("x-unavailable", []))
-    published = {(method.upper(), _template(path)) for path, item in spec["paths"].items() for method in item
-                 if method in ("get", "post", "put", "patch", "delete")}
-    wanted = {(method, _template(path)) for method, path in api_paths(scripts(client)).values()}
-    assert sorted(wanted - published) == []
