@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import create_engine, func, select
 
-from tests.bench import cpu, loadgen
+from tests.bench import cpu, loadgen, rounds
 from tests.bench.settle import settle
 from tests.helpers import make_national_id
 
@@ -82,7 +82,6 @@ def orders(system, ctx: dict) -> dict:
 
 
 DEDUCTION_PATIENTS = 1500     # each pays 10 deductions of 200 ml from its 5 × 400 ml pool: more than a run sends
-ROUNDS, ROUND_S = 3, 4
 
 
 def deductions(system, ctx: dict) -> dict:
@@ -96,23 +95,30 @@ def deductions(system, ctx: dict) -> dict:
     print(f"  {'(pools built: system quiet after)':<44} {settle(ctx['database_urls']):>8.1f} s")
     transfused = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()   # after every donation
     get_url, get_headers = ctx["trivial_get"]
+    lua_patients = [nid for _, nid in patients]
     waiver = create_engine(ctx["waiver_database_url"])
     out = {}
     try:
         for conns in (16, 64):
-            gets, deds, started = [], [], datetime.now(timezone.utc)
-            for n in range(ROUNDS):
-                gets.append(_measured(lambda: loadgen.load(get_url, connections=conns, seconds=ROUND_S,
-                                                           headers=get_headers), ctx["database_urls"]))
-                lua = _deduction_lua([nid for _, nid in patients], transfused, first=n * len(patients) // ROUNDS)
-                deds.append(_measured(lambda: loadgen.wrk(system.base, connections=conns, seconds=ROUND_S, lua=lua,
-                                                          headers={**hospital, "Content-Type": "application/json"}),
-                                      ctx["database_urls"]))
-            out[conns] = _report(conns, gets, deds)
-            out[conns]["paid_share"] = _paid_share(waiver, since=started)
-            print(f"  {'  deductions that waived money':<44} {out[conns]['paid_share']:>8.0%}")
-            out[conns]["ceiling"] = _ceiling(out[conns]["deduction"], out[conns]["trivial_get"],
-                                             ctx.get("deduction_floor"))
+            started = datetime.now(timezone.utc)
+            trivial, deduction, ratios = rounds.alternate(
+                lambda n: loadgen.load(get_url, connections=conns, seconds=rounds.ROUND_S, headers=get_headers),
+                lambda n: loadgen.wrk(system.base, connections=conns, seconds=rounds.ROUND_S,
+                                      lua=_deduction_lua(lua_patients, transfused, first=n * len(patients) // rounds.ROUNDS),
+                                      headers={**hospital, "Content-Type": "application/json"}),
+                ctx["database_urls"])
+            print(loadgen.row(f"trivial GET through gateway, {conns} conns", trivial)
+                  + f"   ({rounds.ROUNDS} × {rounds.ROUND_S} s, alternating)")
+            print(cpu.line("  its CPU per request", trivial["cpu_ms"]))
+            print(loadgen.row(f"direct deduction through gateway, {conns} conns", deduction))
+            print(cpu.line("  its CPU per request", deduction["cpu_ms"]))
+            print(f"  {'deduction / trivial GET throughput':<44} {rounds.describe(ratios)}"
+                  f"   goal >= 50 %, p99 <= 150 ms")
+            paid = _paid_share(waiver, since=started)
+            print(f"  {'  deductions that waived money':<44} {paid:>8.0%}")
+            out[conns] = {"trivial_get": trivial, "deduction": deduction, "paid_share": paid,
+                          "ratio": round(statistics.median(ratios), 3), "ratio_rounds": [round(r, 3) for r in ratios],
+                          "ceiling": _ceiling(deduction, trivial, ctx.get("deduction_floor"))}
     finally:
         waiver.dispose()
     return out
@@ -148,43 +154,6 @@ request = function()
   headers["Idempotency-Key"] = run .. "-" .. i
   return wrk.format("POST", "/api/v1/waiver/direct-deductions", headers, body)
 end"""
-
-
-def _measured(run, database_urls: list[str]) -> dict:
-    """One window on a quiet system: the previous window's events are applied first, not paid for by this one."""
-    settle(database_urls, quiet_s=1.0)
-    before = cpu.snapshot()
-    result = run()
-    result["cpu_s"] = {role: after - before.get(role, 0.0) for role, after in cpu.snapshot().items()}
-    return result
-
-
-def _combined(rounds: list[dict]) -> dict:
-    """Rounds as one figure: median throughput and latencies, requests and failures summed, CPU per request over
-    all of them."""
-    requests = sum(r["requests"] for r in rounds)
-    spent: dict[str, float] = {}
-    for r in rounds:
-        for role, seconds in r["cpu_s"].items():
-            spent[role] = spent.get(role, 0.0) + seconds
-    return {"rps": statistics.median(r["rps"] for r in rounds), "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
-            "p99_ms": statistics.median(r["p99_ms"] for r in rounds), "requests": requests,
-            "non_2xx": sum(r["non_2xx"] for r in rounds),
-            "cpu_ms": cpu.per_request({}, spent, requests) if requests else {}}
-
-
-def _report(conns: int, gets: list[dict], deds: list[dict]) -> dict:
-    trivial, deduction = _combined(gets), _combined(deds)
-    ratios = [d["rps"] / g["rps"] for g, d in zip(gets, deds)]
-    rounds = f"{ROUNDS} × {ROUND_S} s, alternating"
-    print(loadgen.row(f"trivial GET through gateway, {conns} conns", trivial) + f"   ({rounds})")
-    print(cpu.line("  its CPU per request", trivial["cpu_ms"]))
-    print(loadgen.row(f"direct deduction through gateway, {conns} conns", deduction))
-    print(cpu.line("  its CPU per request", deduction["cpu_ms"]))
-    print(f"  {'deduction / trivial GET throughput':<44} {statistics.median(ratios):>8.0%}"
-          f"   (rounds {', '.join(f'{r:.0%}' for r in ratios)}; goal >= 50 %, p99 <= 150 ms)")
-    return {"trivial_get": trivial, "deduction": deduction, "ratio": round(statistics.median(ratios), 3),
-            "ratio_rounds": [round(r, 3) for r in ratios]}
 
 
 def _paid_share(waiver, *, since: datetime) -> float:
