@@ -113,30 +113,30 @@ def remind_to_claim(uow, notifier, *, donor_id: str, hospital_id: str, din: str 
         uow.commit()
 
 
-RELATION_WORDS = {"spouse": "配偶", "parent": "父母", "child": "子女", "parent_in_law": "配偶的父母",
-                  "sibling": "兄弟姐妹", "grandparent": "祖父母或外祖父母", "grandchild": "孙子女或外孙子女"}
+RELATION_WORDS = {"spouse": "配偶", "parent": "父母", "child": "子女", "parent_in_law": "配偶父母",
+                  "sibling": "兄弟姐妹", "grandparent": "祖父母/外祖父母", "grandchild": "孙子女/外孙子女"}   # as the console
 
 
 def tell_family_pool_used(uow, notifier, *, donor_id: str, deduction_id: str, relation: str, relation_attested: bool,
                           change: str, ml: int, yuan: str, occurred_at: datetime) -> None:
     """A relative's discharge paid from the donor's family pool, or its reversal. Nothing about the patient but the
-    relation the hospital stated; the donor who does not recognise it has the station's number to call."""
+    relation the hospital stated; the donor who does not recognise it has the station to call."""
     with uow:
         donor = uow.donors.get(donor_id)
         if donor is not None and change in ("used", "returned"):
             day = shanghai_day(occurred_at)
-            who = RELATION_WORDS.get(relation, "亲属")
-            basis = "（依据医院出具的亲属关系证明）" if relation_attested else ""
+            when = f"{day.year}年{day.month}月{day.day}日"
+            who = f"亲属（{RELATION_WORDS[relation]}）" if relation in RELATION_WORDS else "亲属"
             if change == "used":
                 title = "亲属用血已使用您的减免额度"
-                body = (f"您的{who}于 {day.year}年{day.month}月{day.day}日 出院结算时，使用您的献血用血额度"
-                        f"{basis}直接减免血费 {yuan} 元（{ml} 毫升）。如非您的家属用血，请及时联系采血血站。")
+                basis = "亲属关系依据医院出具的证明认定。" if relation_attested else "亲属关系依据已审核的亲属绑定认定。"
+                body = (f"您的{who}于 {when} 出院结算时，使用您的无偿献血用血减免额度，直接减免血费 {yuan} 元"
+                        f"（{ml} 毫升）。{basis}如您不了解此次用血，请及时联系采血血站。")
             else:
-                title = "亲属用血减免已冲正，额度已退回"
-                body = (f"医院已冲正您的{who}的一笔直接减免（{yuan} 元，{ml} 毫升），"
-                        f"相应用血额度已于 {day.year}年{day.month}月{day.day}日 退回您的账户。")
+                title = "亲属用血减免已撤销，额度已恢复"
+                body = f"医院已撤销您的{who}的一笔血费直接减免（{yuan} 元，{ml} 毫升），相应额度已于 {when} 恢复。"
             notifier.notify(uow, donor, kind="family_pool_used", title=title, body=body, now=occurred_at,
-                            dedupe_key=f"family_pool:{deduction_id}:{change}")
+                            dedupe_key=f"family_pool:{deduction_id}:{donor_id}:{change}")
         uow.commit()
 
 

@@ -195,7 +195,7 @@ class Deduction:
         paid: dict[str, tuple[int, Decimal]] = {}
         for pool in self.pools_used:
             if pool["kind"] == "family":
-                ml, yuan = paid.get(pool["donor_id"], (0, Decimal("0.00")))
+                ml, yuan = paid.get(pool["donor_id"], (0, ZERO))
                 paid[pool["donor_id"]] = (ml + pool["ml"], yuan + Decimal(pool["yuan"]))
         for donor_id, (ml, yuan) in paid.items():
             self.events.append(events.FamilyPoolUsed(

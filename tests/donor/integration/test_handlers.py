@@ -123,11 +123,16 @@ def test_a_relatives_deduction_from_the_family_pool_and_its_reversal_reach_the_d
     processor.process(record_of(make_envelope("FamilyPoolUsed", used)))
     processor.process(record_of(make_envelope("FamilyPoolUsed", used)))        # published again: a new envelope id
     processor.process(record_of(make_envelope("FamilyPoolUsed", used | {"change": "returned"})))
-    notes = sorted(_notes(client, donor), key=lambda n: n["title"])
-    assert [n["kind"] for n in notes] == ["family_pool_used", "family_pool_used"]
-    spent = next(n for n in notes if "出院结算" in n["body"])
-    assert "父母" in spent["body"] and "220.00 元" in spent["body"] and "亲属关系证明" in spent["body"]
-    assert any("退回" in n["body"] for n in notes)
+    processor.process(record_of(make_envelope("FamilyPoolUsed", used | {
+        "deduction_id": "d-10", "relation": "cousin", "relation_attested": False, "yuan": "110.00", "ml": 100})))
+    notes = {n["body"]: n for n in _notes(client, donor)}
+    assert [n["kind"] for n in notes.values()] == ["family_pool_used"] * 3
+    spent, = [b for b in notes if "220.00 元" in b and "出院结算" in b]
+    assert "亲属（父母）" in spent and "医院出具的证明" in spent
+    returned, = [b for b in notes if "撤销" in b]
+    assert "亲属（父母）" in returned and "恢复" in returned
+    unknown, = [b for b in notes if "110.00 元" in b]
+    assert "您的亲属于" in unknown and "已审核的亲属绑定" in unknown and "证明" not in unknown
 
 
 def test_the_same_transfusion_told_twice_is_one_notification(client, uow_factory, new_donor):

@@ -170,15 +170,18 @@ def test_the_donor_whose_family_pool_paid_is_told_of_the_deduction_and_of_its_re
     body = deduction_body(parent, [line(amount="440.00", units=2)], donor_national_id=donor_nid,
                           relation="parent", relation_attested=True, proof_ref="HIS-PROOF-78")
     d = _post(client, body, key="parent").get_json()
-    client.post(f"{URL}/{d['id']}/reverse", json={"reason": "出院结算作废"}, headers=HOSPITAL)
-    client.post(f"{URL}/{own['id']}/reverse", json={"reason": "出院结算作废"}, headers=HOSPITAL)
+    assert own["pools_used"][0]["kind"] == "self" and d["pools_used"][0]["kind"] == "family"
+    for deduction in (d, own):
+        resp = client.post(f"{URL}/{deduction['id']}/reverse", json={"reason": "出院结算作废"}, headers=HOSPITAL)
+        assert resp.status_code == 200, resp.get_json()
 
     told = [e for e in envelopes(sf) if e["type"] == "FamilyPoolUsed"]
     assert [(e["subject"], e["data"]["deduction_id"], e["data"]["change"]) for e in told] == \
         [(donor_id, d["id"], "used"), (donor_id, d["id"], "returned")]       # the donor's own discharge: nothing
-    assert told[0]["data"] | {"occurred_at": None} == {
-        "donor_id": donor_id, "deduction_id": d["id"], "hospital_id": "H1", "relation": "parent",
-        "relation_attested": True, "change": "used", "ml": 200, "yuan": "220.00", "occurred_at": None}
+    for event, change in zip(told, ("used", "returned")):                   # "returned": from the stored deduction
+        assert event["data"] | {"occurred_at": None} == {
+            "donor_id": donor_id, "deduction_id": d["id"], "hospital_id": "H1", "relation": "parent",
+            "relation_attested": True, "change": change, "ml": 200, "yuan": "220.00", "occurred_at": None}
     assert donor_nid not in json.dumps(told) and parent not in json.dumps(told)
 
 
