@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from .consumer import EventProcessor
 from .envelope import Envelope
@@ -90,26 +90,22 @@ class DatabaseFactory:
         key = (service, kind)
         if key not in self._templates:
             self._templates[key] = self._make_template(service, kind)
-        template = self._templates[key]
-        name = f"hl_{service}_{uuid.uuid4().hex[:10]}"
-        if kind == "sqlite":
-            path = self.workdir / f"{name}.db"
-            shutil.copyfile(template, path)
-            return f"sqlite:///{path}"
-        with self._pg_admin().connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        self._created_pg.append(name)
-        return self._pg_url(name)
+        return self._clone(self._templates[key], f"hl_{service}_{uuid.uuid4().hex[:10]}", kind)
 
     def copy(self, url: str) -> str:
         """A new database with the same contents as `url` (which must have no open connections)."""
-        name = f"hl_copy_{uuid.uuid4().hex[:10]}"
-        if url.startswith("sqlite:///"):
+        source = make_url(url)
+        kind = "sqlite" if source.get_backend_name() == "sqlite" else "postgresql"
+        return self._clone(source.database, f"hl_copy_{uuid.uuid4().hex[:10]}", kind)
+
+    def _clone(self, source: str, name: str, kind: str) -> str:
+        """A copy of `source` (a SQLite file's path, or a PostgreSQL database's name) called `name`."""
+        if kind == "sqlite":
             path = self.workdir / f"{name}.db"
-            shutil.copyfile(url.removeprefix("sqlite:///"), path)
+            shutil.copyfile(source, path)
             return f"sqlite:///{path}"
         with self._pg_admin().connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
         self._created_pg.append(name)
         return self._pg_url(name)
 

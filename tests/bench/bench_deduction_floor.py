@@ -24,53 +24,57 @@ from sqlalchemy import event
 
 from servicekit.db import make_engine, make_session_factory
 from servicekit.testing import DatabaseFactory
+from tests.helpers import JWT_SECRET, PII_KEY, auth
+from tests.waiver.builders import Ledger, deduction_body, line, person
+from waiver.app import create_app
 
 N = 400
 DONORS = 100
 
 
 def run() -> dict:
-    from tests.helpers import JWT_SECRET, PII_KEY, auth
-    from tests.waiver.builders import Ledger, deduction_body, line, person
-    from waiver.app import create_app
-
-    factory = DatabaseFactory(Path(tempfile.mkdtemp()))
-    try:
-        url = factory.new("waiver", "postgresql")
-        patients = _seed(url, Ledger, person)
-        app = create_app(database_url=url, jwt_secret=JWT_SECRET, pii_key=PII_KEY, log_level="WARNING",
-                         documents_dir=tempfile.mkdtemp(), bank_batch_dir=tempfile.mkdtemp())
-        engine = app.extensions["waiver"].engine
-        client, headers = app.test_client(), auth("hospital", site_id="H1", region="SH")
-
-        def deduct(i: int) -> None:
-            body = deduction_body(patients[i % len(patients)],
-                                  lines=[line(amount="220.00", volume_ml=200, units=1, days_ago=0.01)])
-            resp = client.post("/api/v1/waiver/direct-deductions", json=body,
-                               headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
-            assert resp.status_code == 201, resp.get_data(as_text=True)
-
-        for i in range(50):                      # warm: compiled caches, prepared statements, pool
-            deduct(i)
-        engine.dispose()                         # a database with open connections cannot be copied
-        replica = factory.copy(url)
-        captured = _capture(engine, lambda: [deduct(i) for i in range(N)])
-        app_ms = _cpu_ms(lambda: [deduct(i) for i in range(N)]) / N
-        engine.dispose()
-        replay_ms, statements = _replay(replica, captured)
-        return {"deduction_in_waiver_app_ms_cpu": round(app_ms, 3),
-                "same_statements_on_bare_psycopg_ms_cpu": round(replay_ms, 3),
-                "statements_per_deduction": round(statements, 1),
-                "framework_and_domain_share": f"{1 - replay_ms / app_ms:.0%}"}
-    finally:
-        factory.drop_all()
+    with tempfile.TemporaryDirectory() as tmp:
+        factory = DatabaseFactory(Path(tmp))
+        try:
+            return _measure(factory, tmp)
+        finally:
+            factory.drop_all()
 
 
-def _seed(url: str, ledger_class, person) -> list[str]:
+def _measure(factory: DatabaseFactory, tmp: str) -> dict:
+    url = factory.new("waiver", "postgresql")
+    patients = _seed(url)
+    app = create_app(database_url=url, jwt_secret=JWT_SECRET, pii_key=PII_KEY, log_level="WARNING",
+                     documents_dir=f"{tmp}/documents", bank_batch_dir=f"{tmp}/bank")
+    engine = app.extensions["waiver"].engine
+    client, headers = app.test_client(), auth("hospital", site_id="H1", region="SH")
+
+    def deduct(i: int) -> None:
+        body = deduction_body(patients[i % len(patients)],
+                              lines=[line(amount="220.00", volume_ml=200, units=1, days_ago=0.01)])
+        resp = client.post("/api/v1/waiver/direct-deductions", json=body,
+                           headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+
+    for i in range(50):                      # warm: compiled caches, prepared statements, pool
+        deduct(i)
+    engine.dispose()                         # a database with open connections cannot be copied
+    replica = factory.copy(url)
+    captured = _capture(engine, lambda: [deduct(i) for i in range(N)])
+    app_ms = _cpu_ms(lambda: [deduct(i) for i in range(N)]) / N
+    engine.dispose()
+    replay_ms, statements = _replay(replica, captured)
+    return {"deduction_in_waiver_app_ms_cpu": round(app_ms, 3),
+            "same_statements_on_bare_psycopg_ms_cpu": round(replay_ms, 3),
+            "statements_per_deduction": round(statements, 1),
+            "framework_and_domain_share": f"{1 - replay_ms / app_ms:.0%}"}
+
+
+def _seed(url: str) -> list[str]:
     """Donors with three donations each: the pools the deductions pay from."""
     engine = make_engine(url)
     try:
-        ledger = ledger_class(make_session_factory(engine))
+        ledger = Ledger(make_session_factory(engine))
         patients = []
         for _ in range(DONORS):
             national_id = person()

@@ -94,7 +94,7 @@ def python_load(url: str, *, connections: int, seconds: int, headers: dict | Non
         p.join()
     lat = sorted(x for r in results for x in r[0])
     return {"rps": len(lat) / seconds, "p50_ms": lat[len(lat) // 2], "p99_ms": lat[int(len(lat) * 0.99)],
-            "non_2xx": sum(r[1] for r in results), "socket_errors": ""}
+            "non_2xx": sum(r[1] for r in results), "requests": len(lat), "socket_errors": ""}
 
 
 def load(url: str, **kwargs) -> dict:

@@ -18,11 +18,13 @@ ROUNDS, ROUND_S = 3, 4
 
 def alternate(baseline: Callable[[int], dict], measured: Callable[[int], dict], database_urls: list[str],
               rounds: int = ROUNDS) -> tuple[dict, dict, list[float]]:
-    """Run baseline(n) then measured(n) for each round n; returns both combined and the ratio of each round."""
+    """baseline(n) and measured(n) for each round n, in the order A B, B A, A B, ... so that a steady drift does not
+    favour either; returns both combined and the ratio of each round."""
     base, other = [], []
     for n in range(rounds):
-        base.append(_window(lambda: baseline(n), database_urls))
-        other.append(_window(lambda: measured(n), database_urls))
+        pair = [(base, baseline), (other, measured)]
+        for results, load in pair if n % 2 == 0 else reversed(pair):
+            results.append(_window(lambda: load(n), database_urls))
     return combined(base), combined(other), [m["rps"] / b["rps"] for b, m in zip(base, other)]
 
 
@@ -31,7 +33,8 @@ def describe(ratios: list[float]) -> str:
 
 
 def _window(run: Callable[[], dict], database_urls: list[str]) -> dict:
-    """One round on a quiet system: the previous round's events are applied first, not paid for by this one."""
+    """One round on a quiet system: the previous round's events are applied first, not paid for by this one. The
+    CPU is counted until the load ends; what its last few dozen milliseconds of events cost after that is left out."""
     settle(database_urls, quiet_s=1.0)
     before = cpu.snapshot()
     result = run()
