@@ -34,12 +34,6 @@ def parse(html: str) -> PageParser:
     return parser
 
 
-def parse(html: str) -> PageParser:
-    parser = PageParser()
-    parser.feed(html)
-    return parser
-
-
 def console_assets(client) -> dict[str, tuple[str, str]]:
     """Every asset the page loads, following the module imports: URL → (content type, text)."""
     page = client.get("/console")
