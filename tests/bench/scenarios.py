@@ -15,6 +15,8 @@ from tests.bench.settle import settle
 from tests.helpers import make_national_id
 
 SECONDS = 6
+DONATION = {"kind": "whole_blood", "volume_ml": 400, "hemoglobin_g_l": 140, "weight_kg": 68, "systolic": 118,
+            "diastolic": 76}     # a 400 ml whole-blood donation by an eligible donor
 
 
 def _lua_list(values) -> str:
@@ -45,8 +47,7 @@ def donations(system, ctx: dict) -> dict:
     reg_rate = len(donors) / (time.perf_counter() - started)
     print(f"  {'donor registration (8 clients, setup)':<44} {reg_rate:>8.0f} req/s")
     ctx["donors"] = donors
-    body = json.dumps({"kind": "whole_blood", "volume_ml": 400, "hemoglobin_g_l": 140, "weight_kg": 68,
-                       "systolic": 118, "diastolic": 76})
+    body = json.dumps(DONATION)
     lua = f"""
 local ids = {_lua_list([d for d, _ in donors])}
 local i = 0
@@ -129,11 +130,8 @@ def _record_donations(system, station, donor_ids: list[str]) -> int:
     """A 400 ml donation for each patient who has none yet (a donor of the donations scenario is refused: the
     interval has not passed, and their pool is there already); returns how many were recorded. A patient left
     without a pool shows as a paid share under 100 %."""
-    body = {"kind": "whole_blood", "volume_ml": 400, "hemoglobin_g_l": 140, "weight_kg": 68, "systolic": 118,
-            "diastolic": 76}
-
     def one(donor_id) -> bool:
-        resp = system.http.post(system.url(f"/api/v1/donors/{donor_id}/donations"), headers=station, json=body)
+        resp = system.http.post(system.url(f"/api/v1/donors/{donor_id}/donations"), headers=station, json=DONATION)
         return resp.status_code == 201
 
     with ThreadPoolExecutor(max_workers=8) as pool:
