@@ -43,6 +43,14 @@ class Sites(MethodView):
         return sites.list_sites(_deps().uow(), **args)
 
 
+@blp.route("/sites/<string:site_id>")
+class SiteById(MethodView):
+    @blp.response(200, SiteSchema)
+    def get(self, site_id):
+        """A site (the gateway reads a site user's region from it)"""
+        return sites.get_site(_deps().uow(), site_id)
+
+
 @blp.route("/sites/<string:site_id>/demand")
 class SiteDemand(MethodView):
     @blp.arguments(DemandSchema())

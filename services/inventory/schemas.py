@@ -239,6 +239,8 @@ class TransferQueryArgsSchema(Schema):
 class PlanCreateSchema(Schema):
     region = fields.String(validate=REGION)
     target_days = fields.Float(validate=validate.Range(min=0.5, max=60))
+    # Only this station's surplus moves: a station may approve such a plan itself (plans.py).
+    from_site = fields.String(validate=SITE_ID)
 
 
 class MoveSchema(Schema):
@@ -270,3 +272,4 @@ class PlanSchema(Schema):
     created_at = fields.AwareDateTime()
     approved_at = fields.AwareDateTime(allow_none=True)
     transfer_ids = fields.List(fields.String())
+    from_site = fields.String(allow_none=True)

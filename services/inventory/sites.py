@@ -32,6 +32,14 @@ def create_site(uow, *, id: str, name: str, kind: str, region: str, supplier_id:
         return site
 
 
+def get_site(uow, site_id: str) -> Site:
+    with uow:
+        site = uow.sites.get(site_id)
+        if site is None:
+            raise SiteNotFound(f"站点 {site_id} 不存在")
+        return site
+
+
 def list_sites(uow, *, region: str | None = None, kind: str | None = None) -> list[Site]:
     with uow:
         return uow.sites.list(region=region, kind=kind)

@@ -34,6 +34,7 @@ def new_transfer(uow, *, from_site: str, to_site: str, lines: list[dict], reason
                         reason=reason, status="requested", requested_at=now, requested_by=requested_by,
                         plan_id=plan_id, unit_ids=[])
     uow.transfers.add(transfer)
+    uow.sites.bump_transfer_versions([from_site, to_site])
     uow.publish(_event(TransferRequested, transfer, now))
     return transfer
 
@@ -65,6 +66,7 @@ def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: dat
         if station_id != t.from_site:
             raise NotYourSite("只有调出血站可以发出")
         t.dispatch([], t.lines, now)      # state check first (409 before any stock question)
+        uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         wanted: dict[tuple, float] = {}
         for ln in t.lines:
             key = (t.from_site, ln["component"], ln["abo"], ln["rhd"])
@@ -101,6 +103,7 @@ def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: date
         if station_id != t.to_site:
             raise NotYourSite("只有调入血站可以接收")
         t.receive(now)
+        uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         to = uow.sites.get(t.to_site)
         units_ = uow.units.by_ids(t.unit_ids)
         for u in units_:
@@ -125,6 +128,7 @@ def cancel_transfer(uow, *, station_id: str | None, transfer_id: str, now: datet
         if station_id not in (t.from_site, t.to_site):
             raise NotYourSite("只有调出或调入血站可以取消")
         t.cancel(now)
+        uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         uow.publish(_event(TransferCancelled, t, now))
         uow.commit()
         return {"transfer": t, "units": []}
