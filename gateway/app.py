@@ -15,6 +15,7 @@ from servicekit.pii import PiiVault
 from . import accounts, api, api_login, console, routes
 from .clients import RevocationList
 from .donor_directory import DonorDirectory
+from .site_directory import SiteDirectory
 from .openapi import SpecCache, make_docs_blueprint
 from .ratelimit import AuthThrottle, RateLimiter
 from .sms import make_sender
@@ -65,6 +66,7 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
         config=config, session_factory=session_factory, proxy=proxy, limiter=limiter,
         vault=PiiVault(config.pii_key), sms=make_sender(config),
         donors=DonorDirectory(config.donor_url, config.jwt_secret, proxy.http),
+        sites=SiteDirectory(config.inventory_url, config.jwt_secret, proxy.http),
         otp_per_phone=parse_many(config.rate_limit_otp_per_phone),
         otp_per_ip=parse(config.rate_limit_otp_per_ip),
         auth_throttle=AuthThrottle(limiter, per_ip=config.rate_limit_auth_per_ip,
