@@ -20,13 +20,13 @@ def new_transfer(uow, *, from_site: str, to_site: str, lines: list[dict], reason
                  requested_by: str | None = None, plan_id: str | None = None) -> Transfer:
     """Create a requested transfer inside the caller's transaction (API request or plan approval)."""
     if from_site == to_site:
-        raise Unprocessable("调出与调入站点不能相同", errors={"to_site": ["must differ from from_site"]})
+        raise Unprocessable("调出与调入站点不能相同", errors={"to_site": ["调入站点不能与调出站点相同"]})
     found = uow.sites.get_many([from_site, to_site])
     for field_, site_id in (("from_site", from_site), ("to_site", to_site)):
         if site_id not in found:
             raise SiteNotFound(f"站点 {site_id} 不存在")
         if found[site_id].kind != "station":
-            raise Unprocessable("调拨只在血站之间进行", errors={field_: ["must be a station"]})
+            raise Unprocessable("调拨只在血站之间进行", errors={field_: ["必须是血站"]})
     transfer = Transfer(id=new_id(), from_site=from_site, to_site=to_site,
                         inter_region=found[from_site].region != found[to_site].region,
                         lines=[dict(component=ln["component"], abo=ln["abo"], rhd=ln["rhd"], units=float(ln["units"]))
