@@ -17,6 +17,7 @@ MATRIX = Matrix({
     ("POST", "/api/v1/units/{unit_id}/discard"): allow("station", owner=OWN_SITE),
     ("POST", "/api/v1/donations/{din}/test-result"): allow("station", owner=OWN_SITE),
     ("GET", "/api/v1/stock"): allow(*STAFF),
+    ("GET", "/api/v1/stock/policy"): allow(*STAFF),
     ("POST", "/api/v1/orders"): allow("hospital"),
     ("POST", "/api/v1/transfusions"): allow("hospital", owner=OWN_RESOURCE),
     ("POST", "/api/v1/transfers"): allow("station", owner=OWN_SITE),

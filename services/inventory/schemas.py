@@ -126,6 +126,24 @@ class StockQueryArgsSchema(Schema):
     site_id = fields.String(validate=SITE_ID)
 
 
+class StockPolicyQueryArgsSchema(Schema):
+    region = fields.String(load_default="SH", validate=REGION)
+
+
+class ThresholdsSchema(Schema):
+    yellow_below_days = fields.Float()
+    orange_below_days = fields.Float()
+    red_below_days = fields.Float()
+
+
+class StockPolicySchema(Schema):
+    region = fields.String()
+    effective_from = fields.Date()
+    sustain_days = fields.Float()
+    levels = fields.List(fields.String())
+    thresholds = fields.Dict(keys=fields.String(), values=fields.Nested(ThresholdsSchema))   # per component
+
+
 class StockRowSchema(Schema):
     site_id = fields.String()
     region = fields.String()

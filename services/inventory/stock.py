@@ -136,6 +136,16 @@ def list_stock(uow, *, region: str | None = None, site_id: str | None = None, no
         return compute(uow, site_regions, now)
 
 
+def policy_in_force(uow, *, region: str, now: datetime) -> dict:
+    """The thresholds staff read in the legend, per tracked component, as the levels are computed."""
+    with uow:
+        if region not in STOCK_POLICIES and not uow.sites.list(region=region):
+            raise UnknownRegion(f"地区 {region} 不存在", errors={"region": [f"未知地区：{region}"]})
+    policy = policy_for(region, now)
+    return {"region": region, "effective_from": policy.effective_from, "sustain_days": policy.sustain_days,
+            "levels": [*LEVELS, NO_DATA], "thresholds": {c: policy.thresholds_for(c) for c in TRACKED_COMPONENTS}}
+
+
 def refresh_all(uow, now: datetime) -> int:
     """Periodic: levels drift with time (moving average, consecutive-days rule). Returns rows refreshed."""
     with uow:

@@ -86,6 +86,8 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/units/{unit_id}/discard"): only(STATION, station=OWN_STATION),
         ("POST", "/api/v1/donations/{din}/test-result"): only(STATION, station=OWN_STATION),
         ("GET", "/api/v1/stock"): only(*STAFF),
+        # added: the thresholds behind the levels that GET /stock shows every staff role
+        ("GET", "/api/v1/stock/policy"): only(*STAFF),
         ("POST", "/api/v1/orders"): only(HOSPITAL),            # the order is always the token's own site's
         ("POST", "/api/v1/transfusions"): only(HOSPITAL, hospital=OWN_HOSPITAL),   # unit issued to this hospital
         # judged: station=own — a station requests transfers from or to itself only

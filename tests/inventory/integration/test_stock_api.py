@@ -129,3 +129,12 @@ def test_unknown_site_and_region_are_errors_and_nothing_known_is_no_data_not_gre
     assert rows[("A", "pos")]["level"] == "green"                 # held, nothing used: no shortage
     assert rows[("B", "pos")]["level"] == "red"                   # used, none held
     assert "no_data" not in {e["data"]["level"] for e in events("StockLevelChanged")}
+
+
+def test_the_policy_in_force_gives_the_legend_its_thresholds_per_component(client):
+    body = client.get("/api/v1/stock/policy", query_string={"region": "SH"}, headers=HOSPITAL1).get_json()
+    assert body["levels"] == ["green", "yellow", "orange", "red", "no_data"]
+    assert body["thresholds"]["red_cells"] == {"yellow_below_days": 5, "orange_below_days": 3, "red_below_days": 1}
+    assert body["thresholds"]["platelets"]["yellow_below_days"] == 2
+    assert client.get("/api/v1/stock/policy", query_string={"region": "XX"}, headers=HOSPITAL1).status_code == 422
+    assert client.get("/api/v1/stock/policy", headers=auth("donor", donor_id="d")).status_code == 403
