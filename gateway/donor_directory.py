@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import urllib3
 
-from servicekit.auth import issue_token
+from .service_calls import service_get
 
 
 class DonorDirectory:
@@ -15,10 +15,7 @@ class DonorDirectory:
         self.http = http
 
     def find_by_phone(self, phone: str) -> dict | None:
-        token = issue_token(self.jwt_secret, sub="gateway", role="service", ttl_s=60)
-        resp = self.http.request("GET", f"{self.donor_url}/api/v1/donors?phone={quote(phone)}",
-                                 headers={"Authorization": f"Bearer {token}"},
-                                 timeout=urllib3.Timeout(connect=1.0, read=5.0), retries=False)
+        resp = service_get(self.http, self.jwt_secret, f"{self.donor_url}/api/v1/donors?phone={quote(phone)}")
         if resp.status != 200:
             raise RuntimeError(f"donor lookup failed with {resp.status}")
         donors = resp.json()

@@ -6,8 +6,9 @@ from urllib.parse import quote
 
 import urllib3
 
-from servicekit.auth import issue_token
 from servicekit.errors import DomainError, Unprocessable
+
+from .service_calls import service_get
 
 SITE_ROLES = ("station", "hospital")     # the users (and HIS clients) that act for one site
 
@@ -24,11 +25,8 @@ class SiteDirectory:
 
     def get(self, site_id: str) -> dict | None:
         """The site as the inventory service has it ({id, kind, region, ...}), or None when it is not registered."""
-        token = issue_token(self.jwt_secret, sub="gateway", role="service", ttl_s=60)
         try:
-            resp = self.http.request("GET", f"{self.inventory_url}/api/v1/sites/{quote(site_id, safe='')}",
-                                     headers={"Authorization": f"Bearer {token}"},
-                                     timeout=urllib3.Timeout(connect=1.0, read=5.0), retries=False)
+            resp = service_get(self.http, self.jwt_secret, f"{self.inventory_url}/api/v1/sites/{quote(site_id, safe='')}")
         except urllib3.exceptions.HTTPError as exc:
             raise SiteLookupFailed(f"库存服务无法连接：{exc.__class__.__name__}") from exc
         if resp.status == 404:

@@ -137,3 +137,15 @@ def events(session_factory):
     def of(event_type=None):
         return [e for e in envelopes(session_factory) if event_type is None or e["type"] == event_type]
     return of
+
+
+@pytest.fixture
+def imbalance(network, client, red_cells):
+    """O+ red cells: SH-S1 holds 40 U against 1 U/day (33 U over a 7-day target); SH-S2 holds 4 U against
+    4 U/day (24 U short)."""
+    for site_id, per_day in (("SH-S1", 1), ("SH-S2", 4)):
+        resp = client.put(f"/api/v1/sites/{site_id}/demand", headers=ADMIN, json={"lines": [
+            {"component": "red_cells", "abo": "O", "rhd": "pos", "units_per_day": per_day}]})
+        assert resp.status_code == 200
+    red_cells(40, site_id="SH-S1")
+    red_cells(4, site_id="SH-S2")

@@ -10,17 +10,6 @@ pytestmark = pytest.mark.usefixtures("network")
 O_POS = {"component": "red_cells", "abo": "O", "rhd": "pos"}
 
 
-@pytest.fixture
-def imbalance(network, client, red_cells):
-    """SH-S1: 40 U against 1 U/day (33 U over a 7-day target); SH-S2: 4 U against 4 U/day (24 U short)."""
-    for site_id, per_day in (("SH-S1", 1), ("SH-S2", 4)):
-        resp = client.put(f"/api/v1/sites/{site_id}/demand", headers=ADMIN,
-                          json={"lines": [{**O_POS, "units_per_day": per_day}]})
-        assert resp.status_code == 200
-    red_cells(40, site_id="SH-S1")
-    red_cells(4, site_id="SH-S2")
-
-
 def _plan(client, headers=ADMIN, **body):
     resp = client.post("/api/v1/rebalancing/plans", json={"target_days": 7, **body}, headers=headers)
     assert resp.status_code == 201, resp.get_json()

@@ -13,17 +13,6 @@ O_POS = {"component": "red_cells", "abo": "O", "rhd": "pos"}
 STATIONS = {"SH-S1": STATION1, "SH-S2": STATION2, "JS-S1": STATION_JS}
 
 
-@pytest.fixture
-def imbalance(network, client, red_cells):
-    """SH-S1 holds 40 U against 1 U/day (target 7: 33 spare); SH-S2 holds 4 U against 4 U/day (24 short)."""
-    for site_id, per_day in (("SH-S1", 1), ("SH-S2", 4)):
-        resp = client.put(f"/api/v1/sites/{site_id}/demand", headers=ADMIN,
-                          json={"lines": [{**O_POS, "units_per_day": per_day}]})
-        assert resp.status_code == 200
-    red_cells(40, site_id="SH-S1")
-    red_cells(4, site_id="SH-S2")
-
-
 @pytest.mark.usefixtures("imbalance")
 def test_a_plan_covers_the_shortfall_from_the_surplus_and_approval_creates_one_transfer_per_move(client, events):
     resp = client.post("/api/v1/rebalancing/plans", json={"target_days": 7}, headers=STATION1)
