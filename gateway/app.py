@@ -9,6 +9,7 @@ from servicekit.logs import configure_logging
 from servicekit.web import create_service_app
 
 from limits import parse, parse_many
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from servicekit.pii import PiiVault
 
@@ -26,11 +27,18 @@ from .proxy import Proxy
 class GatewayApp:
     """Dispatches before Flask: routed paths go to the bare proxy, the rest to the Flask app."""
 
-    def __init__(self, flask_app, proxy: Proxy):
+    def __init__(self, flask_app, proxy: Proxy, trusted_proxies: int = 0):
         self.flask_app = flask_app
         self.proxy = proxy
+        # Behind N trusted proxies the client is the Nth address from the right of X-Forwarded-For; werkzeug's
+        # ProxyFix puts it in REMOTE_ADDR for both the limits and the proxied calls' own X-Forwarded-For.
+        self._entry = ProxyFix(self._dispatch, x_for=trusted_proxies, x_proto=trusted_proxies) \
+            if trusted_proxies else self._dispatch
 
     def __call__(self, environ, start_response):
+        return self._entry(environ, start_response)
+
+    def _dispatch(self, environ, start_response):
         upstream = routes.match(environ.get("PATH_INFO", ""))
         if upstream is None:
             return self.flask_app(environ, start_response)
@@ -74,4 +82,4 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
                                    per_client=config.rate_limit_client_token_per_client),
     )
     accounts.bootstrap_admin(session_factory, config.hemolink_admin_password or "admin")
-    return GatewayApp(flask_app, proxy)
+    return GatewayApp(flask_app, proxy, config.trusted_proxy_count)

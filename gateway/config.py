@@ -27,6 +27,9 @@ class Config(BaseConfig):
     rate_limit_otp_per_phone: str = "1/minute;5/hour"
     rate_limit_otp_per_ip: str = "20/hour"
     rate_limit_storage_uri: str = "memory://"
+    # Reverse proxies in front of the gateway whose X-Forwarded-For entry is believed (nginx in compose, the
+    # ingress controller in Kubernetes): without it every client has the proxy's address in the IP limits.
+    trusted_proxy_count: int = 0
     # Credential endpoints (ratelimit.AuthThrottle): per IP every attempt counts, separately for each of
     # auth/token, auth/client-token and auth/donor/token; per username and per HIS client only refusals.
     rate_limit_auth_per_ip: str = "60/minute"
@@ -41,10 +44,23 @@ class Config(BaseConfig):
         problems = super().production_problems() + self._admin_password_problems()
         if PLACEHOLDER in self.hemolink_admin_password:
             problems.append(f"HEMOLINK_ADMIN_PASSWORD still holds the {PLACEHOLDER} placeholder of the env example")
+        problems += self._shared_state_problems()
         if not self.sms_gateway_url:
             problems.append("SMS_GATEWAY_URL must be set (donor login codes are sent by SMS)")
         elif not self.sms_gateway_url.startswith(("https://", "http://")):
             problems.append("SMS_GATEWAY_URL must be an http(s) URL")
+        return problems
+
+    def _shared_state_problems(self) -> list[str]:
+        problems = []
+        if not self.rate_limit_storage_uri.startswith(("redis://", "rediss://", "redis+sentinel://")):
+            problems.append("RATE_LIMIT_STORAGE_URI must be a redis:// URL: per-process counters multiply the limits "
+                            "by the number of gateway processes")
+        if PLACEHOLDER in self.rate_limit_storage_uri:
+            problems.append(f"RATE_LIMIT_STORAGE_URI still holds the {PLACEHOLDER} placeholder of the env example")
+        if self.trusted_proxy_count < 1:
+            problems.append("TRUSTED_PROXY_COUNT must be at least 1 (the reverse proxies in front of the gateway): "
+                            "otherwise every client shares the proxy's address in the per-IP limits")
         return problems
 
     def _admin_password_problems(self) -> list[str]:

@@ -11,7 +11,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.exc import OperationalError
 
-from . import context, inbox
+from . import context, heartbeat, inbox
 from .envelope import Envelope, parse, type_from_headers
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class EventProcessor:
             except OperationalError as exc:
                 # The database is unreachable or busy: not the event's fault, never dead-letter it.
                 log.warning("database unavailable, retrying", extra={"error": str(exc)[:200]})
+                heartbeat.beat()    # waiting out a database outage is not a stuck loop
                 time.sleep(min(5.0, self.retry_sleep_s * 4))
             except Exception as exc:
                 attempt += 1
@@ -150,6 +151,7 @@ class ConsumerLoop:
         last_commit = time.monotonic()
         try:
             while not stop.is_set():
+                heartbeat.beat()
                 try:
                     batches = consumer.poll(timeout_ms=200, max_records=200)
                 except KafkaError as exc:
@@ -193,6 +195,7 @@ class ConsumerLoop:
         """Create the Kafka consumer, waiting for the broker instead of crashing the process."""
         delay = 0.2
         while not stop.is_set():
+            heartbeat.beat()            # waiting for the broker is not being stuck: no restart for a Kafka blip
             try:
                 return self.consumer_factory(*self.topics, **self.settings)
             except KafkaError as exc:

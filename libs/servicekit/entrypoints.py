@@ -11,7 +11,7 @@ from .logs import configure_logging
 from .outbox import Relay, replay
 from .producer import make_producer
 from .runner import run_until_signalled
-from .topics import all_topics, ensure_topics
+from .topics import ensure_topics, own_topics
 from .wakeup import wakeup_for
 
 log = logging.getLogger(__name__)
@@ -57,10 +57,13 @@ def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder) -
 def group_settings(config) -> dict:
     """The consumer group's settings: the group is the service name; the fetch wait suits the broker."""
     return consumer_settings(config.kafka_bootstrap_servers, config.service_name,
-                             fetch_max_wait_ms=config.kafka_fetch_max_wait_ms)
+                             fetch_max_wait_ms=config.kafka_fetch_max_wait_ms, **config.kafka_client_settings())
 
 
 def _producer_with_topics(config):
-    """A producer, once the broker answers; topics are created first (the broker may have restarted)."""
-    ensure_topics(config.kafka_bootstrap_servers, all_topics(), config.topic_partitions, deadline_s=2.0)
-    return make_producer(config.kafka_bootstrap_servers)
+    """A producer, once the broker answers; the topics it writes are created first (the local broker may have
+    restarted). Only its own: in production the topics job or Strimzi made them already (so nothing is created
+    here with a local broker's replication), and the service's Kafka user may describe no others."""
+    ensure_topics(config.kafka_bootstrap_servers, own_topics(config.service_name), config.topic_partitions,
+                  deadline_s=2.0, client_settings=config.kafka_client_settings())
+    return make_producer(config.kafka_bootstrap_servers, **config.kafka_client_settings())

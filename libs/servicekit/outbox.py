@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import heartbeat
 from .db import is_sqlite
 from .envelope import Envelope
 from .tables import outbox
@@ -97,6 +98,7 @@ class Relay:
         backoff = self.idle_sleep_s
         self.wakeup.start()
         while not stop.is_set():
+            heartbeat.beat()
             self.wakeup.drain()                   # this poll answers every notification received so far
             try:
                 published = self.publish_batch()

@@ -1,8 +1,16 @@
-"""Explicit topic creation: auto-created topics get the broker's default partition count."""
+"""Every topic of the system, declared once, and its explicit creation.
+
+`TOPICS` is the one source of truth: the topics job (`python -m servicekit.topics`, compose) creates them
+from it, the Strimzi `KafkaTopic` objects in deploy/k8s are generated from it (`python -m servicekit.topics
+strimzi`) and tests/deploy checks both against it. Auto-created topics would get the broker's defaults.
+"""
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import time
+from dataclasses import dataclass
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -10,27 +18,56 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 log = logging.getLogger(__name__)
 
 SERVICES = ("donor", "inventory", "waiver")
+REPLICATION_FACTOR = 3     # survives one broker lost while another is down for maintenance...
+MIN_INSYNC_REPLICAS = 2    # ...with acks=all: a write is on two brokers before the producer hears "ok"
+WEEK_MS = 7 * 24 * 3600 * 1000
+FOREVER = -1               # dead letters wait for a person; Kafka deletes nothing of them
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    retention_ms: int
+
+    def configs(self) -> dict[str, str]:
+        return {"min.insync.replicas": str(MIN_INSYNC_REPLICAS), "retention.ms": str(self.retention_ms)}
+
+
+# Events: 6 partitions bound each consumer group to 6 active members; the outbox keeps every event, so a week
+# on the broker is enough (older ones come back with `relay replay --since`). Dead letters: one partition
+# (a trickle, read by people, in order) kept until deleted by hand.
+TOPICS = tuple(t for s in SERVICES for t in (Topic(f"{s}.events", 6, WEEK_MS), Topic(f"{s}.dlq", 1, FOREVER)))
 
 
 def all_topics() -> list[str]:
     """Every topic of the system: `<service>.events` and `<service>.dlq`."""
-    return [f"{s}.{kind}" for s in SERVICES for kind in ("events", "dlq")]
+    return [t.name for t in TOPICS]
+
+
+def own_topics(service: str) -> list[str]:
+    """The topics a service's processes write (its events and its dead letters)."""
+    return [t.name for t in TOPICS if t.name.split(".")[0] == service]
 
 
 def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 3,
-                  replication_factor: int = 1, deadline_s: float = 30.0) -> None:
-    """Create the topics that do not exist yet; retries until the broker answers."""
+                  replication_factor: int = 1, deadline_s: float = 30.0, *,
+                  configs: dict[str, dict[str, str]] | None = None, client_settings: dict | None = None) -> None:
+    """Create the topics that do not exist yet; retries until the broker answers. `partitions` may be a
+    number for all, or a {name: count} mapping; `configs` maps a name to its topic configs."""
     stop_at = time.monotonic() + deadline_s
     while True:
         try:
             admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","),
-                                     request_timeout_ms=5000)
+                                     request_timeout_ms=5000, **(client_settings or {}))
             try:
                 existing = set(admin.list_topics())
                 missing = [n for n in names if n not in existing]
                 for name in missing:
+                    count = partitions[name] if isinstance(partitions, dict) else partitions
                     try:
-                        admin.create_topics([NewTopic(name, partitions, replication_factor)])
+                        admin.create_topics([NewTopic(name, count, replication_factor,
+                                                      topic_configs=(configs or {}).get(name, {}))])
                     except TopicAlreadyExistsError:
                         pass
                 if missing:
@@ -45,14 +82,47 @@ def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 3,
             time.sleep(0.5)
 
 
-def main() -> None:  # python -m servicekit.topics
+def ensure_declared_topics(bootstrap_servers: str, *, replication_factor: int = REPLICATION_FACTOR,
+                           deadline_s: float = 120.0, client_settings: dict | None = None) -> None:
+    """Create every topic of `TOPICS` with its partitions, replication and configs."""
+    ensure_topics(bootstrap_servers, all_topics(), {t.name: t.partitions for t in TOPICS}, replication_factor,
+                  deadline_s, configs={t.name: t.configs() for t in TOPICS}, client_settings=client_settings)
+
+
+def strimzi_topics(cluster: str = "hemolink") -> str:
+    """The `KafkaTopic` objects for Strimzi, one JSON document each (JSON is YAML)."""
+    docs = [{"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic",
+             "metadata": {"name": t.name.replace(".", "-"), "labels": {"strimzi.io/cluster": cluster}},
+             "spec": {"topicName": t.name, "partitions": t.partitions, "replicas": REPLICATION_FACTOR,
+                      "config": {"min.insync.replicas": MIN_INSYNC_REPLICAS, "retention.ms": t.retention_ms}}}
+            for t in TOPICS]
+    header = "# Generated by `python -m servicekit.topics strimzi` from servicekit.topics.TOPICS: do not edit.\n"
+    return header + "".join("---\n" + json.dumps(d, indent=2) + "\n" for d in docs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m servicekit.topics [create|list|strimzi]`: the topics job, the table, the Strimzi objects."""
     import os
 
+    from .config import BaseConfig
     from .logs import configure_logging
 
+    parser = argparse.ArgumentParser(prog="servicekit.topics")
+    parser.add_argument("command", nargs="?", default="create", choices=["create", "list", "strimzi"])
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for t in TOPICS:
+            print(f"{t.name}\tpartitions={t.partitions}\treplicas={REPLICATION_FACTOR}\t"
+                  f"min.insync.replicas={MIN_INSYNC_REPLICAS}\tretention.ms={t.retention_ms}")
+        return
+    if args.command == "strimzi":
+        print(strimzi_topics(), end="")
+        return
     configure_logging("topics")
-    ensure_topics(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"), all_topics(),
-                  int(os.environ.get("TOPIC_PARTITIONS", "3")))
+    config = BaseConfig.from_env()
+    ensure_declared_topics(config.kafka_bootstrap_servers,
+                           replication_factor=int(os.environ.get("TOPIC_REPLICATION_FACTOR", REPLICATION_FACTOR)),
+                           client_settings=config.kafka_client_settings())
 
 
 if __name__ == "__main__":

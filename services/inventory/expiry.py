@@ -9,6 +9,7 @@ import logging
 import threading
 from datetime import datetime, timezone
 
+from servicekit import heartbeat
 from servicekit.db import make_engine, make_session_factory
 from servicekit.logs import configure_logging
 from servicekit.runner import run_until_signalled
@@ -41,7 +42,7 @@ def loop(uow_factory, interval_s: float, stop: threading.Event) -> None:
                 log.info("units expired", extra=summary)
         except Exception:              # a failed run is retried at the next tick; the job must not die
             log.exception("expiry run failed")
-        stop.wait(interval_s)
+        heartbeat.wait(stop, interval_s)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import argparse
 import logging
 from datetime import datetime, timezone
 
+from servicekit import heartbeat
 from servicekit.db import make_engine, make_session_factory
 from servicekit.logs import configure_logging
 from servicekit.runner import run_until_signalled
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
                 step()
             except Exception:  # a database hiccup must not end the job; the next round retries
                 log.exception("claim reminder round failed")
-            stop.wait(config.reminder_interval_s)
+            heartbeat.wait(stop, config.reminder_interval_s)
 
     run_until_signalled(loop)
 

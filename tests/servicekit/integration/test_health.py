@@ -29,3 +29,13 @@ def test_not_ready_while_the_broker_or_the_database_is_down(broker, tmp_path):
     resp = no_db.get("/readyz")
     assert resp.status_code == 503 and resp.get_json()["checks"] == {"database": "down", "broker": "ok"}
     assert no_db.get("/healthz").status_code == 200          # alive all the same: restart is not the answer
+
+
+def test_the_database_alone_decides_readiness_when_asked(tmp_path):
+    """Kubernetes' readiness probe asks `?check=database`: a broker outage leaves the API in service."""
+    no_broker = _client(create_engine(f"sqlite:///{tmp_path}/ok.db"), f"127.0.0.1:{free_port()}")
+    resp = no_broker.get("/readyz?check=database")
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+    no_db = _client(create_engine(f"sqlite:///{tmp_path}/missing/dir/x.db"), f"127.0.0.1:{free_port()}")
+    resp = no_db.get("/readyz?check=database")
+    assert resp.status_code == 503 and resp.get_json()["checks"] == {"database": "down"}
