@@ -6,7 +6,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import wraps
-from typing import Iterable
 
 import jwt
 from flask import current_app, g, request
@@ -116,6 +115,3 @@ def require_role(*roles: str):
 
     return decorate
 
-
-def has_role(principal: Principal, roles: Iterable[str]) -> bool:
-    return principal.role in set(roles)
