@@ -93,7 +93,7 @@ print(json.dumps({{"modules": mods, "outside": outside}}))
 def test_every_procfile_entrypoint_is_callable_from_the_wheel(installed):
     entrypoints = procfile_entrypoints()
     assert {"donor.app:create_app", "waiver.consumer:main", "inventory.relay:main", "gateway.app:create_app",
-            "servicekit.broker:main", "waiver.reminders:main", "inventory.expiry:main"} <= set(entrypoints)
+            "servicekit.broker:main", "waiver.jobs:main", "inventory.jobs:main"} <= set(entrypoints)
     report = run_in(installed, f"""
 import importlib, json
 bad = []
