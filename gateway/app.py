@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from hemolink.access import ROLES
 from servicekit.audit import install_audit
 from servicekit.db import make_engine, make_session_factory
 from servicekit.logs import configure_logging
@@ -48,7 +49,7 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
     configure_logging("gateway", config.log_level)
     engine = make_engine(config.database_url)
     session_factory = make_session_factory(engine)
-    flask_app, smorest = create_service_app(__name__, config, engine, title="Hemolink API gateway")
+    flask_app, smorest = create_service_app(__name__, config, engine, title="Hemolink API gateway", roles=ROLES)
     smorest.register_blueprint(api.blp)
     smorest.register_blueprint(api_login.blp)
     # Only the gateway's own endpoints: proxied requests never reach Flask and each service audits its own.

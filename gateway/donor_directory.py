@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 import urllib3
 
+from hemolink.access import ROLES
 from servicekit.auth import issue_token
 
 
@@ -15,7 +16,7 @@ class DonorDirectory:
         self.http = http
 
     def find_by_phone(self, phone: str) -> dict | None:
-        token = issue_token(self.jwt_secret, sub="gateway", role="service", ttl_s=60)
+        token = issue_token(self.jwt_secret, roles=ROLES, sub="gateway", role="service", ttl_s=60)
         resp = self.http.request("GET", f"{self.donor_url}/api/v1/donors?phone={quote(phone)}",
                                  headers={"Authorization": f"Bearer {token}"},
                                  timeout=urllib3.Timeout(connect=1.0, read=5.0), retries=False)

@@ -3,18 +3,26 @@ from __future__ import annotations
 
 import logging
 import time
+from importlib.metadata import entry_points
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
-SERVICES = ("donor", "inventory", "waiver")
+# The project names its services once, in pyproject.toml (`[project.entry-points."servicekit.services"]`);
+# servicekit only knows that each service has these two topics.
+SERVICES_GROUP = "servicekit.services"
+
+
+def service_names() -> list[str]:
+    """The services installed with the project, in name order."""
+    return sorted(ep.name for ep in entry_points(group=SERVICES_GROUP))
 
 
 def all_topics() -> list[str]:
     """Every topic of the system: `<service>.events` and `<service>.dlq`."""
-    return [f"{s}.{kind}" for s in SERVICES for kind in ("events", "dlq")]
+    return [f"{s}.{kind}" for s in service_names() for kind in ("events", "dlq")]
 
 
 def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 3,

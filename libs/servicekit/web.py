@@ -52,11 +52,12 @@ class ProblemApi(Api):
         return http_exception_to_problem(error)
 
 
-def create_service_app(name: str, config, engine, *, title: str) -> tuple[Flask, ProblemApi]:
+def create_service_app(name: str, config, engine, *, title: str, roles) -> tuple[Flask, ProblemApi]:
     app = Flask(name)
     app.config.update(
         SERVICE_NAME=config.service_name,
         JWT_SECRET=config.jwt_secret,
+        JWT_ROLES=tuple(roles),
         API_TITLE=title,
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",

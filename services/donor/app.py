@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from hemolink.access import ROLES
 from servicekit.audit import install_audit
 from servicekit.authz import install_authz
 from servicekit.db import make_engine, make_session_factory, read_only_session_factory
@@ -24,7 +25,7 @@ def create_app(config: Config | None = None, **overrides):
     configure_logging("donor-api", config.log_level)
     engine = make_engine(config.database_url)
     sessions = make_session_factory(engine)
-    app, smorest = create_service_app(__name__, config, engine, title="Hemolink donor service")
+    app, smorest = create_service_app(__name__, config, engine, title="Hemolink donor service", roles=ROLES)
     smorest.register_blueprint(api.blp)
     smorest.register_blueprint(api.me)
     install_authz(app, MATRIX)

@@ -6,6 +6,7 @@ from functools import partial
 from types import SimpleNamespace
 
 from servicekit import chain
+from hemolink.access import ROLES
 from servicekit.audit import install_audit
 from servicekit.authz import install_authz
 from servicekit.db import make_engine, make_session_factory, read_only_session_factory
@@ -28,7 +29,7 @@ def create_app(config: Config | None = None, *, clock=None, storage=None, bank=N
     configure_logging("waiver-api", config.log_level)
     engine = make_engine(config.database_url)
     session_factory = make_session_factory(engine)
-    app, smorest = create_service_app(__name__, config, engine, title="Hemolink waiver service")
+    app, smorest = create_service_app(__name__, config, engine, title="Hemolink waiver service", roles=ROLES)
     for blueprint in api.BLUEPRINTS:
         smorest.register_blueprint(blueprint)
     install_authz(app, MATRIX)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("servicekit", "donor", "inventory", "waiver", "gateway")
+PACKAGES = ("hemolink", "servicekit", "donor", "inventory", "waiver", "gateway")
 
 
 def procfile_entrypoints() -> list[str]:
@@ -101,9 +101,12 @@ for ep in {entrypoints!r}:
     module, attr = ep.split(":")
     if not callable(getattr(importlib.import_module(module), attr, None)):
         bad.append(ep)
-print(json.dumps({{"bad": bad}}))
+from servicekit.topics import all_topics
+print(json.dumps({{"bad": bad, "topics": all_topics()}}))
 """)
     assert report["bad"] == []
+    # the services are named by the wheel's entry points, so the installed broker creates every topic
+    assert {"donor.events", "inventory.events", "waiver.events", "waiver.dlq"} <= set(report["topics"])
 
 
 def test_migrations_and_static_files_ship_in_the_wheel(installed):
@@ -131,7 +134,7 @@ print(json.dumps({{"files": sorted(have)}}))
 
 # the checkout's view ------------------------------------------------------------------------------------------
 
-_ROOTS = {"servicekit": ROOT / "libs" / "servicekit", "donor": ROOT / "services" / "donor",
+_ROOTS = {"hemolink": ROOT / "libs" / "hemolink", "servicekit": ROOT / "libs" / "servicekit", "donor": ROOT / "services" / "donor",
           "inventory": ROOT / "services" / "inventory", "waiver": ROOT / "services" / "waiver",
           "gateway": ROOT / "gateway"}
 

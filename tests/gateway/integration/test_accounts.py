@@ -2,6 +2,7 @@
 from sqlalchemy import func, select
 
 from gateway.orm import users
+from hemolink.access import ROLES
 from servicekit.auth import verify_token
 from servicekit.db import make_engine, make_session_factory
 from tests.helpers import JWT_SECRET, auth
@@ -21,7 +22,7 @@ def test_admin_exists_from_first_start_with_the_configured_password(client):
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["token_type"] == "Bearer" and body["role"] == "admin" and body["expires_in"] > 0
-    assert verify_token(JWT_SECRET, body["access_token"]).role == "admin"
+    assert verify_token(JWT_SECRET, body["access_token"], ROLES).role == "admin"
 
 
 def test_wrong_password_and_unknown_user_are_the_same_401(client):
