@@ -96,3 +96,6 @@ class MyNotifications(MethodView):
     def get(self):
         """The signed-in donor's notifications, newest first"""
         return notifications.list_notifications(_deps().uow(), current_principal().donor_id)
+
+
+BLUEPRINTS = [blp, me]
