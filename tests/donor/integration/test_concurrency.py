@@ -2,7 +2,7 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from donor import donations
+from donor.services import donations
 from donor.model import NotEligible
 from donor.notifier import Notifier
 

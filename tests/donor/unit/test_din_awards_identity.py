@@ -4,7 +4,7 @@ import pytest
 from donor import awards
 from donor.din import (InvalidDin, check_character, compose, default_facility_id, facility_for, is_facility_id,
                        normalise)
-from donor.rules import AwardRules, AwardStep
+from donor.policy import AwardRules, AwardStep
 from donor.model import InvalidNationalId, gb11643_check_char, parse_identity
 
 

@@ -10,8 +10,8 @@ from servicekit.errors import NotFound, Unprocessable
 from servicekit.pii import PiiVault, mask
 
 from .donations import assess_donor
-from .model import Donor, DonorExists, parse_identity, shanghai_day
-from .rules import rules_for
+from ..model import Donor, DonorExists, parse_identity, shanghai_day
+from ..policy import rules_for
 
 
 def register_donor(uow, vault: PiiVault, *, name: str, national_id: str, phone: str, abo: str, rhd: str,

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from servicekit.errors import NotFound
 
 from .donations import assess_donor
-from .model import shanghai_day
-from .rules import rules_for
+from ..model import shanghai_day
+from ..policy import rules_for
 
 SEVERITY = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
 LEVEL_WORDS = {"yellow": "黄色", "orange": "橙色", "red": "红色"}

@@ -7,8 +7,9 @@ from flask_smorest import Blueprint
 
 from servicekit.auth import current_principal
 
-from . import donations, notifications, services
-from .schemas import (AwardSummarySchema, DonationCreateSchema, DonationSchema, DonorCreateSchema,
+from ..services import donations, donors, notifications
+
+from ..schemas import (AwardSummarySchema, DonationCreateSchema, DonationSchema, DonorCreateSchema,
                       DonorQueryArgsSchema, DonorSchema, EligibilityArgsSchema, EligibilitySchema, MeSchema,
                       NotificationSchema)
 
@@ -27,7 +28,7 @@ class Donors(MethodView):
     def post(self, payload):
         """Register a donor"""
         deps, principal = _deps(), current_principal()
-        return services.register_donor(deps.uow(), deps.vault, region=principal.region or deps.config.default_region,
+        return donors.register_donor(deps.uow(), deps.vault, region=principal.region or deps.config.default_region,
                                        site_id=principal.site_id, **payload)
 
     @blp.arguments(DonorQueryArgsSchema(), location="query")
@@ -35,7 +36,7 @@ class Donors(MethodView):
     def get(self, args):
         """Find donors by national ID (or by phone, for the gateway's donor login)"""
         deps = _deps()
-        return services.find_donors(deps.uow(), deps.vault, **args)
+        return donors.find_donors(deps.uow(), deps.vault, **args)
 
 
 @blp.route("/<string:donor_id>")
@@ -43,7 +44,7 @@ class DonorById(MethodView):
     @blp.response(200, DonorSchema)
     def get(self, donor_id):
         """Get a donor"""
-        return services.get_donor(_deps().uow(), donor_id)
+        return donors.get_donor(_deps().uow(), donor_id)
 
 
 @blp.route("/<string:donor_id>/donations")
@@ -87,7 +88,7 @@ class Me(MethodView):
     @me.response(200, MeSchema)
     def get(self):
         """The signed-in donor's profile and donation totals"""
-        return services.my_profile(_deps().uow(), current_principal().donor_id)
+        return donors.my_profile(_deps().uow(), current_principal().donor_id)
 
 
 @me.route("/notifications")
@@ -97,5 +98,3 @@ class MyNotifications(MethodView):
         """The signed-in donor's notifications, newest first"""
         return notifications.list_notifications(_deps().uow(), current_principal().donor_id)
 
-
-BLUEPRINTS = [blp, me]

@@ -8,11 +8,11 @@ from sqlalchemy.exc import IntegrityError
 
 from servicekit.errors import NotFound, Unprocessable
 
-from . import awards as award_rules
-from .din import compose, facility_for, normalise
-from .eligibility import PastDonation, Vitals, assess
-from .model import REASON_WORDS, Award, DinExists, Donation, Donor, NotEligible, shanghai_day
-from .rules import LEVEL_NAMES, NATIONAL_AWARDS, rules_for
+from .. import awards as award_rules
+from ..din import compose, facility_for, normalise
+from ..eligibility import PastDonation, Vitals, assess
+from ..model import REASON_WORDS, Award, DinExists, Donation, Donor, NotEligible, shanghai_day
+from ..policy import LEVEL_NAMES, NATIONAL_AWARDS, rules_for
 
 
 def _now() -> datetime:

@@ -1,0 +1,4 @@
+"""HTTP resources of the donor service, one module per resource (access rules: authz.py)."""
+from .donors import blp, me
+
+BLUEPRINTS = [blp, me]
