@@ -11,7 +11,8 @@ from servicekit.db import make_engine, make_session_factory
 from servicekit.pii import PiiVault
 
 from .services import donations, donors
-from .model import DonorExists, gb11643_check_char
+from .errors import DonorExists
+from .model import gb11643_check_char
 from .notifier import Notifier
 from .unit_of_work import DonorUnitOfWork
 

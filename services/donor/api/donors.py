@@ -1,24 +1,17 @@
-"""HTTP resources of the donor service: parse, call one use case, dump. Access rules: authz.py."""
+"""/api/v1/donors: donor records, their donations, eligibility and awards. Parse, call one use case, dump."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from servicekit.auth import current_principal
 
-from ..services import donations, donors, notifications
-
 from ..schemas import (AwardSummarySchema, DonationCreateSchema, DonationSchema, DonorCreateSchema,
-                      DonorQueryArgsSchema, DonorSchema, EligibilityArgsSchema, EligibilitySchema, MeSchema,
-                      NotificationSchema)
+                       DonorQueryArgsSchema, DonorSchema, EligibilityArgsSchema, EligibilitySchema)
+from ..services import donations, donors
+from .common import deps as _deps
 
 blp = Blueprint("donors", __name__, url_prefix="/api/v1/donors", description="献血者档案与献血记录")
-me = Blueprint("me", __name__, url_prefix="/api/v1/me", description="献血者本人")
-
-
-def _deps():
-    return current_app.extensions["donor"]
 
 
 @blp.route("")
@@ -81,20 +74,3 @@ class Awards(MethodView):
     def get(self, donor_id):
         """A donor's awards and the next one"""
         return donations.award_summary(_deps().uow(), donor_id)
-
-
-@me.route("")
-class Me(MethodView):
-    @me.response(200, MeSchema)
-    def get(self):
-        """The signed-in donor's profile and donation totals"""
-        return donors.my_profile(_deps().uow(), current_principal().donor_id)
-
-
-@me.route("/notifications")
-class MyNotifications(MethodView):
-    @me.response(200, NotificationSchema(many=True))
-    def get(self):
-        """The signed-in donor's notifications, newest first"""
-        return notifications.list_notifications(_deps().uow(), current_principal().donor_id)
-

@@ -3,7 +3,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from donor.services import donations
-from donor.model import NotEligible
+from donor.errors import NotEligible
 from donor.notifier import Notifier
 
 VITALS = dict(hemoglobin_g_l=140, weight_kg=70, systolic=120, diastolic=80)
