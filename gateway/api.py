@@ -40,7 +40,8 @@ class Users(MethodView):
     @blp.response(201, UserSchema)
     def post(self, payload):
         """Create a staff user"""
-        return accounts.create_user(_deps().session_factory, **payload)
+        deps = _deps()
+        return accounts.create_user(deps.session_factory, deps.sites.get, **payload)
 
 
 @blp.route("/health")

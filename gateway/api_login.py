@@ -70,7 +70,8 @@ class Clients(MethodView):
     @blp.response(201, ClientCreatedSchema)
     def post(self, payload):
         """Register a hospital system (the secret is shown only in this response)"""
-        return clients.create_client(_deps().session_factory, **payload)
+        deps = _deps()
+        return clients.create_client(deps.session_factory, deps.sites.get, **payload)
 
     @require_role("admin")
     @blp.response(200, ClientSchema(many=True))

@@ -9,6 +9,7 @@ from servicekit.web import create_app as build_app
 from . import accounts, api, api_login, console, routes
 from .clients import RevocationList
 from .donor_directory import DonorDirectory
+from .site_directory import SiteDirectory
 from .openapi import SpecCache, make_docs_blueprint
 from .ratelimit import AuthThrottle, RateLimiter
 from .sms import make_sender
@@ -60,6 +61,7 @@ def _dependencies(deps) -> dict:
     return dict(
         proxy=proxy, limiter=limiter, sms=make_sender(config),
         donors=DonorDirectory(config.donor_url, config.jwt_secret, proxy.http),
+        sites=SiteDirectory(config.inventory_url, config.jwt_secret, proxy.http),
         otp_per_phone=parse_many(config.rate_limit_otp_per_phone),
         otp_per_ip=parse(config.rate_limit_otp_per_ip),
         auth_throttle=AuthThrottle(limiter, per_ip=config.rate_limit_auth_per_ip,

@@ -20,6 +20,7 @@ from servicekit.auth import issue_token
 from servicekit.errors import NotFound, Unauthorized
 
 from .orm import his_clients
+from .site_directory import site_region
 
 
 def _hash(secret: str) -> str:
@@ -31,7 +32,9 @@ def _public(row) -> dict:
             "created_at": row.created_at, "revoked_at": row.revoked_at}
 
 
-def create_client(session_factory, *, name: str, site_id: str, region: str) -> dict:
+def create_client(session_factory, site_of, *, name: str, site_id: str, region: str | None = None) -> dict:
+    """A HIS acts for one hospital and carries that hospital's region (site_directory.site_region)."""
+    region = site_region("hospital", site_id, region, site_of(site_id))
     client_id = "his_" + secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     with session_factory.begin() as session:

@@ -123,8 +123,8 @@ export async function busy(button, task) {
 export const ROLE_LABELS = { admin: "管理员", station: "血站", hospital: "医院", reviewer: "减免审核", donor: "献血者" };
 export const REGION_LABELS = { SH: "上海", JS: "江苏", ZJ: "浙江", AH: "安徽" };
 export const COMPONENT_LABELS = { red_cells: "红细胞", plasma: "血浆", platelets: "血小板", cryo: "冷沉淀" };
-export const LEVEL_LABELS = { green: "正常", yellow: "偏紧", orange: "紧张", red: "告急" };
-export const LEVEL_ORDER = { red: 0, orange: 1, yellow: 2, green: 3 };
+export const LEVEL_LABELS = { green: "正常", yellow: "偏紧", orange: "紧张", red: "告急", no_data: "无数据" };
+export const LEVEL_ORDER = { red: 0, orange: 1, yellow: 2, green: 3, no_data: 4 };
 export const TRANSFER_STATUS_LABELS = { requested: "待发出", in_transit: "运输中", received: "已接收", cancelled: "已取消" };
 export const PLAN_STATUS_LABELS = { proposed: "待批准", approved: "已批准" };
 export const CLAIM_STATUS_LABELS = { draft: "草稿", submitted: "待审核", approved: "已批准", rejected: "已驳回", paid: "已付款" };

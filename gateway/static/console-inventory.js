@@ -19,23 +19,44 @@ export function stockView(ctx) {
   const msg = byId("stock-msg");
   const summary = byId("stock-summary");
   const result = byId("stock-result");
+  const legend = byId("stock-legend");
   let rows = [];
   let loaded = false;
+
+  // The legend is the policy in force (GET /stock/policy): thresholds per component, as the service computes levels.
+  async function loadLegend(regionCode) {
+    try {
+      const policy = await ctx.call("stockPolicy", { query: { region: regionCode || "SH" } });
+      clear(legend);
+      legend.appendChild(el("p", {}, `预警等级（${policy.region}，按可供天数 days_of_supply 判定`,
+        policy.sustain_days ? `，持续 ${fmtNumber(policy.sustain_days, 0)} 天以上才升级` : "", "）："));
+      legend.appendChild(table([
+        { label: "成分", value: (c) => coded(COMPONENT_LABELS, c[0]) },
+        { label: levelBadge("yellow"), value: (c) => `< ${fmtNumber(c[1].yellow_below_days, 1)} 天` },
+        { label: levelBadge("orange"), value: (c) => `< ${fmtNumber(c[1].orange_below_days, 1)} 天` },
+        { label: levelBadge("red"), value: (c) => `< ${fmtNumber(c[1].red_below_days, 1)} 天` },
+      ], Object.entries(policy.thresholds)));
+      legend.appendChild(el("p", {}, levelBadge("green"), " 不低于偏紧阈值；", levelBadge("no_data"),
+        " 既无库存也无用量数据（无法判断，不是正常）"));
+    } catch (_err) {
+      // the legend is help, not data: the stock table still loads without it
+    }
+  }
 
   function render() {
     clear(summary);
     clear(result);
-    const counts = { red: 0, orange: 0, yellow: 0, green: 0 };
+    const counts = { red: 0, orange: 0, yellow: 0, green: 0, no_data: 0 };
     for (const row of rows) {
       if (row.level in counts) {
         counts[row.level] += 1;
       }
     }
     summary.appendChild(el("p", {}, `共 ${rows.length} 项：`,
-      ["red", "orange", "yellow", "green"].map((level) =>
+      ["red", "orange", "yellow", "green", "no_data"].map((level) =>
         el("span", { class: `badge level-${level}` }, `${LEVEL_LABELS[level]} ${counts[level]}`))));
     const shown = rows
-      .filter((row) => !alertsOnly.checked || row.level !== "green")
+      .filter((row) => !alertsOnly.checked || !["green", "no_data"].includes(row.level))
       .sort((a, b) => (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9)
         || (a.days_of_supply ?? Infinity) - (b.days_of_supply ?? Infinity)
         || String(a.site_id).localeCompare(String(b.site_id)));
@@ -59,6 +80,7 @@ export function stockView(ctx) {
         rows = await ctx.call("stock", { query: { region: upper(region), site_id: site.value.trim() } });
         loaded = true;
         render();
+        loadLegend(upper(region) || (rows[0] && rows[0].region));
       } catch (err) {
         showMessage(msg, "error", err);
       }
@@ -106,6 +128,8 @@ export function rebalancingView(ctx) {
   const planRegion = byId("plan-region");
   const planTarget = byId("plan-target");
   const planSubmit = byId("plan-submit");
+  const planOwn = byId("plan-own");
+  const planOwnLabel = byId("plan-own-label");
   const planMsg = byId("plan-msg");
   const planResult = byId("plan-result");
   const trForm = byId("transfers-form");
@@ -120,13 +144,18 @@ export function rebalancingView(ctx) {
     clear(planResult);
     const before = plan.before || {};
     const after = plan.after || {};
-    const approve = plan.status === "proposed" && (plan.moves || []).length
+    const session = ctx.session();
+    // The region's dispatch (admin) approves; a station only a plan whose every move leaves its own site.
+    const mayApprove = session.role === "admin"
+      || (session.role === "station" && (plan.moves || []).every((m) => m.from_site === session.site_id));
+    const approve = plan.status === "proposed" && (plan.moves || []).length && mayApprove
       ? el("button", { type: "button", id: "plan-approve" }, "批准方案并生成调拨单") : null;
     planResult.appendChild(el("div", { class: "card" },
       facts([
         ["方案编号", el("code", {}, plan.id)],
         ["状态", statusBadge(PLAN_STATUS_LABELS, plan.status)],
         ["地区", plan.region || "全部"],
+        plan.from_site ? ["调出站点", el("code", {}, plan.from_site)] : null,
         ["目标可供天数", fmtNumber(plan.target_days, 1)],
         ["求解器", plan.solver],
         ["生成时间", fmtTime(plan.created_at)],
@@ -139,7 +168,10 @@ export function rebalancingView(ctx) {
         { label: "调剂前 before", class: "num", value: (m) => fmtNumber(before[m[0]], m[2]) },
         { label: "调剂后 after", class: "num", value: (m) => fmtNumber(after[m[0]], m[2]) },
       ], METRICS),
-      approve ? el("div", { class: "actions" }, approve) : null,
+      approve ? el("div", { class: "actions" }, approve)
+        : (plan.status === "proposed" && (plan.moves || []).length
+          ? el("p", { class: "hint" }, "该方案含其他站点调出的明细，须由地区调度中心（管理员）批准；本站可对调出本站的调拨单发出或取消。")
+          : null),
       el("details", { class: "moves", open: (plan.moves || []).length <= 20 },
         el("summary", {}, `调剂明细（${(plan.moves || []).length} 条）`),
         table([
@@ -182,6 +214,9 @@ export function rebalancingView(ctx) {
     if (planTarget.value !== "") {
       body.target_days = Number(planTarget.value);
     }
+    if (planOwn.checked && ctx.session().site_id) {
+      body.from_site = ctx.session().site_id;
+    }
     await busy(planSubmit, async () => {
       try {
         renderPlan(await ctx.call("createPlan", { body }));
@@ -203,6 +238,9 @@ export function rebalancingView(ctx) {
     }
     if (t.status === "in_transit" && t.to_site === session.site_id) {
       buttons.push(actionButton("接收", "receiveTransfer", t, "确认已收到该调拨单的全部血袋？"));
+    }
+    if (t.status === "requested" && [t.from_site, t.to_site].includes(session.site_id)) {
+      buttons.push(actionButton("取消", "cancelTransfer", t, "确认取消该调拨单？取消后其血液重新计入调出站点的可调剂库存。"));
     }
     return buttons.length ? buttons : "—";
   }
@@ -264,6 +302,7 @@ export function rebalancingView(ctx) {
       if (!loaded) {
         const session = ctx.session();
         planRegion.value = session.region || "";
+        planOwnLabel.hidden = session.role !== "station";
         trSite.value = session.role === "station" ? session.site_id || "" : "";
         loadTransfers();
       }

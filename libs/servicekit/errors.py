@@ -6,6 +6,8 @@ import logging
 from flask import Response, json
 from werkzeug.exceptions import HTTPException
 
+from .messages import translate
+
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
@@ -100,12 +102,12 @@ def _flatten_messages(messages) -> dict[str, list[str]]:
             for k, v in value.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            out.setdefault(prefix or "_schema", []).extend(value)
+            out.setdefault(prefix or "_schema", []).extend(translate(v) for v in value)
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(f"{prefix}.{i}", v)
         else:
-            out.setdefault(prefix or "_schema", []).append(str(value))
+            out.setdefault(prefix or "_schema", []).append(translate(str(value)))
 
     if isinstance(messages, dict):
         for location, fields_ in messages.items():
@@ -128,7 +130,7 @@ def http_exception_to_problem(error: HTTPException) -> Response:
     detail = data.get("message") if isinstance(data.get("message"), str) else None
     if "messages" in data:
         errors = _flatten_messages(data["messages"])
-    if status == 400 and errors and "Invalid JSON body." in str(errors):
+    if status == 400 and errors and translate("Invalid JSON body.") in str(errors):
         detail = "请求体不是有效的 JSON"
     return problem(status, detail=detail, errors=errors, headers=headers)
 

@@ -1,4 +1,5 @@
-"""Taking whole bags first-expiring-first without exceeding a quantity in U; shared by orders and dispatches."""
+"""Taking whole bags first-expiring-first without exceeding a quantity in U; shared by orders and dispatches,
+and mirrored by plans (what a requested transfer will take when it is dispatched)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,6 +14,27 @@ class Taken:
     units: float = 0.0
 
 
+def fits(bag_u: float, wanted_u: float, taken_u: float) -> bool:
+    """A bag is taken only if it does not carry the total past what is wanted."""
+    return bag_u <= wanted_u - taken_u + EPS
+
+
+def pick_fefo(bag_units: list[float], wanted_u: float) -> set[int]:
+    """The positions of the bags (listed first-expiring-first) that take_bags would claim for `wanted_u`."""
+    picked: set[int] = set()
+    taken = 0.0
+    if wanted_u <= EPS:
+        return picked
+    for n, bag_u in enumerate(bag_units):
+        if not fits(bag_u, wanted_u, taken):
+            continue
+        picked.add(n)
+        taken += bag_u
+        if taken >= wanted_u - EPS:
+            break
+    return picked
+
+
 def take_bags(uow, *, from_site: str, component: str, abo: str, rhd: str, wanted_u: float, now: datetime,
               claim: dict) -> Taken:
     """Claim bags in FEFO order; a bag bigger than what is still wanted is skipped, a bag someone else claimed
@@ -22,7 +44,7 @@ def take_bags(uow, *, from_site: str, component: str, abo: str, rhd: str, wanted
     if wanted_u <= EPS:
         return taken
     for unit_id, bag_u, _expires in uow.units.iter_available(from_site, component, abo, rhd, now):
-        if bag_u > wanted_u - taken.units + EPS:
+        if not fits(bag_u, wanted_u, taken.units):
             continue
         if uow.units.claim(unit_id, now, **claim):
             taken.unit_ids.append(unit_id)
@@ -31,4 +53,3 @@ def take_bags(uow, *, from_site: str, component: str, abo: str, rhd: str, wanted
             break
     taken.units = round(taken.units, 4)
     return taken
-

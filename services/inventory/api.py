@@ -12,7 +12,7 @@ from servicekit.auth import current_principal
 from . import orders, plans, sites, stock, transfers, transfusions, units
 from .schemas import (DemandResultSchema, DemandSchema, DiscardSchema, OrderCreateSchema, OrderSchema,
                       PlanCreateSchema, PlanSchema, SiteCreateSchema, SiteQueryArgsSchema, SiteSchema,
-                      StockQueryArgsSchema, StockRowSchema, TestResultSchema, TransferCreateSchema,
+                      StockPolicyQueryArgsSchema, StockPolicySchema, StockQueryArgsSchema, StockRowSchema, TestResultSchema, TransferCreateSchema,
                       TransferQueryArgsSchema, TransferSchema, TransfusionCreateSchema, TransfusionSchema,
                       UnitDetailSchema, UnitQueryArgsSchema, UnitSchema)
 
@@ -41,6 +41,14 @@ class Sites(MethodView):
     def get(self, args):
         """List sites"""
         return sites.list_sites(_deps().uow(), **args)
+
+
+@blp.route("/sites/<string:site_id>")
+class SiteById(MethodView):
+    @blp.response(200, SiteSchema)
+    def get(self, site_id):
+        """A site (the gateway reads a site user's region from it)"""
+        return sites.get_site(_deps().uow(), site_id)
 
 
 @blp.route("/sites/<string:site_id>/demand")
@@ -93,6 +101,15 @@ class TestResult(MethodView):
         """Release a donation's units, or discard them all"""
         return units.record_test_result(_deps().uow(), station_id=current_principal().site_id, din=din,
                                         now=_now(), **payload)
+
+
+@blp.route("/stock/policy")
+class StockPolicyView(MethodView):
+    @blp.arguments(StockPolicyQueryArgsSchema(), location="query")
+    @blp.response(200, StockPolicySchema)
+    def get(self, args):
+        """The warning thresholds in force in a region (days of supply per component), for legends"""
+        return stock.policy_in_force(_deps().uow(), now=_now(), **args)
 
 
 @blp.route("/stock")

@@ -9,6 +9,8 @@ from servicekit.authz import Matrix, allow
 MATRIX = Matrix({
     ("POST", "/api/v1/sites"): allow("admin"),
     ("GET", "/api/v1/sites"): allow(*STAFF),
+    # `service`: the gateway, reading a new site user's region from the site.
+    ("GET", "/api/v1/sites/{site_id}"): allow(*STAFF, "service"),
     ("GET", "/api/v1/sites/{site_id}/demand"): allow(*STAFF),
     ("PUT", "/api/v1/sites/{site_id}/demand"): allow("admin", "station", owner=OWN_SITE),
     ("GET", "/api/v1/units"): allow(*STAFF),
@@ -16,6 +18,7 @@ MATRIX = Matrix({
     ("POST", "/api/v1/units/{unit_id}/discard"): allow("station", owner=OWN_SITE),
     ("POST", "/api/v1/donations/{din}/test-result"): allow("station", owner=OWN_SITE),
     ("GET", "/api/v1/stock"): allow(*STAFF),
+    ("GET", "/api/v1/stock/policy"): allow(*STAFF),
     ("POST", "/api/v1/orders"): allow("hospital"),
     ("POST", "/api/v1/transfusions"): allow("hospital", owner=OWN_RESOURCE),
     ("POST", "/api/v1/transfers"): allow("station", owner=OWN_SITE),
@@ -25,5 +28,6 @@ MATRIX = Matrix({
     ("POST", "/api/v1/transfers/{transfer_id}/cancel"): allow("station", owner=OWN_SITE),
     ("POST", "/api/v1/rebalancing/plans"): allow("station", "admin", owner=OWN_REGION),
     ("GET", "/api/v1/rebalancing/plans/{plan_id}"): allow(*STAFF),
-    ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): allow("station", "admin", owner=OWN_REGION),
+    # admin: the region's dispatch; a station only a plan of its region whose every move leaves its own site.
+    ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): allow("station", "admin", owner=(OWN_REGION, OWN_RESOURCE)),
 })

@@ -68,6 +68,14 @@ class UnitPastExpiry(DomainError):
     status, code, title = 409, "unit_expired", "血液已过期"
 
 
+class PlanStale(DomainError):
+    status, code, title = 409, "plan_stale", "调配方案已过期"
+
+
+class UnknownRegion(DomainError):
+    status, code, title = 422, "validation_failed", "地区不存在"
+
+
 class SiteNotConfigured(DomainError):
     status, code, title = 409, "site_not_configured", "站点未登记或未配置供血血站"
 
@@ -302,8 +310,21 @@ class Plan:
     created_by: str | None = None
     approved_at: datetime | None = None
     transfer_ids: list = field(default_factory=list)
+    from_site: str | None = None          # only this site's surplus moves (a station's own plan)
+    basis: dict | None = None             # {site_id: transfer version} of the sites it was computed on
+
+    @property
+    def sources(self) -> set[str]:
+        return {m["from_site"] for m in self.moves}
+
+    def stale_against(self, versions: dict[str, int]) -> list[str]:
+        """The sites whose transfers changed since the plan was computed (every site, for a plan without a
+        basis: it was proposed before plans counted open transfers)."""
+        if self.basis is None:
+            return sorted(versions)
+        return sorted(s for s in set(self.basis) | set(versions) if self.basis.get(s) != versions.get(s))
 
     def approve(self, transfer_ids: list[str], now: datetime) -> None:
         if self.status != "proposed":
-            raise InvalidState(f"方案状态为 {self.status}，不能再次批准", code="plan_not_proposed")
+            raise InvalidState(f"方案状态为 {self.status}，不能批准", code="plan_not_proposed")
         self.status, self.transfer_ids, self.approved_at = "approved", transfer_ids, now

@@ -24,6 +24,8 @@ sites = Table(
     Column("lat", Float, nullable=True),
     Column("lon", Float, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Bumped by every change to a transfer from or to the site; plans compare it on approval (plans.py).
+    Column("transfer_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 # Baseline daily demand per site and group, used for days of supply until there is issue history.
@@ -130,7 +132,7 @@ transfers = Table(
     Column("inter_region", Boolean, nullable=False),
     Column("lines", JSON, nullable=False),
     Column("reason", String(200), nullable=False),
-    Column("status", String(15), nullable=False),
+    Column("status", String(15), nullable=False, index=True),
     Column("requested_at", UtcDateTime, nullable=False),
     Column("requested_by", String(100), nullable=True),
     Column("plan_id", String(36), nullable=True),
@@ -155,11 +157,14 @@ plans = Table(
     Column("created_by", String(100), nullable=True),
     Column("approved_at", UtcDateTime, nullable=True),
     Column("transfer_ids", JSON, nullable=False),
+    Column("from_site", String(40), nullable=True),   # a plan that moves only this site's surplus
+    Column("basis", JSON, nullable=True),             # {site_id: transfer_version} the plan was computed on
 )
 
 
 def _map_all() -> None:
-    mapper_registry.map_imperatively(model.Site, sites)
+    # The transfer version is bookkeeping for plans, not part of a site: read and bumped with Core statements.
+    mapper_registry.map_imperatively(model.Site, sites, exclude_properties=["transfer_version"])
     mapper_registry.map_imperatively(model.Unit, units)
     mapper_registry.map_imperatively(model.Order, orders)
     mapper_registry.map_imperatively(model.Transfusion, transfusions)

@@ -13,7 +13,8 @@ from typing import Mapping
 ABO = ("A", "B", "O", "AB")
 RHD = ("pos", "neg")
 GROUPS = tuple((abo, rhd) for abo in ("O", "A", "B", "AB") for rhd in RHD)
-LEVELS = ("green", "yellow", "orange", "red")          # ordered by severity
+LEVELS = ("green", "yellow", "orange", "red")          # warning levels, ordered by severity
+NO_DATA = "no_data"     # shown level when nothing is held and no demand is known: unknown, not green
 PRIORITIES = ("routine", "urgent", "emergency")
 
 

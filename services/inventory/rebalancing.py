@@ -9,7 +9,9 @@ Model (per commodity; commodities are independent because no move mixes groups):
 - expected expiry waste at a site: stock that first-expiring-first use at d[k] U/day cannot consume before it
   expires; a bucket b is taken to expire at t[b], the mid-point of its days-left range, so use is bounded by
   the nested caps Σ_{b' ≤ b} u[k, b'] ≤ d[k] · t[b];
-- transport distance: haversine km × U moved (optionally only pairs within max_distance_km).
+- transport distance: haversine km × U moved (optionally only pairs within max_distance_km);
+- open transfers (`Problem.incoming`): bags on their way count towards the receiver's holding, but only bags on
+  a site's own shelf may leave it; a plan may also be limited to some sources (`Problem.sources`).
 
 Objective, lexicographic, solved exactly as three linear programs with HiGHS:
   1. minimise unmet shortfall Σ_receivers (deficit − inflow)   ⇔ maximise Σ x
@@ -70,6 +72,10 @@ class Problem:
     stock: dict[Commodity, dict[str, list[tuple[float, float]]]]  # bags: (U, days left)
     max_distance_km: float | None = None
     initial_partners: int = 3
+    # Bags on their way to a site (open transfers): they count towards its holding (target, waste) on arrival,
+    # but are not the site's to send on until they have arrived.
+    incoming: dict[Commodity, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)
+    sources: frozenset[str] | None = None    # only these sites may send (None: any site with surplus)
 
 
 @dataclass(frozen=True)
@@ -165,8 +171,8 @@ class _CommodityLP:
     small without changing their optimum.
     """
 
-    def __init__(self, h: np.ndarray, d: np.ndarray, t: np.ndarray, target: np.ndarray, dist: np.ndarray,
-                 allowed: np.ndarray, partners: int):
+    def __init__(self, h: np.ndarray, own: np.ndarray, d: np.ndarray, t: np.ndarray, target: np.ndarray,
+                 dist: np.ndarray, allowed: np.ndarray, partners: int):
         self.h, self.d, self.t, self.dist, self.allowed = h, d, t, dist, allowed
         self.nb = h.shape[1]
         surplus = h.sum(1) - target
@@ -175,7 +181,7 @@ class _CommodityLP:
         self.delta = -surplus
         p = np.zeros_like(h)
         for i in self.src:
-            p[i] = fefo_prefix(h[i], surplus[i])
+            p[i] = fefo_prefix(own[i], min(surplus[i], own[i].sum()))     # only bags on its own shelf leave
         sb_i, sb_b = np.nonzero(p > EPS)
         self.sb_b, self.sb_cap = sb_b, p[sb_i, sb_b]
         # every candidate arc: (source-bucket row, receiver row), within reach
@@ -525,11 +531,15 @@ def _commodity_arrays(problem: Problem, commodity: Commodity, index: dict[str, i
         if site_id in index:
             h[index[site_id]] = bucketise(site_bags, edges)
             bags[index[site_id]] = site_bags
+    own = h.copy()
+    for site_id, site_bags in problem.incoming.get(commodity, {}).items():
+        if site_id in index:
+            h[index[site_id]] += bucketise(site_bags, edges)
     d = np.zeros(n)
     for site_id, daily in problem.demand.get(commodity, {}).items():
         if site_id in index:
             d[index[site_id]] = daily
-    return h, d, bucket_times(edges, spec.shelf_life.total_seconds() / 86400), bags, edges
+    return h, own, d, bucket_times(edges, spec.shelf_life.total_seconds() / 86400), bags, edges
 
 
 def _metrics(per_site_short: dict[str, float], waste: float) -> Metrics:
@@ -537,12 +547,13 @@ def _metrics(per_site_short: dict[str, float], waste: float) -> Metrics:
                    shortfall_units=sum(per_site_short.values()), expiring_units=waste)
 
 
-def _ship(lp: _CommodityLP, x: np.ndarray, h, d, t, target, bags, edges, dist, allowed):
+def _ship(lp: _CommodityLP, x: np.ndarray, h, own, d, t, target, bags, edges, dist, allowed):
     """Whole-bag moves for one commodity: the rounded LP flow, or the greedy baseline where that does better
     on the same lexicographic objective (bag granularity can make it so: on the bench, for about a third of
     the commodities, each by less than a bag); returns (moves, holdings after, LP pairs)."""
     room = h.sum(1) - target
-    room_out, room_in = np.where(room > EPS, room, 0.0), np.where(room < -EPS, -room, 0.0)
+    room_out = np.where(room > EPS, np.minimum(room, own.sum(1)), 0.0)     # bags still on the road stay put
+    room_in = np.where(room < -EPS, -room, 0.0)
     pairs = _pair_flows(lp, x)
     best = None
     for shipped in (_round_lp(pairs, bags, room_out, room_in, dist, allowed),
@@ -573,16 +584,16 @@ def _solve_commodity(problem: Problem, commodity: Commodity, index: dict[str, in
                      allowed: np.ndarray) -> _CommodityOutcome | None:
     """One ABO/RhD-identical commodity: its own LP (commodities share no capacity), shipped as whole bags."""
     sites = problem.sites
-    h, d, t, bags, edges = _commodity_arrays(problem, commodity, index)
+    h, own, d, t, bags, edges = _commodity_arrays(problem, commodity, index)
     if not h.any() and not d.any():
         return None
     target = problem.target_days * d
-    lp = _CommodityLP(h, d, t, target, dist, allowed, problem.initial_partners)
+    lp = _CommodityLP(h, own, d, t, target, dist, allowed, problem.initial_partners)
     after, moves, stages = h, [], {"flow": 0.0, "unit_km": 0.0, "lp_pairs": 0, "lp_solves": 0}
     if not lp.trivial:
         x, values = lp.solve()
         stages.update(flow=values["flow"], unit_km=values["unit_km"], lp_solves=lp.model.solves)
-        shipped, after, stages["lp_pairs"] = _ship(lp, x, h, d, t, target, bags, edges, dist, allowed)
+        shipped, after, stages["lp_pairs"] = _ship(lp, x, h, own, d, t, target, bags, edges, dist, allowed)
         for (i, j), sent in shipped.items():
             units = round(sum(u for u, _ in sent), 9)     # float noise only: dispatch must get the whole sum
             moves.append(Move(sites[i].id, sites[j].id, *commodity, units, round(float(dist[i, j]), 1)))
@@ -608,7 +619,9 @@ def solve(problem: Problem) -> Result:
     dist = distance_matrix(sites) if sites else np.zeros((0, 0))
     allowed = np.ones_like(dist, dtype=bool) if problem.max_distance_km is None else dist <= problem.max_distance_km
     np.fill_diagonal(allowed, False)
-    commodities = sorted(set(problem.stock) | set(problem.demand))
+    if problem.sources is not None:
+        allowed[[s.id not in problem.sources for s in sites], :] = False
+    commodities = sorted(set(problem.stock) | set(problem.demand) | set(problem.incoming))
     with ThreadPoolExecutor(max_workers=min(len(commodities), os.cpu_count() or 1) or 1) as pool:
         outcomes = [o for o in pool.map(lambda c: _solve_commodity(problem, c, index, dist, allowed), commodities) if o]
     moves = [m for o in outcomes for m in o.moves]

@@ -45,6 +45,22 @@ class SiteRepository:
             stmt = stmt.where(Site.kind == kind)
         return list(self.session.scalars(stmt))
 
+    def transfer_versions(self, site_ids: Iterable[str], lock: bool = False) -> dict[str, int]:
+        """Each site's transfer version; with `lock`, the site rows stay locked until commit, taken in id order
+        (the order every bumper uses too, so approvals and transfer changes queue instead of deadlocking)."""
+        ids = sorted(set(site_ids))
+        if not ids:
+            return {}
+        stmt = select(sites.c.id, sites.c.transfer_version).where(sites.c.id.in_(ids)).order_by(sites.c.id)
+        return {r.id: r.transfer_version for r in self.session.execute(for_update(stmt, self.session) if lock else stmt)}
+
+    def bump_transfer_versions(self, site_ids: Iterable[str]) -> None:
+        """A transfer from or to these sites changed: plans computed before are stale (plans.approve_plan)."""
+        ids = sorted(set(site_ids))
+        self.transfer_versions(ids, lock=True)
+        self.session.execute(update(sites).where(sites.c.id.in_(ids))
+                             .values(transfer_version=sites.c.transfer_version + 1))
+
     def set_demand(self, site_id: str, lines: list[dict]) -> None:
         """Replaces the site's baseline lines with the given ones (a PUT)."""
         self.session.execute(delete(site_demand).where(site_demand.c.site_id == site_id))
@@ -180,6 +196,16 @@ class UnitRepository:
                                          units.c.rhd == r) for s, c, a, r in set(keys))))
         return {(r[0], r[1], r[2], r[3]): float(r[4] or 0) for r in self.session.execute(stmt)}
 
+    def in_transit_bags(self, transfer_ids: Iterable[str]) -> list:
+        """(transfer_id, component, abo, rhd, units, expires_at) of the bags on the road for these transfers."""
+        ids = list(set(transfer_ids))
+        if not ids:
+            return []
+        stmt = (select(units.c.transfer_id, *GROUP_COLS, units.c.units, units.c.expires_at)
+                .where(units.c.status == "in_transit", units.c.transfer_id.in_(ids))
+                .order_by(units.c.expires_at, units.c.id))
+        return list(self.session.execute(stmt))
+
     def available_bags(self, site_ids: Iterable[str], now: datetime) -> list:
         """(site_id, component, abo, rhd, units, expires_at) of every issuable bag: the optimiser's input, in
         dispatch's order (expiry, then id) so that its whole-bag rounding breaks ties as dispatch does."""
@@ -275,6 +301,16 @@ class TransferRepository:
     def get_for_update(self, transfer_id: str) -> Transfer | None:
         stmt = select(Transfer).where(Transfer.id == transfer_id)
         return self.session.scalars(for_update(stmt, self.session).execution_options(populate_existing=True)).first()
+
+    def open_touching(self, site_ids: Iterable[str]) -> list[Transfer]:
+        """Requested and in-transit transfers from or to any of these sites, oldest first (dispatch order)."""
+        ids = list(set(site_ids))
+        if not ids:
+            return []
+        stmt = (select(Transfer).where(Transfer.status.in_(("requested", "in_transit")),
+                                       or_(Transfer.from_site.in_(ids), Transfer.to_site.in_(ids)))
+                .order_by(Transfer.requested_at, Transfer.id))
+        return list(self.session.scalars(stmt))
 
     def list(self, site_id: str | None = None, status: str | None = None, limit: int = 500) -> list[Transfer]:
         stmt = select(Transfer).order_by(Transfer.requested_at.desc()).limit(limit)

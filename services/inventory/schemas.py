@@ -126,6 +126,24 @@ class StockQueryArgsSchema(Schema):
     site_id = fields.String(validate=SITE_ID)
 
 
+class StockPolicyQueryArgsSchema(Schema):
+    region = fields.String(load_default="SH", validate=REGION)
+
+
+class ThresholdsSchema(Schema):
+    yellow_below_days = fields.Float()
+    orange_below_days = fields.Float()
+    red_below_days = fields.Float()
+
+
+class StockPolicySchema(Schema):
+    region = fields.String()
+    effective_from = fields.Date()
+    sustain_days = fields.Float()
+    levels = fields.List(fields.String())
+    thresholds = fields.Dict(keys=fields.String(), values=fields.Nested(ThresholdsSchema))   # per component
+
+
 class StockRowSchema(Schema):
     site_id = fields.String()
     region = fields.String()
@@ -239,6 +257,8 @@ class TransferQueryArgsSchema(Schema):
 class PlanCreateSchema(Schema):
     region = fields.String(validate=REGION)
     target_days = fields.Float(validate=validate.Range(min=0.5, max=60))
+    # Only this station's surplus moves: a station may approve such a plan itself (plans.py).
+    from_site = fields.String(validate=SITE_ID)
 
 
 class MoveSchema(Schema):
@@ -270,3 +290,4 @@ class PlanSchema(Schema):
     created_at = fields.AwareDateTime()
     approved_at = fields.AwareDateTime(allow_none=True)
     transfer_ids = fields.List(fields.String())
+    from_site = fields.String(allow_none=True)

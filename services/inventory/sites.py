@@ -14,14 +14,14 @@ from .model import NotYourSite, Site, SiteExists, SiteNotFound
 def create_site(uow, *, id: str, name: str, kind: str, region: str, supplier_id: str | None = None,
                 lat: float | None = None, lon: float | None = None, now: datetime) -> Site:
     if kind == "station" and supplier_id:
-        raise Unprocessable("血站没有供血单位", errors={"supplier_id": ["only hospitals have a supplier"]})
+        raise Unprocessable("血站没有供血单位", errors={"supplier_id": ["只有医院有供血血站"]})
     with uow:
         if uow.sites.get(id) is not None:
             raise SiteExists(f"站点 {id} 已存在")
         if supplier_id:
             supplier = uow.sites.get(supplier_id)
             if supplier is None or supplier.kind != "station":
-                raise Unprocessable("供血单位必须是已登记的血站", errors={"supplier_id": ["must be a registered station"]})
+                raise Unprocessable("供血单位必须是已登记的血站", errors={"supplier_id": ["必须是已登记的血站"]})
         site = Site(id=id, name=name, kind=kind, region=region, supplier_id=supplier_id, lat=lat, lon=lon,
                     created_at=now)
         uow.sites.add(site)
@@ -29,6 +29,14 @@ def create_site(uow, *, id: str, name: str, kind: str, region: str, supplier_id:
             uow.commit()
         except IntegrityError:
             raise SiteExists(f"站点 {id} 已存在")    # a concurrent request registered it first
+        return site
+
+
+def get_site(uow, site_id: str) -> Site:
+    with uow:
+        site = uow.sites.get(site_id)
+        if site is None:
+            raise SiteNotFound(f"站点 {site_id} 不存在")
         return site
 
 
@@ -47,7 +55,7 @@ def may_manage(principal: Principal, site: Site) -> bool:
 def set_demand(uow, principal: Principal, *, site_id: str, lines: list[dict], now: datetime) -> dict:
     keys = [(ln["component"], ln["abo"], ln["rhd"]) for ln in lines]
     if len(set(keys)) != len(keys):
-        raise Unprocessable("同一成分和血型只能出现一次", errors={"lines": ["duplicate component/abo/rhd"]})
+        raise Unprocessable("同一成分和血型只能出现一次", errors={"lines": ["同一成分和血型只能出现一次"]})
     with uow:
         site = uow.sites.get(site_id)
         if site is None:

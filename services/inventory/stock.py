@@ -7,8 +7,8 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from .events import StockLevelChanged
-from .model import days_of_supply, raw_level, sustained_level
-from .policy import DEFAULT_POLICY_REGION, GROUPS, LEVELS, TRACKED_COMPONENTS, stock_policy
+from .model import EPS, SiteNotFound, UnknownRegion, days_of_supply, raw_level, sustained_level
+from .policy import DEFAULT_POLICY_REGION, GROUPS, LEVELS, NO_DATA, STOCK_POLICIES, TRACKED_COMPONENTS, stock_policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Key = tuple[str, str, str, str]
@@ -24,7 +24,8 @@ class StockRow:
     available_units: float
     daily_demand: float
     days_of_supply: float | None
-    level: str
+    level: str              # what staff see: the warning level, or no_data when nothing is held or known to be used
+    warning: str            # the warning level as stored and announced (StockLevelChanged): never no_data
 
 
 def policy_for(region: str, now: datetime):
@@ -76,8 +77,11 @@ def compute(uow, site_regions: dict[str, str], now: datetime, keys: Iterable[Key
         avail, need = available.get(key, 0.0), demand.get(key, 0.0)
         days = days_of_supply(avail, need)
         level, _ = sustained_level(raw_level(days, component, policy), _since(stored.get(key)), now, policy.sustain_days)
+        # Nothing on the shelf and no demand known is not "healthy": nobody knows. A level is a judgement on
+        # stock against use, so without either it is no_data (and never a StockLevelChanged).
+        shown = NO_DATA if avail <= EPS and need <= EPS else level
         rows.append(StockRow(site_id, region, component, abo, rhd, round(avail, 2), need,
-                             None if days is None else round(days, 2), level))
+                             None if days is None else round(days, 2), shown, level))
     return rows
 
 
@@ -101,30 +105,45 @@ def refresh(uow, keys: Iterable[Key], now: datetime, regions: dict[str, str] | N
         policy = policy_for(row.region, now)
         days = days_of_supply(row.available_units, row.daily_demand)
         _, since = sustained_level(raw_level(days, row.component, policy), _since(stored), now, policy.sustain_days)
-        uow.stock.save(key, region=row.region, level=row.level, available_units=row.available_units,
+        uow.stock.save(key, region=row.region, level=row.warning, available_units=row.available_units,
                        days_of_supply=row.days_of_supply, yellow_since=since["yellow"], orange_since=since["orange"],
                        red_since=since["red"], updated_at=now)
         previous = stored.level or LEVELS[0]
-        if row.level != previous:
+        if row.warning != previous:
             uow.publish(StockLevelChanged(site_id=row.site_id, region=row.region, component=row.component,
-                                          abo=row.abo, rhd=row.rhd, level=row.level, previous_level=previous,
+                                          abo=row.abo, rhd=row.rhd, level=row.warning, previous_level=previous,
                                           days_of_supply=row.days_of_supply, available_units=row.available_units,
                                           changed_at=now))
     return rows
 
 
 def list_stock(uow, *, region: str | None = None, site_id: str | None = None, now: datetime) -> list[StockRow]:
+    """An unknown site is 404 and an unknown region 422: an empty or all-green answer would read as healthy."""
     with uow:
+        if region and region not in STOCK_POLICIES and not uow.sites.list(region=region):
+            raise UnknownRegion(f"地区 {region} 不存在", errors={"region": [f"未知地区：{region}"]})
         if site_id:
-            site = uow.sites.get(site_id)        # units may sit at a station not (yet) registered here
-            if site is not None and region and site.region != region:
+            site = uow.sites.get(site_id)
+            if site is None:
+                raise SiteNotFound(f"站点 {site_id} 不存在")
+            if region and site.region != region:
                 return []
-            site_regions = {site_id: site.region if site else (region or DEFAULT_POLICY_REGION)}
+            site_regions = {site_id: site.region}
         else:
             site_regions = {s.id: s.region for s in uow.sites.list(region=region, kind="station")}
         if not site_regions:
             return []
         return compute(uow, site_regions, now)
+
+
+def policy_in_force(uow, *, region: str, now: datetime) -> dict:
+    """The thresholds staff read in the legend, per tracked component, as the levels are computed."""
+    with uow:
+        if region not in STOCK_POLICIES and not uow.sites.list(region=region):
+            raise UnknownRegion(f"地区 {region} 不存在", errors={"region": [f"未知地区：{region}"]})
+    policy = policy_for(region, now)
+    return {"region": region, "effective_from": policy.effective_from, "sustain_days": policy.sustain_days,
+            "levels": [*LEVELS, NO_DATA], "thresholds": {c: policy.thresholds_for(c) for c in TRACKED_COMPONENTS}}
 
 
 def refresh_all(uow, now: datetime) -> int:
@@ -142,4 +161,4 @@ def current_levels(uow, keys: Iterable[Key], region: str, now: datetime) -> dict
     """Levels as they stand now (no write), for order cuts."""
     keys = list(keys)
     site_regions = {k[0]: region for k in keys}
-    return {(r.site_id, r.component, r.abo, r.rhd): r.level for r in compute(uow, site_regions, now, keys=keys)}
+    return {(r.site_id, r.component, r.abo, r.rhd): r.warning for r in compute(uow, site_regions, now, keys=keys)}

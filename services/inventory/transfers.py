@@ -20,13 +20,13 @@ def new_transfer(uow, *, from_site: str, to_site: str, lines: list[dict], reason
                  requested_by: str | None = None, plan_id: str | None = None) -> Transfer:
     """Create a requested transfer inside the caller's transaction (API request or plan approval)."""
     if from_site == to_site:
-        raise Unprocessable("调出与调入站点不能相同", errors={"to_site": ["must differ from from_site"]})
+        raise Unprocessable("调出与调入站点不能相同", errors={"to_site": ["调入站点不能与调出站点相同"]})
     found = uow.sites.get_many([from_site, to_site])
     for field_, site_id in (("from_site", from_site), ("to_site", to_site)):
         if site_id not in found:
             raise SiteNotFound(f"站点 {site_id} 不存在")
         if found[site_id].kind != "station":
-            raise Unprocessable("调拨只在血站之间进行", errors={field_: ["must be a station"]})
+            raise Unprocessable("调拨只在血站之间进行", errors={field_: ["必须是血站"]})
     transfer = Transfer(id=new_id(), from_site=from_site, to_site=to_site,
                         inter_region=found[from_site].region != found[to_site].region,
                         lines=[dict(component=ln["component"], abo=ln["abo"], rhd=ln["rhd"], units=float(ln["units"]))
@@ -34,6 +34,7 @@ def new_transfer(uow, *, from_site: str, to_site: str, lines: list[dict], reason
                         reason=reason, status="requested", requested_at=now, requested_by=requested_by,
                         plan_id=plan_id, unit_ids=[])
     uow.transfers.add(transfer)
+    uow.sites.bump_transfer_versions([from_site, to_site])
     uow.publish(_event(TransferRequested, transfer, now))
     return transfer
 
@@ -65,6 +66,7 @@ def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: dat
         if station_id != t.from_site:
             raise NotYourSite("只有调出血站可以发出")
         t.dispatch([], t.lines, now)      # state check first (409 before any stock question)
+        uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         wanted: dict[tuple, float] = {}
         for ln in t.lines:
             key = (t.from_site, ln["component"], ln["abo"], ln["rhd"])
@@ -101,6 +103,7 @@ def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: date
         if station_id != t.to_site:
             raise NotYourSite("只有调入血站可以接收")
         t.receive(now)
+        uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         to = uow.sites.get(t.to_site)
         units_ = uow.units.by_ids(t.unit_ids)
         for u in units_:
@@ -125,6 +128,7 @@ def cancel_transfer(uow, *, station_id: str | None, transfer_id: str, now: datet
         if station_id not in (t.from_site, t.to_site):
             raise NotYourSite("只有调出或调入血站可以取消")
         t.cancel(now)
+        uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         uow.publish(_event(TransferCancelled, t, now))
         uow.commit()
         return {"transfer": t, "units": []}

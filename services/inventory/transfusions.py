@@ -17,7 +17,7 @@ def record_transfusion(uow, vault, *, hospital_id: str | None, unit_id: str, pat
                        patient_name: str, transfused_at: datetime, now: datetime) -> dict:
     transfused_at = utc(transfused_at)
     if transfused_at > now + CLOCK_SKEW:
-        raise Unprocessable("输血时间不能晚于当前时间", errors={"transfused_at": ["must not be in the future"]})
+        raise Unprocessable("输血时间不能晚于当前时间", errors={"transfused_at": ["输血时间不能晚于当前时间"]})
     with uow:
         unit = uow.units.get_for_update(unit_id)
         if unit is None:
@@ -27,7 +27,7 @@ def record_transfusion(uow, vault, *, hospital_id: str | None, unit_id: str, pat
         if unit.status != "issued":
             raise UnitNotIssuable(f"血液状态为 {unit.status}，不能登记输血")
         if unit.issued_at is not None and transfused_at < utc(unit.issued_at) - CLOCK_SKEW:
-            raise Unprocessable("输血时间早于发血时间", errors={"transfused_at": ["must not be before the unit was issued"]})
+            raise Unprocessable("输血时间早于发血时间", errors={"transfused_at": ["输血时间不能早于发血时间"]})
         # Against the transfusion time, not the clock: a transfusion given in time may be recorded late.
         if unit.is_expired(transfused_at):
             raise UnitPastExpiry(f"血液已于 {utc(unit.expires_at).isoformat()} 过期，不能登记输血",

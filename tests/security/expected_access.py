@@ -72,6 +72,8 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
     "inventory": {
         ("POST", "/api/v1/sites"): only(ADMIN),
         ("GET", "/api/v1/sites"): only(*STAFF),
+        # added: one site, as the list shows it to staff; + service — the gateway reads a new site user's region
+        ("GET", "/api/v1/sites/{site_id}"): only(*STAFF, SERVICE),
         # added: reading the baseline demand is planning data like stock and days of supply, which all staff read
         ("GET", "/api/v1/sites/{site_id}/demand"): only(*STAFF),
         # "station of that site"; the service also lets the station supplying a hospital set that hospital's demand
@@ -84,6 +86,8 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/units/{unit_id}/discard"): only(STATION, station=OWN_STATION),
         ("POST", "/api/v1/donations/{din}/test-result"): only(STATION, station=OWN_STATION),
         ("GET", "/api/v1/stock"): only(*STAFF),
+        # added: the thresholds behind the levels that GET /stock shows every staff role
+        ("GET", "/api/v1/stock/policy"): only(*STAFF),
         ("POST", "/api/v1/orders"): only(HOSPITAL),            # the order is always the token's own site's
         ("POST", "/api/v1/transfusions"): only(HOSPITAL, hospital=OWN_HOSPITAL),   # unit issued to this hospital
         # judged: station=own — a station requests transfers from or to itself only
@@ -92,11 +96,12 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/transfers/{transfer_id}/dispatch"): only(STATION, station=OWN_STATION),   # from_site
         ("POST", "/api/v1/transfers/{transfer_id}/receive"): only(STATION, station=OWN_STATION),    # to_site
         ("POST", "/api/v1/transfers/{transfer_id}/cancel"): only(STATION, station=OWN_STATION),     # either station
-        # judged: station=own region — a station plans and approves for its region; admin for any or all
+        # judged: station=own region — a station plans for its region; admin for any or all
         ("POST", "/api/v1/rebalancing/plans"): only(STATION, ADMIN, station=OWN_REGION),
         # added: a plan is derived from stock, sites and transfers that every staff role already reads
         ("GET", "/api/v1/rebalancing/plans/{plan_id}"): only(*STAFF),
-        ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): only(STATION, ADMIN, station=OWN_REGION),
+        # "admin (the region's dispatch); a station only for a plan whose moves all leave its own site"
+        ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): only(STATION, ADMIN, station=OWN_STATION),
     },
     "waiver": {
         ("GET", "/api/v1/waiver/policies"): anyone(),

@@ -193,12 +193,19 @@ def _(w: InventoryWorld):
     assert let_through(w, "POST", "/api/v1/rebalancing/plans", w.site("SH-S1"), json={}).get_json()["region"] == "SH"
 
 
-@case("inventory", "POST", "/api/v1/rebalancing/plans/{plan_id}/approve", STATION, "a station of another region")
+@case("inventory", "POST", "/api/v1/rebalancing/plans/{plan_id}/approve", STATION,
+      "a station whose site is not the one every move leaves (the receiver, another region's)")
 def _(w: InventoryWorld):
-    plan = w.plan("JS")
-    refused(w, "POST", f"/api/v1/rebalancing/plans/{plan}/approve", w.site("SH-S1"))
-    assert let_through(w, "POST", f"/api/v1/rebalancing/plans/{plan}/approve",
-                       w.site("JS-S1")).get_json()["status"] == "approved"
+    w.shortage("SH-S2", spare_site="SH-S1")
+    region_plan = w.plan("SH")
+    own_plan = w.plan("SH", from_site="SH-S1")
+    for plan in (region_plan, own_plan):
+        assert {m["from_site"] for m in w.ok("GET", f"/api/v1/rebalancing/plans/{plan}", w.ADMIN)["moves"]} == {"SH-S1"}
+        refused(w, "POST", f"/api/v1/rebalancing/plans/{plan}/approve", w.site("SH-S2"))
+        refused(w, "POST", f"/api/v1/rebalancing/plans/{plan}/approve", w.site("JS-S1"))
+    # the two plans were computed on the same transfers: once one is approved, the other is stale (409)
+    assert let_through(w, "POST", f"/api/v1/rebalancing/plans/{own_plan}/approve",
+                       w.site("SH-S1")).get_json()["status"] == "approved"
 
 
 # ---- waiver service: donors' own pools, relatives and claims; hospitals' own deductions; reviewers' region ------

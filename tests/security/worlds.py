@@ -161,8 +161,17 @@ class InventoryWorld(World):
             self.ok("POST", f"/api/v1/transfers/{t['id']}/dispatch", self.site(from_site))
         return t["id"]
 
-    def plan(self, region: str) -> str:
-        return self.ok("POST", "/api/v1/rebalancing/plans", self.ADMIN, json={"region": region})["id"]
+    def plan(self, region: str, *, from_site: str | None = None) -> str:
+        return self.ok("POST", "/api/v1/rebalancing/plans", self.ADMIN,
+                       json={"region": region, **({"from_site": from_site} if from_site else {})})["id"]
+
+    def shortage(self, short_site: str, spare_site: str) -> None:
+        """`spare_site` holds 3 U of O+ red cells with no demand; `short_site` needs 1 U a day and holds none:
+        a plan moves red cells from the one to the other."""
+        for _ in range(3):
+            self.donation(spare_site)
+        self.ok("PUT", f"/api/v1/sites/{short_site}/demand", self.ADMIN,
+                json={"lines": [{"component": "red_cells", "abo": "O", "rhd": "pos", "units_per_day": 1}]})
 
 
 # ---- waiver ---------------------------------------------------------------------------------------------------

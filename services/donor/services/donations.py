@@ -66,7 +66,7 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
         doses = None
     collected_at = collected_at or now
     if collected_at > now + timedelta(minutes=5):
-        raise Unprocessable("采集时间不能晚于当前时间", errors={"collected_at": ["must not be in the future"]})
+        raise Unprocessable("采集时间不能晚于当前时间", errors={"collected_at": ["采集时间不能晚于当前时间"]})
     typed_din = normalise(din) if din else None
     day = shanghai_day(collected_at)
     with uow:

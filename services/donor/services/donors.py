@@ -53,7 +53,7 @@ def get_donor(uow, donor_id: str) -> Donor:
 
 def find_donors(uow, vault: PiiVault, *, national_id: str | None = None, phone: str | None = None) -> list[Donor]:
     if not national_id and not phone:
-        raise Unprocessable("请提供证件号码或手机号", errors={"national_id": ["national_id or phone is required"]})
+        raise Unprocessable("请提供证件号码或手机号", errors={"national_id": ["请提供证件号码或手机号"]})
     with uow:
         if national_id:
             donor = uow.donors.by_national_id_blind(vault.blind_index(national_id))

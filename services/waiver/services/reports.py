@@ -60,21 +60,31 @@ def settlement(uow, *, principal: Principal, hospital_id: str, month: str) -> di
             "owed_by_region": [{"region": r, "yuan": str(y)} for r, y in sorted(by_region.items())]}
 
 
-CSV_COLUMNS = ["deduction_id", "event", "at", "admission_no", "patient_national_id_masked", "pool_kind",
-               "pool_region", "owed_by_region", "cross_region", "ml", "yuan"]
+# Code, then the Chinese header staff read in Excel: each header cell is "中文 (code)".
+CSV_COLUMNS = [("deduction_id", "减免单号"), ("event", "类型"), ("at", "时间（北京时间）"), ("admission_no", "住院号"),
+               ("patient_national_id_masked", "患者证件号"), ("pool_kind", "额度类别"), ("pool_region", "额度所属地区"),
+               ("owed_by_region", "应付地区"), ("cross_region", "跨地区"), ("ml", "减免血量 (ml)"), ("yuan", "减免金额（元）")]
+EVENT_WORDS = {"applied": "减免", "reversed": "撤销"}
+
+
+def _beijing(iso: str) -> str:
+    """Excel shows what it is given: the wall-clock time in Beijing, without an offset it would not read."""
+    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def settlement_csv(report: dict) -> str:
-    """One row per pool share; the last row carries the month's total."""
+    """One row per pool share; the last row carries the month's total. UTF-8 with a byte-order mark: without it
+    Excel opens the file as GBK and the Chinese is garbled."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([f"{label} ({code})" for code, label in CSV_COLUMNS])
     for e in report["deductions"]:
         for p in e["pools"]:
-            writer.writerow([e["deduction_id"], e["event"], e["at"], e["admission_no"],
-                             e["patient_national_id_masked"], p["kind"], p["region"], p["owed_by_region"],
-                             "yes" if p["cross_region"] else "no", p["ml"], p["yuan"]])
-    writer.writerow(["TOTAL", "", "", "", "", "", "", "", "", "", report["waived_yuan"]])
+            writer.writerow([e["deduction_id"], f"{EVENT_WORDS.get(e['event'], e['event'])} ({e['event']})",
+                             _beijing(e["at"]), e["admission_no"], e["patient_national_id_masked"], p["kind"],
+                             p["region"], p["owed_by_region"], "是" if p["cross_region"] else "否", p["ml"], p["yuan"]])
+    writer.writerow(["合计", "", "", "", "", "", "", "", "", "", report["waived_yuan"]])
     return out.getvalue()
 
 

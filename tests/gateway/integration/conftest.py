@@ -11,8 +11,17 @@ from servicekit.broker import free_port
 from tests.helpers import JWT_SECRET, PII_KEY
 
 
+# Sites as the inventory service registers them, for the gateway's site lookups (users, HIS clients).
+SITES = {
+    "SH-S01": {"id": "SH-S01", "name": "黄浦区血液中心", "kind": "station", "region": "SH"},
+    "SH-H01": {"id": "SH-H01", "name": "瑞金医院", "kind": "hospital", "region": "SH"},
+    "JS-S01": {"id": "JS-S01", "name": "南京市血液中心", "kind": "station", "region": "JS"},
+}
+
+
 class FakeUpstream:
-    """A real HTTP server standing in for a service: echoes what it received."""
+    """A real HTTP server standing in for a service: echoes what it received, and answers site lookups
+    (`GET /api/v1/sites/{id}`) from SITES as the inventory service would."""
 
     def __init__(self):
         self.requests = []
@@ -24,6 +33,12 @@ class FakeUpstream:
     def app(self, request):
         self.requests.append({"method": request.method, "path": request.path, "query": request.query_string.decode(),
                               "headers": dict(request.headers), "body": request.get_data()})
+        if request.path.startswith("/api/v1/sites/"):
+            site = SITES.get(request.path.rsplit("/", 1)[1])
+            if site is None:
+                return Response(json.dumps({"status": 404, "code": "site_not_found"}), status=404,
+                                content_type="application/problem+json")
+            return Response(json.dumps(site), status=200, content_type="application/json")
         if request.path.endswith("/slow"):
             time.sleep(1.0)
         if request.path.endswith("/conflict"):

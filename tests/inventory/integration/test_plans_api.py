@@ -39,15 +39,19 @@ def test_a_plan_covers_the_shortfall_from_the_surplus_and_approval_creates_one_t
     assert plan["objective"]["shortfall_units"] == 0.0
     assert client.get(f"/api/v1/rebalancing/plans/{plan['id']}", headers=HOSPITAL1).get_json()["moves"] == plan["moves"]
 
-    approved = client.post(f"/api/v1/rebalancing/plans/{plan['id']}/approve", headers=STATION2)
+    # the receiving station may not approve what another station is to send; the sender may (every move is its own)
+    assert client.post(f"/api/v1/rebalancing/plans/{plan['id']}/approve", headers=STATION2).status_code == 403
+    approved = client.post(f"/api/v1/rebalancing/plans/{plan['id']}/approve", headers=STATION1)
     assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
     [transfer_id] = approved.get_json()["transfer_ids"]
     [t] = client.get("/api/v1/transfers", query_string={"status": "requested"}, headers=STATION1).get_json()
     assert (t["id"], t["from_site"], t["to_site"], t["lines"][0]["units"]) == (transfer_id, "SH-S1", "SH-S2", 24.0)
     [event] = events("RebalancingPlanApproved")
     assert event["data"]["transfer_ids"] == [transfer_id] and event["data"]["region"] == "SH"
-    again = client.post(f"/api/v1/rebalancing/plans/{plan['id']}/approve", headers=STATION1)
-    assert again.status_code == 409 and again.get_json()["code"] == "plan_not_proposed"
+    again = client.post(f"/api/v1/rebalancing/plans/{plan['id']}/approve", headers=ADMIN)
+    assert again.status_code == 200 and again.get_json() == approved.get_json()        # approving again creates nothing
+    assert len(client.get("/api/v1/transfers", headers=STATION1).get_json()) == 1
+    assert len(events("RebalancingPlanApproved")) == 1 and len(events("TransferRequested")) == 1
     sent = client.post(f"/api/v1/transfers/{transfer_id}/dispatch", headers=STATION1).get_json()
     assert sent["status"] == "in_transit" and len(sent["units"]) == 24
 

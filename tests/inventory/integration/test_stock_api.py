@@ -110,3 +110,31 @@ def test_the_expiry_job_marks_units_past_their_time_and_refreshes_levels(client,
     assert jobs.run_once(uow_factory)["expired"] == 0
     history = client.get(f"/api/v1/units/{old[0]}", headers=STATION1).get_json()["history"]
     assert history[-1]["kind"] == "expired"
+
+
+def test_unknown_site_and_region_are_errors_and_nothing_known_is_no_data_not_green(client, red_cells, events):
+    missing = client.get("/api/v1/stock", query_string={"site_id": "NO-SUCH"}, headers=STATION1)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "site_not_found"
+    assert "NO-SUCH" in missing.get_json()["detail"]
+    unknown = client.get("/api/v1/stock", query_string={"region": "XX"}, headers=STATION1)
+    assert unknown.status_code == 422 and unknown.get_json()["errors"] == {"region": ["未知地区：XX"]}
+    # a region of the policy tables with no station registered yet is known, and empty
+    assert client.get("/api/v1/stock", query_string={"region": "ZJ"}, headers=STATION1).get_json() == []
+
+    red_cells(2, site_id="SH-S2", abo="A")
+    assert _demand(client, "SH-S2", 1, abo="B").status_code == 200
+    rows = {(r["abo"], r["rhd"]): r for r in client.get("/api/v1/stock", query_string={"site_id": "SH-S2"},
+                                                         headers=STATION1).get_json() if r["component"] == "red_cells"}
+    assert rows[("O", "pos")]["level"] == "no_data"               # nothing held, no demand known
+    assert rows[("A", "pos")]["level"] == "green"                 # held, nothing used: no shortage
+    assert rows[("B", "pos")]["level"] == "red"                   # used, none held
+    assert "no_data" not in {e["data"]["level"] for e in events("StockLevelChanged")}
+
+
+def test_the_policy_in_force_gives_the_legend_its_thresholds_per_component(client):
+    body = client.get("/api/v1/stock/policy", query_string={"region": "SH"}, headers=HOSPITAL1).get_json()
+    assert body["levels"] == ["green", "yellow", "orange", "red", "no_data"]
+    assert body["thresholds"]["red_cells"] == {"yellow_below_days": 5, "orange_below_days": 3, "red_below_days": 1}
+    assert body["thresholds"]["platelets"]["yellow_below_days"] == 2
+    assert client.get("/api/v1/stock/policy", query_string={"region": "XX"}, headers=HOSPITAL1).status_code == 422
+    assert client.get("/api/v1/stock/policy", headers=auth("donor", donor_id="d")).status_code == 403

@@ -1,5 +1,6 @@
 """Monthly settlement per hospital (JSON and CSV) and statistics by channel."""
 import csv
+from zoneinfo import ZoneInfo
 import io
 from datetime import datetime, timedelta, timezone
 
@@ -58,10 +59,17 @@ def test_settlement_as_csv_by_accept_header_or_format(client, cross_region_deduc
     for resp in (client.get(url, headers={**HOSPITAL, "Accept": "text/csv"}),
                  client.get(url + "&format=csv", headers=HOSPITAL)):
         assert resp.status_code == 200 and resp.mimetype == "text/csv"
-        rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
+        raw = resp.get_data()
+        assert raw.startswith(b"\xef\xbb\xbf")                       # UTF-8 with BOM: Excel reads it as UTF-8
+        header, *rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert header[0] == "减免单号 (deduction_id)" and header[2] == "时间（北京时间） (at)"
+        codes = [cell.rsplit("(", 1)[1].rstrip(")") for cell in header]
+        rows = [dict(zip(codes, row)) for row in rows]
         assert {(r["pool_region"], r["owed_by_region"], r["cross_region"], r["yuan"]) for r in rows[:-1]} == \
-            {("SH", "SH", "no", "1100.00"), ("JS", "JS", "yes", "220.00")}
-        assert rows[-1]["deduction_id"] == "TOTAL" and rows[-1]["yuan"] == "1320.00"
+            {("SH", "SH", "否", "1100.00"), ("JS", "JS", "是", "220.00")}
+        beijing = clock().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H")
+        assert all(r["at"].startswith(beijing) and r["event"] == "减免 (applied)" for r in rows[:-1])
+        assert rows[-1]["deduction_id"] == "合计" and rows[-1]["yuan"] == "1320.00"
 
 
 def test_settlement_access(client, cross_region_deduction, clock):
