@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from servicekit.auth import current_principal
 
-from . import orders, plans, sites, stock, transfers, transfusions, units
+from .services import orders, plans, sites, stock, transfers, transfusions, units
 from .schemas import (DemandResultSchema, DemandSchema, DiscardSchema, OrderCreateSchema, OrderSchema,
                       PlanCreateSchema, PlanSchema, SiteCreateSchema, SiteQueryArgsSchema, SiteSchema,
                       StockPolicyQueryArgsSchema, StockPolicySchema, StockQueryArgsSchema, StockRowSchema, TestResultSchema, TransferCreateSchema,

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 
 from servicekit.periodic import Job, jobs_main
 
-from . import stock, units
 from .config import Config
+from .services import stock, units
 from .unit_of_work import InventoryUnitOfWork
 
 

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from inventory import jobs, orders
+from inventory import jobs
+from inventory.services import orders
 from tests.helpers import auth
 
 from .conftest import HOSPITAL1, STATION1, STATION2

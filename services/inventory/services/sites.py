@@ -7,8 +7,8 @@ from servicekit.auth import Principal
 from servicekit.errors import Unprocessable
 from sqlalchemy.exc import IntegrityError
 
+from ..model import NotYourSite, Site, SiteExists, SiteNotFound
 from . import stock
-from .model import NotYourSite, Site, SiteExists, SiteNotFound
 
 
 def create_site(uow, *, id: str, name: str, kind: str, region: str, supplier_id: str | None = None,
