@@ -12,5 +12,5 @@ from .unit_of_work import InventoryUnitOfWork
 
 def create_app(config: Config | None = None, **overrides):
     config = config or Config.from_env(**overrides)
-    return build_app(__name__, config, title="Hemolink inventory service", roles=ROLES, blueprints=[api.blp],
+    return build_app(__name__, config, title="Hemolink inventory service", roles=ROLES, blueprints=api.BLUEPRINTS,
                      matrix=MATRIX, unit_of_work=InventoryUnitOfWork)
