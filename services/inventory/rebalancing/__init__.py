@@ -24,8 +24,8 @@ left; the result is optimal for the full arc set, at a fraction of the size.
 The solver is HiGHS through highspy, one model per commodity kept from the first solve to the last
 (lp.py): entering arcs are added to it, a stage's optimal face is imposed on it by bounds, the next
 stage only changes its costs. Every re-solve so starts from the previous optimal basis and takes a few simplex
-iterations, where scipy's linprog (used before) rebuilt and solved each of the ~140 LPs of the bench from
-scratch. HiGHS also releases the GIL while it solves, so the commodities' threads overlap.
+iterations instead of a solve from scratch. HiGHS also releases the GIL while it solves, so the commodities'
+threads overlap. What each of these choices bought is in docs/performance.md (Rebalancing).
 
 Transfers ship whole bags, so the LP's fractional flow is then turned into bags that dispatch really picks
 (first-expiring-first, in the plan's order): each LP pair rounded to whole bags, a source's rounding shortfall

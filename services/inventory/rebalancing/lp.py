@@ -32,8 +32,8 @@ class RestrictedLP:
         self.highs = _Highs()
         self.highs.setOptionValue("output_flag", False)
         # HiGHS's default is the dual simplex even from a primal feasible basis; every re-solve here starts
-        # from one (new columns enter at zero, a new objective leaves the point feasible), where "choose" takes
-        # the primal simplex: on the bench about a third of the time.
+        # from one (new columns enter at zero, a new objective leaves the point feasible), where the primal
+        # simplex is the faster (docs/performance.md, Rebalancing).
         self.highs.setOptionValue("simplex_strategy", 0)
         empty = np.zeros(0, dtype=np.int32)
         self.highs.addRows(len(self.upper), np.full(len(self.upper), -_INF), self.upper, 0, empty, empty,
@@ -204,7 +204,7 @@ class CommodityLP:
                 self._add_arcs(self._fewest(entering, rc))
                 continue
             # Elementwise, not `@`: a BLAS dot on these long vectors wakes OpenBLAS's threads, which then spin
-            # on the core that the other commodity's thread needs (measured: +0.7 s CPU per bench solve).
+            # on the core that the other commodity's thread needs (docs/performance.md, Rebalancing).
             cost = float(np.sum(self.arc_cost * x) + np.sum(self.u_cost * u))
             value = cost if goal == "km" else -cost                 # flow and use are maximised as −cost
             # Complementary slackness with this optimal dual: an optimum of this stage has zero on every arc

@@ -42,8 +42,8 @@ def _metrics(per_site_short: dict[str, float], waste: float) -> Metrics:
 
 def _ship(lp: CommodityLP, x: np.ndarray, h, own, d, t, target, bags, edges, dist, allowed):
     """Whole-bag moves for one commodity: the rounded LP flow, or the greedy baseline where that does better
-    on the same lexicographic objective (bag granularity can make it so: on the bench, for about a third of
-    the commodities, each by less than a bag); returns (moves, holdings after, LP pairs)."""
+    on the same lexicographic objective (bag granularity can make it so, each time by less than a bag);
+    returns (moves, holdings after, LP pairs)."""
     room = h.sum(1) - target
     room_out = np.where(room > EPS, np.minimum(room, own.sum(1)), 0.0)     # bags still on the road stay put
     room_in = np.where(room < -EPS, -room, 0.0)
@@ -102,9 +102,9 @@ def solve(problem: Problem) -> Result:
     relaxation's shortfall (`objective["lp_shortfall_units"]`) bounds every whole-bag plan from below.
 
     Commodities are independent, so they are solved side by side in threads: HiGHS releases the GIL while it
-    solves, so one commodity's LP runs beside another's numpy and Python (measured on the 250 km bench, 2 cores:
-    0.97 s serial, 0.66 s threaded). Results are merged in commodity order, so a plan does not depend on which
-    thread finished first.
+    solves, so one commodity's LP runs beside another's numpy and Python (figures: docs/performance.md,
+    Rebalancing). Results are merged in commodity order, so a plan does not depend on which thread finished
+    first.
     """
     started = time.perf_counter()
     sites = problem.sites
