@@ -6,7 +6,8 @@ from datetime import datetime
 
 from ..allocation import take_bags
 from ..events import UnitsIssued
-from ..model import EPS, Order, SiteNotConfigured, movement, new_id, order_status, routine_cut
+from ..errors import SiteNotConfigured
+from ..model import EPS, Order, movement, new_id, order_status, routine_cut
 from ..policy import substitutes
 from . import stock
 

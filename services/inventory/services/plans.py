@@ -24,7 +24,8 @@ from servicekit.errors import Unprocessable
 from .. import rebalancing
 from ..allocation import pick_fefo
 from ..events import RebalancingPlanApproved
-from ..model import NotYourSite, Plan, PlanNotFound, PlanStale, new_id, utc
+from ..errors import NotYourSite, PlanNotFound, PlanStale
+from ..model import Plan, new_id, utc
 from ..policy import REBALANCING
 from . import stock
 from .transfers import new_transfer

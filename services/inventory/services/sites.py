@@ -7,7 +7,8 @@ from servicekit.auth import Principal
 from servicekit.errors import Unprocessable
 from sqlalchemy.exc import IntegrityError
 
-from ..model import NotYourSite, Site, SiteExists, SiteNotFound
+from ..errors import NotYourSite, SiteExists, SiteNotFound
+from ..model import Site
 from . import stock
 
 

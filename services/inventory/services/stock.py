@@ -7,7 +7,8 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from ..events import StockLevelChanged
-from ..model import EPS, SiteNotFound, UnknownRegion, days_of_supply, raw_level, sustained_level
+from ..errors import SiteNotFound, UnknownRegion
+from ..model import EPS, days_of_supply, raw_level, sustained_level
 from ..policy import DEFAULT_POLICY_REGION, GROUPS, LEVELS, NO_DATA, STOCK_POLICIES, TRACKED_COMPONENTS, stock_policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -7,7 +7,8 @@ from servicekit.errors import Unprocessable
 
 from ..allocation import take_bags
 from ..events import TransferCancelled, TransferDispatched, TransferReceived, TransferRequested, UnitExpired
-from ..model import EPS, InsufficientStock, NotYourSite, SiteNotFound, Transfer, TransferNotFound, movement, new_id
+from ..errors import InsufficientStock, NotYourSite, SiteNotFound, TransferNotFound
+from ..model import EPS, Transfer, movement, new_id
 from . import stock
 
 

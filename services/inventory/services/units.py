@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from servicekit.auth import Principal
 
 from ..events import DonationDiscarded, DonationReleased, UnitDiscarded, UnitExpired, UnitsCreated
-from ..model import (AlreadyTested, DonationNotFound, NotYourSite, NotYourUnit, Unit, UnitNotFound, movement, new_id,
-                    products_of, utc)
+from ..errors import AlreadyTested, DonationNotFound, NotYourSite, NotYourUnit, UnitNotFound
+from ..model import Unit, movement, new_id, products_of, utc
 from ..policy import is_infectious
 from . import stock
 
