@@ -23,7 +23,7 @@ _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
 def openapi_path(flask_rule: str) -> str:
-    """`/api/v1/donors/<string:donor_id>` → `/api/v1/donors/{donor_id}`."""
+    """`/api/v1/items/<string:item_id>` → `/api/v1/items/{item_id}`."""
     return _PARAM.sub(r"{\1}", flask_rule)
 
 
