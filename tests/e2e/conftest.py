@@ -84,10 +84,15 @@ class System:
         return self.login("admin", "e2e-admin-pass")
 
     def staff(self, username: str, role: str, *, site_id: str | None = None, region: str = "SH") -> dict:
-        """Create (once) and log in a staff user."""
+        """Create (once) and log in a staff user; a site user's site is registered first if it is not (the
+        gateway takes the user's region from it)."""
         body = {"username": username, "password": "password-" + username, "role": role, "region": region}
         if site_id:
             body["site_id"] = site_id
+            if self.http.get(self.url(f"/api/v1/sites/{site_id}"), headers=self.admin()).status_code == 404:
+                site = self.http.post(self.url("/api/v1/sites"), headers=self.admin(), json={
+                    "id": site_id, "name": f"{site_id} 测试站点", "kind": role, "region": region})
+                assert site.status_code in (201, 409), site.text
         resp = self.http.post(self.url("/api/v1/users"), json=body, headers=self.admin())
         assert resp.status_code in (201, 409), resp.text
         return self.login(username, body["password"])
