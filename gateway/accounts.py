@@ -12,6 +12,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hemolink.access import ROLES, STAFF
 from servicekit.auth import issue_token
 from servicekit.errors import Conflict, DomainError, Unauthorized
 
@@ -19,7 +20,7 @@ from .orm import his_clients, users
 from .passwords import DUMMY_HASH, hash_password, verify_password
 from .site_directory import SITE_ROLES, site_region
 
-STAFF_ROLES = ("admin", "station", "hospital", "reviewer")
+STAFF_ROLES = STAFF             # the name gateway.schemas validates against
 SiteLookup = Callable[[str], "dict | None"]     # site id → the inventory service's site, None if not registered
 
 
@@ -42,7 +43,7 @@ def issue_staff_token(session_factory, secret: str, ttl_s: int, *, username: str
         user = session.execute(select(users).where(users.c.username == username)).first()
     if not verify_password(password, user.password_hash if user else DUMMY_HASH) or user is None:
         raise Unauthorized("用户名或密码错误", code="invalid_credentials", title="登录失败")
-    token = issue_token(secret, sub=user.username, role=user.role, ttl_s=ttl_s, site_id=user.site_id,
+    token = issue_token(secret, roles=ROLES, sub=user.username, role=user.role, ttl_s=ttl_s, site_id=user.site_id,
                         region=user.region)
     return {"access_token": token, "token_type": "Bearer", "expires_in": ttl_s, "role": user.role,
             "site_id": user.site_id, "region": user.region}

@@ -1,17 +1,11 @@
 """Gateway entrypoint: `create_app()` returns a WSGI app that proxies routed paths and serves its own."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from servicekit.audit import install_audit
-from servicekit.db import make_engine, make_session_factory
-from servicekit.logs import configure_logging
-from servicekit.web import create_service_app
-
 from limits import parse, parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from servicekit.pii import PiiVault
+from hemolink.access import ROLES
+from servicekit.web import create_app as build_app
 
 from . import accounts, api, api_login, console, routes
 from .clients import RevocationList
@@ -53,26 +47,27 @@ class GatewayApp:
 
 def create_app(config: Config | None = None, **overrides) -> GatewayApp:
     config = config or Config.from_env(**overrides)
-    config.check_secrets()
-    configure_logging("gateway", config.log_level)
-    engine = make_engine(config.database_url)
-    session_factory = make_session_factory(engine)
-    flask_app, smorest = create_service_app(__name__, config, engine, title="Hemolink API gateway")
-    smorest.register_blueprint(api.blp)
-    smorest.register_blueprint(api_login.blp)
-    # Only the gateway's own endpoints: proxied requests never reach Flask and each service audits its own.
-    install_audit(flask_app, session_factory, config.service_name)
+    # Audit covers only the gateway's own endpoints: proxied requests never reach Flask and each service audits
+    # its own.
+    flask_app = build_app(__name__, config, title="Hemolink API gateway", roles=ROLES,
+                          blueprints=[api.blp, api_login.blp], log_name="gateway", extras=_dependencies)
+    deps = flask_app.extensions["gateway"]
+    flask_app.register_blueprint(make_docs_blueprint(deps.api, SpecCache(config.upstreams(), deps.proxy.http)))
+    flask_app.register_blueprint(console.bp)
+    accounts.bootstrap_admin(deps.session_factory, config.hemolink_admin_password or "admin")
+    return GatewayApp(flask_app, deps.proxy, config.trusted_proxy_count)
+
+
+def _dependencies(deps) -> dict:
+    config = deps.config
     limiter = RateLimiter(per_token=config.rate_limit_per_token, per_ip=config.rate_limit_per_ip,
                           storage_uri=config.rate_limit_storage_uri)
     proxy = Proxy(config.upstreams(), jwt_secret=config.jwt_secret,
                   connect_timeout_s=config.upstream_connect_timeout_s,
                   read_timeout_s=config.upstream_read_timeout_s, max_body_bytes=config.max_body_bytes,
-                  limiter=limiter, revocations=RevocationList(session_factory))
-    flask_app.register_blueprint(make_docs_blueprint(smorest, SpecCache(config.upstreams(), proxy.http)))
-    flask_app.register_blueprint(console.bp)
-    flask_app.extensions["gateway"] = SimpleNamespace(
-        config=config, session_factory=session_factory, proxy=proxy, limiter=limiter,
-        vault=PiiVault(config.pii_key), sms=make_sender(config),
+                  limiter=limiter, revocations=RevocationList(deps.session_factory))
+    return dict(
+        proxy=proxy, limiter=limiter, sms=make_sender(config),
         donors=DonorDirectory(config.donor_url, config.jwt_secret, proxy.http),
         sites=SiteDirectory(config.inventory_url, config.jwt_secret, proxy.http),
         otp_per_phone=parse_many(config.rate_limit_otp_per_phone),
@@ -81,5 +76,3 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
                                    per_username=config.rate_limit_login_per_username,
                                    per_client=config.rate_limit_client_token_per_client),
     )
-    accounts.bootstrap_admin(session_factory, config.hemolink_admin_password or "admin")
-    return GatewayApp(flask_app, proxy, config.trusted_proxy_count)

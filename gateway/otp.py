@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, case, delete, or_, select, update
 
+from hemolink.access import ROLES
 from servicekit.auth import issue_token
 from servicekit.errors import DomainError, Unauthorized
 from servicekit.pii import PiiVault
@@ -95,7 +96,7 @@ def exchange_code(session_factory, vault: PiiVault, directory, secret: str, ttl_
     donor = directory.find_by_phone(phone)
     if donor is None:
         raise Unauthorized("验证码错误或已过期", code="invalid_code", title="验证码无效")
-    token = issue_token(secret, sub=donor["id"], role="donor", ttl_s=ttl_s, donor_id=donor["id"],
+    token = issue_token(secret, roles=ROLES, sub=donor["id"], role="donor", ttl_s=ttl_s, donor_id=donor["id"],
                         region=donor.get("region"))
     return {"access_token": token, "token_type": "Bearer", "expires_in": ttl_s, "role": "donor",
             "donor_id": donor["id"]}

@@ -13,6 +13,7 @@ import uuid
 import urllib3
 from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError, TimeoutError as U3Timeout
 
+from hemolink.access import ROLES
 from servicekit.auth import verify_token
 from servicekit.errors import DomainError, Unauthorized
 
@@ -76,7 +77,7 @@ class Proxy:
         header = environ.get("HTTP_AUTHORIZATION", "")
         if header[:7].lower() != "bearer ":
             return None
-        principal = verify_token(self.jwt_secret, header[7:].strip())
+        principal = verify_token(self.jwt_secret, header[7:].strip(), ROLES)
         if principal.client_id and self.revocations is not None and self.revocations.is_revoked(principal.client_id):
             raise Unauthorized("客户端已被吊销", code="client_revoked")
         return f"{principal.role}:{principal.sub}"

@@ -4,8 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from servicekit.topics import service_names
+
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("donor", "inventory", "waiver")
+SERVICES = tuple(service_names())
 
 DEFAULTS = {
     "HEMOLINK_VAR": str(ROOT / "var"),

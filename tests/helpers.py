@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from hemolink.access import ROLES
 from servicekit.auth import issue_token
 from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY
 
@@ -11,7 +12,7 @@ PII_KEY = DEV_PII_KEY
 
 
 def token(role: str, sub: str | None = None, **claims) -> str:
-    return issue_token(JWT_SECRET, sub=sub or f"{role}-user", role=role, **claims)
+    return issue_token(JWT_SECRET, roles=ROLES, sub=sub or f"{role}-user", role=role, **claims)
 
 
 def auth(role: str, **claims) -> dict:

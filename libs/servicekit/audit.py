@@ -31,7 +31,7 @@ audit_log = Table(
     Column("role", String(20), nullable=True),
     Column("site_id", String(40), nullable=True),
     Column("region", String(8), nullable=True),
-    Column("action", String(200), nullable=False),   # "POST /api/v1/waiver/claims/<claim_id>/approve"
+    Column("action", String(200), nullable=False),   # "POST /api/v1/items/<item_id>/approve"
     Column("target", String(200), nullable=True),    # the ids in the path: "claim_id=..."
     Column("request_id", String(64), nullable=True),
     Column("status", Integer, nullable=False),
@@ -51,7 +51,7 @@ def outcome_of(status: int) -> str:
 
 
 def _created_id(response) -> str | None:
-    """A creation (`POST /donors`) has no id in its path: the target is the id of what it created."""
+    """A creation (`POST /items`) has no id in its path: the target is the id of what it created."""
     if response.status_code != 201 or not response.is_json:
         return None
     body = response.get_json(silent=True)

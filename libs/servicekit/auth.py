@@ -1,4 +1,8 @@
-"""JWT issue/verify and the role check every service repeats (zero trust inside)."""
+"""JWT issue/verify and the role check every service repeats (zero trust inside).
+
+Which roles exist and which claims a token carries are the project's (hemolink.access): the functions here
+take the roles as an argument, and a Principal keeps whatever claims the issuer added.
+"""
 from __future__ import annotations
 
 import threading
@@ -6,36 +10,39 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import wraps
-from typing import Iterable
+from typing import Collection
 
 import jwt
 from flask import current_app, g, request
 
 from .errors import Forbidden, Unauthorized
 
-# `service` is internal: the gateway signs it for its own calls to services; never issued to people.
-ROLES = ("admin", "station", "hospital", "reviewer", "donor", "service")
 ISSUER = "hemolink"
+_REGISTERED = frozenset({"sub", "role", "iat", "exp", "nbf", "iss", "aud", "jti"})
 
 
 @dataclass(frozen=True)
 class Principal:
+    """The verified caller: `sub`, `role`, and the issuer's other claims as attributes (`principal.site_id`);
+    a claim the token does not carry reads as None, as an absent optional claim always has."""
+
     sub: str
     role: str
-    site_id: str | None = None
-    region: str | None = None
-    donor_id: str | None = None
-    client_id: str | None = None
+    claims: tuple[tuple[str, object], ...] = ()
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return dict(self.claims).get(name)
 
     @classmethod
     def from_claims(cls, claims: dict) -> "Principal":
-        return cls(sub=claims["sub"], role=claims["role"], site_id=claims.get("site_id"),
-                   region=claims.get("region"), donor_id=claims.get("donor_id"),
-                   client_id=claims.get("client_id"))
+        return cls(sub=claims["sub"], role=claims["role"],
+                   claims=tuple(sorted((k, v) for k, v in claims.items() if k not in _REGISTERED)))
 
 
-def issue_token(secret: str, *, sub: str, role: str, ttl_s: int = 3600, **claims) -> str:
-    if role not in ROLES:
+def issue_token(secret: str, *, sub: str, role: str, roles: Collection[str], ttl_s: int = 3600, **claims) -> str:
+    if role not in roles:
         raise ValueError(f"unknown role {role}")
     now = int(time.time())
     payload = {"sub": sub, "role": role, "iat": now, "exp": now + ttl_s, "iss": ISSUER,
@@ -54,15 +61,16 @@ _verified: dict[tuple[str, str], tuple[Principal, float]] = {}
 _verified_lock = threading.Lock()
 
 
-def verify_token(secret: str, token: str) -> Principal:
+def verify_token(secret: str, token: str, roles: Collection[str]) -> Principal:
     key = (secret, token)
     hit = _verified.get(key)
     if hit is not None:
         if time.time() < hit[1]:
-            return hit[0]
+            return _known_role(hit[0], roles)
         with _verified_lock:
             _verified.pop(key, None)
     principal, exp = _decode(secret, token)
+    _known_role(principal, roles)
     with _verified_lock:
         while len(_verified) >= _VERIFIED_MAX:
             _verified.pop(next(iter(_verified)))
@@ -76,9 +84,13 @@ def _decode(secret: str, token: str) -> tuple[Principal, float]:
                             options={"require": ["exp", "sub", "role"]})
     except jwt.PyJWTError as exc:
         raise Unauthorized("令牌无效或已过期", code="invalid_token") from exc
-    if claims.get("role") not in ROLES:
-        raise Unauthorized("令牌角色无效", code="invalid_token")
     return Principal.from_claims(claims), float(claims["exp"])
+
+
+def _known_role(principal: Principal, roles: Collection[str]) -> Principal:
+    if principal.role not in roles:
+        raise Unauthorized("令牌角色无效", code="invalid_token")
+    return principal
 
 
 def bearer_token() -> str | None:
@@ -95,7 +107,7 @@ def current_principal() -> Principal:
         token = bearer_token()
         if not token:
             raise Unauthorized("缺少访问令牌", code="missing_token")
-        principal = verify_token(current_app.config["JWT_SECRET"], token)
+        principal = verify_token(current_app.config["JWT_SECRET"], token, current_app.config["JWT_ROLES"])
         g.principal = principal
     return principal
 
@@ -116,6 +128,3 @@ def require_role(*roles: str):
 
     return decorate
 
-
-def has_role(principal: Principal, roles: Iterable[str]) -> bool:
-    return principal.role in set(roles)

@@ -2,49 +2,61 @@
 
 Every service declares its matrix in `<service>/authz.py`; `install_authz` enforces it before any
 view runs, deny by default (a route missing from the matrix answers 403, so a new endpoint cannot
-ship unprotected). Ownership that the path shows (a donor reading another donor's record) is checked
-here too; ownership hidden in bodies or stored rows (another hospital's unit) is checked by the use
-case, and the matrix names the rule so the walk test knows to try it.
+ship unprotected). Ownership that the path shows (a caller naming someone else's id in the path) is a
+`PathOwner` the service declares and is checked here; ownership hidden in bodies or stored rows is checked
+by the use case, and the matrix names the rule (a string) so the walk test knows to try it.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from flask import Flask, request
 
 from .auth import current_principal
-from .errors import Forbidden, NotFound
+from .errors import Forbidden
 
 PUBLIC = "public"          # no token needed
-STAFF = ("admin", "station", "hospital", "reviewer")
-
-# Ownership rules (names used in every service's matrix and by the authorisation walk test).
-OWN_DONOR = "own_donor"        # a donor only their own donor record (path param donor_id)
-OWN_SITE = "own_site"          # a station/hospital only its own site's data
-OWN_REGION = "own_region"      # a reviewer only their region
-OWN_RESOURCE = "own_resource"  # the stored row's owner (claim owner, unit's hospital), checked in the use case
 
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
 def openapi_path(flask_rule: str) -> str:
-    """`/api/v1/donors/<string:donor_id>` → `/api/v1/donors/{donor_id}`."""
+    """`/api/v1/items/<string:item_id>` → `/api/v1/items/{item_id}`."""
     return _PARAM.sub(r"{\1}", flask_rule)
+
+
+@dataclass(frozen=True)
+class PathOwner:
+    """Ownership the path shows: a caller with `role` may only name their own `param` (the token's claim of
+    the same name). Anyone else's answers `refusal()`, the service's own 404, so existence does not leak."""
+
+    name: str
+    role: str
+    param: str
+    refusal: Callable[[], Exception]
+
+    def check(self, principal, view_args: dict) -> None:
+        if principal.role != self.role:
+            return
+        named = view_args.get(self.param)
+        if named is not None and named != getattr(principal, self.param):
+            raise self.refusal()
 
 
 @dataclass(frozen=True)
 class Rule:
     roles: tuple[str, ...]
-    ownership: tuple[str, ...] = field(default_factory=tuple)
+    ownership: tuple = field(default_factory=tuple)   # rule names (str) and PathOwner checks
 
     @property
     def public(self) -> bool:
         return PUBLIC in self.roles
 
 
-def allow(*roles: str, owner: str | tuple[str, ...] = ()) -> Rule:
-    return Rule(tuple(roles), (owner,) if isinstance(owner, str) else tuple(owner))
+def allow(*roles: str, owner=()) -> Rule:
+    return Rule(tuple(roles), tuple(owner) if isinstance(owner, tuple) else (owner,))
 
 
 class Matrix:
@@ -65,10 +77,9 @@ class Matrix:
         principal = current_principal()                       # 401 without a valid token
         if principal.role not in rule.roles:
             raise Forbidden(f"角色 {principal.role} 无权执行此操作", code="forbidden_role")
-        if OWN_DONOR in rule.ownership and principal.role == "donor":
-            donor_id = view_args.get("donor_id")
-            if donor_id is not None and donor_id != principal.donor_id:
-                raise NotFound("献血者不存在", code="donor_not_found")   # don't reveal that it exists
+        for owner in rule.ownership:
+            if isinstance(owner, PathOwner):
+                owner.check(principal, view_args)
 
 
 INFRA_PATHS = ("/healthz", "/readyz", "/openapi.json")

@@ -5,7 +5,7 @@ or reordering any row breaks every hash after it. With a key (`chain_key(PII_KEY
 someone who can write to the database but does not hold the key cannot rewrite the chain consistently.
 Appends serialise on one head row (row lock on PostgreSQL, the write lock on SQLite) inside the caller's
 transaction: the entry exists exactly when the money movement does. Callers append last, just before
-their commit (the waiver unit of work does), so the head is locked for as short a time as it can be.
+their commit (a unit of work does), so the head is locked for as short a time as it can be.
 """
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ class EventProcessor:
 
     def process(self, record) -> str:
         if self._unhandled(record):
-            # Most events on a topic are for someone else (the donor service reads waiver.events for claims
+            # Most events on a topic are for someone else (a service reads another's topic for a few types
             # only): the type header decides without parsing the body.
             return SKIPPED
         try:

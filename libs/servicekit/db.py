@@ -4,11 +4,12 @@ from __future__ import annotations
 import time
 from datetime import timezone
 
-from sqlalchemy import create_engine, event, exc
+from sqlalchemy import DateTime, create_engine, event, exc
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 
 def is_sqlite(engine_or_url) -> bool:
@@ -43,6 +44,31 @@ class UtcSqliteDateTime(SQLITE_DATETIME):
             return value
 
         return process
+
+
+def as_utc(moment):
+    """Aware UTC. The naive-time rule, everywhere: a naive value is taken as UTC (SQLite hands every stored
+    time back naive, and what we store is UTC), never as local time."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+class UtcDateTime(TypeDecorator):
+    """The column type for every timestamp: written as UTC, read back as aware UTC on every database.
+
+    A `+08:00` input is converted before it is written (stored as its wall-clock digits, it would compare
+    wrongly against `expires_at > now` on SQLite); naive values follow `as_utc`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return as_utc(value)
+
+    def process_result_value(self, value, dialect):
+        return as_utc(value)
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,11 +26,3 @@ def claim(session: Session, consumer: str, event_id: str, event_type: str) -> bo
     )
     return session.execute(stmt).first() is not None
 
-
-def already_processed(session: Session, consumer: str, event_id: str) -> bool:
-    row = session.execute(
-        select(processed_events.c.event_id).where(
-            processed_events.c.consumer == consumer, processed_events.c.event_id == event_id
-        )
-    ).first()
-    return row is not None

@@ -1,4 +1,4 @@
-"""Alembic, run programmatically per service: `python -m servicekit.migrations donor`."""
+"""Alembic, run programmatically per service: `python -m servicekit.migrations <service>`."""
 from __future__ import annotations
 
 import importlib

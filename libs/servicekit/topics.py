@@ -11,13 +11,24 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
-SERVICES = ("donor", "inventory", "waiver")
+# The project names its services once, in pyproject.toml (`[project.entry-points."servicekit.services"]`);
+# servicekit only knows that each service has these two topics.
+SERVICES_GROUP = "servicekit.services"
+
+
+def service_names() -> list[str]:
+    """The services installed with the project, in name order."""
+    return sorted(ep.name for ep in entry_points(group=SERVICES_GROUP))
+
+
+SERVICES = tuple(service_names())
 REPLICATION_FACTOR = 3     # survives one broker lost while another is down for maintenance...
 MIN_INSYNC_REPLICAS = 2    # ...with acks=all: a write is on two brokers before the producer hears "ok"
 WEEK_MS = 7 * 24 * 3600 * 1000

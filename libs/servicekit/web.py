@@ -1,17 +1,25 @@
-"""The Flask/flask-smorest app every service builds on: problem+json, request ids, logs, health."""
+"""The one app factory every service and the gateway build on: problem+json, request ids, logs, health,
+authorisation, audit, and the dependencies views reach through `current_app.extensions[<service name>]`."""
 from __future__ import annotations
 
 import logging
 import time
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Callable, Iterable
 
 from flask import Flask, g, request
 from flask_smorest import Api
 from marshmallow import Schema, fields
 
 from . import context
+from .audit import install_audit
+from .authz import Matrix, install_authz
+from .db import make_engine, make_session_factory, read_only_session_factory
 from .errors import http_exception_to_problem, register_error_handlers
 from .health import make_health_blueprint
+from .logs import configure_logging
+from .pii import PiiVault
 
 log = logging.getLogger("access")
 
@@ -52,11 +60,12 @@ class ProblemApi(Api):
         return http_exception_to_problem(error)
 
 
-def create_service_app(name: str, config, engine, *, title: str) -> tuple[Flask, ProblemApi]:
+def create_service_app(name: str, config, engine, *, title: str, roles) -> tuple[Flask, ProblemApi]:
     app = Flask(name)
     app.config.update(
         SERVICE_NAME=config.service_name,
         JWT_SECRET=config.jwt_secret,
+        JWT_ROLES=tuple(roles),
         API_TITLE=title,
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
@@ -71,6 +80,35 @@ def create_service_app(name: str, config, engine, *, title: str) -> tuple[Flask,
     app.register_blueprint(make_health_blueprint(engine, config.kafka_bootstrap_servers))
     install_request_context(app)
     return app, api
+
+
+def create_app(import_name: str, config, *, title: str, roles: Iterable[str], blueprints: Iterable = (),
+               matrix: Matrix | None = None, unit_of_work=None, log_name: str | None = None,
+               extras: Callable[[SimpleNamespace], dict] | None = None) -> Flask:
+    """Build an app; nothing connects at import time and nothing here is specific to one service.
+
+    `app.extensions[config.service_name]` holds what views need: config, engine, session_factory, the smorest
+    `api`, a PII `vault`, `uow()` when a `unit_of_work` class is given (read-only on GET), and whatever
+    `extras(deps)` returns (built once the engine and sessions exist). A `matrix` is enforced before every view.
+    """
+    config.check_secrets()
+    configure_logging(log_name or f"{config.service_name}-api", config.log_level)
+    engine = make_engine(config.database_url)
+    sessions = make_session_factory(engine)
+    app, api = create_service_app(import_name, config, engine, title=title, roles=roles)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    if matrix is not None:
+        install_authz(app, matrix)
+    install_audit(app, sessions, config.service_name)
+    deps = SimpleNamespace(config=config, engine=engine, session_factory=sessions, api=api,
+                           vault=PiiVault(config.pii_key))
+    if unit_of_work is not None:
+        deps.uow = request_uow_factory(unit_of_work, sessions, read_only_session_factory(engine))
+    if extras is not None:
+        vars(deps).update(extras(deps))
+    app.extensions[config.service_name] = deps
+    return app
 
 
 def request_uow_factory(make_uow, write_sessions, read_sessions):

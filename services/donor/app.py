@@ -1,14 +1,8 @@
 """HTTP entrypoint: `create_app()`; nothing connects at import time."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from servicekit.audit import install_audit
-from servicekit.authz import install_authz
-from servicekit.db import make_engine, make_session_factory, read_only_session_factory
-from servicekit.logs import configure_logging
-from servicekit.pii import PiiVault
-from servicekit.web import create_service_app, request_uow_factory
+from hemolink.access import ROLES
+from servicekit.web import create_app as build_app
 
 from . import api
 from .authz import MATRIX
@@ -19,18 +13,7 @@ from .unit_of_work import DonorUnitOfWork
 
 def create_app(config: Config | None = None, **overrides):
     config = config or Config.from_env(**overrides)
-    config.check_secrets()
     config.facility_ids()                      # a malformed facility map stops the start, not a donation
-    configure_logging("donor-api", config.log_level)
-    engine = make_engine(config.database_url)
-    sessions = make_session_factory(engine)
-    app, smorest = create_service_app(__name__, config, engine, title="Hemolink donor service")
-    smorest.register_blueprint(api.blp)
-    smorest.register_blueprint(api.me)
-    install_authz(app, MATRIX)
-    install_audit(app, sessions, "donor")
-    app.extensions["donor"] = SimpleNamespace(
-        config=config, engine=engine, vault=PiiVault(config.pii_key), notifier=build_notifier(config),
-        uow=request_uow_factory(DonorUnitOfWork, sessions, read_only_session_factory(engine)),
-    )
-    return app
+    return build_app(__name__, config, title="Hemolink donor service", roles=ROLES, blueprints=api.BLUEPRINTS,
+                     matrix=MATRIX, unit_of_work=DonorUnitOfWork,
+                     extras=lambda deps: {"notifier": build_notifier(config)})

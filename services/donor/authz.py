@@ -1,5 +1,11 @@
 """Who may call what on the donor service (enforced before every view; deny by default)."""
-from servicekit.authz import OWN_DONOR, Matrix, allow
+from servicekit.authz import Matrix, PathOwner, allow
+
+from .errors import DonorNotFound
+
+# A donor only their own record: another donor's id answers the same 404 as an unknown one (nothing leaks).
+OWN_DONOR = PathOwner("own_donor", role="donor", param="donor_id",
+                      refusal=lambda: DonorNotFound())
 
 MATRIX = Matrix({
     ("POST", "/api/v1/donors"): allow("station"),

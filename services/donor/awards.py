@@ -1,7 +1,7 @@
-"""The donation award ladder (rules.AwardRules). Plain Python."""
+"""The donation award ladder (policy.AwardRules). Plain Python."""
 from __future__ import annotations
 
-from .rules import NATIONAL_AWARDS, AwardRules
+from .policy import NATIONAL_AWARDS, AwardRules
 
 
 def award_units(kind: str, volume_ml: int | None, doses: int | None, rules: AwardRules = NATIONAL_AWARDS) -> float:

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 from servicekit.db import make_engine, make_session_factory
 from servicekit.pii import PiiVault
 
-from . import donations, services
-from .model import DonorExists, gb11643_check_char
+from .services import donations, donors
+from .errors import DonorExists
+from .model import gb11643_check_char
 from .notifier import Notifier
 from .unit_of_work import DonorUnitOfWork
 
@@ -55,7 +56,7 @@ def load(config) -> dict:
     try:
         for name, id_type, address, birth, seq, abo, rhd, phone, station, region, history in PEOPLE:
             try:
-                donor = services.register_donor(DonorUnitOfWork(sessions), vault, name=name, id_type=id_type,
+                donor = donors.register_donor(DonorUnitOfWork(sessions), vault, name=name, id_type=id_type,
                                                  national_id=id_number(address, birth, seq), phone=phone, abo=abo,
                                                  rhd=rhd, region=region, site_id=station)
             except DonorExists:

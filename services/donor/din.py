@@ -8,17 +8,13 @@ from __future__ import annotations
 import re
 import zlib
 
-from servicekit.errors import DomainError
+from .errors import InvalidDin
 
 _CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 # FIN (ST-001, data structure 001): first character A-N, P-Z or 1-9; then two alphanumerics (no O); then two digits.
 _FIN = r"[A-NP-Z1-9][A-NP-Z0-9]{2}\d{2}"
 _FIN_ONLY = re.compile(rf"^{_FIN}$")
 _DIN = re.compile(rf"^{_FIN}\d{{2}}\d{{6}}$")
-
-
-class InvalidDin(DomainError):
-    status, code, title = 422, "invalid_din", "献血码无效"
 
 
 def check_character(din13: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .rules import EligibilityRules
+from .policy import EligibilityRules
 
 
 @dataclass(frozen=True)

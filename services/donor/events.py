@@ -1,10 +1,11 @@
-"""Events the donor service publishes on `donor.events`, and their wire schemas (docs/events.md)."""
+"""Events the donor service publishes on `donor.events` (docs/events.md); each wire schema is derived from its
+dataclass (servicekit.wire)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from marshmallow import Schema, fields
+from servicekit.wire import published
 
 
 @dataclass(frozen=True)
@@ -95,63 +96,4 @@ class AwardGranted:
         return self.donor_id
 
 
-class DonorRegisteredSchema(Schema):
-    donor_id = fields.String(required=True)
-    national_id_blind = fields.String(required=True)
-    national_id_masked = fields.String(required=True)
-    region = fields.String(required=True)
-    abo = fields.String(required=True)
-    rhd = fields.String(required=True)
-    birth_date = fields.Date(required=True)
-    sex = fields.String(required=True)
-    registered_at = fields.AwareDateTime(required=True)
-
-
-class DonorUpdatedSchema(Schema):
-    donor_id = fields.String(required=True)
-    status = fields.String(required=True)
-    abo = fields.String(required=True)
-    rhd = fields.String(required=True)
-    region = fields.String(required=True)
-    updated_at = fields.AwareDateTime(required=True)
-
-
-class DonationRecordedSchema(Schema):
-    donation_id = fields.String(required=True)
-    donor_id = fields.String(required=True)
-    national_id_blind = fields.String(required=True)
-    national_id_masked = fields.String(required=True)
-    region = fields.String(required=True)
-    site_id = fields.String(required=True)
-    kind = fields.String(required=True)
-    volume_ml = fields.Integer(allow_none=True)
-    doses = fields.Integer(allow_none=True)
-    counts_as_ml = fields.Integer(required=True)
-    din = fields.String(required=True)
-    collected_at = fields.AwareDateTime(required=True)
-    abo = fields.String(required=True)
-    rhd = fields.String(required=True)
-
-
-class DonorDeferredSchema(Schema):
-    donor_id = fields.String(required=True)
-    reason = fields.String(required=True)
-    permanent = fields.Boolean(required=True)
-    until = fields.Date(allow_none=True)
-    deferred_at = fields.AwareDateTime(required=True)
-
-
-class AwardGrantedSchema(Schema):
-    donor_id = fields.String(required=True)
-    level = fields.String(required=True)
-    donation_count = fields.Float(required=True)
-    granted_at = fields.AwareDateTime(required=True)
-
-
-PUBLISHED = {
-    DonorRegistered: DonorRegisteredSchema(),
-    DonorUpdated: DonorUpdatedSchema(),
-    DonationRecorded: DonationRecordedSchema(),
-    DonorDeferred: DonorDeferredSchema(),
-    AwardGranted: AwardGrantedSchema(),
-}
+PUBLISHED = published(DonorRegistered, DonorUpdated, DonationRecorded, DonorDeferred, AwardGranted)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from . import notifications
+from .services import notifications
 from .notifier import Notifier
 
 

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from servicekit.errors import DomainError
-
+from .errors import InvalidNationalId
 from .events import AwardGranted, DonationRecorded, DonorDeferred, DonorRegistered, DonorUpdated
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -24,24 +23,8 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
 
-class InvalidNationalId(DomainError):
-    status, code, title = 422, "invalid_national_id", "身份证号码无效"
-
-
-class DonorExists(DomainError):
-    status, code, title = 409, "donor_exists", "献血者已存在"
-
-
-class NotEligible(DomainError):
-    status, code, title = 422, "not_eligible", "暂不符合献血条件"
-
-
 REASON_WORDS = {"interval": "未到献血间隔", "age": "年龄不符", "hemoglobin": "血红蛋白偏低", "weight": "体重不足",
                 "blood_pressure": "血压不在范围内", "deferred": "处于暂缓献血期", "annual_limit": "已达年度献血次数上限"}
-
-
-class DinExists(DomainError):
-    status, code, title = 409, "din_exists", "献血码已被使用"
 
 
 def shanghai_day(moment: datetime) -> date:

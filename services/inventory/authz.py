@@ -3,7 +3,8 @@
 Ownership that only stored rows show (the unit's site, the transfer's stations, the unit's hospital, the
 plan's region) is checked by the use case and answers 403 with nothing changed.
 """
-from servicekit.authz import OWN_REGION, OWN_RESOURCE, OWN_SITE, STAFF, Matrix, allow
+from hemolink.access import OWN_REGION, OWN_RESOURCE, OWN_SITE, STAFF
+from servicekit.authz import Matrix, allow
 
 MATRIX = Matrix({
     ("POST", "/api/v1/sites"): allow("admin"),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from servicekit.auth import Principal
 from servicekit.db import make_engine, make_session_factory
 
-from . import sites, units
+from .services import sites, units
 from .policy import COMPONENTS
 from .reference_network import PLACES, daily_demand, hospital_id, station_id
 from .unit_of_work import InventoryUnitOfWork

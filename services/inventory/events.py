@@ -1,10 +1,32 @@
-"""Events the inventory service publishes on `inventory.events`, and their wire schemas (docs/events.md)."""
+"""Events the inventory service publishes on `inventory.events` (docs/events.md); each wire schema is derived from
+its dataclass (servicekit.wire)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from marshmallow import Schema, fields
+
+from servicekit.wire import items, published
+
+
+# The dicts inside list fields (each event's own wire schema is derived from its dataclass).
+class CreatedUnitSchema(Schema):
+    unit_id = fields.String(required=True)
+    component = fields.String(required=True)
+    abo = fields.String(required=True)
+    rhd = fields.String(required=True)
+    units = fields.Float(required=True)
+    volume_ml = fields.Integer(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class LineSchema(Schema):
+    component = fields.String(required=True)
+    abo = fields.String(required=True)
+    rhd = fields.String(required=True)
+    units = fields.Float(required=True)
+    dispatched_units = fields.Float()   # optional: what the dispatch actually sent (whole bags)
 
 
 class _Event:
@@ -18,7 +40,7 @@ class UnitsCreated(_Event):
     donor_id: str
     site_id: str
     region: str
-    units: list
+    units: list = field(metadata=items(CreatedUnitSchema))
 
     @property
     def subject(self) -> str:
@@ -30,7 +52,7 @@ class DonationReleased(_Event):
     TYPE = "DonationReleased"
     din: str
     donor_id: str
-    unit_ids: list
+    unit_ids: list[str]
     released_at: datetime
 
     @property
@@ -45,7 +67,7 @@ class DonationDiscarded(_Event):
     donor_id: str
     reason: str
     infectious: bool
-    unit_ids: list
+    unit_ids: list[str]
     discarded_at: datetime
 
     @property
@@ -78,7 +100,7 @@ class UnitsIssued(_Event):
     TYPE = "UnitsIssued"
     order_id: str
     hospital_id: str
-    unit_ids: list
+    unit_ids: list[str]
     issued_at: datetime
 
     @property
@@ -132,8 +154,8 @@ class TransferRequested(_Event):
     from_site: str
     to_site: str
     inter_region: bool
-    lines: list
-    unit_ids: list
+    lines: list = field(metadata=items(LineSchema))
+    unit_ids: list[str]
     at: datetime
 
     @property
@@ -161,7 +183,7 @@ class RebalancingPlanApproved(_Event):
     TYPE = "RebalancingPlanApproved"
     plan_id: str
     region: str | None
-    transfer_ids: list
+    transfer_ids: list[str]
     approved_at: datetime
 
     @property
@@ -169,121 +191,6 @@ class RebalancingPlanApproved(_Event):
         return self.plan_id
 
 
-# ---- wire schemas -----------------------------------------------------------------------------------------
-class CreatedUnitSchema(Schema):
-    unit_id = fields.String(required=True)
-    component = fields.String(required=True)
-    abo = fields.String(required=True)
-    rhd = fields.String(required=True)
-    units = fields.Float(required=True)
-    volume_ml = fields.Integer(required=True)
-    expires_at = fields.AwareDateTime(required=True)
-
-
-class LineSchema(Schema):
-    component = fields.String(required=True)
-    abo = fields.String(required=True)
-    rhd = fields.String(required=True)
-    units = fields.Float(required=True)
-    dispatched_units = fields.Float()   # optional: what the dispatch actually sent (whole bags)
-
-
-class UnitsCreatedSchema(Schema):
-    din = fields.String(required=True)
-    donor_id = fields.String(required=True)
-    site_id = fields.String(required=True)
-    region = fields.String(required=True)
-    units = fields.List(fields.Nested(CreatedUnitSchema), required=True)
-
-
-class DonationReleasedSchema(Schema):
-    din = fields.String(required=True)
-    donor_id = fields.String(required=True)
-    unit_ids = fields.List(fields.String(), required=True)
-    released_at = fields.AwareDateTime(required=True)
-
-
-class DonationDiscardedSchema(Schema):
-    din = fields.String(required=True)
-    donor_id = fields.String(required=True)
-    reason = fields.String(required=True)
-    infectious = fields.Boolean(required=True)
-    unit_ids = fields.List(fields.String(), required=True)
-    discarded_at = fields.AwareDateTime(required=True)
-
-
-class UnitDiscardedSchema(Schema):
-    unit_id = fields.String(required=True)
-    din = fields.String(required=True)
-    site_id = fields.String(required=True)
-    component = fields.String(required=True)
-    reason = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
-
-
-class UnitsIssuedSchema(Schema):
-    order_id = fields.String(required=True)
-    hospital_id = fields.String(required=True)
-    unit_ids = fields.List(fields.String(), required=True)
-    issued_at = fields.AwareDateTime(required=True)
-
-
-class UnitTransfusedSchema(Schema):
-    unit_id = fields.String(required=True)
-    din = fields.String(required=True)
-    donor_id = fields.String(required=True)
-    hospital_id = fields.String(required=True)
-    hospital_name = fields.String(required=True)
-    region = fields.String(required=True)
-    component = fields.String(required=True)
-    units = fields.Float(required=True)
-    volume_ml = fields.Integer(required=True)
-    patient_blind = fields.String(required=True)
-    transfused_at = fields.AwareDateTime(required=True)
-
-
-class StockLevelChangedSchema(Schema):
-    site_id = fields.String(required=True)
-    region = fields.String(required=True)
-    component = fields.String(required=True)
-    abo = fields.String(required=True)
-    rhd = fields.String(required=True)
-    level = fields.String(required=True)
-    previous_level = fields.String(allow_none=True, required=True)
-    days_of_supply = fields.Float(allow_none=True, required=True)
-    available_units = fields.Float(required=True)
-    changed_at = fields.AwareDateTime(required=True)
-
-
-class TransferEventSchema(Schema):
-    transfer_id = fields.String(required=True)
-    from_site = fields.String(required=True)
-    to_site = fields.String(required=True)
-    inter_region = fields.Boolean(required=True)
-    lines = fields.List(fields.Nested(LineSchema), required=True)
-    unit_ids = fields.List(fields.String(), required=True)
-    at = fields.AwareDateTime(required=True)
-
-
-class RebalancingPlanApprovedSchema(Schema):
-    plan_id = fields.String(required=True)
-    region = fields.String(allow_none=True, required=True)
-    transfer_ids = fields.List(fields.String(), required=True)
-    approved_at = fields.AwareDateTime(required=True)
-
-
-PUBLISHED = {
-    UnitsCreated: UnitsCreatedSchema(),
-    DonationReleased: DonationReleasedSchema(),
-    DonationDiscarded: DonationDiscardedSchema(),
-    UnitDiscarded: UnitDiscardedSchema(),
-    UnitExpired: UnitDiscardedSchema(),
-    UnitsIssued: UnitsIssuedSchema(),
-    UnitTransfused: UnitTransfusedSchema(),
-    StockLevelChanged: StockLevelChangedSchema(),
-    TransferRequested: TransferEventSchema(),
-    TransferDispatched: TransferEventSchema(),
-    TransferReceived: TransferEventSchema(),
-    TransferCancelled: TransferEventSchema(),
-    RebalancingPlanApproved: RebalancingPlanApprovedSchema(),
-}
+PUBLISHED = published(UnitsCreated, DonationReleased, DonationDiscarded, UnitDiscarded, UnitExpired, UnitsIssued,
+                      UnitTransfused, StockLevelChanged, TransferRequested, TransferDispatched, TransferReceived,
+                      TransferCancelled, RebalancingPlanApproved)

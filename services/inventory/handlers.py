@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from . import units
+from .services import units
 
 
 class _In(Schema):

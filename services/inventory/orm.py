@@ -1,34 +1,17 @@
 """Tables of the inventory service and the imperative mapping of the plain domain classes onto them."""
 from __future__ import annotations
 
-from datetime import timezone
-
-from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table,
+from sqlalchemy import (JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
                         UniqueConstraint)
 from sqlalchemy.orm import registry
-from sqlalchemy.types import TypeDecorator
 
+from servicekit.db import UtcDateTime
 from servicekit.mapping import map_once
 
 from . import model
 
 metadata = MetaData()
 mapper_registry = registry(metadata=metadata)
-
-
-class UtcDateTime(TypeDecorator):
-    """Stores UTC, returns aware UTC. SQLite keeps no offset, so every value is converted before it is written
-    (a '+08:00' input stored as-is would compare wrongly against `expires_at > now`)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else model.utc(value)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else (value.replace(tzinfo=timezone.utc) if value.tzinfo is None
-                                           else value.astimezone(timezone.utc))
 
 
 sites = Table(

@@ -25,7 +25,7 @@ class ComponentSpec:
     name: str
     shelf_life: timedelta
     ml_per_unit: int
-    # Expiry buckets for the rebalancing optimiser (days left, upper edges); see rebalancing.py.
+    # Expiry buckets for the rebalancing optimiser (days left, upper edges); see rebalancing/.
     bucket_edges_days: tuple[float, ...]
 
 

@@ -3,7 +3,8 @@
 Ownership hidden in stored rows is checked by the use cases: a claim's owner or region, a deduction's
 hospital, a binding's region (404 for anyone else, so existence does not leak).
 """
-from servicekit.authz import OWN_REGION, OWN_RESOURCE, OWN_SITE, PUBLIC, Matrix, allow
+from hemolink.access import OWN_REGION, OWN_RESOURCE, OWN_SITE
+from servicekit.authz import PUBLIC, Matrix, allow
 
 W = "/api/v1/waiver"
 

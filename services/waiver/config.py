@@ -19,4 +19,4 @@ class Config(BaseConfig):
     s3_region: str = "us-east-1"
     bank_batch_dir: str = "var/bank"               # development bank: daily batch CSV files
     reminder_after_days: int = 7                   # remind a donor when no deduction followed a transfusion
-    reminder_interval_s: int = 3600                # how often `python -m waiver.reminders` looks
+    reminder_interval_s: int = 3600                # how often `python -m waiver.jobs reminders` looks

@@ -1,14 +1,25 @@
-"""Events the waiver service publishes on `waiver.events` (docs/events.md), and their wire schemas.
+"""Events the waiver service publishes on `waiver.events` (docs/events.md); each wire schema is derived from its
+dataclass (servicekit.wire).
 
 No payload carries a raw national ID: patients appear as their blind index only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from marshmallow import Schema, fields
+
+from servicekit.wire import items, money, published
+
+
+class PoolUsedSchema(Schema):
+    kind = fields.String(required=True)
+    region = fields.String(required=True)
+    donor_id = fields.String(required=True)
+    ml = fields.Integer(required=True)
+    yuan = money()                      # optional addition: what the pool paid
 
 
 @dataclass(frozen=True)
@@ -20,7 +31,7 @@ class DirectDeductionApplied:
     patient_blind: str
     total_yuan: Decimal
     waived_yuan: Decimal
-    pools_used: tuple      # ({kind, region, donor_id, ml, yuan}, ...)
+    pools_used: tuple = field(metadata=items(PoolUsedSchema))
     applied_at: datetime
 
     @property
@@ -119,76 +130,5 @@ class FamilyPoolUsed:
         return self.donor_id
 
 
-def _money(**kw):
-    return fields.Decimal(places=2, as_string=True, **kw)
-
-
-class PoolUsedSchema(Schema):
-    kind = fields.String(required=True)
-    region = fields.String(required=True)
-    donor_id = fields.String(required=True)
-    ml = fields.Integer(required=True)
-    yuan = _money()                      # optional addition: what the pool paid
-
-
-class DirectDeductionAppliedSchema(Schema):
-    deduction_id = fields.String(required=True)
-    hospital_id = fields.String(required=True)
-    patient_blind = fields.String(required=True)
-    total_yuan = _money(required=True)
-    waived_yuan = _money(required=True)
-    pools_used = fields.List(fields.Nested(PoolUsedSchema), required=True)
-    applied_at = fields.AwareDateTime(required=True)
-
-
-class DirectDeductionReversedSchema(Schema):
-    deduction_id = fields.String(required=True)
-    hospital_id = fields.String(required=True)
-    waived_yuan = _money(required=True)
-    reason = fields.String(required=True)
-    reversed_at = fields.AwareDateTime(required=True)
-
-
-class ClaimEventSchema(Schema):
-    claim_id = fields.String(required=True)
-    donor_id = fields.String(allow_none=True)
-    channel = fields.String(required=True)
-    status = fields.String(required=True)
-    total_yuan = _money(required=True)
-    approved_yuan = _money(allow_none=True)
-    reason = fields.String(allow_none=True)
-    occurred_at = fields.AwareDateTime(required=True)
-
-
-class ClaimReminderIssuedSchema(Schema):
-    donor_id = fields.String(required=True)
-    hospital_id = fields.String(required=True)
-    relation = fields.String(required=True)
-    din = fields.String(required=True)
-    transfused_at = fields.AwareDateTime(required=True)
-    unit_id = fields.String(allow_none=True)
-    hospital_name = fields.String(allow_none=True)
-
-
-class FamilyPoolUsedSchema(Schema):
-    donor_id = fields.String(required=True)
-    deduction_id = fields.String(required=True)
-    hospital_id = fields.String(required=True)
-    relation = fields.String(required=True)
-    relation_attested = fields.Boolean(required=True)
-    change = fields.String(required=True)
-    ml = fields.Integer(required=True)
-    yuan = _money(required=True)
-    occurred_at = fields.AwareDateTime(required=True)
-
-
-PUBLISHED = {
-    DirectDeductionApplied: DirectDeductionAppliedSchema(),
-    DirectDeductionReversed: DirectDeductionReversedSchema(),
-    ClaimSubmitted: ClaimEventSchema(),
-    ClaimApproved: ClaimEventSchema(),
-    ClaimRejected: ClaimEventSchema(),
-    ClaimPaid: ClaimEventSchema(),
-    ClaimReminderIssued: ClaimReminderIssuedSchema(),
-    FamilyPoolUsed: FamilyPoolUsedSchema(),
-}
+PUBLISHED = published(DirectDeductionApplied, DirectDeductionReversed, ClaimSubmitted, ClaimApproved, ClaimRejected,
+                      ClaimPaid, ClaimReminderIssued, FamilyPoolUsed)

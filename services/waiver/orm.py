@@ -1,36 +1,17 @@
 """Tables and the imperative mapping of the waiver domain classes onto them."""
 from __future__ import annotations
 
-from datetime import timezone
 from decimal import Decimal
 
-from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Index, Integer, MetaData,
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Date, Index, Integer, MetaData,
                         String, Table, Text, UniqueConstraint, event)
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
+from servicekit.db import UtcDateTime
 from servicekit.mapping import map_once
 
 from . import model
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC datetimes in and out (SQLite hands back naive values otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class Hundredths(TypeDecorator):

@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from servicekit.db import for_update
 
 from . import orm
-from .entitlement import DonationFact
+from .allocation import DonationFact
 from .model import (Award, Claim, ClaimDocument, Deduction, Donation, FamilyBinding, IdempotencyRecord, LedgerDonor,
                     Pool, PoolUsage, Transfusion, WaivedLine)
 from .policy import AWARD_LEVELS, Policy

@@ -11,8 +11,8 @@ from pathlib import Path
 
 # First match wins: a gunicorn worker's command line ends with its app, a relay or consumer runs `-m <module>`.
 ROLES = ("donor.app", "inventory.app", "waiver.app", "gateway.app", "donor.relay", "inventory.relay",
-         "waiver.relay", "donor.consumer", "inventory.consumer", "waiver.consumer", "inventory.expiry",
-         "waiver.reminders", "servicekit.broker", "tansu", "postgres", "wrk")
+         "waiver.relay", "donor.consumer", "inventory.consumer", "waiver.consumer", "inventory.jobs",
+         "waiver.jobs", "servicekit.broker", "tansu", "postgres", "wrk")
 
 
 def _role(cmdline: str) -> str | None:

@@ -84,3 +84,16 @@ def test_what_the_producer_publishes_loads_in_the_consumer(consumer, type_):
     assert not missing, f"{consumer} requires {missing} that {type_} does not carry"
     loaded = inbound().load(wire)                         # raises on a type the consumer cannot read
     assert set(loaded) >= {n for n, f in inbound().fields.items() if f.required}
+
+
+@pytest.mark.parametrize("module", [donor.events, inventory.events, waiver.events], ids=lambda m: m.__name__)
+def test_every_event_class_is_published_with_the_schema_derived_from_it(module):
+    """The dataclass is the one declaration: every event type a module defines is published, and its wire
+    fields are exactly the dataclass's."""
+    import dataclasses
+
+    defined = {c for c in vars(module).values()
+               if isinstance(c, type) and dataclasses.is_dataclass(c) and "TYPE" in vars(c)}
+    assert defined == set(module.PUBLISHED)
+    for cls, schema in module.PUBLISHED.items():
+        assert list(schema.fields) == [f.name for f in dataclasses.fields(cls)]

@@ -124,7 +124,7 @@ class InventoryWorld(World):
     def donation(self, site_id: str = "SH-S1", *, release: bool = True) -> tuple[str, list[str]]:
         """The units of a 200 ml whole-blood donation (1 U red cells, 1 U plasma) at a station: (din, unit ids).
         Units only arrive by the DonationRecorded event (no API creates them); the release goes through the API."""
-        from inventory import units
+        from inventory.services import units
         from inventory.unit_of_work import InventoryUnitOfWork
 
         now = datetime.now(timezone.utc)

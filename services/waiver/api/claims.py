@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from servicekit.auth import current_principal, require_role
+from servicekit.auth import current_principal
 
 from ..schemas import (ClaimCreateSchema, ClaimQueryArgsSchema, ClaimSchema, DocumentFileSchema, DocumentFormSchema,
                        DocumentSchema, PaySchema, ReasonSchema)
@@ -17,15 +17,12 @@ blp = Blueprint("waiver_claims", __name__, url_prefix="/api/v1", description="æŠ
 
 @blp.route("/waiver/claims")
 class Claims(MethodView):
-    @require_role("donor", "reviewer")
     @blp.arguments(ClaimCreateSchema())
     @blp.response(201, ClaimSchema)
     def post(self, payload):
         """Start a claim (draft)"""
         d = deps()
         return claims.create_claim(d.uow(), d.vault, principal=current_principal(), body=payload, now=now())
-
-    @require_role("reviewer")
     @blp.arguments(ClaimQueryArgsSchema(), location="query")
     @blp.response(200, ClaimSchema(many=True))
     def get(self, args):
@@ -35,7 +32,6 @@ class Claims(MethodView):
 
 @blp.route("/me/claims")
 class MyClaims(MethodView):
-    @require_role("donor")
     @blp.response(200, ClaimSchema(many=True))
     def get(self):
         """List my claims"""
@@ -44,7 +40,6 @@ class MyClaims(MethodView):
 
 @blp.route("/waiver/claims/<string:claim_id>")
 class ClaimById(MethodView):
-    @require_role("donor", "reviewer")
     @blp.response(200, ClaimSchema)
     def get(self, claim_id):
         """Get a claim"""
@@ -53,7 +48,6 @@ class ClaimById(MethodView):
 
 @blp.route("/waiver/claims/<string:claim_id>/documents")
 class ClaimDocuments(MethodView):
-    @require_role("donor", "reviewer")
     @blp.arguments(DocumentFormSchema(), location="form")
     @blp.arguments(DocumentFileSchema(), location="files")
     @blp.response(201, DocumentSchema)
@@ -67,7 +61,6 @@ class ClaimDocuments(MethodView):
 
 @blp.route("/waiver/claims/<string:claim_id>/submit")
 class Submit(MethodView):
-    @require_role("donor", "reviewer")
     @blp.response(200, ClaimSchema)
     def post(self, claim_id):
         """Submit a claim for review"""
@@ -76,7 +69,6 @@ class Submit(MethodView):
 
 @blp.route("/waiver/claims/<string:claim_id>/approve")
 class Approve(MethodView):
-    @require_role("reviewer")
     @blp.response(200, ClaimSchema)
     def post(self, claim_id):
         """Approve a claim (the amount is taken from the pools)"""
@@ -85,7 +77,6 @@ class Approve(MethodView):
 
 @blp.route("/waiver/claims/<string:claim_id>/reject")
 class Reject(MethodView):
-    @require_role("reviewer")
     @blp.arguments(ReasonSchema())
     @blp.response(200, ClaimSchema)
     def post(self, payload, claim_id):
@@ -96,7 +87,6 @@ class Reject(MethodView):
 
 @blp.route("/waiver/claims/<string:claim_id>/pay")
 class Pay(MethodView):
-    @require_role("reviewer")
     @blp.arguments(PaySchema())
     @blp.response(200, ClaimSchema)
     def post(self, payload, claim_id):

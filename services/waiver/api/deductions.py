@@ -5,7 +5,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from servicekit.auth import current_principal, require_role
+from servicekit.auth import current_principal
 
 from ..schemas import DeductionCreateSchema, DeductionSchema, ReasonSchema
 from ..services import deductions
@@ -17,7 +17,6 @@ blp = Blueprint("waiver_deductions", __name__, url_prefix="/api/v1/waiver/direct
 
 @blp.route("/preview")
 class Preview(MethodView):
-    @require_role("hospital")
     @blp.arguments(DeductionCreateSchema())
     @blp.response(200, DeductionSchema)
     def post(self, payload):
@@ -29,7 +28,6 @@ class Preview(MethodView):
 
 @blp.route("")
 class Deductions(MethodView):
-    @require_role("hospital")
     @blp.arguments(DeductionCreateSchema())
     @blp.response(201, DeductionSchema)
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}}])
@@ -48,7 +46,6 @@ def _idempotency_key() -> str | None:
 
 @blp.route("/<string:deduction_id>")
 class DeductionById(MethodView):
-    @require_role("hospital", "reviewer")
     @blp.response(200, DeductionSchema)
     def get(self, deduction_id):
         """Get a direct deduction"""
@@ -60,7 +57,6 @@ class DeductionById(MethodView):
 
 @blp.route("/<string:deduction_id>/reverse")
 class Reverse(MethodView):
-    @require_role("hospital")
     @blp.arguments(ReasonSchema())
     @blp.response(200, DeductionSchema)
     def post(self, payload, deduction_id):

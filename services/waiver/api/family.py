@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from servicekit.auth import require_role
 
 from ..schemas import FamilyBindingSchema, FamilyCreateSchema, FamilyQueryArgsSchema, FamilyVerifySchema
 from ..services import family
@@ -15,15 +14,12 @@ blp = Blueprint("waiver_family", __name__, url_prefix="/api/v1", description="äº
 
 @blp.route("/me/family")
 class MyFamily(MethodView):
-    @require_role("donor")
     @blp.arguments(FamilyCreateSchema())
     @blp.response(201, FamilyBindingSchema)
     def post(self, payload):
         """Bind a relative"""
         d = deps()
         return family.bind_relative(d.uow(), d.vault, donor_id=donor().donor_id, now=now(), **payload)
-
-    @require_role("donor")
     @blp.response(200, FamilyBindingSchema(many=True))
     def get(self):
         """List my bound relatives"""
@@ -32,7 +28,6 @@ class MyFamily(MethodView):
 
 @blp.route("/waiver/family")
 class FamilyReview(MethodView):
-    @require_role("reviewer")
     @blp.arguments(FamilyQueryArgsSchema(), location="query")
     @blp.response(200, FamilyBindingSchema(many=True))
     def get(self, args):
@@ -42,7 +37,6 @@ class FamilyReview(MethodView):
 
 @blp.route("/waiver/family/<string:binding_id>/verify")
 class VerifyFamily(MethodView):
-    @require_role("reviewer")
     @blp.arguments(FamilyVerifySchema())
     @blp.response(200, FamilyBindingSchema)
     def post(self, payload, binding_id):

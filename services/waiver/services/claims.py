@@ -12,7 +12,7 @@ from servicekit.errors import Forbidden, Unprocessable
 from servicekit.pii import PiiVault, mask
 
 from ..bank import Bank
-from ..entitlement import LineRequest
+from ..allocation import LineRequest
 from ..errors import (AlreadyWaived, ClaimDeadlinePassed, ClaimNotFound, DocumentTooLarge, DonorNotFound, EmptyDocument,
                       NothingToWaive, PatientNotDonor, RelationNotVerified, UnsupportedDocumentType)
 from ..identity import normalise_national_id

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from servicekit.pii import PiiVault
 
-from ..entitlement import PoolAccount
+from ..allocation import PoolAccount
 from ..identity import normalise_national_id
 from ..model import LedgerDonor, Pool
 from ..policy import Policy, PolicyBook, local_day

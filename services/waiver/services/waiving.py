@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from servicekit.errors import Conflict, Unprocessable
 
-from ..entitlement import Allocation, LineRequest, PoolAccount, allocate
+from ..allocation import Allocation, LineRequest, PoolAccount, allocate
 from ..errors import DuplicateLine, PatientNotDonor, UnitMismatch
 from ..identity import line_key
 from ..model import LedgerDonor, Pool, PoolUsage, WaivedLine

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from donor import services
+from donor.services import donors
 from donor.app import create_app
 from donor.unit_of_work import DonorUnitOfWork
 from servicekit.db import make_engine, make_session_factory
@@ -43,7 +43,7 @@ def new_donor(uow_factory):
     """Register a donor directly through the use case; returns the Donor."""
     def make(abo="O", rhd="pos", region="SH", birth="19900101", female=False):
         n = next(_seq)
-        return services.register_donor(uow_factory(), PiiVault(PII_KEY), name=f"献血者{n}",
+        return donors.register_donor(uow_factory(), PiiVault(PII_KEY), name=f"献血者{n}",
                                        national_id=make_national_id(birth=birth, seq=n % 499, region="310104" if n < 499 else "320102", female=female),
                                        phone=f"139{n:08d}", abo=abo, rhd=rhd, region=region, site_id="SH-S01")
     return make

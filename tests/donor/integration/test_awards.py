@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from donor import donations
+from donor.services import donations
 from donor.notifier import Notifier
 from donor.orm import awards
 from servicekit import outbox

@@ -2,8 +2,8 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from donor import donations
-from donor.model import NotEligible
+from donor.services import donations
+from donor.errors import NotEligible
 from donor.notifier import Notifier
 
 VITALS = dict(hemoglobin_g_l=140, weight_kg=70, systolic=120, diastolic=80)

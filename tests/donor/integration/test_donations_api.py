@@ -127,7 +127,7 @@ def test_the_recording_stations_region_supplies_the_rules(client, new_donor, mon
     """Rules are data: a region with its own dose equivalent and haemoglobin floor, no code change."""
     from dataclasses import replace
 
-    from donor import rules
+    from donor import policy as rules
 
     monkeypatch.setitem(rules.REGION_RULES, "AH", replace(rules.SHANGHAI, platelet_dose_ml_equivalent=400,
                                                           min_hemoglobin_g_l={"M": 130.0, "F": 125.0}))

@@ -3,7 +3,7 @@ donations, adverse reactions, the 24-a-year platelet cap."""
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from donor import donations
+from donor.services import donations
 from donor.eligibility import add_years
 from donor.notifier import Notifier
 from tests.helpers import auth

@@ -86,7 +86,7 @@ def test_shortage_call_reaches_exactly_the_eligible_donors_of_that_group_and_reg
 
 
 def test_call_ups_resume_after_the_cooldown(uow_factory, new_donor):
-    from donor.notifications import call_up_for_shortage
+    from donor.services.notifications import call_up_for_shortage
 
     donor = new_donor(abo="B")
     first = call_up_for_shortage(uow_factory(), Notifier(), region="SH", site_id="S", component="red_cells", abo="B",

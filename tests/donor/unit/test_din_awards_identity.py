@@ -2,10 +2,11 @@
 import pytest
 
 from donor import awards
-from donor.din import (InvalidDin, check_character, compose, default_facility_id, facility_for, is_facility_id,
+from donor.din import (check_character, compose, default_facility_id, facility_for, is_facility_id,
                        normalise)
-from donor.rules import AwardRules, AwardStep
-from donor.model import InvalidNationalId, gb11643_check_char, parse_identity
+from donor.errors import InvalidDin, InvalidNationalId
+from donor.model import gb11643_check_char, parse_identity
+from donor.policy import AwardRules, AwardStep
 
 
 def test_check_characters_match_the_isbt_128_worked_examples():

@@ -1,10 +1,10 @@
-"""GB 18467 eligibility, each rule at its boundary (Shanghai defaults from donor.rules)."""
+"""GB 18467 eligibility, each rule at its boundary (Shanghai defaults from donor.policy)."""
 from datetime import date, timedelta
 
 import pytest
 
 from donor.eligibility import PastDonation, Vitals, assess
-from donor.rules import SHANGHAI
+from donor.policy import SHANGHAI
 
 BIRTH = date(1990, 6, 15)
 OK_VITALS = {"M": Vitals(140, 70, 120, 80), "F": Vitals(130, 55, 115, 75)}

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from gateway import accounts
 from gateway.app import create_app
 from gateway.orm import his_clients, users
+from hemolink.access import ROLES
 from servicekit.auth import verify_token
 from servicekit.broker import free_port
 from servicekit.db import make_engine, make_session_factory
@@ -33,7 +34,7 @@ def test_admin_exists_from_first_start_with_the_configured_password(client):
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["token_type"] == "Bearer" and body["role"] == "admin" and body["expires_in"] > 0
-    assert verify_token(JWT_SECRET, body["access_token"]).role == "admin"
+    assert verify_token(JWT_SECRET, body["access_token"], ROLES).role == "admin"
 
 
 def test_wrong_password_and_unknown_user_are_the_same_401(client):

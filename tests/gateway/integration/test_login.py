@@ -8,6 +8,7 @@ from sqlalchemy import select
 from gateway import otp
 from gateway.app import create_app
 from gateway.orm import donor_otps, his_clients
+from hemolink.access import ROLES
 from servicekit.auth import verify_token
 from servicekit.broker import free_port
 from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY
@@ -56,7 +57,7 @@ def test_a_donor_logs_in_with_the_code_sent_to_their_phone(login_client, gateway
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["role"] == "donor" and body["donor_id"] == "donor-1"
-    assert verify_token(JWT_SECRET, body["access_token"]).donor_id == "donor-1"
+    assert verify_token(JWT_SECRET, body["access_token"], ROLES).donor_id == "donor-1"
     again = login_client.post("/api/v1/auth/donor/token", json={"phone": PHONE, "code": code})
     assert again.status_code == 401 and again.get_json()["code"] == "invalid_code"   # used up
     assert PHONE not in caplog.text
@@ -261,7 +262,7 @@ def test_his_client_gets_hospital_tokens_until_revoked(gateway_db, upstream):
     assert "client_secret" not in listed[0]                                             # shown once
     token = client.post("/api/v1/auth/client-token", json={"client_id": created["client_id"], "client_secret": secret})
     assert token.status_code == 200
-    principal = verify_token(JWT_SECRET, token.get_json()["access_token"])
+    principal = verify_token(JWT_SECRET, token.get_json()["access_token"], ROLES)
     assert (principal.role, principal.site_id, principal.client_id) == ("hospital", "SH-H01", created["client_id"])
     bearer = {"Authorization": "Bearer " + token.get_json()["access_token"]}
     assert client.get("/api/v1/waiver/x", headers=bearer).status_code == 200

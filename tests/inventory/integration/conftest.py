@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from inventory import sites, units
+from inventory.services import sites, units
 from inventory.policy import COMPONENTS
 from inventory.app import create_app
 from inventory.orm import orders, transfers, unit_movements

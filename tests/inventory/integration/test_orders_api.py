@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from inventory import orders
+from inventory.services import orders
 from tests.helpers import auth
 
 from .conftest import HOSPITAL1, STATION1

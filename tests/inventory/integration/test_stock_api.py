@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from inventory import expiry, orders
+from inventory import jobs
+from inventory.services import orders
 from tests.helpers import auth
 
 from .conftest import HOSPITAL1, STATION1, STATION2
@@ -102,12 +103,12 @@ def test_the_expiry_job_marks_units_past_their_time_and_refreshes_levels(client,
     _demand(client, "SH-S1", 1)
     old = red_cells(3, days_ago=34.9)
     fresh = red_cells(10)
-    summary = expiry.run_once(uow_factory, now=datetime.now(timezone.utc) + timedelta(days=0.5))
+    summary = jobs.run_once(uow_factory, now=datetime.now(timezone.utc) + timedelta(days=0.5))
     assert summary["expired"] == 3
     assert {client.get(f"/api/v1/units/{u}", headers=STATION1).get_json()["status"] for u in old} == {"expired"}
     assert {client.get(f"/api/v1/units/{u}", headers=STATION1).get_json()["status"] for u in fresh} == {"available"}
     assert sorted(e["subject"] for e in events("UnitExpired")) == sorted(old)
-    assert expiry.run_once(uow_factory)["expired"] == 0
+    assert jobs.run_once(uow_factory)["expired"] == 0
     history = client.get(f"/api/v1/units/{old[0]}", headers=STATION1).get_json()["history"]
     assert history[-1]["kind"] == "expired"
 

@@ -11,6 +11,7 @@ from servicekit.auth import require_role
 from servicekit.db import make_engine, make_session_factory
 from servicekit.errors import register_error_handlers
 from servicekit.web import install_request_context
+from hemolink.access import ROLES
 from tests.helpers import JWT_SECRET, auth
 
 
@@ -26,7 +27,7 @@ def sf(databases, db_kind):
 
 def _app(sf):
     app = Flask(__name__)
-    app.config.update(JWT_SECRET=JWT_SECRET, SERVICE_NAME="kit")
+    app.config.update(JWT_SECRET=JWT_SECRET, JWT_ROLES=ROLES, SERVICE_NAME="kit")
     register_error_handlers(app)
     install_request_context(app)
     install_audit(app, sf, "kit")

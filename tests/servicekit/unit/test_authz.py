@@ -2,9 +2,12 @@
 import pytest
 from flask import Flask
 
-from servicekit.authz import OWN_DONOR, PUBLIC, Matrix, allow, install_authz, openapi_path
-from servicekit.errors import register_error_handlers
+from hemolink.access import ROLES
+from servicekit.authz import PUBLIC, Matrix, PathOwner, allow, install_authz, openapi_path
+from servicekit.errors import NotFound, register_error_handlers
 from tests.helpers import JWT_SECRET, auth
+
+OWN_DONOR = PathOwner("own_donor", role="donor", param="donor_id", refusal=lambda: NotFound("no such donor"))
 
 MATRIX = Matrix({
     ("GET", "/policies"): allow(PUBLIC),
@@ -17,6 +20,7 @@ MATRIX = Matrix({
 def client():
     app = Flask(__name__)
     app.config["JWT_SECRET"] = JWT_SECRET
+    app.config["JWT_ROLES"] = ROLES
     register_error_handlers(app)
     install_authz(app, MATRIX)
     app.add_url_rule("/policies", "p", lambda: {"ok": 1})

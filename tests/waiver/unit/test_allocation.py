@@ -2,7 +2,7 @@
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from waiver.entitlement import DonationFact, LineRequest, PoolAccount, allocate
+from waiver.allocation import DonationFact, LineRequest, PoolAccount, allocate
 from waiver.policy import Policy, PolicyBook
 from waiver.policy_data import DEFAULTS
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from waiver.entitlement import DonationFact, quota_on
+from waiver.allocation import DonationFact, quota_on
 from waiver.policy import FAMILY_RELATIONS, SHANGHAI, Policy, PolicyBook, add_years
 from waiver.policy_data import DEFAULTS
 

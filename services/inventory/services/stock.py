@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from .events import StockLevelChanged
-from .model import EPS, SiteNotFound, UnknownRegion, days_of_supply, raw_level, sustained_level
-from .policy import DEFAULT_POLICY_REGION, GROUPS, LEVELS, NO_DATA, STOCK_POLICIES, TRACKED_COMPONENTS, stock_policy
+from ..events import StockLevelChanged
+from ..errors import SiteNotFound, UnknownRegion
+from ..model import EPS, days_of_supply, raw_level, sustained_level
+from ..policy import DEFAULT_POLICY_REGION, GROUPS, LEVELS, NO_DATA, STOCK_POLICIES, TRACKED_COMPONENTS, stock_policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Key = tuple[str, str, str, str]

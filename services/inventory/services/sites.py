@@ -7,8 +7,9 @@ from servicekit.auth import Principal
 from servicekit.errors import Unprocessable
 from sqlalchemy.exc import IntegrityError
 
+from ..errors import NotYourSite, SiteExists, SiteNotFound
+from ..model import Site
 from . import stock
-from .model import NotYourSite, Site, SiteExists, SiteNotFound
 
 
 def create_site(uow, *, id: str, name: str, kind: str, region: str, supplier_id: str | None = None,

@@ -21,11 +21,13 @@ from datetime import datetime
 from servicekit.auth import Principal
 from servicekit.errors import Unprocessable
 
-from . import rebalancing, stock
-from .allocation import pick_fefo
-from .events import RebalancingPlanApproved
-from .model import NotYourSite, Plan, PlanNotFound, PlanStale, new_id, utc
-from .policy import REBALANCING
+from .. import rebalancing
+from ..allocation import pick_fefo
+from ..events import RebalancingPlanApproved
+from ..errors import NotYourSite, PlanNotFound, PlanStale
+from ..model import Plan, new_id, utc
+from ..policy import REBALANCING
+from . import stock
 from .transfers import new_transfer
 
 

@@ -1,23 +1,17 @@
-"""HTTP resources of the donor service: parse, call one use case, dump. Access rules: authz.py."""
+"""/api/v1/donors: donor records, their donations, eligibility and awards. Parse, call one use case, dump."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from servicekit.auth import current_principal
 
-from . import donations, notifications, services
-from .schemas import (AwardSummarySchema, DonationCreateSchema, DonationSchema, DonorCreateSchema,
-                      DonorQueryArgsSchema, DonorSchema, EligibilityArgsSchema, EligibilitySchema, MeSchema,
-                      NotificationSchema)
+from ..schemas import (AwardSummarySchema, DonationCreateSchema, DonationSchema, DonorCreateSchema,
+                       DonorQueryArgsSchema, DonorSchema, EligibilityArgsSchema, EligibilitySchema)
+from ..services import donations, donors
+from .common import deps as _deps
 
 blp = Blueprint("donors", __name__, url_prefix="/api/v1/donors", description="献血者档案与献血记录")
-me = Blueprint("me", __name__, url_prefix="/api/v1/me", description="献血者本人")
-
-
-def _deps():
-    return current_app.extensions["donor"]
 
 
 @blp.route("")
@@ -27,7 +21,7 @@ class Donors(MethodView):
     def post(self, payload):
         """Register a donor"""
         deps, principal = _deps(), current_principal()
-        return services.register_donor(deps.uow(), deps.vault, region=principal.region or deps.config.default_region,
+        return donors.register_donor(deps.uow(), deps.vault, region=principal.region or deps.config.default_region,
                                        site_id=principal.site_id, **payload)
 
     @blp.arguments(DonorQueryArgsSchema(), location="query")
@@ -35,7 +29,7 @@ class Donors(MethodView):
     def get(self, args):
         """Find donors by national ID (or by phone, for the gateway's donor login)"""
         deps = _deps()
-        return services.find_donors(deps.uow(), deps.vault, **args)
+        return donors.find_donors(deps.uow(), deps.vault, **args)
 
 
 @blp.route("/<string:donor_id>")
@@ -43,7 +37,7 @@ class DonorById(MethodView):
     @blp.response(200, DonorSchema)
     def get(self, donor_id):
         """Get a donor"""
-        return services.get_donor(_deps().uow(), donor_id)
+        return donors.get_donor(_deps().uow(), donor_id)
 
 
 @blp.route("/<string:donor_id>/donations")
@@ -80,19 +74,3 @@ class Awards(MethodView):
     def get(self, donor_id):
         """A donor's awards and the next one"""
         return donations.award_summary(_deps().uow(), donor_id)
-
-
-@me.route("")
-class Me(MethodView):
-    @me.response(200, MeSchema)
-    def get(self):
-        """The signed-in donor's profile and donation totals"""
-        return services.my_profile(_deps().uow(), current_principal().donor_id)
-
-
-@me.route("/notifications")
-class MyNotifications(MethodView):
-    @me.response(200, NotificationSchema(many=True))
-    def get(self):
-        """The signed-in donor's notifications, newest first"""
-        return notifications.list_notifications(_deps().uow(), current_principal().donor_id)

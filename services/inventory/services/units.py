@@ -8,11 +8,11 @@ from sqlalchemy.exc import IntegrityError
 
 from servicekit.auth import Principal
 
+from ..events import DonationDiscarded, DonationReleased, UnitDiscarded, UnitExpired, UnitsCreated
+from ..errors import AlreadyTested, DonationNotFound, NotYourSite, NotYourUnit, UnitNotFound
+from ..model import Unit, movement, new_id, products_of, utc
+from ..policy import is_infectious
 from . import stock
-from .events import DonationDiscarded, DonationReleased, UnitDiscarded, UnitExpired, UnitsCreated
-from .model import (AlreadyTested, DonationNotFound, NotYourSite, NotYourUnit, Unit, UnitNotFound, movement, new_id,
-                    products_of, utc)
-from .policy import is_infectious
 
 
 def _keys(units_: list[Unit]):

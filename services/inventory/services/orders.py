@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..allocation import take_bags
+from ..events import UnitsIssued
+from ..errors import SiteNotConfigured
+from ..model import EPS, Order, movement, new_id, order_status, routine_cut
+from ..policy import substitutes
 from . import stock
-from .allocation import take_bags
-from .events import UnitsIssued
-from .model import EPS, Order, SiteNotConfigured, movement, new_id, order_status, routine_cut
-from .policy import substitutes
 
 
 def _supplier(uow, hospital_id: str):

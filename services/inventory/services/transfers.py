@@ -5,10 +5,11 @@ from datetime import datetime
 
 from servicekit.errors import Unprocessable
 
+from ..allocation import take_bags
+from ..events import TransferCancelled, TransferDispatched, TransferReceived, TransferRequested, UnitExpired
+from ..errors import InsufficientStock, NotYourSite, SiteNotFound, TransferNotFound
+from ..model import EPS, Transfer, movement, new_id
 from . import stock
-from .allocation import take_bags
-from .events import TransferCancelled, TransferDispatched, TransferReceived, TransferRequested, UnitExpired
-from .model import EPS, InsufficientStock, NotYourSite, SiteNotFound, Transfer, TransferNotFound, movement, new_id
 
 
 def _event(cls, t: Transfer, at: datetime):

@@ -6,12 +6,13 @@ from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
 
-from servicekit.errors import NotFound, Unprocessable
+from servicekit.errors import Unprocessable
 from servicekit.pii import PiiVault, mask
 
+from ..errors import DonorExists, DonorNotFound
+from ..model import Donor, parse_identity, shanghai_day
+from ..policy import rules_for
 from .donations import assess_donor
-from .model import Donor, DonorExists, parse_identity, shanghai_day
-from .rules import rules_for
 
 
 def register_donor(uow, vault: PiiVault, *, name: str, national_id: str, phone: str, abo: str, rhd: str,
@@ -46,7 +47,7 @@ def get_donor(uow, donor_id: str) -> Donor:
     with uow:
         donor = uow.donors.get(donor_id)
         if donor is None:
-            raise NotFound("献血者不存在", code="donor_not_found")
+            raise DonorNotFound()
         return donor
 
 
@@ -65,7 +66,7 @@ def my_profile(uow, donor_id: str, now: datetime | None = None) -> dict:
     with uow:
         donor = uow.donors.get(donor_id)
         if donor is None:
-            raise NotFound("献血者不存在", code="donor_not_found")
+            raise DonorNotFound()
         donations = uow.donations.for_donor(donor_id)
         verdict = assess_donor(donor, donations, "whole_blood", shanghai_day(now), rules_for(donor.region))
     return {"donor": donor, "donation_count": len(donations), "total_ml": sum(d.counts_as_ml for d in donations),

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from servicekit.errors import NotFound
-
+from ..errors import DonorNotFound
+from ..model import shanghai_day
+from ..policy import rules_for
 from .donations import assess_donor
-from .model import shanghai_day
-from .rules import rules_for
 
 SEVERITY = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
 LEVEL_WORDS = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
@@ -143,5 +142,5 @@ def tell_family_pool_used(uow, notifier, *, donor_id: str, deduction_id: str, re
 def list_notifications(uow, donor_id: str) -> list:
     with uow:
         if uow.donors.get(donor_id) is None:
-            raise NotFound("献血者不存在", code="donor_not_found")
+            raise DonorNotFound()
         return uow.notifications.for_donor(donor_id)

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from servicekit.errors import Unprocessable
 from servicekit.pii import mask
 
-from .events import UnitTransfused
-from .model import NotYourUnit, Transfusion, UnitNotFound, UnitNotIssuable, UnitPastExpiry, movement, new_id, utc
-from .policy import DEFAULT_POLICY_REGION
+from ..events import UnitTransfused
+from ..errors import NotYourUnit, UnitNotFound, UnitNotIssuable, UnitPastExpiry
+from ..model import Transfusion, movement, new_id, utc
+from ..policy import DEFAULT_POLICY_REGION
 
 CLOCK_SKEW = timedelta(minutes=5)
 

@@ -6,13 +6,14 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy.exc import IntegrityError
 
-from servicekit.errors import NotFound, Unprocessable
+from servicekit.errors import Unprocessable
 
-from . import awards as award_rules
-from .din import compose, facility_for, normalise
-from .eligibility import PastDonation, Vitals, assess
-from .model import REASON_WORDS, Award, DinExists, Donation, Donor, NotEligible, shanghai_day
-from .rules import LEVEL_NAMES, NATIONAL_AWARDS, rules_for
+from .. import awards as award_rules
+from ..din import compose, facility_for, normalise
+from ..eligibility import PastDonation, Vitals, assess
+from ..errors import DinExists, DonorNotFound, NotEligible
+from ..model import REASON_WORDS, Award, Donation, Donor, shanghai_day
+from ..policy import LEVEL_NAMES, NATIONAL_AWARDS, rules_for
 
 
 def _now() -> datetime:
@@ -33,7 +34,7 @@ def assess_donor(donor: Donor, donations, kind: str, on: date, rules, vitals: Vi
 def _get_donor(uow, donor_id: str, for_update: bool = False) -> Donor:
     donor = uow.donors.get_for_update(donor_id) if for_update else uow.donors.get(donor_id)
     if donor is None:
-        raise NotFound("献血者不存在", code="donor_not_found")
+        raise DonorNotFound()
     return donor
 
 

@@ -1,0 +1,5 @@
+"""HTTP resources of the donor service, one module per resource (access rules: authz.py)."""
+from .donors import blp
+from .me import me
+
+BLUEPRINTS = [blp, me]

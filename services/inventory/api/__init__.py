@@ -1,0 +1,7 @@
+"""HTTP resources of the inventory service, one module per resource (access rules: authz.py).
+
+Importing each module registers its routes on the one blueprint (api.common.blp)."""
+from . import orders, plans, sites, stock, transfers, transfusions, units  # noqa: F401  (registers the routes)
+from .common import blp
+
+BLUEPRINTS = [blp]

@@ -1,0 +1,26 @@
+"""/api/v1/stock: stock levels and the policy behind them. Parse, call one use case, dump; access rules in authz.py."""
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from ..schemas import StockPolicyQueryArgsSchema, StockPolicySchema, StockQueryArgsSchema, StockRowSchema
+from ..services import stock
+from .common import blp, deps, now
+
+
+@blp.route("/stock/policy")
+class StockPolicyView(MethodView):
+    @blp.arguments(StockPolicyQueryArgsSchema(), location="query")
+    @blp.response(200, StockPolicySchema)
+    def get(self, args):
+        """The warning thresholds in force in a region (days of supply per component), for legends"""
+        return stock.policy_in_force(deps().uow(), now=now(), **args)
+
+
+@blp.route("/stock")
+class Stock(MethodView):
+    @blp.arguments(StockQueryArgsSchema(), location="query")
+    @blp.response(200, StockRowSchema(many=True))
+    def get(self, args):
+        """Available units, days of supply and warning level per site × component × ABO × RhD"""
+        return stock.list_stock(deps().uow(), now=now(), **args)

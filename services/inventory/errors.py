@@ -1,0 +1,68 @@
+"""Domain errors of the inventory service: status, machine code and a Chinese title each (problem+json)."""
+from __future__ import annotations
+
+from servicekit.errors import DomainError
+
+
+class SiteExists(DomainError):
+    status, code, title = 409, "site_exists", "站点已存在"
+
+
+class SiteNotFound(DomainError):
+    status, code, title = 404, "site_not_found", "站点不存在"
+
+
+class UnitNotFound(DomainError):
+    status, code, title = 404, "unit_not_found", "血液单元不存在"
+
+
+class DonationNotFound(DomainError):
+    status, code, title = 404, "donation_not_found", "献血记录不存在"
+
+
+class TransferNotFound(DomainError):
+    status, code, title = 404, "transfer_not_found", "调拨单不存在"
+
+
+class PlanNotFound(DomainError):
+    status, code, title = 404, "plan_not_found", "调配方案不存在"
+
+
+class NotYourSite(DomainError):
+    status, code, title = 403, "not_your_site", "无权操作其他站点的数据"
+
+
+class NotYourUnit(DomainError):
+    status, code, title = 403, "not_your_unit", "该血液未发往本院"
+
+
+class InvalidState(DomainError):
+    status, code, title = 409, "invalid_state", "当前状态不允许此操作"
+
+
+class AlreadyTested(DomainError):
+    status, code, title = 409, "already_tested", "该献血已有检测结论"
+
+
+class InsufficientStock(DomainError):
+    status, code, title = 409, "insufficient_stock", "库存不足"
+
+
+class UnitNotIssuable(DomainError):
+    status, code, title = 409, "unit_not_issued", "血液未处于已发放状态"
+
+
+class UnitPastExpiry(DomainError):
+    status, code, title = 409, "unit_expired", "血液已过期"
+
+
+class PlanStale(DomainError):
+    status, code, title = 409, "plan_stale", "调配方案已过期"
+
+
+class UnknownRegion(DomainError):
+    status, code, title = 422, "validation_failed", "地区不存在"
+
+
+class SiteNotConfigured(DomainError):
+    status, code, title = 409, "site_not_configured", "站点未登记或未配置供血血站"

@@ -1,0 +1,44 @@
+"""Periodic jobs: `python -m inventory.jobs expiry [--once]` (servicekit.periodic runs them).
+
+`expiry`: every EXPIRY_INTERVAL_S seconds, mark units past their expiry as expired and refresh the levels.
+Orders can never take an expired unit even between runs (their claim re-checks `expires_at > now` in the
+database); this job makes the state and the stock levels say so, and announces UnitExpired. Replicas take
+disjoint batches (SKIP LOCKED).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from servicekit.periodic import Job, jobs_main
+
+from .config import Config
+from .services import stock, units
+from .unit_of_work import InventoryUnitOfWork
+
+
+def run_once(uow_factory, now: datetime | None = None, batch: int = 500) -> dict:
+    """Expire everything due (in batches, each its own transaction), then refresh every station's levels."""
+    now = now or datetime.now(timezone.utc)
+    expired = 0
+    while True:
+        done = units.expire_units(uow_factory(), now=now, batch=batch)
+        expired += done
+        if done < batch:
+            break
+    refreshed = stock.refresh_all(uow_factory(), now)
+    return {"expired": expired, "levels_refreshed": refreshed}
+
+
+def expiry(session_factory, config: Config) -> dict:
+    return run_once(lambda: InventoryUnitOfWork(session_factory))
+
+
+JOBS = [Job("expiry", expiry, interval_s=lambda config: config.expiry_interval_s)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    jobs_main(Config.from_env(), JOBS, argv)
+
+
+if __name__ == "__main__":
+    main()
