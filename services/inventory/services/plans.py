@@ -62,7 +62,7 @@ def _promised(uow, site_ids: set[str], bags: dict, now: datetime) -> dict:
             commodity = (line["component"], line["abo"], line["rhd"])
             shelf = bags.get(commodity, {}).get(t.from_site, [])
             taken = pick_fefo([u for u, _ in shelf], line["units"])
-            if t.from_site in site_ids:
+            if t.from_site in site_ids and taken:
                 bags[commodity][t.from_site] = [b for n, b in enumerate(shelf) if n not in taken]
             if t.to_site in site_ids:
                 incoming.setdefault(commodity, {}).setdefault(t.to_site, []).extend(shelf[n] for n in taken)

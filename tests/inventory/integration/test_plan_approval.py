@@ -131,3 +131,14 @@ def test_two_concurrent_approvals_of_two_plans_of_the_same_stock_ship_it_once(ap
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert [r.get_json()["code"] for r in responses if r.status_code == 409] == ["plan_stale"]
     assert _moved(client) == 24.0
+
+
+@pytest.mark.usefixtures("imbalance")
+def test_a_requested_transfer_of_a_group_the_sender_does_not_hold_takes_nothing_from_the_plan(client):
+    first = _plan(client, region="SH")
+    unheld = client.post("/api/v1/transfers", headers=STATION1, json={
+        "from_site": "SH-S1", "to_site": "SH-S2", "lines": [{**O_POS, "abo": "AB", "rhd": "neg", "units": 2}],
+        "reason": "稀有血型"})
+    assert unheld.status_code == 201
+    again = _plan(client, region="SH")                 # nothing to take: the O+ surplus is still there to plan
+    assert again["moves"] == first["moves"] and again["before"] == first["before"]
