@@ -1,6 +1,8 @@
 """`make up`: prepare var/, migrate, load demo data, queue the outbox for replay, run everything (honcho).
 
 Ctrl-C stops every process. `make down` stops a run started in the background (pid in var/honcho.pid).
+`HEMOLINK_REPLICAS=N make up` (N > 1) runs the production topology instead: N of every process on PostgreSQL and
+Redis behind nginx (scripts/replicas.py).
 """
 from __future__ import annotations
 
@@ -45,13 +47,24 @@ def main() -> None:
     parser.add_argument("--no-demo", action="store_true", help="skip loading demo data")
     args = parser.parse_args()
     env = local_env()
+    replicas = int(env.get("HEMOLINK_REPLICAS") or 1)
+    procfile = ROOT / "Procfile"
+    if replicas > 1:
+        import replicas as topology
+        from servicekit.broker import free_port
+
+        topology.ensure_programs()
+        env.update(topology.postgres_urls(env))
+        Path(env["HEMOLINK_VAR"]).mkdir(parents=True, exist_ok=True)
+        procfile = topology.write(env, replicas, free_port)
+        print(f"{replicas} replicas of every process, PostgreSQL, Redis on :{env['REDIS_PORT']}, nginx", flush=True)
     os.environ.update(env)
     prepare(env, demo=not args.no_demo)
     (Path(env["HEMOLINK_VAR"]) / "honcho.pid").write_text(str(os.getpid()))
     print(f"starting; gateway on http://127.0.0.1:{env['GATEWAY_PORT']}", flush=True)
     os.chdir(ROOT)
     # exec: honcho takes over this pid, so Ctrl-C and `make down` reach it directly.
-    os.execvpe("honcho", ["honcho", "-f", str(ROOT / "Procfile"), "start"], env)
+    os.execvpe("honcho", ["honcho", "-f", str(procfile), "-d", str(ROOT), "start"], env)
 
 
 if __name__ == "__main__":
