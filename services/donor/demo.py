@@ -18,7 +18,7 @@ from .unit_of_work import DonorUnitOfWork
 
 WHOLE_400 = dict(kind="whole_blood", volume_ml=400)
 WHOLE_300 = dict(kind="whole_blood", volume_ml=300)
-PLATELETS_2 = dict(kind="platelets", doses=2)
+PLATELETS_2 = dict(kind="platelets", doses=2, hematocrit=0.42, platelet_count=230)
 
 # name, id type, address code, birth, sequence (odd = male), abo, rhd, phone, station, region,
 # history: (days ago, donation) oldest first

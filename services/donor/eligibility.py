@@ -6,7 +6,9 @@ earliest date the time-bound reasons clear.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+
+from hemolink.calendar import add_years
 
 from .policy import EligibilityRules
 
@@ -16,6 +18,7 @@ class PastDonation:
     kind: str
     day: date                  # collection day in Asia/Shanghai
     adverse_reaction: bool = False
+    apheresis_ml: int = 0      # what an apheresis collection took out (0 for whole blood)
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,9 @@ class Vitals:
     weight_kg: float | None = None
     systolic: int | None = None
     diastolic: int | None = None
+    pulse: int | None = None
+    hematocrit: float | None = None        # a fraction: 0.36
+    platelet_count: float | None = None    # x10^9/L
 
 
 @dataclass(frozen=True)
@@ -36,16 +42,10 @@ class Assessment:
         return {"eligible": self.eligible, "reasons": list(self.reasons), "next_eligible_at": self.next_eligible_at}
 
 
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:            # born on 29 February
-        return day.replace(year=day.year + years, month=3, day=1)
-
-
 def assess(*, kind: str, on: date, birth_date: date, sex: str, history: list[PastDonation], rules: EligibilityRules,
            vitals: Vitals | None = None, deferred_until: date | None = None,
-           permanently_deferred: bool = False) -> Assessment:
+           permanently_deferred: bool = False, apheresis_ml: int = 0) -> Assessment:
+    """`apheresis_ml` is what this collection would take out by apheresis (0 for whole blood)."""
     reasons: list[str] = []
     not_before: list[date] = []
     never = False
@@ -73,12 +73,12 @@ def assess(*, kind: str, on: date, birth_date: date, sex: str, history: list[Pas
     interval_ok_from, clashes_with_later = on, False
     for past in history:
         if past.day <= on:
-            gap = rules.interval_days.get((past.kind, kind))
-            if gap is not None and past.day + timedelta(days=gap) > on:
-                interval_ok_from = max(interval_ok_from, past.day + timedelta(days=gap))
+            span = rules.intervals.get((past.kind, kind))
+            if span is not None and span.after(past.day) > on:
+                interval_ok_from = max(interval_ok_from, span.after(past.day))
         else:   # recording a donation dated before one already recorded: it must fit before that one
-            gap = rules.interval_days.get((kind, past.kind))
-            clashes_with_later |= gap is not None and on + timedelta(days=gap) > past.day
+            span = rules.intervals.get((kind, past.kind))
+            clashes_with_later |= span is not None and span.after(on) > past.day
     if interval_ok_from > on or clashes_with_later:
         reasons.append("interval")
         if interval_ok_from > on:
@@ -89,6 +89,10 @@ def assess(*, kind: str, on: date, birth_date: date, sex: str, history: list[Pas
         if len(this_year) >= rules.platelet_donations_per_year:
             reasons.append("annual_limit")
             not_before.append(date(on.year + 1, 1, 1))
+        taken = sum(p.apheresis_ml for p in history if p.day.year == on.year)
+        if taken + apheresis_ml > rules.apheresis_ml_per_year:
+            reasons.append("apheresis_volume")
+            not_before.append(date(on.year + 1, 1, 1))
 
     if vitals is not None:
         if vitals.hemoglobin_g_l is not None and vitals.hemoglobin_g_l < rules.min_hemoglobin_g_l[sex]:
@@ -97,6 +101,14 @@ def assess(*, kind: str, on: date, birth_date: date, sex: str, history: list[Pas
             reasons.append("weight")
         if not _blood_pressure_ok(vitals, rules):
             reasons.append("blood_pressure")
+        if vitals.pulse is not None and not rules.pulse_range[0] <= vitals.pulse <= rules.pulse_range[1]:
+            reasons.append("pulse")
+        if kind == "platelets":
+            if vitals.hematocrit is not None and vitals.hematocrit < rules.min_hematocrit:
+                reasons.append("hematocrit")
+            low, high = rules.platelet_count_range
+            if vitals.platelet_count is not None and not low <= vitals.platelet_count < high:
+                reasons.append("platelet_count")
 
     eligible = not reasons
     next_at = None if never else (max(not_before) if not_before else (on if eligible else None))

@@ -24,7 +24,9 @@ _CHECK = "10X98765432"
 
 
 REASON_WORDS = {"interval": "未到献血间隔", "age": "年龄不符", "hemoglobin": "血红蛋白偏低", "weight": "体重不足",
-                "blood_pressure": "血压不在范围内", "deferred": "处于暂缓献血期", "annual_limit": "已达年度献血次数上限"}
+                "blood_pressure": "血压不在范围内", "deferred": "处于暂缓献血期", "annual_limit": "已达年度献血次数上限",
+                "pulse": "脉搏不在范围内", "hematocrit": "红细胞压积偏低", "platelet_count": "血小板计数不在范围内",
+                "apheresis_volume": "已达年度单采量上限"}
 
 
 def shanghai_day(moment: datetime) -> date:
@@ -77,6 +79,9 @@ class Donation:
     systolic: int | None = None
     diastolic: int | None = None
     adverse_reaction: bool = False     # a reaction during/after this donation ends "repeat donor" status
+    pulse: int | None = None
+    hematocrit: float | None = None
+    platelet_count: float | None = None
 
     @property
     def din_check(self) -> str:

@@ -52,6 +52,9 @@ donations = Table(
     Column("systolic", Integer, nullable=True),
     Column("diastolic", Integer, nullable=True),
     Column("adverse_reaction", Boolean, nullable=False, default=False),
+    Column("pulse", Integer, nullable=True),
+    Column("hematocrit", Float, nullable=True),
+    Column("platelet_count", Float, nullable=True),
 )
 
 # One counter per facility and year; incremented by an atomic upsert (no two DINs share a number).

@@ -1,11 +1,14 @@
 """Donation rules as data (GB 18467-2011 and the national award scheme), per region, Shanghai default.
 
-Intervals are configured in days (GB 18467 says "6 months" / "3 months"; we use 180 / 90 days so a
-boundary is one unambiguous day). Change a region's rules by adding an entry to REGION_RULES.
+Intervals are calendar spans as GB 18467 and the statute write them ("6 months", "4 weeks"), counted on
+Asia/Shanghai dates; the draft national law's 90 days for whole blood would be one line:
+`("whole_blood", "whole_blood"): Span(days=90)`. Change a region's rules by adding an entry to REGION_RULES.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from hemolink.calendar import Span
 
 
 @dataclass(frozen=True)
@@ -18,14 +21,28 @@ class EligibilityRules:
     systolic_range: tuple = (90, 140)            # 90 <= systolic < 140 mmHg
     diastolic_range: tuple = (60, 90)            # 60 <= diastolic < 90 mmHg
     min_pulse_pressure: int = 30
-    # (previous kind, next kind) -> minimum days between the two collections
-    interval_days: dict = field(default_factory=lambda: {
-        ("whole_blood", "whole_blood"): 180,
-        ("platelets", "platelets"): 14,
-        ("platelets", "whole_blood"): 28,
-        ("whole_blood", "platelets"): 90,
+    pulse_range: tuple = (60, 100)               # 60 <= pulse <= 100 per minute (50-100 for athletes is a
+                                                 # station's judgement, not a rule: domain-reference §3)
+    min_hematocrit: float = 0.36                 # apheresis only, before collection
+    platelet_count_range: tuple = (150, 450)     # apheresis: 150 <= count < 450 (x10^9/L) before collection
+    # (previous kind, next kind) -> the minimum span from one collection day to the next (GB 18467, R29)
+    intervals: dict = field(default_factory=lambda: {
+        ("whole_blood", "whole_blood"): Span(months=6),
+        ("platelets", "platelets"): Span(weeks=2),
+        ("platelets", "whole_blood"): Span(weeks=4),
+        ("whole_blood", "platelets"): Span(months=3),
     })
     platelet_donations_per_year: int = 24        # calendar year, Asia/Shanghai
+    apheresis_ml_per_year: int = 10_000          # platelets + plasma collected by apheresis, calendar year (R29)
+    # What one platelet dose takes out when the station does not send the collected volume: an assumption
+    # [U] (about 250 ml of platelet-rich plasma per dose, the bag volume stations publish), not a sourced rule.
+    apheresis_ml_per_dose: int = 250
+
+    def apheresis_ml(self, kind: str, volume_ml: int | None, doses: int | None) -> int:
+        """What a collection takes out by apheresis, for the yearly cap (whole blood: 0)."""
+        if kind != "platelets":
+            return 0
+        return volume_ml if volume_ml else (doses or 0) * self.apheresis_ml_per_dose
     whole_blood_volumes_ml: tuple = (200, 300, 400)
     platelet_doses: tuple = (1, 2)
     platelet_dose_ml_equivalent: int = 800       # what one therapeutic dose counts as, in whole-blood ml

@@ -59,6 +59,9 @@ class DonationCreateSchema(Schema):
     weight_kg = fields.Float(required=True, validate=validate.Range(min=20, max=300))
     systolic = fields.Integer(validate=validate.Range(min=40, max=300))
     diastolic = fields.Integer(validate=validate.Range(min=20, max=200))
+    pulse = fields.Integer(validate=validate.Range(min=20, max=250))                  # per minute
+    hematocrit = fields.Float(validate=validate.Range(min=0.05, max=0.8))               # a fraction: 0.36
+    platelet_count = fields.Float(validate=validate.Range(min=1, max=2000))             # x10^9/L
     adverse_reaction = fields.Boolean(load_default=False)
     din = fields.String(validate=validate.Length(min=13, max=14))
 

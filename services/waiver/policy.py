@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
+from hemolink.calendar import add_years  # noqa: F401  (re-exported: callers say policy.add_years)
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 RELATIONS = ("self", "spouse", "parent", "child", "parent_in_law", "sibling", "grandparent", "grandchild")
@@ -26,14 +28,6 @@ FEN = Decimal("0.01")
 def local_day(at: datetime) -> date:
     """The Asia/Shanghai calendar day of an instant: windows, months and deadlines count in these days."""
     return at.astimezone(SHANGHAI).date()
-
-
-def add_years(day: date, years: int) -> date:
-    """Same month and day `years` later; 29 February moves to 1 March in a common year."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return date(day.year + years, 3, 1)
 
 
 def award_rank(level: str | None) -> int:

@@ -20,15 +20,17 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _history(donations) -> list[PastDonation]:
-    return [PastDonation(d.kind, shanghai_day(d.collected_at), bool(d.adverse_reaction)) for d in donations]
+def _history(donations, rules) -> list[PastDonation]:
+    return [PastDonation(d.kind, shanghai_day(d.collected_at), bool(d.adverse_reaction),
+                         rules.apheresis_ml(d.kind, d.volume_ml, d.doses)) for d in donations]
 
 
-def assess_donor(donor: Donor, donations, kind: str, on: date, rules, vitals: Vitals | None = None):
+def assess_donor(donor: Donor, donations, kind: str, on: date, rules, vitals: Vitals | None = None,
+                 apheresis_ml: int = 0):
     """Donations from every region count (the Yangtze River Delta blocks cross-province interval breaches)."""
-    return assess(kind=kind, on=on, birth_date=donor.birth_date, sex=donor.sex, history=_history(donations),
+    return assess(kind=kind, on=on, birth_date=donor.birth_date, sex=donor.sex, history=_history(donations, rules),
                   rules=rules, vitals=vitals, deferred_until=donor.deferred_until if donor.status == "deferred" else None,
-                  permanently_deferred=donor.status == "permanently_deferred")
+                  permanently_deferred=donor.status == "permanently_deferred", apheresis_ml=apheresis_ml)
 
 
 def _get_donor(uow, donor_id: str, for_update: bool = False) -> Donor:
@@ -47,6 +49,14 @@ def _check_amount(kind: str, volume_ml, doses, rules) -> None:
         raise Unprocessable(f"血小板应为 {allowed} 个治疗量", errors={"doses": [f"must be one of {allowed}"]})
 
 
+def _check_apheresis_tests(kind: str, hematocrit, platelet_count) -> None:
+    """Apheresis is assessed on the pre-collection haematocrit and platelet count: without them there is no verdict."""
+    missing = {name: ["单采血小板前须检测此项"] for name, value in
+               (("hematocrit", hematocrit), ("platelet_count", platelet_count)) if value is None}
+    if kind == "platelets" and missing:
+        raise Unprocessable("单采血小板须填写红细胞压积和血小板计数", errors=missing)
+
+
 def _refuse(verdict) -> NotEligible:
     return NotEligible("暂不符合献血条件：" + "、".join(REASON_WORDS.get(r, r) for r in verdict.reasons),
                        reasons=list(verdict.reasons),
@@ -56,12 +66,14 @@ def _refuse(verdict) -> NotEligible:
 def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, kind: str, hemoglobin_g_l: float,
                     weight_kg: float, volume_ml: int | None = None, doses: int | None = None,
                     collected_at: datetime | None = None, systolic: int | None = None, diastolic: int | None = None,
+                    pulse: int | None = None, hematocrit: float | None = None, platelet_count: float | None = None,
                     adverse_reaction: bool = False, din: str | None = None, facility_ids: dict | None = None,
                     now: datetime | None = None) -> Donation:
     """Record a collection at the calling station (its site and region come from the token)."""
     now = now or _now()
     rules = rules_for(region)
     _check_amount(kind, volume_ml, doses, rules)
+    _check_apheresis_tests(kind, hematocrit, platelet_count)
     if kind == "whole_blood":
         doses = None
     collected_at = collected_at or now
@@ -74,7 +86,8 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
         # then sees the first in its history and is refused on the interval.
         donor = _get_donor(uow, donor_id, for_update=True)
         history = uow.donations.for_donor(donor_id)
-        verdict = assess_donor(donor, history, kind, day, rules, Vitals(hemoglobin_g_l, weight_kg, systolic, diastolic))
+        vitals = Vitals(hemoglobin_g_l, weight_kg, systolic, diastolic, pulse, hematocrit, platelet_count)
+        verdict = assess_donor(donor, history, kind, day, rules, vitals, rules.apheresis_ml(kind, volume_ml, doses))
         if not verdict.eligible:
             raise _refuse(verdict)
         if typed_din and uow.donations.din_taken(typed_din):
@@ -85,8 +98,8 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
                             din=typed_din or _next_din(uow, facility_for(site_id, facility_ids), day.year),
                             kind=kind, volume_ml=volume_ml, doses=doses, counts_as_ml=counts,
                             collected_at=collected_at, site_id=site_id, region=region, hemoglobin_g_l=hemoglobin_g_l,
-                            weight_kg=weight_kg, systolic=systolic, diastolic=diastolic,
-                            adverse_reaction=adverse_reaction)
+                            weight_kg=weight_kg, systolic=systolic, diastolic=diastolic, pulse=pulse,
+                            hematocrit=hematocrit, platelet_count=platelet_count, adverse_reaction=adverse_reaction)
         uow.donations.add(donation)
         donor.record_donation(donation)
         grant_awards(uow, notifier, donor, history + [donation], now)

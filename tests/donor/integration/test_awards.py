@@ -10,7 +10,7 @@ from servicekit import outbox
 from servicekit.testing import FakeProducer
 from tests.helpers import auth
 
-VITALS = dict(hemoglobin_g_l=140, weight_kg=70)
+VITALS = dict(hemoglobin_g_l=140, weight_kg=70, hematocrit=0.42, platelet_count=230)
 
 
 def _platelets(uow_factory, donor, count, start):
@@ -59,8 +59,8 @@ def test_the_whole_ladder_to_the_lifetime_honour_is_granted_once_each(client, uo
     """60 double platelet doses = 120 units: bronze, silver, three golds (40/80/120), lifetime."""
     donor = new_donor(birth="19900101")
     start = datetime(2021, 1, 4, 2, tzinfo=timezone.utc)
-    for i in range(60):          # every 16 days: at most 23 a calendar year, under the cap of 24
-        day = start + timedelta(days=16 * i)
+    for i in range(60):          # every 19 days: at most 20 a calendar year, 20 x 500 ml = the 10 L apheresis cap
+        day = start + timedelta(days=19 * i)
         donations.record_donation(uow_factory(), Notifier(), donor_id=donor.id, site_id="SH-S01", region="SH",
                                   kind="platelets", doses=2, collected_at=day, now=day + timedelta(hours=1), **VITALS)
     with session_factory() as s:

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from hemolink.calendar import add_months
 from donor.din import check_character
 from donor.orm import donations
 from servicekit.outbox import envelopes
@@ -34,7 +35,8 @@ def test_a_station_records_a_donation_with_a_generated_din(client, new_donor, se
 def test_platelet_doses_count_as_the_regions_equivalent(client, new_donor):
     donor = new_donor()
     resp = client.post(f"/api/v1/donors/{donor.id}/donations", headers=auth("station", **STATION),
-                       json={"kind": "platelets", "doses": 2, "hemoglobin_g_l": 140, "weight_kg": 70})
+                       json={"kind": "platelets", "doses": 2, "hemoglobin_g_l": 140, "weight_kg": 70,
+                             "hematocrit": 0.42, "platelet_count": 230})
     assert resp.status_code == 201 and resp.get_json()["counts_as_ml"] == 1600
 
 
@@ -50,7 +52,7 @@ def test_an_ineligible_donation_is_422_with_every_reason_and_stores_nothing(clie
     assert problem["code"] == "not_eligible"
     assert set(problem["reasons"]) == {"interval", "hemoglobin", "weight"}
     collected = datetime.fromisoformat(first.get_json()["collected_at"]).astimezone(timezone(timedelta(hours=8))).date()
-    assert problem["next_eligible_at"] == (collected + timedelta(days=180)).isoformat()
+    assert problem["next_eligible_at"] == add_months(collected, 6).isoformat()          # 6 calendar months
     assert _count(session_factory) == 1
     assert [e["type"] for e in envelopes(session_factory)].count("DonationRecorded") == 1
 
@@ -133,8 +135,37 @@ def test_the_recording_stations_region_supplies_the_rules(client, new_donor, mon
                                                           min_hemoglobin_g_l={"M": 130.0, "F": 125.0}))
     anhui = auth("station", site_id="AH-S01", region="AH")
     low, ok = new_donor(), new_donor()
-    platelets = {"kind": "platelets", "doses": 2, "weight_kg": 70}
+    platelets = {"kind": "platelets", "doses": 2, "weight_kg": 70, "hematocrit": 0.42, "platelet_count": 230}
     refused = client.post(f"/api/v1/donors/{low.id}/donations", json={**platelets, "hemoglobin_g_l": 125}, headers=anhui)
     assert refused.status_code == 422 and refused.get_json()["reasons"] == ["hemoglobin"]
     resp = client.post(f"/api/v1/donors/{ok.id}/donations", json={**platelets, "hemoglobin_g_l": 135}, headers=anhui)
     assert resp.status_code == 201 and (resp.get_json()["counts_as_ml"], resp.get_json()["region"]) == (800, "AH")
+
+
+def test_a_platelet_donation_without_its_pre_collection_tests_is_422_and_stores_nothing(client, new_donor,
+                                                                                       session_factory):
+    donor = new_donor()
+    body = {"kind": "platelets", "doses": 1, "hemoglobin_g_l": 140, "weight_kg": 70, "hematocrit": 0.42}
+    resp = client.post(f"/api/v1/donors/{donor.id}/donations", headers=auth("station", **STATION), json=body)
+    assert resp.status_code == 422 and resp.headers["Content-Type"].startswith("application/problem+json")
+    assert set(resp.get_json()["errors"]) == {"platelet_count"}
+    assert _count(session_factory) == 0
+    assert [e["type"] for e in envelopes(session_factory)] == ["DonorRegistered"]
+
+
+def test_pulse_and_apheresis_counts_out_of_range_are_reasons_and_the_values_are_kept(client, new_donor,
+                                                                                    session_factory):
+    donor = new_donor()
+    station = auth("station", **STATION)
+    body = {"kind": "platelets", "doses": 1, "hemoglobin_g_l": 140, "weight_kg": 70, "pulse": 104,
+            "hematocrit": 0.35, "platelet_count": 460}
+    refused = client.post(f"/api/v1/donors/{donor.id}/donations", headers=station, json=body)
+    assert refused.status_code == 422
+    assert refused.get_json()["reasons"] == ["pulse", "hematocrit", "platelet_count"]
+    assert "脉搏" in refused.get_json()["detail"] and _count(session_factory) == 0
+    ok = client.post(f"/api/v1/donors/{donor.id}/donations", headers=station,
+                     json={**body, "pulse": 72, "hematocrit": 0.40, "platelet_count": 220})
+    assert ok.status_code == 201
+    with session_factory() as s:
+        row = s.execute(select(donations)).one()
+    assert (row.pulse, row.hematocrit, row.platelet_count) == (72, 0.40, 220)

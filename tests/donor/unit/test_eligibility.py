@@ -54,15 +54,66 @@ def test_an_adverse_reaction_keeps_the_first_time_limit():
     assert verdict.reasons == ("age",) and verdict.next_eligible_at is None
 
 
-@pytest.mark.parametrize("previous,following,days", [
-    ("whole_blood", "whole_blood", 180), ("platelets", "platelets", 14),
-    ("platelets", "whole_blood", 28), ("whole_blood", "platelets", 90),
+@pytest.mark.parametrize("previous,following,donated,first_day", [
+    ("whole_blood", "whole_blood", date(2026, 3, 15), date(2026, 9, 15)),       # 6 calendar months (184 days here)
+    ("whole_blood", "whole_blood", date(2026, 8, 31), date(2027, 2, 28)),       # month end clamps
+    ("whole_blood", "whole_blood", date(2027, 8, 31), date(2028, 2, 29)),       # ... to 29 February in a leap year
+    ("whole_blood", "platelets", date(2026, 11, 30), date(2027, 2, 28)),        # 3 months
+    ("platelets", "whole_blood", date(2026, 11, 1), date(2026, 11, 29)),        # 4 weeks
+    ("platelets", "platelets", date(2026, 12, 25), date(2027, 1, 8)),           # 2 weeks, across the new year
 ])
-def test_each_interval_at_n_minus_one_and_n_days(previous, following, days):
-    on = date(2026, 11, 1)
-    early = check(on, kind=following, history=[PastDonation(previous, on - timedelta(days=days - 1))])
-    assert early.reasons == ("interval",) and early.next_eligible_at == on + timedelta(days=1)
-    assert check(on, kind=following, history=[PastDonation(previous, on - timedelta(days=days))]).eligible
+def test_each_interval_in_calendar_terms_the_day_before_of_and_after(previous, following, donated, first_day):
+    history = [PastDonation(previous, donated)]
+    early = check(first_day - timedelta(days=1), kind=following, history=history)
+    assert early.reasons == ("interval",) and early.next_eligible_at == first_day
+    assert check(first_day, kind=following, history=history).eligible
+    assert check(first_day + timedelta(days=1), kind=following, history=history).eligible
+
+
+def test_180_days_is_not_six_months_a_donor_is_not_let_back_early():
+    donated = date(2026, 3, 1)                      # 1 March + 180 days = 28 August, 4 days before 1 September
+    verdict = check(donated + timedelta(days=180), history=[PastDonation("whole_blood", donated)])
+    assert verdict.reasons == ("interval",) and verdict.next_eligible_at == date(2026, 9, 1)
+
+
+def test_the_draft_laws_90_days_is_one_line_of_data():
+    from dataclasses import replace
+
+    from hemolink.calendar import Span
+
+    draft = replace(SHANGHAI, intervals={**SHANGHAI.intervals, ("whole_blood", "whole_blood"): Span(days=90)})
+    history = [PastDonation("whole_blood", date(2026, 3, 1))]
+    on = date(2026, 5, 30)                          # 90 days later
+    assert assess(kind="whole_blood", on=on, birth_date=BIRTH, sex="M", history=history, rules=draft,
+                  vitals=OK_VITALS["M"]).eligible
+    assert check(on, history=history).reasons == ("interval",)
+
+
+@pytest.mark.parametrize("pulse,ok", [(59, False), (60, True), (100, True), (101, False)])
+def test_pulse_60_to_100(pulse, ok):
+    verdict = check(date(2026, 11, 1), vitals=Vitals(140, 70, 120, 80, pulse=pulse))
+    assert verdict.eligible is ok and verdict.reasons == (() if ok else ("pulse",))
+
+
+@pytest.mark.parametrize("hematocrit,count,reasons", [
+    (0.36, 150, ()), (0.359, 150, ("hematocrit",)), (0.4, 149, ("platelet_count",)), (0.4, 449, ()),
+    (0.4, 450, ("platelet_count",)), (0.30, 500, ("hematocrit", "platelet_count")),
+])
+def test_apheresis_needs_hematocrit_from_0_36_and_platelets_from_150_below_450(hematocrit, count, reasons):
+    vitals = Vitals(140, 70, 120, 80, pulse=72, hematocrit=hematocrit, platelet_count=count)
+    assert check(date(2026, 11, 1), kind="platelets", vitals=vitals).reasons == reasons
+    assert check(date(2026, 11, 1), kind="whole_blood", vitals=vitals).eligible    # whole blood ignores both
+
+
+def test_the_yearly_apheresis_volume_cap_of_10_litres():
+    on = date(2026, 12, 1)
+    history = [PastDonation("platelets", date(2026, 1, 5) + timedelta(weeks=2 * i), apheresis_ml=500)
+               for i in range(19)]                                               # 9,500 ml this year
+    assert check(on, kind="platelets", history=history, apheresis_ml=500).eligible           # exactly 10 L
+    over = check(on, kind="platelets", history=history, apheresis_ml=501)
+    assert over.reasons == ("apheresis_volume",) and over.next_eligible_at == date(2027, 1, 1)
+    last_year = [PastDonation(p.kind, p.day.replace(year=2025), apheresis_ml=p.apheresis_ml) for p in history]
+    assert check(on, kind="platelets", history=last_year, apheresis_ml=600).eligible
 
 
 def test_a_backdated_donation_must_leave_the_interval_before_a_later_one():
