@@ -79,6 +79,13 @@ class AwardRules:
     golds_for_lifetime: int = 3
     ml_per_unit: int = 200                 # every 200 ml of whole blood counts 1
     units_per_platelet_dose: float = 1     # every therapeutic dose counts 1 (since 2010-01-01)
+    # Reaching a level makes the donor ELIGIBLE: the award itself is conferred at the next national commendation.
+    commendation_every_years: int = 2
+    # Where the data goes beyond what the sources say (domain-reference §4):
+    unverified: tuple = (
+        "a 300 ml whole-blood donation counts 1.5 (every 200 ml = 1, applied pro rata): the sources give only 200 and 400 ml",
+        "the 2022 edition's thresholds and counting are taken as the 2009 text's (20/30/40): not verified",
+    )
 
     def units(self, kind: str, volume_ml: int | None, doses: int | None) -> float:
         if kind == "whole_blood":
@@ -87,5 +94,21 @@ class AwardRules:
 
 
 NATIONAL_AWARDS = AwardRules()
+
+
+@dataclass(frozen=True)
+class Commendation:
+    """A region's own statute commendation for cumulative donation in that region."""
+    region: str
+    name: str
+    min_ml: int                 # cumulative ml donated in the region (platelet doses at the region's equivalent)
+    source: str
+
+
+# Shanghai blood donation regulations Art. 36: individuals with >= 1000 ml cumulative donation are commended [C] R2.
+# Other regions' statutes name none we could confirm (domain-reference §1).
+REGIONAL_COMMENDATIONS: tuple = (
+    Commendation("SH", "上海市无偿献血表彰", 1000, "上海市献血条例 第三十六条 [C] R2"),
+)
 
 LEVEL_NAMES = {"bronze": "铜奖", "silver": "银奖", "gold": "金奖", "lifetime": "终身荣誉奖"}

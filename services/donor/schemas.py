@@ -93,7 +93,18 @@ class EligibilitySchema(Schema):
 
 class AwardSchema(Schema):
     level = fields.String()
-    granted_at = fields.AwareDateTime()
+    granted_at = fields.AwareDateTime()          # when the donor became eligible for the level
+    status = fields.String()                     # "eligible": conferred at the next national commendation
+    note = fields.String()
+
+
+class CommendationSchema(Schema):
+    region = fields.String()
+    name = fields.String()
+    min_ml = fields.Integer()
+    total_ml = fields.Integer()
+    reached = fields.Boolean()
+    source = fields.String()
 
 
 class NextAwardSchema(Schema):
@@ -105,6 +116,7 @@ class AwardSummarySchema(Schema):
     donation_count = fields.Float()
     awards = fields.List(fields.Nested(AwardSchema))
     next = fields.Nested(NextAwardSchema, allow_none=True)
+    commendations = fields.List(fields.Nested(CommendationSchema))
 
 
 class MeSchema(DonorSchema):

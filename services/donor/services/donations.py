@@ -13,7 +13,7 @@ from ..din import compose, facility_for, normalise
 from ..eligibility import PastDonation, Vitals, assess
 from ..errors import DinExists, DonorNotFound, NotEligible
 from ..model import REASON_WORDS, Award, Donation, Donor, shanghai_day
-from ..policy import LEVEL_NAMES, NATIONAL_AWARDS, rules_for
+from ..policy import LEVEL_NAMES, NATIONAL_AWARDS, REGIONAL_COMMENDATIONS, rules_for
 
 
 def _now() -> datetime:
@@ -132,9 +132,22 @@ def grant_awards(uow, notifier, donor: Donor, donations, now: datetime, rules=NA
         uow.awards.add(award)
         uow.publish(event)
         new.append(level)
-        notifier.notify(uow, donor, kind="award_granted", title=f"恭喜您获得全国无偿献血奉献奖{LEVEL_NAMES[level]}",
-                        body=f"您累计献血 {units:g} 次（按全国表彰办法计算），获得{LEVEL_NAMES[level]}。感谢您的无私奉献！",
+        # Reaching the count makes the donor eligible; the award is conferred at the next national commendation
+        # (every `commendation_every_years` years), so the message must not say "you have received it".
+        notifier.notify(uow, donor, kind="award_granted",
+                        title=f"您已达到全国无偿献血奉献奖{LEVEL_NAMES[level]}的表彰条件",
+                        body=f"您累计献血 {units:g} 次（按全国无偿献血表彰奖励办法计算），已具备{LEVEL_NAMES[level]}的申报资格，"
+                             f"将在下一届全国无偿献血表彰（每{rules.commendation_every_years}年一届）中由献血机构申报。"
+                             "感谢您的无私奉献！",
                         now=now, dedupe_key=f"award:{donor.id}:{level}:{cycle}")
+    for commendation in REGIONAL_COMMENDATIONS:
+        total = sum(d.counts_as_ml for d in donations if d.region == commendation.region)
+        if total >= commendation.min_ml:
+            # Once per donor (the dedupe key); a replay or a recomputation finds it already sent.
+            notifier.notify(uow, donor, kind="commendation", title=f"您已达到{commendation.name}的条件",
+                            body=f"您在本市累计献血 {total} 毫升，达到 {commendation.min_ml} 毫升，"
+                                 f"可获{commendation.name}（{commendation.source.split(' [')[0]}）。感谢您的无私奉献！",
+                            now=now, dedupe_key=f"commendation:{donor.id}:{commendation.region}")
     return new
 
 
@@ -159,5 +172,14 @@ def award_summary(uow, donor_id: str, rules=NATIONAL_AWARDS) -> dict:
         donations = uow.donations.for_donor(donor_id)
         awards = uow.awards.for_donor(donor_id)
     units = sum(rules.units(d.kind, d.volume_ml, d.doses) for d in donations)
-    return {"donation_count": units, "awards": [{"level": a.level, "granted_at": a.granted_at} for a in awards],
-            "next": award_rules.next_award(units, {(a.level, a.cycle) for a in awards}, rules)}
+    commendations = []
+    for c in REGIONAL_COMMENDATIONS:
+        total = sum(d.counts_as_ml for d in donations if d.region == c.region)
+        commendations.append({"region": c.region, "name": c.name, "min_ml": c.min_ml, "total_ml": total,
+                              "reached": total >= c.min_ml, "source": c.source})
+    return {"donation_count": units,
+            "awards": [{"level": a.level, "granted_at": a.granted_at, "status": "eligible",
+                        "note": f"具备下一届全国无偿献血表彰（每{rules.commendation_every_years}年一届）{LEVEL_NAMES[a.level]}申报资格"}
+                       for a in awards],
+            "next": award_rules.next_award(units, {(a.level, a.cycle) for a in awards}, rules),
+            "commendations": commendations}

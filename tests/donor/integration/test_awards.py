@@ -100,3 +100,40 @@ def test_the_database_refuses_a_second_copy_of_an_award(uow_factory, new_donor):
         with uow_factory() as uow:
             uow.awards.add(Award.grant(donor.id, "bronze", 1, 20, now)[0])
             uow.commit()
+
+
+def _whole(uow_factory, donor, volumes, start, region="SH", site="SH-S01"):
+    for i, volume in enumerate(volumes):
+        day = start + timedelta(days=190 * i)
+        donations.record_donation(uow_factory(), Notifier(), donor_id=donor.id, site_id=site, region=region,
+                                  kind="whole_blood", volume_ml=volume, collected_at=day, now=day + timedelta(hours=1),
+                                  hemoglobin_g_l=140, weight_kg=70)
+
+
+def test_reaching_a_level_is_told_as_eligibility_for_the_next_commendation_not_as_received(
+        client, uow_factory, new_donor):
+    donor = new_donor(birth="19950101")
+    _platelets(uow_factory, donor, 10, datetime(2024, 1, 2, 2, tzinfo=timezone.utc))      # 20 units: bronze
+    me = auth("donor", donor_id=donor.id)
+    note = next(n for n in client.get("/api/v1/me/notifications", headers=me).get_json() if n["kind"] == "award_granted")
+    assert note["title"] == "您已达到全国无偿献血奉献奖铜奖的表彰条件"
+    assert "申报资格" in note["body"] and "每2年一届" in note["body"] and "获得" not in note["title"] + note["body"]
+    [award] = client.get(f"/api/v1/donors/{donor.id}/awards", headers=me).get_json()["awards"]
+    assert award["status"] == "eligible" and "下一届全国无偿献血表彰" in award["note"]
+
+
+def test_shanghai_commends_1000_ml_donated_in_shanghai_once(client, uow_factory, new_donor):
+    donor = new_donor(birth="19950101")
+    me = auth("donor", donor_id=donor.id)
+    start = datetime(2022, 1, 4, 2, tzinfo=timezone.utc)
+    _whole(uow_factory, donor, [400, 400], start)                                   # 800 ml: not yet
+    _whole(uow_factory, donor, [400], start + timedelta(days=190 * 2), region="JS", site="JS-S01")  # not Shanghai's
+    summary = client.get(f"/api/v1/donors/{donor.id}/awards", headers=me).get_json()
+    assert summary["commendations"] == [{"region": "SH", "name": "上海市无偿献血表彰", "min_ml": 1000, "total_ml": 800,
+                                         "reached": False, "source": "上海市献血条例 第三十六条 [C] R2"}]
+    assert not [n for n in client.get("/api/v1/me/notifications", headers=me).get_json() if n["kind"] == "commendation"]
+    _whole(uow_factory, donor, [200, 300], start + timedelta(days=190 * 3))         # 1,000 ml, then 1,300 ml
+    notes = [n for n in client.get("/api/v1/me/notifications", headers=me).get_json() if n["kind"] == "commendation"]
+    assert len(notes) == 1 and "1000 毫升" in notes[0]["body"] and "上海市献血条例" in notes[0]["body"]
+    summary = client.get(f"/api/v1/donors/{donor.id}/awards", headers=me).get_json()
+    assert summary["commendations"][0]["total_ml"] == 1300 and summary["commendations"][0]["reached"] is True
