@@ -139,9 +139,11 @@ def severity(level: str | None) -> int:
 
 
 def sustained_level(raw: str, since: dict[str, datetime | None], now: datetime,
-                    sustain_days: float) -> tuple[str, dict[str, datetime | None]]:
-    """Apply the consecutive-days rule: a level counts once the raw level has been at least that severe for
-    `sustain_days`. `since[level]` is when that stretch began (None when not below). Returns (level, since)."""
+                    sustain_days: float, escalation_sustain_days: float = 0) -> tuple[str, dict[str, datetime | None]]:
+    """Apply the consecutive-days rule: yellow counts once the raw level has been at least yellow for MORE than
+    `sustain_days` (Shanghai: "连续3天以上"), orange and red once at least that severe for more than
+    `escalation_sustain_days` (0: at once). `since[level]` is when that stretch began (None when not below).
+    Returns (level, since)."""
     updated: dict[str, datetime | None] = {}
     for lvl in LEVELS[1:]:
         at_least = severity(raw) >= severity(lvl)
@@ -149,7 +151,8 @@ def sustained_level(raw: str, since: dict[str, datetime | None], now: datetime,
     level = "green"
     for lvl in LEVELS[1:]:
         start = updated[lvl]
-        if start is not None and utc(start) <= now - timedelta(days=sustain_days):
+        days = sustain_days if lvl == "yellow" else escalation_sustain_days
+        if start is not None and (utc(start) < now - timedelta(days=days) if days else True):
             level = lvl
     return level, updated
 

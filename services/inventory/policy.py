@@ -71,9 +71,10 @@ class Thresholds:
 class StockPolicy:
     """A region's stock-warning policy, effective from a date.
 
-    `sustain_days`: how long the days of supply must stay below a threshold before the level is raised
-    (Shanghai's published rule says yellow after "more than 3 consecutive days" [S]; the issue asks for an
-    immediate level, so the default is 0 and a region may set 3). Levels fall back at once.
+    `sustain_days`: yellow is raised only after the days of supply stayed below its threshold for MORE than this
+    many consecutive days (Shanghai's published rule: below 5 days "连续3天以上" [S] domain-reference §6).
+    `escalation_sustain_days`: the same for orange and red; the sources give no duration, so 0 (at once) [U].
+    The orange and red thresholds (3 and 1 days) are not in the sources either [U]. Levels fall back at once.
     `thresholds_by_component`: platelets keep only 5 days, so 5-day thresholds would be yellow forever.
     """
 
@@ -82,7 +83,8 @@ class StockPolicy:
     thresholds: Thresholds = Thresholds()
     thresholds_by_component: Mapping[str, Thresholds] = field(default_factory=lambda: {
         "platelets": Thresholds(yellow_below_days=2, orange_below_days=1, red_below_days=0.5)})
-    sustain_days: float = 0
+    sustain_days: float = 3
+    escalation_sustain_days: float = 0
     routine_cut: Mapping[str, float] = field(default_factory=lambda: {
         "green": 0.0, "yellow": 0.30, "orange": 0.50, "red": 0.70})
     history_days: int = 28          # moving average window of issues, and the history needed to use it

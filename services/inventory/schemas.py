@@ -139,7 +139,8 @@ class ThresholdsSchema(Schema):
 class StockPolicySchema(Schema):
     region = fields.String()
     effective_from = fields.Date()
-    sustain_days = fields.Float()
+    sustain_days = fields.Float()                # yellow: more than this many consecutive days below its threshold
+    escalation_sustain_days = fields.Float()     # orange and red: the same (0: at once)
     levels = fields.List(fields.String())
     thresholds = fields.Dict(keys=fields.String(), values=fields.Nested(ThresholdsSchema))   # per component
 

@@ -77,7 +77,8 @@ def compute(uow, site_regions: dict[str, str], now: datetime, keys: Iterable[Key
         policy = policy_for(region, now)
         avail, need = available.get(key, 0.0), demand.get(key, 0.0)
         days = days_of_supply(avail, need)
-        level, _ = sustained_level(raw_level(days, component, policy), _since(stored.get(key)), now, policy.sustain_days)
+        level, _ = sustained_level(raw_level(days, component, policy), _since(stored.get(key)), now,
+                                   policy.sustain_days, policy.escalation_sustain_days)
         # Nothing on the shelf and no demand known is not "healthy": nobody knows. A level is a judgement on
         # stock against use, so without either it is no_data (and never a StockLevelChanged).
         shown = NO_DATA if avail <= EPS and need <= EPS else level
@@ -105,7 +106,8 @@ def refresh(uow, keys: Iterable[Key], now: datetime, regions: dict[str, str] | N
         stored = locked[key]
         policy = policy_for(row.region, now)
         days = days_of_supply(row.available_units, row.daily_demand)
-        _, since = sustained_level(raw_level(days, row.component, policy), _since(stored), now, policy.sustain_days)
+        _, since = sustained_level(raw_level(days, row.component, policy), _since(stored), now,
+                                   policy.sustain_days, policy.escalation_sustain_days)
         uow.stock.save(key, region=row.region, level=row.warning, available_units=row.available_units,
                        days_of_supply=row.days_of_supply, yellow_since=since["yellow"], orange_since=since["orange"],
                        red_since=since["red"], updated_at=now)
@@ -144,6 +146,7 @@ def policy_in_force(uow, *, region: str, now: datetime) -> dict:
             raise UnknownRegion(f"地区 {region} 不存在", errors={"region": [f"未知地区：{region}"]})
     policy = policy_for(region, now)
     return {"region": region, "effective_from": policy.effective_from, "sustain_days": policy.sustain_days,
+            "escalation_sustain_days": policy.escalation_sustain_days,
             "levels": [*LEVELS, NO_DATA], "thresholds": {c: policy.thresholds_for(c) for c in TRACKED_COMPONENTS}}
 
 

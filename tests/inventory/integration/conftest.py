@@ -51,6 +51,17 @@ def client(app):
 
 
 @pytest.fixture
+def immediate_levels(monkeypatch):
+    """Levels at once (no consecutive-days rule), for tests about what each level does rather than when it starts."""
+    from dataclasses import replace
+
+    from inventory import policy
+
+    monkeypatch.setitem(policy.STOCK_POLICIES, "SH", tuple(replace(p, sustain_days=0)
+                                                          for p in policy.STOCK_POLICIES["SH"]))
+
+
+@pytest.fixture
 def session_factory(inventory_db):
     engine = make_engine(inventory_db)
     yield make_session_factory(engine)

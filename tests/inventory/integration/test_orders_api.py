@@ -68,7 +68,7 @@ def test_expired_and_quarantined_units_are_never_issued_even_before_the_expiry_j
 @pytest.mark.parametrize("days, level, allowed", [(6, "green", 10), (4, "yellow", 7), (2, "orange", 5),
                                                    (0.5, "red", 3)])
 def test_routine_orders_are_cut_by_the_suppliers_level_and_urgent_ones_are_not(client, red_cells, days, level,
-                                                                                allowed):
+                                                                                allowed, immediate_levels):
     _set_demand(client, "SH-S1", 20)
     red_cells(int(days * 20))
     routine = _order(client, _line(10), priority="routine").get_json()

@@ -30,7 +30,8 @@ def _order(client, units):
                        json={"lines": [{**O_POS, "units": units}], "priority": "urgent"}).get_json()
 
 
-def test_levels_follow_days_of_supply_and_are_announced_only_when_they_change(client, red_cells, events):
+def test_levels_follow_days_of_supply_and_are_announced_only_when_they_change(client, red_cells, events,
+                                                                             immediate_levels):
     red_cells(60)
     assert _demand(client, "SH-S1", 10).status_code == 200
     assert [e["data"]["level"] for e in events("StockLevelChanged")] == []       # 6 days: green
@@ -43,6 +44,34 @@ def test_levels_follow_days_of_supply_and_are_announced_only_when_they_change(cl
     assert events("StockLevelChanged")[0]["subject"] == "SH-S1:red_cells:O:pos"
     row = _row(client)
     assert (row["available_units"], row["daily_demand"], row["days_of_supply"], row["level"]) == (29.0, 10.0, 2.9, "orange")
+
+
+def test_shanghai_raises_yellow_only_after_more_than_3_days_below_5_days_and_orange_at_once(
+        client, red_cells, events, uow_factory, session_factory):
+    from sqlalchemy import update
+
+    from inventory.orm import stock_levels
+    from inventory.services import stock
+
+    red_cells(60)
+    _demand(client, "SH-S1", 10)
+    _order(client, 20)                                   # 40 U = 4 days: below 5, since just now
+    assert _row(client)["level"] == "green" and not events("StockLevelChanged")
+
+    def below_since(delta):                              # as if the stock had been below 5 days for `delta`
+        with session_factory() as s, s.begin():
+            s.execute(update(stock_levels).where(stock_levels.c.site_id == "SH-S1", stock_levels.c.abo == "O",
+                                                 stock_levels.c.rhd == "pos", stock_levels.c.component == "red_cells")
+                      .values(yellow_since=datetime.now(timezone.utc) - delta))
+    below_since(timedelta(days=3) - timedelta(minutes=1))
+    assert _row(client)["level"] == "green"               # not yet more than 3 consecutive days
+    below_since(timedelta(days=3, minutes=1))
+    assert _row(client)["level"] == "yellow"
+    stock.refresh_all(uow_factory(), datetime.now(timezone.utc))          # the periodic job announces it
+    assert [(e["data"]["previous_level"], e["data"]["level"]) for e in events("StockLevelChanged")] == \
+        [("green", "yellow")]
+    _order(client, 11)                                   # 29 U = 2.9 days: orange at once
+    assert _row(client)["level"] == "orange"
 
 
 def test_stock_lists_every_group_of_every_station_with_filters(client, red_cells):
@@ -137,5 +166,6 @@ def test_the_policy_in_force_gives_the_legend_its_thresholds_per_component(clien
     assert body["levels"] == ["green", "yellow", "orange", "red", "no_data"]
     assert body["thresholds"]["red_cells"] == {"yellow_below_days": 5, "orange_below_days": 3, "red_below_days": 1}
     assert body["thresholds"]["platelets"]["yellow_below_days"] == 2
+    assert (body["sustain_days"], body["escalation_sustain_days"]) == (3, 0)     # yellow after > 3 days; the rest at once
     assert client.get("/api/v1/stock/policy", query_string={"region": "XX"}, headers=HOSPITAL1).status_code == 422
     assert client.get("/api/v1/stock/policy", headers=auth("donor", donor_id="d")).status_code == 403

@@ -33,17 +33,25 @@ def test_days_of_supply_is_none_without_demand():
     assert days_of_supply(10, 0) is None and days_of_supply(10, 4) == 2.5
 
 
-def test_a_region_may_require_consecutive_days_before_raising_a_level_but_lowers_at_once():
+def test_yellow_needs_more_than_3_consecutive_days_below_5_days_and_lowers_at_once():
+    policy = stock_policy("SH", date(2026, 11, 1))
+    assert (policy.sustain_days, policy.escalation_sustain_days) == (3, 0)      # Shanghai's published rule
     since: dict = {}
-    level, since = sustained_level("yellow", since, T0, sustain_days=3)
+    level, since = sustained_level("yellow", since, T0, policy.sustain_days)
     assert level == "green" and since["yellow"] == T0
-    level, since = sustained_level("orange", since, T0 + timedelta(days=2), 3)
-    assert level == "green" and since["yellow"] == T0 and since["orange"] == T0 + timedelta(days=2)
-    level, since = sustained_level("orange", since, T0 + timedelta(days=3, seconds=1), 3)
-    assert level == "yellow"                                  # yellow for 3 days, orange only for 1
+    assert sustained_level("yellow", since, T0 + timedelta(days=3), 3)[0] == "green"        # 3 days: not "more than"
+    level, since = sustained_level("yellow", since, T0 + timedelta(days=3, seconds=1), 3)
+    assert level == "yellow"
     level, since = sustained_level("green", since, T0 + timedelta(days=4), 3)
     assert level == "green" and since == {"yellow": None, "orange": None, "red": None}
-    assert sustained_level("red", {}, T0, 0)[0] == "red"      # Shanghai default: at once
+
+
+def test_orange_and_red_come_at_once_unless_a_region_sets_an_escalation_duration():
+    assert sustained_level("orange", {}, T0, 3)[0] == "orange"
+    assert sustained_level("red", {}, T0, 3)[0] == "red"
+    level, since = sustained_level("orange", {}, T0, 3, escalation_sustain_days=1)
+    assert level == "green"
+    assert sustained_level("orange", since, T0 + timedelta(days=1, seconds=1), 3, 1)[0] == "orange"
 
 
 def test_routine_cuts_by_level_are_policy_data():
