@@ -172,6 +172,7 @@ class Order:
     lines: list
     created_at: datetime
     unit_ids: list = field(default_factory=list)
+    emergency_override: dict | None = None      # {approved_by, reason}: RhD-incompatible red cells allowed
 
 
 def order_status(lines: list[dict]) -> str:

@@ -110,6 +110,7 @@ orders = Table(
     Column("lines", JSON, nullable=False),
     Column("unit_ids", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("emergency_override", JSON, nullable=True),
 )
 
 transfusions = Table(

@@ -120,8 +120,12 @@ REBALANCING = RebalancingPolicy()
 # Emergency substitution (domain-reference §8). ABO: acceptable donor groups per recipient, identical first.
 RED_CELL_ABO = {"O": ("O",), "A": ("A", "O"), "B": ("B", "O"), "AB": ("AB", "A", "B", "O")}
 PLASMA_ABO = {"O": ("O", "A", "B", "AB"), "A": ("A", "AB"), "B": ("B", "AB"), "AB": ("AB",)}
-# RhD: RhD-negative products may go to RhD-positive recipients, never the reverse (no consent workflow here).
+# RhD: RhD-negative products may go to RhD-positive recipients; the reverse only under an explicit, recorded
+# clinical override (life-threatening emergency, no anti-D, patient/family consent: domain-reference §8, R54).
 RHD_ACCEPTS = {"pos": ("pos", "neg"), "neg": ("neg",)}
+# What an emergency override adds, after every group of the patient's own RhD (RhD-negative stock is spent first):
+# for an A RhD- patient A- -> O- -> A+ -> O+, as R54's selection order.
+RHD_OVERRIDE_ADDS = {"red_cells": {"neg": ("pos",)}, "platelets": {"neg": ("pos",)}}
 SUBSTITUTION_ABO = {"red_cells": RED_CELL_ABO, "platelets": PLASMA_ABO, "plasma": PLASMA_ABO, "cryo": PLASMA_ABO}
 # Plasma carries no red cells: RhD does not matter.
 SUBSTITUTION_RHD = {"red_cells": RHD_ACCEPTS, "platelets": RHD_ACCEPTS,
@@ -129,14 +133,16 @@ SUBSTITUTION_RHD = {"red_cells": RHD_ACCEPTS, "platelets": RHD_ACCEPTS,
                     "cryo": {"pos": ("pos", "neg"), "neg": ("neg", "pos")}}
 
 
-def substitutes(component: str, abo: str, rhd: str) -> list[tuple[str, str]]:
+def substitutes(component: str, abo: str, rhd: str, *, rhd_override: bool = False) -> list[tuple[str, str]]:
     """Compatible donor groups other than the identical one, in order of preference.
 
     Same RhD before the other (RhD-negative stock is ~0.35 % of donors: spend it last), then the ABO order
-    of the table (identical first, O last for red cells).
+    of the table (identical first, O last for red cells). `rhd_override` (a recorded clinical decision) adds the
+    RhD groups RHD_OVERRIDE_ADDS names, after all the others.
     """
     out = []
-    for donor_rhd in SUBSTITUTION_RHD[component][rhd]:
+    extra = RHD_OVERRIDE_ADDS.get(component, {}).get(rhd, ()) if rhd_override else ()
+    for donor_rhd in (*SUBSTITUTION_RHD[component][rhd], *extra):
         for donor_abo in SUBSTITUTION_ABO[component][abo]:
             if (donor_abo, donor_rhd) != (abo, rhd):
                 out.append((donor_abo, donor_rhd))

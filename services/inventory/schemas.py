@@ -1,7 +1,7 @@
 """Request and response schemas of the inventory API (shared/docs/api.md, "Sites" and "Inventory")."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .model import SITE_KINDS, TRANSFER_STATUSES, UNIT_STATUSES
 from .policy import ABO, COMPONENTS, PRIORITIES, RHD
@@ -162,9 +162,21 @@ class UnitsLineSchema(GroupLineSchema):
     units = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False, max=1000))
 
 
+class EmergencyOverrideSchema(Schema):
+    """The clinician's recorded decision to give RhD-positive red cells to an RhD-negative patient."""
+    approved_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
 class OrderCreateSchema(Schema):
     lines = fields.List(fields.Nested(UnitsLineSchema), required=True, validate=validate.Length(min=1, max=50))
     priority = fields.String(load_default="routine", validate=validate.OneOf(PRIORITIES))
+    emergency_override = fields.Nested(EmergencyOverrideSchema)
+
+    @validates_schema
+    def _override_only_in_emergencies(self, data, **kwargs):
+        if data.get("emergency_override") and data.get("priority") != "emergency":
+            raise ValidationError("只有紧急（emergency）订单可以附临床越级输注决定", "emergency_override")
 
 
 class SubstitutionSchema(Schema):
@@ -172,6 +184,7 @@ class SubstitutionSchema(Schema):
     rhd = fields.String()
     units = fields.Float()
     unit_ids = fields.List(fields.String())
+    rhd_override = fields.Boolean()          # given under the order's emergency_override (RhD-incompatible)
 
 
 class OrderLineSchema(Schema):
@@ -197,6 +210,7 @@ class OrderSchema(_Wrapped):
     created_at = fields.AwareDateTime()
     lines = fields.List(fields.Nested(OrderLineSchema))
     allocations = fields.List(fields.Nested(UnitSchema))
+    emergency_override = fields.Nested(EmergencyOverrideSchema, allow_none=True)
 
 
 class TransfusionCreateSchema(Schema):

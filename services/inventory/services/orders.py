@@ -22,16 +22,18 @@ def _supplier(uow, hospital_id: str):
     return hospital, supplier
 
 
-def place_order(uow, *, hospital_id: str, lines: list[dict], priority: str, now: datetime) -> dict:
+def place_order(uow, *, hospital_id: str, lines: list[dict], priority: str, now: datetime,
+                emergency_override: dict | None = None) -> dict:
     """Allocate every line; the order is fulfilled, partial or backordered (nothing at all). No bag twice:
-    each bag is taken by a conditional update (allocation.take_bags)."""
+    each bag is taken by a conditional update (allocation.take_bags). An `emergency_override` (who decided, why)
+    lets an emergency take RhD-incompatible bags after every compatible one; each such substitution says so."""
     with uow:
         hospital, supplier = _supplier(uow, hospital_id)
         policy = stock.policy_for(supplier.region, now)
         levels = stock.current_levels(
             uow, {(supplier.id, ln["component"], ln["abo"], ln["rhd"]) for ln in lines}, supplier.region, now)
         order = Order(id=new_id(), hospital_id=hospital.id, supplier_id=supplier.id, priority=priority,
-                      status="backordered", lines=[], created_at=now)
+                      status="backordered", lines=[], created_at=now, emergency_override=emergency_override)
         claim = dict(status="issued", site_id=hospital.id, region=hospital.region, issued_to=hospital.id,
                      issued_from=supplier.id, issued_at=now, order_id=order.id)
         touched, result_lines, unit_ids = set(), [], []
@@ -47,7 +49,8 @@ def place_order(uow, *, hospital_id: str, lines: list[dict], priority: str, now:
             if taken.unit_ids:
                 touched.add((supplier.id, component, abo, rhd))
             if priority == "emergency" and got < allowed - EPS:
-                for sub_abo, sub_rhd in substitutes(component, abo, rhd):
+                compatible = set(substitutes(component, abo, rhd))
+                for sub_abo, sub_rhd in substitutes(component, abo, rhd, rhd_override=bool(emergency_override)):
                     more = take_bags(uow, from_site=supplier.id, component=component, abo=sub_abo, rhd=sub_rhd,
                                      wanted_u=allowed - got, now=now, claim=claim)
                     if more.unit_ids:
@@ -55,7 +58,8 @@ def place_order(uow, *, hospital_id: str, lines: list[dict], priority: str, now:
                         got += more.units
                         touched.add((supplier.id, component, sub_abo, sub_rhd))
                         substitutions.append({"abo": sub_abo, "rhd": sub_rhd, "units": more.units,
-                                              "unit_ids": more.unit_ids})
+                                              "unit_ids": more.unit_ids,
+                                              "rhd_override": (sub_abo, sub_rhd) not in compatible})
                     if got >= allowed - EPS:
                         break
             result_lines.append({"component": component, "abo": abo, "rhd": rhd, "units": wanted, "level": level,

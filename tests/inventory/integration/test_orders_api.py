@@ -112,6 +112,35 @@ def test_emergency_substitution_follows_the_tables(client, donate):
     assert plasma["lines"][0]["allocated_units"] == 1.0 and plasma["status"] == "partial"
 
 
+def test_an_rhd_negative_emergency_gets_rhd_positive_red_cells_only_under_a_recorded_override(client, red_cells,
+                                                                                             state):
+    a_neg = red_cells(1, abo="A", rhd="neg")
+    o_neg = red_cells(1, abo="O", rhd="neg")
+    a_pos = red_cells(2, abo="A", rhd="pos")
+    o_pos = red_cells(2, abo="O", rhd="pos")
+    override = {"approved_by": "王主任（输血科）", "reason": "失血性休克，无抗-D，家属知情同意"}
+    before = state()
+    for priority, extra, field in (("urgent", {"emergency_override": override}, "emergency_override"),
+                                   ("emergency", {"emergency_override": {"approved_by": "王主任"}}, "reason")):
+        refused = client.post("/api/v1/orders", headers=HOSPITAL1,
+                              json={"lines": [_line(5, abo="A", rhd="neg")], "priority": priority, **extra})
+        assert refused.status_code == 422 and field in str(refused.get_json()["errors"]), refused.get_json()
+    assert state() == before                                       # a refused order takes nothing
+
+    without = client.post("/api/v1/orders", headers=HOSPITAL1, json={
+        "lines": [_line(5, abo="A", rhd="neg")], "priority": "emergency"}).get_json()
+    assert [(s["abo"], s["rhd"]) for s in without["lines"][0]["substitutions"]] == [("O", "neg")]
+    assert without["status"] == "partial" and without["emergency_override"] is None
+    assert {u["id"] for u in without["allocations"]} == set(a_neg) | set(o_neg)
+
+    body = client.post("/api/v1/orders", headers=HOSPITAL1, json={
+        "lines": [_line(3, abo="A", rhd="neg")], "priority": "emergency", "emergency_override": override}).get_json()
+    subs = [(s["abo"], s["rhd"], s["units"], s["rhd_override"]) for s in body["lines"][0]["substitutions"]]
+    assert subs == [("A", "pos", 2.0, True), ("O", "pos", 1.0, True)]       # A- -> O- -> A+ -> O+ (R54)
+    assert body["emergency_override"] == override and body["status"] == "fulfilled"
+    assert {u["id"] for u in body["allocations"]} == set(a_pos) | {o_pos[0]}
+
+
 def test_orders_need_a_registered_hospital_with_a_supplier_and_refusals_change_nothing(client, red_cells, state):
     red_cells(2)
     before = state()
