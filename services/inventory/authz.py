@@ -16,6 +16,7 @@ MATRIX = Matrix({
     ("GET", "/api/v1/units"): allow(*STAFF),
     ("GET", "/api/v1/units/{unit_id}"): allow(*STAFF),
     ("POST", "/api/v1/units/{unit_id}/discard"): allow("station", owner=OWN_SITE),
+    ("POST", "/api/v1/units/{unit_id}/process"): allow("station", owner=OWN_SITE),
     ("POST", "/api/v1/donations/{din}/test-result"): allow("station", owner=OWN_SITE),
     ("GET", "/api/v1/stock"): allow(*STAFF),
     ("GET", "/api/v1/stock/policy"): allow(*STAFF),

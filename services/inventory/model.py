@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .errors import AlreadyTested, InvalidState
-from .policy import COMPONENTS, DONATION_YIELDS, LEVELS, StockPolicy
+from .policy import COMPONENTS, DONATION_YIELDS, LEVELS, PROCESSING, StockPolicy
 
 SITE_KINDS = ("station", "hospital")
 UNIT_STATUSES = ("quarantined", "available", "reserved", "in_transit", "issued", "transfused", "discarded", "expired")
@@ -85,6 +85,18 @@ class Unit:
 
     def expire(self, now: datetime) -> None:
         self.status, self.reason, self.updated_at = "expired", "expired", now
+
+    def process(self, into: str, now: datetime) -> None:
+        """Make another product of this bag (washed red cells, frozen plasma): its shelf life follows the rule of
+        the new product (policy.PROCESSING), never past what the original bag had when it runs from processing."""
+        rule = PROCESSING.get((self.component, into))
+        if rule is None:
+            raise InvalidState(f"{self.component} 不能加工为 {into}", code="unsupported_processing")
+        if self.status != "available" or self.is_expired(now):
+            raise InvalidState(f"状态为 {self.status} 的血液不能加工", code="unit_not_processable")
+        shelf = COMPONENTS[into].shelf_life
+        expires = min(now + shelf, utc(self.expires_at)) if rule.from_processing else utc(self.collected_at) + shelf
+        self.component, self.expires_at, self.updated_at = into, expires, now
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,30 @@ COMPONENTS: Mapping[str, ComponentSpec] = {
     "platelets": ComponentSpec("platelets", timedelta(days=5), 250, (1, 2, 3, 4)),
     # Cryoprecipitate: 1 year; 1 U from 200 ml whole blood (~25 ml). Not produced from donations yet.
     "cryo": ComponentSpec("cryo", timedelta(days=365), 25, (7, 30, 90, 180, 270)),
+    # Whole blood kept unseparated (ACD-B or CPD): 21 days at 2-6 °C; 1 U = 200 ml. Stations separate every
+    # donation today (DONATION_YIELDS), so whole-blood units arrive by import or transfer.
+    "whole_blood": ComponentSpec("whole_blood", timedelta(days=21), 200, (1, 3, 7, 14)),
+    # Frozen plasma (普通冰冻血浆): 4 years from collection below -18 °C; made from fresh frozen plasma (PROCESSING).
+    "frozen_plasma": ComponentSpec("frozen_plasma", timedelta(days=4 * 365 + 1), 100, (30, 180, 365, 730, 1095)),
+    # Washed red cells in saline: 24 hours at 2-6 °C from washing, not from collection (PROCESSING).
+    "washed_red_cells": ComponentSpec("washed_red_cells", timedelta(hours=24), 150, (0.25, 0.5)),
+}
+
+
+@dataclass(frozen=True)
+class Processing:
+    """A station turns one product into another (WS 399-2012 shelf lives, domain-reference §3).
+
+    `from_processing`: the new shelf life runs from the processing time (washing opens the bag), capped by the
+    original expiry; otherwise it runs from collection (frozen plasma: 4 years from the day the blood was given)."""
+
+    into: str
+    from_processing: bool
+
+
+PROCESSING: Mapping[tuple[str, str], Processing] = {
+    ("red_cells", "washed_red_cells"): Processing("washed_red_cells", from_processing=True),
+    ("plasma", "frozen_plasma"): Processing("frozen_plasma", from_processing=False),
 }
 TRACKED_COMPONENTS = ("red_cells", "plasma", "platelets")   # stock rows exist for these at every station
 
@@ -125,12 +149,16 @@ PLASMA_ABO = {"O": ("O", "A", "B", "AB"), "A": ("A", "AB"), "B": ("B", "AB"), "A
 RHD_ACCEPTS = {"pos": ("pos", "neg"), "neg": ("neg",)}
 # What an emergency override adds, after every group of the patient's own RhD (RhD-negative stock is spent first):
 # for an A RhD- patient A- -> O- -> A+ -> O+, as R54's selection order.
-RHD_OVERRIDE_ADDS = {"red_cells": {"neg": ("pos",)}, "platelets": {"neg": ("pos",)}}
-SUBSTITUTION_ABO = {"red_cells": RED_CELL_ABO, "platelets": PLASMA_ABO, "plasma": PLASMA_ABO, "cryo": PLASMA_ABO}
+RHD_OVERRIDE_ADDS = {"red_cells": {"neg": ("pos",)}, "washed_red_cells": {"neg": ("pos",)},
+                     "whole_blood": {"neg": ("pos",)}, "platelets": {"neg": ("pos",)}}
+# Whole blood carries both red cells and plasma: ABO-identical only.
+IDENTICAL_ABO = {abo: (abo,) for abo in ABO}
+SUBSTITUTION_ABO = {"red_cells": RED_CELL_ABO, "washed_red_cells": RED_CELL_ABO, "whole_blood": IDENTICAL_ABO,
+                    "platelets": PLASMA_ABO, "plasma": PLASMA_ABO, "frozen_plasma": PLASMA_ABO, "cryo": PLASMA_ABO}
 # Plasma carries no red cells: RhD does not matter.
-SUBSTITUTION_RHD = {"red_cells": RHD_ACCEPTS, "platelets": RHD_ACCEPTS,
-                    "plasma": {"pos": ("pos", "neg"), "neg": ("neg", "pos")},
-                    "cryo": {"pos": ("pos", "neg"), "neg": ("neg", "pos")}}
+_ANY_RHD = {"pos": ("pos", "neg"), "neg": ("neg", "pos")}
+SUBSTITUTION_RHD = {"red_cells": RHD_ACCEPTS, "washed_red_cells": RHD_ACCEPTS, "whole_blood": RHD_ACCEPTS,
+                    "platelets": RHD_ACCEPTS, "plasma": _ANY_RHD, "frozen_plasma": _ANY_RHD, "cryo": _ANY_RHD}
 
 
 def substitutes(component: str, abo: str, rhd: str, *, rhd_override: bool = False) -> list[tuple[str, str]]:

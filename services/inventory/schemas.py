@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .model import SITE_KINDS, TRANSFER_STATUSES, UNIT_STATUSES
-from .policy import ABO, COMPONENTS, PRIORITIES, RHD
+from .policy import ABO, COMPONENTS, PRIORITIES, PROCESSING, RHD
 
 SITE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="站点编号为 1–40 位字母、数字、- 或 _")
 REGION = validate.Regexp(r"^[A-Z]{2,8}$", error="地区代码为 2–8 位大写字母")
@@ -118,6 +118,10 @@ class TestResultSchema(Schema):
 
 class DiscardSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ProcessSchema(Schema):
+    into = fields.String(required=True, validate=validate.OneOf(sorted({into for _, into in PROCESSING})))
 
 
 # ---- stock ---------------------------------------------------------------------------------------------------

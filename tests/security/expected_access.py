@@ -84,6 +84,8 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         # judged: station=own — a station discards / releases only what it holds or collected (api.md: "someone
         # else's resource 403")
         ("POST", "/api/v1/units/{unit_id}/discard"): only(STATION, station=OWN_STATION),
+        # added: washing / refreezing, like a discard, only by the station holding the bag
+        ("POST", "/api/v1/units/{unit_id}/process"): only(STATION, station=OWN_STATION),
         ("POST", "/api/v1/donations/{din}/test-result"): only(STATION, station=OWN_STATION),
         ("GET", "/api/v1/stock"): only(*STAFF),
         # added: the thresholds behind the levels that GET /stock shows every staff role

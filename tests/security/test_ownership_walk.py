@@ -134,6 +134,15 @@ def _(w: InventoryWorld):
                        json={"reason": "破损"}).get_json()["status"] == "discarded"
 
 
+@case("inventory", "POST", "/api/v1/units/{unit_id}/process", STATION, "the station of another site")
+def _(w: InventoryWorld):
+    unit = w.red_cell_unit("SH-S1")
+    refused(w, "POST", f"/api/v1/units/{unit}/process", w.site("SH-S2"), json={"into": "washed_red_cells"})
+    assert w.unit(unit)["component"] == "red_cells"
+    assert let_through(w, "POST", f"/api/v1/units/{unit}/process", w.site("SH-S1"),
+                       json={"into": "washed_red_cells"}).get_json()["component"] == "washed_red_cells"
+
+
 @case("inventory", "POST", "/api/v1/donations/{din}/test-result", STATION, "a station that did not collect it")
 def _(w: InventoryWorld):
     din, unit_ids = w.donation("SH-S1", release=False)

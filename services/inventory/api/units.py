@@ -5,7 +5,7 @@ from flask.views import MethodView
 
 from servicekit.auth import current_principal
 
-from ..schemas import DiscardSchema, TestResultSchema, UnitDetailSchema, UnitQueryArgsSchema, UnitSchema
+from ..schemas import DiscardSchema, ProcessSchema, TestResultSchema, UnitDetailSchema, UnitQueryArgsSchema, UnitSchema
 from ..services import units
 from .common import blp, deps, now
 
@@ -34,6 +34,16 @@ class UnitDiscard(MethodView):
     def post(self, payload, unit_id):
         """Discard a unit held by this station"""
         return units.discard_unit(deps().uow(), station_id=current_principal().site_id, unit_id=unit_id,
+                                  now=now(), **payload)
+
+
+@blp.route("/units/<string:unit_id>/process")
+class UnitProcess(MethodView):
+    @blp.arguments(ProcessSchema())
+    @blp.response(200, UnitSchema)
+    def post(self, payload, unit_id):
+        """Make washed red cells or frozen plasma of a unit held by this station"""
+        return units.process_unit(deps().uow(), station_id=current_principal().site_id, unit_id=unit_id,
                                   now=now(), **payload)
 
 

@@ -128,6 +128,24 @@ def discard_unit(uow, *, station_id: str | None, unit_id: str, reason: str, now:
         return unit
 
 
+def process_unit(uow, *, station_id: str | None, unit_id: str, into: str, now: datetime) -> Unit:
+    """Wash red cells or refreeze plasma at the station holding the bag; both stock rows are recomputed."""
+    with uow:
+        unit = uow.units.get_for_update(unit_id)
+        if unit is None:
+            raise UnitNotFound()
+        if unit.site_id != station_id:
+            raise NotYourSite("只能加工本站的血液")
+        before = _keys([unit])
+        source = unit.component
+        unit.process(into, now)
+        uow.units.record_movements([movement(unit.id, "processed", unit.status, now, to_site=unit.site_id,
+                                             note=f"{source}→{into}")])
+        stock.refresh(uow, before | _keys([unit]), now, {unit.site_id: unit.region})
+        uow.commit()
+        return unit
+
+
 def expire_units(uow, *, now: datetime, batch: int = 500) -> int:
     """Mark stored units whose time is up as expired (one batch; the job loops until 0)."""
     with uow:

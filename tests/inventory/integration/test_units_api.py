@@ -141,3 +141,45 @@ def test_units_list_by_filters_and_a_unit_shows_its_history(client, donate):
     assert client.get("/api/v1/units", headers=HOSPITAL1).get_json() == []
     assert client.get("/api/v1/units/missing", headers=STATION1).status_code == 404
     assert client.get(f"/api/v1/units/{unit_id}", headers=auth("donor", donor_id="d")).status_code == 403
+
+
+def test_washed_red_cells_keep_24_hours_from_washing_and_frozen_plasma_4_years_from_collection(client, donate):
+    from datetime import datetime, timedelta
+
+    units_ = donate(volume_ml=400, collected_days_ago=10)
+    red = next(u for u in units_ if u.component == "red_cells")
+    plasma = next(u for u in units_ if u.component == "plasma")
+    washed = client.post(f"/api/v1/units/{red.id}/process", headers=STATION1, json={"into": "washed_red_cells"})
+    assert washed.status_code == 200, washed.get_json()
+    body = washed.get_json()
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert body["component"] == "washed_red_cells" and body["din"] == red.din and body["status"] == "available"
+    assert timedelta(hours=23, minutes=59) < expires - datetime.now(expires.tzinfo) <= timedelta(hours=24)
+    history = client.get(f"/api/v1/units/{red.id}", headers=STATION1).get_json()["history"]
+    assert history[-1]["kind"] == "processed" and history[-1]["note"] == "red_cells→washed_red_cells"
+
+    frozen = client.post(f"/api/v1/units/{plasma.id}/process", headers=STATION1, json={"into": "frozen_plasma"}).get_json()
+    collected = datetime.fromisoformat(frozen["collected_at"])
+    assert frozen["component"] == "frozen_plasma"
+    assert datetime.fromisoformat(frozen["expires_at"]) - collected == timedelta(days=4 * 365 + 1)
+
+
+def test_processing_refuses_what_cannot_be_made_and_changes_nothing(client, donate, red_cells, state):
+    units_ = donate(volume_ml=400)
+    red = next(u for u in units_ if u.component == "red_cells")
+    quarantined = next(u for u in donate(volume_ml=200, release=False) if u.component == "red_cells")
+    before = state()
+    cases = [
+        (red.id, {"into": "frozen_plasma"}, STATION1, 409, "unsupported_processing"),   # red cells are not plasma
+        (quarantined.id, {"into": "washed_red_cells"}, STATION1, 409, "unit_not_processable"),
+        (red.id, {"into": "gold"}, STATION1, 422, "validation_failed"),
+        (red.id, {}, STATION1, 422, "validation_failed"),
+        ("no-such-unit", {"into": "washed_red_cells"}, STATION1, 404, "unit_not_found"),
+        (red.id, {"into": "washed_red_cells"}, STATION2, 403, "not_your_site"),
+        (red.id, {"into": "washed_red_cells"}, HOSPITAL1, 403, "forbidden_role"),
+    ]
+    for unit_id, body, headers, status, code in cases:
+        resp = client.post(f"/api/v1/units/{unit_id}/process", headers=headers, json=body)
+        assert (resp.status_code, resp.get_json()["code"]) == (status, code), (body, resp.get_json())
+        assert resp.headers["Content-Type"].startswith("application/problem+json")
+    assert state() == before
