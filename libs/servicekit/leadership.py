@@ -70,7 +70,12 @@ class AdvisoryLeadership:
         try:
             if self.conn is None:
                 self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2, keepalives=1,
-                                            keepalives_idle=10, keepalives_interval=5, keepalives_count=3)
+                                            keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+                                            tcp_user_timeout=25000)
+                # The server's side of the same: a leader whose node vanished without closing its socket keeps the
+                # lock until the server notices, which its default keepalive (the kernel's: two hours) would delay.
+                self.conn.execute("SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+                                  "SET tcp_keepalives_count = 3")
             if self.is_leader:
                 self.conn.execute("SELECT 1")
                 return True
