@@ -14,6 +14,7 @@ SQLite runs one relay process per database, so its leadership is always held (`A
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -102,10 +103,8 @@ class AdvisoryLeadership:
     def _disconnect(self) -> None:
         self.is_leader = False
         if self.conn is not None:
-            try:
+            with contextlib.suppress(Exception):     # a broken connection may fail to close: it is gone anyway
                 self.conn.close()
-            except Exception:
-                pass
         self.conn = None
 
 
