@@ -11,14 +11,14 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.exc import OperationalError
 
-from . import context, heartbeat, inbox
+from . import context, heartbeat, inbox, parking
 from .envelope import Envelope, parse, type_from_headers
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[object, Envelope], None]  # handler(uow, envelope)
 
-APPLIED, DUPLICATE, SKIPPED, DEAD_LETTERED = "applied", "duplicate", "skipped", "dead_lettered"
+APPLIED, DUPLICATE, SKIPPED, DEAD_LETTERED, PARKED = "applied", "duplicate", "skipped", "dead_lettered", "parked"
 
 
 def consumer_settings(bootstrap_servers: str, group: str, **overrides) -> dict:
@@ -42,7 +42,10 @@ def consumer_settings(bootstrap_servers: str, group: str, **overrides) -> dict:
 
 
 class EventProcessor:
-    """Applies one record at most once in effect; the part of the loop that tests drive directly."""
+    """Applies one record at most once in effect; the part of the loop that tests drive directly.
+
+    An event that keeps failing goes to the dead-letter topic and parks its key (servicekit.parking): the key's
+    later events are parked behind it, not applied, until `python -m <service>.dlq` releases the key."""
 
     def __init__(self, *, group: str, handlers: Mapping[tuple[str, int], Handler], uow_factory,
                  dlq_producer=None, dlq_producer_factory=None, dlq_topic: str | None = None,
@@ -89,7 +92,7 @@ class EventProcessor:
         attempt = 0
         while True:
             try:
-                return self._apply(envelope, handler)
+                return self._apply(record, envelope, handler)
             except OperationalError as exc:
                 # The database is unreachable or busy: not the event's fault, never dead-letter it.
                 log.warning("database unavailable, retrying", extra={"error": str(exc)[:200]})
@@ -100,22 +103,31 @@ class EventProcessor:
                 log.warning("handler failed", extra={"event_type": envelope.type, "event_id": envelope.id,
                                                      "attempt": attempt, "error": repr(exc)[:500]})
                 if attempt >= self.max_attempts:
-                    self._dead_letter(record, repr(exc))
+                    self._dead_letter(record, repr(exc), envelope)
                     return DEAD_LETTERED
                 time.sleep(self.retry_sleep_s * attempt)
 
-    def _apply(self, envelope: Envelope, handler: Handler) -> str:
+    def _apply(self, record, envelope: Envelope, handler: Handler) -> str:
         uow = self.uow_factory()
         with uow:
             if not inbox.claim(uow.session, self.group, envelope.id, envelope.type):
                 log.info("duplicate event ignored", extra={"event_type": envelope.type, "event_id": envelope.id})
                 return DUPLICATE
+            if parking.is_parked(uow.session, self.group, envelope.subject):
+                parking.park(uow.session, self.group, record, envelope, dead_letter=False)
+                uow.commit()
+                log.warning("event parked behind its key's dead letter",
+                            extra={"event_type": envelope.type, "event_id": envelope.id, "key": envelope.subject})
+                return PARKED
             handler(uow, envelope)
             uow.commit()
         log.info("event applied", extra={"event_type": envelope.type, "event_id": envelope.id})
         return APPLIED
 
-    def _dead_letter(self, record, error: str) -> None:
+    def _dead_letter(self, record, error: str, envelope: Envelope | None = None) -> None:
+        """Send `record` to the dead-letter topic, then park its key (a malformed record has no key to park and
+        nothing to replay: it stays on the topic alone). Sent first: a crash in between re-sends it on
+        redelivery (a duplicate on the topic), never parks a key whose dead letter is nowhere to be read."""
         if self.dlq_producer is None and self.dlq_producer_factory is not None:
             self.dlq_producer = self.dlq_producer_factory()
         if self.dlq_producer is None:
@@ -126,6 +138,14 @@ class EventProcessor:
             ("dlq_consumer", self.group.encode()),
         ]
         self.dlq_producer.send(self.dlq_topic, key=record.key, value=record.value, headers=headers).get(timeout=10)
+        if envelope is not None:
+            uow = self.uow_factory()
+            with uow:
+                if inbox.claim(uow.session, self.group, envelope.id, envelope.type):
+                    parking.park(uow.session, self.group, record, envelope, dead_letter=True, error=error)
+                    uow.commit()
+            log.error("event dead-lettered, its key is parked until replayed or discarded",
+                      extra={"event_type": envelope.type, "event_id": envelope.id, "key": envelope.subject})
 
 
 class ConsumerLoop:

@@ -1,6 +1,7 @@
 """Request and event context carried across HTTP, logs and event envelopes."""
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
 
@@ -15,3 +16,14 @@ def new_id() -> str:
 
 def current_correlation_id() -> str:
     return correlation_id.get() or request_id.get() or new_id()
+
+
+@contextlib.contextmanager
+def caused_by(envelope):
+    """Work done because of `envelope` (its writes' events and logs carry its correlation and causation)."""
+    tokens = (correlation_id.set(envelope.correlation_id), causation_id.set(envelope.id))
+    try:
+        yield
+    finally:
+        correlation_id.reset(tokens[0])
+        causation_id.reset(tokens[1])

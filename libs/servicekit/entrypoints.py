@@ -5,8 +5,10 @@ import argparse
 import logging
 from datetime import datetime
 
+from . import parking
 from .consumer import ConsumerLoop, EventProcessor, consumer_settings
 from .db import make_engine, make_session_factory
+from .leadership import leadership_for
 from .logs import configure_logging
 from .outbox import Relay, replay
 from .producer import make_producer
@@ -32,8 +34,10 @@ def relay_main(config, argv: list[str] | None = None) -> None:
         log.info("outbox rows queued for replay", extra={"count": count, "since": args.since})
         return
     wakeup = wakeup_for(config.database_url)
+    # Any number of replicas: the one holding the service's advisory lock publishes, the others stand by.
     relay = Relay(session_factory, producer_factory=lambda: _producer_with_topics(config), wakeup=wakeup,
-                  max_idle_sleep_s=wakeup.fallback_poll_s)
+                  max_idle_sleep_s=wakeup.fallback_poll_s,
+                  leadership=leadership_for(config.database_url, f"{config.service_name}.outbox"))
     try:
         run_until_signalled(relay.run)
     finally:
@@ -44,14 +48,48 @@ def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder) -
     """`python -m <service>.consumer`; the group is the service name, failures go to `<service>.dlq`."""
     configure_logging(f"{config.service_name}-consumer", config.log_level)
     config.check_secrets()
-    session_factory = make_session_factory(make_engine(config.database_url))
-    processor = EventProcessor(group=config.service_name, handlers=handlers,
-                               uow_factory=uow_factory_builder(session_factory, config),
-                               dlq_producer_factory=lambda: _producer_with_topics(config),
-                               dlq_topic=f"{config.service_name}.dlq",
-                               max_attempts=config.consumer_max_attempts)
-    loop = ConsumerLoop(processor, topics, group_settings(config))
+    loop = ConsumerLoop(_processor(config, handlers, uow_factory_builder), topics, group_settings(config))
     run_until_signalled(loop.run)
+
+
+def dlq_main(config, argv: list[str] | None = None, *, handlers, uow_factory_builder, topics=None) -> None:
+    """`python -m <service>.dlq list [--json] | replay ID | discard ID`: the consumer's dead letters and the
+    events parked behind them (servicekit.parking). Exits 2 with the reason when a release cannot be done."""
+    parser = argparse.ArgumentParser(prog=f"{config.service_name}.dlq")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="dead letters, oldest first, with the events waiting behind each")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    for name, what in (("replay", "apply the dead letter (fixed), then the events parked behind it"),
+                       ("discard", "drop the dead letter, then apply the events parked behind it")):
+        commands.add_parser(name, help=what).add_argument("event_id", help="the dead letter's event id (list)")
+    args = parser.parse_args(argv)
+    configure_logging(f"{config.service_name}-dlq", config.log_level)
+    config.check_secrets()
+    processor = _processor(config, handlers, uow_factory_builder)
+    if args.command == "list":
+        letters = parking.dead_letters(processor)
+        if args.json:
+            print(parking.dumps(letters))
+        else:
+            print("event_id\tkey\tevent_type\twaiting\tparked_at\terror")
+            for d in letters:
+                print(f"{d.event_id}\t{d.key}\t{d.event_type}\t{d.waiting}\t{d.parked_at.isoformat()}\t{d.error}")
+        return
+    try:
+        applied = parking.release(processor, args.event_id, replay=args.command == "replay")
+    except parking.ReleaseError as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")
+    print(f"已释放 (released): {applied} event(s) applied")
+
+
+def _processor(config, handlers, uow_factory_builder) -> EventProcessor:
+    """The service's consumer group (its name) applying its handlers; dead letters go to `<service>.dlq`."""
+    session_factory = make_session_factory(make_engine(config.database_url))
+    return EventProcessor(group=config.service_name, handlers=handlers,
+                          uow_factory=uow_factory_builder(session_factory, config),
+                          dlq_producer_factory=lambda: _producer_with_topics(config),
+                          dlq_topic=f"{config.service_name}.dlq",
+                          max_attempts=config.consumer_max_attempts)
 
 
 def group_settings(config) -> dict:

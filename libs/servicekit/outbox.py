@@ -11,8 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import heartbeat
-from .db import is_sqlite
+from .db import for_update
 from .envelope import Envelope
+from .leadership import AlwaysLeader
 from .tables import outbox
 from .wakeup import TimedWakeup
 
@@ -40,19 +41,23 @@ def add(session: Session, envelope: Envelope, topic: str) -> None:
 class Relay:
     """Publishes unpublished outbox rows oldest first; marks them only after the broker's ack.
 
-    Answers to the classic relay bugs: two relays never take the same rows (FOR UPDATE SKIP
-    LOCKED on PostgreSQL; SQLite runs one relay); a crashed relay holds no lock (the row lock
-    dies with its transaction); an idle relay waits for a notification of new rows on PostgreSQL
-    (servicekit.wakeup) and polls with back-off on SQLite; a down broker is retried with exponential
-    back-off; SIGTERM finishes the current batch (stop is checked between batches).
+    Answers to the classic relay bugs: one relay per service publishes at a time (`leadership`, an advisory
+    lock on PostgreSQL, servicekit.leadership), so a key's events leave in commit order however many replicas
+    run; the rows of a batch are locked FOR UPDATE (waiting, not SKIP LOCKED), so a relay that just lost its
+    lock mid-batch and the next leader never have two batches out at once; a crashed relay holds no lock; only
+    the acknowledged prefix of a batch is marked, so a batch that partly failed re-sends only from its first
+    failed row; an idle relay waits for a notification of new rows on PostgreSQL (servicekit.wakeup) and
+    polls with back-off on SQLite; a down broker is retried with exponential back-off; SIGTERM finishes the
+    current batch (stop is checked between batches).
     """
 
     def __init__(self, session_factory: sessionmaker, producer=None, *, producer_factory=None,
                  batch_size: int = 200, ack_timeout_s: float = 10.0, idle_sleep_s: float = 0.025,
-                 max_idle_sleep_s: float = 0.05, max_backoff_s: float = 5.0, wakeup=None):
+                 max_idle_sleep_s: float = 0.05, max_backoff_s: float = 5.0, wakeup=None, leadership=None):
         """Pass a `producer`, or a `producer_factory` to (re)create one while the broker is unreachable.
         `wakeup` (servicekit.wakeup) ends an idle wait early when rows arrive; without one, idle waits are
-        plain sleeps of up to `max_idle_sleep_s`."""
+        plain sleeps of up to `max_idle_sleep_s`. `leadership` (servicekit.leadership) says whether this relay
+        may publish now; without one it always may."""
         self.session_factory = session_factory
         self.producer = producer
         self.producer_factory = producer_factory
@@ -62,17 +67,23 @@ class Relay:
         self.max_idle_sleep_s = max_idle_sleep_s  # polling only: bounds publish latency; notified, a safety net
         self.max_backoff_s = max_backoff_s
         self.wakeup = wakeup or TimedWakeup()
+        self.leadership = leadership or AlwaysLeader()
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this relay is the service's publisher (for metrics and probes)."""
+        return self.leadership.is_leader
 
     def publish_batch(self) -> int:
-        """Publish one batch; returns how many rows were published. Raises if the broker fails."""
+        """Publish one batch; returns how many rows were published. Raises if the broker fails, after marking
+        the rows acknowledged before the first failure (the failed row and every later one stay unpublished)."""
         if self.producer is None:
             self.producer = self.producer_factory()  # raises while the broker is down
+        failure: Exception | None = None
         with self.session_factory() as session, session.begin():
             stmt = (select(outbox).where(outbox.c.published_at.is_(None))
                     .order_by(outbox.c.seq).limit(self.batch_size))
-            if not is_sqlite(session.get_bind()):
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = session.execute(stmt).all()
+            rows = session.execute(for_update(stmt, session)).all()
             if not rows:
                 return 0
             futures = [
@@ -84,15 +95,34 @@ class Relay:
                 )
                 for row in rows
             ]
-            self.producer.flush(timeout=self.ack_timeout_s)
+            try:
+                self.producer.flush(timeout=self.ack_timeout_s)
+            except Exception as exc:   # a timeout: the futures below say which records made it
+                failure = exc
+            acknowledged = 0
             for future in futures:
-                future.get(timeout=self.ack_timeout_s)  # raises if any was not acknowledged
-            session.execute(
-                update(outbox)
-                .where(outbox.c.seq.in_([r.seq for r in rows]))
-                .values(published_at=datetime.now(timezone.utc), attempts=outbox.c.attempts + 1)
-            )
-            return len(rows)
+                try:
+                    future.get(timeout=self.ack_timeout_s if failure is None else 0)
+                except Exception as exc:
+                    failure = exc
+                    break
+                acknowledged += 1
+            # Only the contiguous acknowledged prefix: marking a later row while an earlier one is re-sent
+            # would let the later one reach consumers first (order is per key, and keys share batches).
+            now = datetime.now(timezone.utc)
+            if acknowledged:
+                session.execute(
+                    update(outbox)
+                    .where(outbox.c.seq.in_([r.seq for r in rows[:acknowledged]]))
+                    .values(published_at=now, attempts=outbox.c.attempts + 1)
+                )
+            if acknowledged < len(rows):
+                session.execute(update(outbox).where(outbox.c.seq == rows[acknowledged].seq)
+                                .values(attempts=outbox.c.attempts + 1, last_error=repr(failure)[:1000]))
+        if failure is not None and acknowledged < len(rows):
+            log.warning("relay batch partly published", extra={"acknowledged": acknowledged, "batch": len(rows)})
+            raise failure
+        return acknowledged
 
     def run(self, stop: threading.Event) -> None:
         backoff = self.idle_sleep_s
@@ -100,6 +130,9 @@ class Relay:
         while not stop.is_set():
             heartbeat.beat()
             self.wakeup.drain()                   # this poll answers every notification received so far
+            if not self.leadership.held():        # a standby (or a leader that lost its lock) publishes nothing
+                stop.wait(self.leadership.retry_s)
+                continue
             try:
                 published = self.publish_batch()
             except Exception as exc:  # broker or database down, timeout: nothing was marked, retry later
@@ -135,6 +168,7 @@ class Relay:
         self.producer = None
 
     def close(self) -> None:
+        self.leadership.close()
         self.wakeup.close()
         if self.producer is not None:
             self.producer.close(timeout=5)

@@ -1,12 +1,13 @@
-"""Infrastructure tables every service database has: the outbox and the inbox."""
+"""Infrastructure tables every service database has: the outbox, the inbox and the parked events."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
 
 infra_metadata = MetaData()
 
-# Events waiting to be published. `seq` orders publication (per-aggregate order is kept by the
-# single relay per service, or by SKIP LOCKED batches taken oldest first).
+# Events waiting to be published. `seq` orders publication (per-key order is kept by the one publishing relay
+# per service, servicekit.leadership).
 outbox = Table(
     "outbox",
     infra_metadata,
@@ -35,6 +36,41 @@ processed_events = Table(
 )
 
 
+# A key whose event went to the dead-letter topic is parked: its dead letter (`dead_letter` true) and every later
+# event of that key wait here, in `seq` order, until `python -m <service>.dlq replay|discard` releases them. A
+# parked event is claimed in the inbox in the same transaction (a redelivery is a duplicate), so a row here is
+# an event received but not applied. `value` is the record as received; `headers` its Kafka headers.
+parked_events = Table(
+    "parked_events",
+    infra_metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("consumer", String(100), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("dead_letter", Boolean, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("source", String(300), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("consumer", "event_id", name="uq_parked_events_consumer_event"),
+    Index("ix_parked_events_consumer_key", "consumer", "key", "seq"),
+)
+
+# The tables each service's first migration made; a table added later comes with its own migration.
+FIRST_TABLES = (outbox, processed_events)
+
+
 def create_infra_tables(bind) -> None:
     """Used by each service's first migration."""
-    infra_metadata.create_all(bind)
+    infra_metadata.create_all(bind, tables=list(FIRST_TABLES))
+
+
+def create_parked_events(bind) -> None:
+    """Used by each service's parked-events migration."""
+    parked_events.create(bind)
+
+
+def drop_parked_events(bind) -> None:
+    parked_events.drop(bind)

@@ -8,9 +8,15 @@ from .handlers import HANDLERS, TOPICS
 from .unit_of_work import WaiverUnitOfWork
 
 
+def wiring(config: Config) -> dict:
+    """What the consumer applies, and how: shared with `waiver.dlq`, which applies released events the same way."""
+    return dict(topics=TOPICS, handlers=HANDLERS,
+                uow_factory_builder=lambda sf, _config: (lambda: WaiverUnitOfWork(sf)))
+
+
 def main() -> None:
-    consumer_main(Config.from_env(), topics=TOPICS, handlers=HANDLERS,
-                  uow_factory_builder=lambda sf, _config: (lambda: WaiverUnitOfWork(sf)))
+    config = Config.from_env()
+    consumer_main(config, **wiring(config))
 
 
 if __name__ == "__main__":

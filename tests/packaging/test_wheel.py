@@ -83,7 +83,8 @@ for name in {PACKAGES!r}:
 print(json.dumps({{"modules": mods, "outside": outside}}))
 """)
     assert report["outside"] == []
-    for sub in ("waiver.api.claims", "waiver.services.claims", "servicekit.broker", "gateway.app"):
+    for sub in ("waiver.api.claims", "waiver.services.claims", "servicekit.broker", "gateway.app", "donor.dlq",
+                "inventory.dlq", "waiver.dlq"):
         assert sub in report["modules"]
     # every module of the checkout is in the wheel
     checkout = {_module_name(p) for p in _source_files()}

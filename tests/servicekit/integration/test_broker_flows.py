@@ -150,3 +150,33 @@ def test_a_handler_that_keeps_failing_sends_the_record_to_the_dlq_and_the_consum
     assert b"cannot handle bad" in dict(dead.headers)["dlq_error"]
     with db() as s:
         assert [r.key for r in s.execute(ledger.select())] == ["good"]
+
+
+def test_a_dead_lettered_key_parks_its_later_events_while_other_keys_flow_until_replayed(
+        databases, db_kind, broker, running):
+    """Through the real broker: a's first event fails for good, a's next one waits (parked), b flows; once the
+    handler is fixed, replay applies a's events in order."""
+    from servicekit import parking
+
+    from .test_parking import Recorder
+
+    topic, group = f"park-{uuid.uuid4().hex[:8]}", f"kit{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic, f"{group}.dlq"], 3)
+    db = _fresh_db(databases, db_kind)
+    handler = Recorder(broken={("a", 0)})
+    processor, loop = _consumer(group, db, broker.bootstrap, topic, handlers={("Noted", 1): handler})
+    running.start(loop.run)
+    producer = make_producer(broker.bootstrap)
+    dead = None
+    for subject, n in (("a", 0), ("b", 0), ("a", 1), ("b", 1), ("a", 2)):
+        envelope = make_envelope("Noted", {"key": f"{subject}-{n}", "n": n}, subject=subject)
+        dead = dead or envelope
+        producer.send(topic, key=subject.encode(), value=envelope.to_json(), headers=envelope.headers()).get(timeout=10)
+    producer.close()
+    wait_until(lambda: processor.outcomes.count("parked") == 2 and ledger_count(db) == 2, timeout_s=30)
+    assert handler.applied == [("b", 0), ("b", 1)]
+    [letter] = parking.dead_letters(processor)
+    assert (letter.event_id, letter.waiting) == (dead.id, 2)
+    handler.broken.clear()
+    assert parking.release(processor, dead.id, replay=True) == 3
+    assert handler.applied[2:] == [("a", 0), ("a", 1), ("a", 2)] and ledger_count(db) == 5

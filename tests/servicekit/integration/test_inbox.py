@@ -1,6 +1,6 @@
 """The event processor applies each event at most once and dead-letters what keeps failing."""
 from servicekit.consumer import APPLIED, DEAD_LETTERED, DUPLICATE, SKIPPED, EventProcessor
-from servicekit.tables import processed_events
+from servicekit.tables import parked_events, processed_events
 from servicekit.testing import FakeProducer, FakeRecord, make_envelope, record_of
 
 from .conftest import ledger_count, make_uow_factory, note
@@ -20,7 +20,9 @@ def test_the_same_event_delivered_twice_is_applied_once(kit_db):
     assert ledger_count(kit_db) == 1
 
 
-def test_a_failing_handler_leaves_no_inbox_row_and_goes_to_the_dlq(kit_db):
+def test_a_failing_handler_rolls_back_its_effect_and_its_event_goes_to_the_dlq_and_parks_its_key(kit_db):
+    """The dead letter is claimed in the inbox with its parked row (one transaction): a redelivery is a duplicate,
+    not a second dead letter; it is applied only by `dlq replay`."""
     calls = []
 
     def boom(uow, envelope):
@@ -30,12 +32,15 @@ def test_a_failing_handler_leaves_no_inbox_row_and_goes_to_the_dlq(kit_db):
 
     producer = FakeProducer()
     processor = _processor(kit_db, {("Noted", 1): boom}, producer)
-    record = record_of(make_envelope("Noted", {"key": "b"}), offset=7)
+    envelope = make_envelope("Noted", {"key": "b"})
+    record = record_of(envelope, offset=7)
     assert processor.process(record) == DEAD_LETTERED
     assert len(calls) == 3                                   # retried up to max_attempts
     assert ledger_count(kit_db) == 0
     with kit_db() as s:
-        assert s.execute(processed_events.select()).first() is None
+        assert [r.event_id for r in s.execute(processed_events.select())] == [envelope.id]
+        assert [(r.event_id, r.dead_letter) for r in s.execute(parked_events.select())] == [(envelope.id, True)]
+    assert processor.process(record) == DUPLICATE and len(calls) == 3
     [sent] = producer.sent
     headers = dict(sent["headers"])
     assert sent["topic"] == "kit.dlq" and sent["value"] == record.value

@@ -81,6 +81,50 @@ def test_relay_marks_rows_published_only_after_the_ack(kit_db):
     assert relay.publish_batch() == 0
 
 
+class PartlyFailingProducer(FakeProducer):
+    """Acknowledges every record but those whose key is in `failing` (the broker refused their batch)."""
+
+    def __init__(self, failing):
+        super().__init__()
+        self.failing = set(failing)
+
+    def send(self, topic, key=None, value=None, headers=None):
+        if key in self.failing:
+            return _Failed(KafkaTimeoutError(f"no ack for {key!r}"))
+        return super().send(topic, key, value, headers)
+
+
+class _Failed:
+    def __init__(self, error):
+        self.error = error
+
+    def get(self, timeout=None):
+        raise self.error
+
+
+def test_a_batch_that_partly_fails_marks_its_acknowledged_prefix_and_resends_only_from_the_first_failure(kit_db):
+    """k2 fails while k3 and k4 are acknowledged: k0, k1 are marked; k2 and everything after it is sent again
+    (marking k3 while k2 is re-sent would let k3 reach consumers first)."""
+    from sqlalchemy import select
+
+    from servicekit.tables import outbox as outbox_table
+
+    _stage(kit_db, 5)
+    producer = PartlyFailingProducer({b"k2"})
+    relay = outbox.Relay(kit_db, producer)
+    with pytest.raises(KafkaTimeoutError):
+        relay.publish_batch()
+    with kit_db() as s:
+        rows = s.execute(select(outbox_table).order_by(outbox_table.c.seq)).all()
+    assert [r.published_at is not None for r in rows] == [True, True, False, False, False]
+    assert rows[2].attempts == 1 and "k2" in rows[2].last_error
+    producer.failing.clear()
+    producer.sent.clear()
+    assert relay.publish_batch() == 3
+    assert [m["key"] for m in producer.sent] == [b"k2", b"k3", b"k4"]
+    assert outbox.pending_count(kit_db) == 0
+
+
 def test_relay_keeps_retrying_while_the_broker_is_down_and_loses_nothing(kit_db):
     _stage(kit_db, 4)
     attempts = []
@@ -124,8 +168,10 @@ def test_replay_since_a_time_requeues_only_the_rows_created_from_then(kit_db):
 
 
 def test_two_relays_never_publish_the_same_row(kit_db, db_kind):
+    """The fence behind leadership (servicekit.leadership): should two relays both think they lead for a moment,
+    the batches' row locks serialise them, each row goes out once."""
     if db_kind == "sqlite":
-        pytest.skip("SQLite runs a single relay; SKIP LOCKED is the PostgreSQL mechanism")
+        pytest.skip("SQLite runs a single relay; the row locks are the PostgreSQL mechanism")
     _stage(kit_db, 300)
     producers = [FakeProducer(), FakeProducer()]
     relays = [outbox.Relay(kit_db, p, batch_size=20) for p in producers]
