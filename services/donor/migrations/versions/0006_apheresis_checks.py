@@ -1,12 +1,12 @@
 """Donations keep the pulse and, for apheresis, the pre-collection haematocrit and platelet count.
 
-Revision ID: 0005
+Revision ID: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
