@@ -5,6 +5,7 @@ import argparse
 import logging
 from datetime import datetime
 
+from . import metrics
 from .consumer import ConsumerLoop, EventProcessor, consumer_settings
 from .db import make_engine, make_session_factory
 from .logs import configure_logging
@@ -31,6 +32,7 @@ def relay_main(config, argv: list[str] | None = None) -> None:
         count = replay(session_factory, since)
         log.info("outbox rows queued for replay", extra={"count": count, "since": args.since})
         return
+    metrics.serve(config.metrics_port, [metrics.OutboxCollector(session_factory, config.service_name)])
     wakeup = wakeup_for(config.database_url)
     relay = Relay(session_factory, producer_factory=lambda: _producer_with_topics(config), wakeup=wakeup,
                   max_idle_sleep_s=wakeup.fallback_poll_s)
@@ -51,6 +53,7 @@ def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder) -
                                dlq_topic=f"{config.service_name}.dlq",
                                max_attempts=config.consumer_max_attempts)
     loop = ConsumerLoop(processor, topics, group_settings(config))
+    metrics.serve(config.metrics_port)
     run_until_signalled(loop.run)
 
 
