@@ -74,5 +74,6 @@ def _dependencies(deps) -> dict:
                              per_ip=config.rate_limit_otp_per_ip, ceiling=config.rate_limit_sms_ceiling),
         auth_throttle=AuthThrottle(limiter, per_ip=config.rate_limit_auth_per_ip,
                                    per_username=config.rate_limit_login_per_username,
-                                   per_client=config.rate_limit_client_token_per_client),
+                                   per_client=config.rate_limit_client_token_per_client,
+                                   per_donor_ip=config.rate_limit_donor_token_per_ip),
     )

@@ -37,8 +37,10 @@ class Config(BaseConfig):
     # TRUSTED_PROXY_COUNT, its earlier name, is still read (from_env).
     trusted_proxies: int = 0
     # Credential endpoints (ratelimit.AuthThrottle): per IP every attempt counts, separately for each of
-    # auth/token, auth/client-token and auth/donor/token; per username and per HIS client only refusals.
+    # auth/token and auth/client-token; per username and per HIS client only refusals. auth/donor/token has its
+    # own, higher, per-IP budget for the carrier NAT reason above (per phone, five wrong codes lock it).
     rate_limit_auth_per_ip: str = "60/minute"
+    rate_limit_donor_token_per_ip: str = "1000/hour"
     rate_limit_login_per_username: str = "10/minute"
     rate_limit_client_token_per_client: str = "10/minute"
     sms_gateway_url: str = ""

@@ -100,9 +100,11 @@ class AuthThrottle:
     can overshoot by the number of requests in flight; the window stays the bound that matters.
     """
 
-    def __init__(self, limiter: RateLimiter, *, per_ip: str, per_username: str, per_client: str):
+    def __init__(self, limiter: RateLimiter, *, per_ip: str, per_username: str, per_client: str,
+                 per_donor_ip: str):
         self.limiter = limiter
         self.per_ip = parse_many(per_ip)
+        self.per_donor_ip = parse_many(per_donor_ip)
         self.per_username = parse_many(per_username)
         self.per_client = parse_many(per_client)
 
@@ -113,12 +115,13 @@ class AuthThrottle:
         return self._guard(("auth-ip", "client", ip), self.per_client, ("auth-client", client_id))
 
     def donor(self, ip: str):
-        # Per phone, the code is its own limit: five wrong codes lock the phone (otp.py).
-        return self._guard(("auth-ip", "donor", ip), (), ())
+        # Per phone, the code is its own limit: five wrong codes lock the phone (otp.py). Per IP it is high:
+        # many donors share a carrier's NAT address.
+        return self._guard(("auth-ip", "donor", ip), (), (), ip_limits=self.per_donor_ip)
 
     @contextmanager
-    def _guard(self, ip_key: tuple, account_limits, account_key: tuple):
-        self.limiter.hit_all(self.per_ip, *ip_key)
+    def _guard(self, ip_key: tuple, account_limits, account_key: tuple, ip_limits=None):
+        self.limiter.hit_all(self.per_ip if ip_limits is None else ip_limits, *ip_key)
         self.limiter.require_budget(account_limits, *account_key)
         try:
             yield

@@ -242,7 +242,8 @@ def test_client_tokens_are_limited_per_client_id(gateway_db, upstream):
     ("/api/v1/auth/donor/token", {"phone": PHONE, "code": "000000"}),
 ])
 def test_each_credential_endpoint_is_limited_per_ip(gateway_db, upstream, path, body):
-    client = _app(gateway_db, upstream, rate_limit_auth_per_ip="2/minute", rate_limit_login_per_username="100/minute",
+    client = _app(gateway_db, upstream, rate_limit_auth_per_ip="2/minute", rate_limit_donor_token_per_ip="2/minute",
+                  rate_limit_login_per_username="100/minute",
                   rate_limit_client_token_per_client="100/minute").test_client()
     assert [client.post(path, json=body).status_code for _ in range(2)] == [401, 401]
     _assert_rate_limited(client.post(path, json=body))
