@@ -90,11 +90,14 @@ def exposition(extra=()) -> tuple[bytes, str]:
     return generate_latest(_Exposition(extra)), CONTENT_TYPE_LATEST
 
 
-def serve(port: int, extra=()) -> None:
-    """Serve `/metrics` on `port` from a background thread (consumers, relays, jobs); nothing when port is 0."""
-    if port:
-        start_http_server(port, addr="0.0.0.0", registry=_Exposition(extra))
-        log.info("metrics served", extra={"port": port})
+def serve(port: int, extra=(), addr: str = "0.0.0.0"):
+    """Serve the metrics on `port` from a background thread (consumers, relays, jobs); nothing when port is 0.
+    Returns the HTTP server (to shut down), or None."""
+    if not port:
+        return None
+    server, _thread = start_http_server(port, addr=addr, registry=_Exposition(extra))
+    log.info("metrics served", extra={"port": port})
+    return server
 
 
 def record_lag(consumer, group: str, batches, done) -> None:

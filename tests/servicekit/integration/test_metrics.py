@@ -5,6 +5,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import requests
 from kafka.structs import TopicPartition, OffsetAndMetadata
 from prometheus_client.parser import text_string_to_metric_families
@@ -41,6 +42,23 @@ def test_the_outbox_backlog_and_oldest_age_reflect_the_pending_rows_at_each_scra
     assert _gauges(collector) == {"hemolink_outbox_backlog_events": 0, "hemolink_outbox_oldest_unpublished_age_seconds": 0}
 
 
+def test_a_process_without_http_serves_its_metrics_and_the_backlog_on_metrics_port(kit_db):
+    """What relay_main does with METRICS_PORT set: the relay's process metrics plus its service's outbox backlog."""
+    with kit_db.begin() as session:
+        outbox.add(session, make_envelope("Noted", {"key": "1"}), "kit.events")
+    port = free_port()
+    server = metrics.serve(port, [metrics.OutboxCollector(kit_db, "kit")], addr="127.0.0.1")
+    try:
+        families = {f.name: f for f in text_string_to_metric_families(
+            requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)}
+        assert families["hemolink_outbox_backlog_events"].samples[0].value == 1
+        assert "hemolink_dead_letters" in families and "hemolink_relay_leader" in families
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert metrics.serve(0) is None                          # METRICS_PORT unset: nothing listens
+
+
 def test_consumer_lag_is_the_high_watermark_minus_the_next_offset_to_read():
     class Consumer:
         def highwater(self, tp):
@@ -67,14 +85,18 @@ def test_a_dead_lettered_record_is_counted(kit_db):
     assert counter._value.get() - before == 2
 
 
-def test_under_gunicorn_one_scrape_adds_up_every_workers_requests(tmp_path, databases):
-    """Multiprocess mode as the Procfile runs an api: 3 workers, PROMETHEUS_MULTIPROC_DIR, servicekit's hooks."""
+@pytest.mark.parametrize("given_dir", [True, False])
+def test_under_gunicorn_one_scrape_adds_up_every_workers_requests(tmp_path, databases, given_dir):
+    """Multiprocess mode as the Procfile and compose run an api: 3 workers, servicekit's gunicorn hooks, with
+    PROMETHEUS_MULTIPROC_DIR given (emptied at start) or not (the master makes one)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": databases.new("gateway", "sqlite"), "HEMOLINK_ADMIN_PASSWORD": "s3cret-admin",
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "LOG_LEVEL": "WARNING",
-           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
-    (tmp_path / "prom").mkdir()
-    (tmp_path / "prom" / "counter_stale.db").write_bytes(b"left by an earlier run")     # on_starting removes it
+           "LOG_LEVEL": "WARNING", "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if given_dir:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "prom")
+        (tmp_path / "prom").mkdir()
+        (tmp_path / "prom" / "counter_stale.db").write_bytes(b"left by an earlier run")     # on_starting removes it
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:servicekit.gunicorn_conf", "-w", "3",
                                 "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                                 "--no-control-socket", "gateway.app:create_app()"],
@@ -89,16 +111,25 @@ def test_under_gunicorn_one_scrape_adds_up_every_workers_requests(tmp_path, data
                 return False
 
         wait_until(up, timeout_s=60)
-        # Sync workers answer one request at a time, so requests sent at once spread over the workers.
-        with ThreadPoolExecutor(max_workers=10) as pool:
-            list(pool.map(lambda _: requests.get(f"{base}/healthz", timeout=10), range(30)))
-        pids = {path.name for path in (tmp_path / "prom").iterdir()}
+        # Sync workers answer one request at a time, so requests sent at once spread over the workers; bursts
+        # go on until at least two workers have answered (seen as their files, or, with no dir given, as a
+        # scrape that would otherwise show only its own worker's share).
+        sent = 0
+
+        def burst():
+            nonlocal sent
+            with ThreadPoolExecutor(max_workers=10) as pool:
+                list(pool.map(lambda _: requests.get(f"{base}/healthz", timeout=10), range(30)))
+            sent += 30
+            return not given_dir or len(list((tmp_path / "prom").glob("histogram_*.db"))) >= 2
+
+        wait_until(burst, timeout_s=60)
         text = requests.get(f"{base}/metrics", timeout=5).text
         count = sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
                     if s.name == "hemolink_http_request_duration_seconds_count" and s.labels.get("route") == "/healthz")
-        assert count == 30                        # whichever worker answered the scrape, all workers' requests
-        assert "counter_stale.db" not in pids
-        assert len([p for p in pids if p.startswith("histogram_")]) >= 2      # the requests did spread over workers
+        assert count == sent                      # whichever worker answered the scrape, all workers' requests
+        if given_dir:
+            assert not (tmp_path / "prom" / "counter_stale.db").exists()
     finally:
         process.terminate()
         process.wait(timeout=30)
