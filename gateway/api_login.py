@@ -26,9 +26,7 @@ class DonorOtp(MethodView):
     def post(self, payload):
         """Send a one-time login code to a donor's phone"""
         deps = _deps()
-        deps.limiter.hit(deps.otp_per_ip, "otp-ip", request.remote_addr or "")
-        for limit in deps.otp_per_phone:
-            deps.limiter.hit(limit, "otp-phone", deps.vault.blind_index(payload["phone"]))
+        deps.otp_limits.admit(request.remote_addr or "", deps.vault.blind_index(payload["phone"]))
         code = otp.send_code(deps.session_factory, deps.vault, deps.sms, deps.config.jwt_secret, **payload)
         return {"sent": True, **({"dev_code": code} if deps.config.hemolink_dev_otp else {})}
 

@@ -1,7 +1,6 @@
 """Gateway entrypoint: `create_app()` returns a WSGI app that proxies routed paths and serves its own."""
 from __future__ import annotations
 
-from limits import parse, parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hemolink.access import ROLES
@@ -12,7 +11,7 @@ from .clients import RevocationList
 from .donor_directory import DonorDirectory
 from .site_directory import SiteDirectory
 from .openapi import SpecCache, make_docs_blueprint
-from .ratelimit import AuthThrottle, RateLimiter
+from .ratelimit import AuthThrottle, OtpLimits, RateLimiter
 from .sms import make_sender
 from .config import Config
 from .proxy import Proxy
@@ -25,7 +24,7 @@ class GatewayApp:
         self.flask_app = flask_app
         self.proxy = proxy
         # Behind N trusted proxies the client is the Nth address from the right of X-Forwarded-For; werkzeug's
-        # ProxyFix puts it in REMOTE_ADDR for both the limits and the proxied calls' own X-Forwarded-For.
+        # ProxyFix puts it in REMOTE_ADDR for the limits; the proxied calls get the received header appended to.
         self._entry = ProxyFix(self._dispatch, x_for=trusted_proxies, x_proto=trusted_proxies) \
             if trusted_proxies else self._dispatch
 
@@ -33,10 +32,11 @@ class GatewayApp:
         return self._entry(environ, start_response)
 
     def _dispatch(self, environ, start_response):
-        upstream = routes.match(environ.get("PATH_INFO", ""))
-        if upstream is None:
+        matched = routes.match_route(environ.get("PATH_INFO", ""))
+        if matched is None:
             return self.flask_app(environ, start_response)
-        return self.proxy(environ, start_response, upstream)
+        prefix, upstream = matched
+        return self.proxy(environ, start_response, upstream, prefix)
 
     def test_client(self):
         from werkzeug.test import Client
@@ -55,7 +55,7 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
     flask_app.register_blueprint(make_docs_blueprint(deps.api, SpecCache(config.upstreams(), deps.proxy.http)))
     flask_app.register_blueprint(console.bp)
     accounts.bootstrap_admin(deps.session_factory, config.hemolink_admin_password or "admin")
-    return GatewayApp(flask_app, deps.proxy, config.trusted_proxy_count)
+    return GatewayApp(flask_app, deps.proxy, config.trusted_proxies)
 
 
 def _dependencies(deps) -> dict:
@@ -70,9 +70,10 @@ def _dependencies(deps) -> dict:
         proxy=proxy, limiter=limiter, sms=make_sender(config),
         donors=DonorDirectory(config.donor_url, config.jwt_secret, proxy.http),
         sites=SiteDirectory(config.inventory_url, config.jwt_secret, proxy.http),
-        otp_per_phone=parse_many(config.rate_limit_otp_per_phone),
-        otp_per_ip=parse(config.rate_limit_otp_per_ip),
+        otp_limits=OtpLimits(limiter, per_phone=config.rate_limit_otp_per_phone,
+                             per_ip=config.rate_limit_otp_per_ip, ceiling=config.rate_limit_sms_ceiling),
         auth_throttle=AuthThrottle(limiter, per_ip=config.rate_limit_auth_per_ip,
                                    per_username=config.rate_limit_login_per_username,
-                                   per_client=config.rate_limit_client_token_per_client),
+                                   per_client=config.rate_limit_client_token_per_client,
+                                   per_donor_ip=config.rate_limit_donor_token_per_ip),
     )

@@ -1,6 +1,7 @@
 """Gateway settings (upstreams, timeouts, limits) from the environment."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from servicekit.config import PLACEHOLDER, BaseConfig
@@ -24,21 +25,35 @@ class Config(BaseConfig):
     hemolink_admin_password: str = ""
     rate_limit_per_token: str = "600/minute"
     rate_limit_per_ip: str = "1200/minute"
+    # Login codes cost an SMS each. Per phone is the strict limit; per IP is high because a carrier's NAT (and
+    # a hospital's or a campus's) puts thousands of phones behind one address; the deployment-wide ceiling
+    # bounds what the SMS budget can lose to someone rotating phones and addresses (docs/operations.md).
     rate_limit_otp_per_phone: str = "1/minute;5/hour"
-    rate_limit_otp_per_ip: str = "20/hour"
+    rate_limit_otp_per_ip: str = "200/hour"
+    rate_limit_sms_ceiling: str = "600/minute"
     rate_limit_storage_uri: str = "memory://"
     # Reverse proxies in front of the gateway whose X-Forwarded-For entry is believed (nginx in compose, the
     # ingress controller in Kubernetes): without it every client has the proxy's address in the IP limits.
-    trusted_proxy_count: int = 0
+    # TRUSTED_PROXY_COUNT, its earlier name, is still read (from_env).
+    trusted_proxies: int = 0
     # Credential endpoints (ratelimit.AuthThrottle): per IP every attempt counts, separately for each of
-    # auth/token, auth/client-token and auth/donor/token; per username and per HIS client only refusals.
+    # auth/token and auth/client-token; per username and per HIS client only refusals. auth/donor/token has its
+    # own, higher, per-IP budget for the carrier NAT reason above (per phone, five wrong codes lock it).
     rate_limit_auth_per_ip: str = "60/minute"
+    rate_limit_donor_token_per_ip: str = "1000/hour"
     rate_limit_login_per_username: str = "10/minute"
     rate_limit_client_token_per_client: str = "10/minute"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_connect_timeout_s: float = 2.0
     sms_read_timeout_s: float = 5.0
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides):
+        env = os.environ if environ is None else environ
+        if "TRUSTED_PROXIES" not in env and "TRUSTED_PROXY_COUNT" in env and "trusted_proxies" not in overrides:
+            overrides["trusted_proxies"] = int(env["TRUSTED_PROXY_COUNT"])
+        return super().from_env(environ, **overrides)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems() + self._admin_password_problems()
@@ -58,8 +73,8 @@ class Config(BaseConfig):
                             "by the number of gateway processes")
         if PLACEHOLDER in self.rate_limit_storage_uri:
             problems.append(f"RATE_LIMIT_STORAGE_URI still holds the {PLACEHOLDER} placeholder of the env example")
-        if self.trusted_proxy_count < 1:
-            problems.append("TRUSTED_PROXY_COUNT must be at least 1 (the reverse proxies in front of the gateway): "
+        if self.trusted_proxies < 1:
+            problems.append("TRUSTED_PROXIES must be at least 1 (the reverse proxies in front of the gateway): "
                             "otherwise every client shares the proxy's address in the per-IP limits")
         return problems
 

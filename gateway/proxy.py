@@ -14,6 +14,7 @@ import urllib3
 from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError, TimeoutError as U3Timeout
 
 from hemolink.access import ROLES
+from servicekit import metrics, tracing
 from servicekit.auth import verify_token
 from servicekit.errors import DomainError, Unauthorized
 
@@ -24,6 +25,8 @@ log = logging.getLogger("gateway.proxy")
 # Hop-by-hop headers (RFC 9110 §7.6.1) are never forwarded.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade", "content-length", "host"}
+# Set by the gateway itself: its request id, and its own span as the upstream's parent.
+OWN_HEADERS = {"x-request-id", "traceparent"}
 
 
 class Proxy:
@@ -39,7 +42,25 @@ class Proxy:
             timeout=urllib3.Timeout(connect=connect_timeout_s, read=read_timeout_s),
         )
 
-    def __call__(self, environ, start_response, upstream: str):
+    def __call__(self, environ, start_response, upstream: str, route: str = ""):
+        """`route` is the routing prefix the path matched: the metrics' route label (never the raw path)."""
+        started = time.perf_counter()
+        status = []
+
+        def recording_start_response(status_line, headers, exc_info=None):
+            status.append(status_line.split(" ", 1)[0])
+            return start_response(status_line, headers, exc_info)
+
+        # A span per proxied request, child of the caller's traceparent or a new trace; the upstream gets ours.
+        with tracing.span(f"{environ['REQUEST_METHOD']} {route or upstream}",
+                          tracing.from_headers({"traceparent": environ.get("HTTP_TRACEPARENT", ""),
+                                                "tracestate": environ.get("HTTP_TRACESTATE", "")})):
+            body = self._forward(environ, recording_start_response, upstream)
+        metrics.REQUEST_SECONDS.labels("gateway", route or upstream, environ["REQUEST_METHOD"],
+                                       status[0] if status else "500").observe(time.perf_counter() - started)
+        return body
+
+    def _forward(self, environ, start_response, upstream: str):
         request_id = environ.get("HTTP_X_REQUEST_ID") or str(uuid.uuid4())
         started = time.perf_counter()
         headers = self._forward_headers(environ, request_id)
@@ -107,12 +128,15 @@ class Proxy:
         for key, value in environ.items():
             if key.startswith("HTTP_"):
                 name = key[5:].replace("_", "-").title()
-                if name.lower() not in HOP_BY_HOP and name.lower() != "x-request-id":
+                if name.lower() not in HOP_BY_HOP and name.lower() not in OWN_HEADERS:
                     headers[name] = value
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         headers["X-Request-ID"] = request_id
-        headers["X-Forwarded-For"] = environ.get("REMOTE_ADDR", "")
+        headers["X-Forwarded-For"] = forwarded_for(environ)
+        traceparent = tracing.current_traceparent()
+        if traceparent:
+            headers["Traceparent"] = traceparent
         return headers
 
     @staticmethod
@@ -120,3 +144,13 @@ class Proxy:
         log.warning("upstream failed", extra={"upstream": upstream, "code": code})
         detail = f"上游服务 {upstream} " + ("无法连接" if status == 502 else "响应超时")
         return problem_wsgi(start_response, status, code=code, detail=detail, request_id=request_id)
+
+
+def forwarded_for(environ) -> str:
+    """X-Forwarded-For for the upstream: the chain as it reached us, with the address we got it from appended
+    (what every proxy in the chain does, RFC 7239 §5.2 in its older header). Behind trusted proxies ProxyFix
+    has put the client in REMOTE_ADDR and kept the received header and peer in `werkzeug.proxy_fix.orig`."""
+    orig = environ.get("werkzeug.proxy_fix.orig", {})
+    received = orig.get("HTTP_X_FORWARDED_FOR", environ.get("HTTP_X_FORWARDED_FOR", ""))
+    peer = orig.get("REMOTE_ADDR", environ.get("REMOTE_ADDR", ""))
+    return f"{received}, {peer}" if received else peer

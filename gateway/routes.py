@@ -25,7 +25,13 @@ _BY_LENGTH = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
 
 def match(path: str) -> str | None:
     """The upstream for `path`, matching whole path segments (`/api/v1/mex` is not `/api/v1/me`)."""
+    matched = match_route(path)
+    return matched[1] if matched else None
+
+
+def match_route(path: str) -> tuple[str, str] | None:
+    """(prefix, upstream) for `path`: the prefix names the route in the metrics."""
     for prefix, upstream in _BY_LENGTH:
         if path == prefix or path.startswith(prefix + "/"):
-            return upstream
+            return prefix, upstream
     return None

@@ -29,6 +29,10 @@ def local_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
     for key, value in DEFAULTS.items():
         env.setdefault(key, value)
     env.update(overrides or {})
+    # The gateway's limits are one limit only where its processes share counts: in memory (the default here)
+    # that holds for one process, so without RATE_LIMIT_STORAGE_URI=redis://… one worker runs (with its threads).
+    if not env.get("RATE_LIMIT_STORAGE_URI", "memory://").startswith(("redis://", "rediss://")):
+        env["GATEWAY_WORKERS"] = "1"
     env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{env['BROKER_PORT']}"
     env.setdefault("DOCUMENTS_DIR", f"{env['HEMOLINK_VAR']}/documents")   # waiver claim documents
     env.setdefault("BANK_BATCH_DIR", f"{env['HEMOLINK_VAR']}/bank")       # development bank batch files

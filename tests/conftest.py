@@ -6,7 +6,7 @@ import os
 import pytest
 
 from servicekit.broker import LocalBroker
-from servicekit.testing import DatabaseFactory
+from servicekit.testing import DatabaseFactory, LocalRedis
 
 DB_KINDS = ["sqlite", "postgresql"]
 
@@ -33,3 +33,11 @@ def broker():
     b.stop()
 
 
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """Debian's redis-server on a free port for the session: the rate-limit storage the gateways share."""
+    server = LocalRedis().start()
+    yield server
+    server.stop()

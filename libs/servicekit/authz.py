@@ -82,7 +82,7 @@ class Matrix:
                 owner.check(principal, view_args)
 
 
-INFRA_PATHS = ("/healthz", "/readyz", "/openapi.json")
+INFRA_PATHS = ("/healthz", "/readyz", "/openapi.json", "/metrics")
 
 
 def install_authz(app: Flask, matrix: Matrix) -> None:

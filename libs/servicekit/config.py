@@ -48,6 +48,8 @@ class BaseConfig:
     kafka_sasl_password: str = ""
     kafka_ssl_cafile: str = ""
     hemolink_dev_otp: bool = False      # development switch that returns login codes; never in production
+    # Consumers, relays and jobs serve Prometheus metrics on this port when it is set (APIs answer GET /metrics).
+    metrics_port: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -11,7 +11,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.exc import OperationalError
 
-from . import context, heartbeat, inbox, parking
+from . import context, heartbeat, inbox, metrics, parking, tracing
 from .envelope import Envelope, parse, type_from_headers
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,10 @@ class EventProcessor:
         tokens = (context.correlation_id.set(envelope.correlation_id),
                   context.causation_id.set(envelope.id))
         try:
-            return self._apply_with_retries(record, envelope, handler)
+            # The work runs in the producer's trace: its logs and the events it stages carry the same trace id.
+            with tracing.span(f"consume {envelope.type}", tracing.from_record_headers(record.headers),
+                              tracing.CONSUMER):
+                return self._apply_with_retries(record, envelope, handler)
         finally:
             context.correlation_id.reset(tokens[0])
             context.causation_id.reset(tokens[1])
@@ -138,6 +141,7 @@ class EventProcessor:
             ("dlq_consumer", self.group.encode()),
         ]
         self.dlq_producer.send(self.dlq_topic, key=record.key, value=record.value, headers=headers).get(timeout=10)
+        metrics.DEAD_LETTERS.labels(self.group, record.topic).inc()
         if envelope is not None:
             uow = self.uow_factory()
             with uow:
@@ -179,6 +183,7 @@ class ConsumerLoop:
                     stop.wait(1.0)
                     continue
                 done, unfinished = self._process_batches(batches, stop)
+                metrics.record_lag(consumer, self.settings.get("group_id", ""), batches, done)
                 pending.update(done)
                 if pending and (unfinished or time.monotonic() - last_commit >= self.commit_interval_s):
                     self._commit_owned(consumer, pending)

@@ -5,7 +5,7 @@ import argparse
 import logging
 from datetime import datetime
 
-from . import parking
+from . import metrics, parking
 from .consumer import ConsumerLoop, EventProcessor, consumer_settings
 from .db import make_engine, make_session_factory
 from .leadership import leadership_for
@@ -33,6 +33,7 @@ def relay_main(config, argv: list[str] | None = None) -> None:
         count = replay(session_factory, since)
         log.info("outbox rows queued for replay", extra={"count": count, "since": args.since})
         return
+    metrics.serve(config.metrics_port, [metrics.OutboxCollector(session_factory, config.service_name)])
     wakeup = wakeup_for(config.database_url)
     # Any number of replicas: the one holding the service's advisory lock publishes, the others stand by.
     relay = Relay(session_factory, producer_factory=lambda: _producer_with_topics(config), wakeup=wakeup,
@@ -49,6 +50,7 @@ def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder) -
     configure_logging(f"{config.service_name}-consumer", config.log_level)
     config.check_secrets()
     loop = ConsumerLoop(_processor(config, handlers, uow_factory_builder), topics, group_settings(config))
+    metrics.serve(config.metrics_port)
     run_until_signalled(loop.run)
 
 

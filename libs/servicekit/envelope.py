@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load
 
-from . import context
+from . import context, tracing
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,17 @@ class Envelope:
                           separators=(",", ":")).encode()
 
     def headers(self) -> list[tuple[str, bytes]]:
-        return [
+        """Record headers. Called where the event is staged (outbox.add, in the request or the consumer's work),
+        so the current span's traceparent goes with the event and the consumer continues that trace."""
+        headers = [
             ("type", self.type.encode()),
             ("version", str(self.version).encode()),
             ("correlation_id", (self.correlation_id or "").encode()),
         ]
+        traceparent = tracing.current_traceparent()
+        if traceparent:
+            headers.append((tracing.HEADER, traceparent.encode()))
+        return headers
 
 
 _FIELDS = tuple(f.name for f in dataclass_fields(Envelope))

@@ -6,7 +6,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 
-from . import context
+from . import context, tracing
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -26,6 +26,9 @@ class JsonFormatter(logging.Formatter):
             "request_id": context.request_id.get(),
             "correlation_id": context.correlation_id.get(),
         }
+        trace_id = tracing.current_trace_id()
+        if trace_id:
+            line["trace_id"] = trace_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 line[key] = value

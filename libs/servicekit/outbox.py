@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import heartbeat
+from . import heartbeat, metrics
 from .db import for_update
 from .envelope import Envelope
 from .leadership import AlwaysLeader
@@ -130,7 +130,9 @@ class Relay:
         while not stop.is_set():
             heartbeat.beat()
             self.wakeup.drain()                   # this poll answers every notification received so far
-            if not self.leadership.held():        # a standby (or a leader that lost its lock) publishes nothing
+            leading = self.leadership.held()
+            metrics.RELAY_LEADER.labels(getattr(self.leadership, "name", "local")).set(1 if leading else 0)
+            if not leading:                       # a standby (or a leader that lost its lock) publishes nothing
                 stop.wait(self.leadership.retry_s)
                 continue
             try:

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from . import heartbeat
+from . import heartbeat, metrics
 from .db import make_engine, make_session_factory
 from .logs import configure_logging
 from .runner import run_until_signalled
@@ -61,4 +61,5 @@ def jobs_main(config, jobs: list[Job], argv: list[str] | None = None) -> None:
     if args.once:
         log.info("job step done", extra={"job": job.name, **step()})
         return
+    metrics.serve(config.metrics_port)
     run_until_signalled(lambda stop: run_periodically(step, job.interval_s(config), stop, name=job.name))

@@ -152,3 +152,43 @@ class CountingProcessor(EventProcessor):
         outcome = super().process(record)
         self.outcomes.append(outcome)
         return outcome
+
+
+class LocalRedis:
+    """Debian's redis-server on a free port, in memory only (no RDB/AOF files): what the gateways of a deployment
+    share their rate-limit counts through. `scripts/ensure-redis.sh` installs it where it is missing."""
+
+    def __init__(self, binary: str = "redis-server"):
+        self.binary = binary
+        self.port = 0
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "LocalRedis":
+        import subprocess
+
+        from .broker import free_port, wait_for_port
+
+        binary = shutil.which(self.binary)
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: run `bash scripts/ensure-redis.sh`")
+        self.port = free_port()
+        self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port("127.0.0.1", self.port)
+        return self
+
+    def flush(self) -> None:
+        import redis
+
+        redis.Redis.from_url(self.url).flushall()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None

@@ -8,11 +8,11 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Callable, Iterable
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_smorest import Api
 from marshmallow import Schema, fields
 
-from . import context
+from . import context, metrics, tracing
 from .audit import install_audit
 from .authz import Matrix, install_authz
 from .db import make_engine, make_session_factory, read_only_session_factory
@@ -82,6 +82,17 @@ def create_service_app(name: str, config, engine, *, title: str, roles) -> tuple
     return app, api
 
 
+def install_metrics_endpoint(app: Flask, extra=()) -> None:
+    """`GET /metrics`: Prometheus text format (servicekit.metrics), plus the `extra` collectors read at scrape.
+    Left unauthenticated like /healthz: the proxy or the network policy keeps it off the public side."""
+
+    def _metrics():
+        body, content_type = metrics.exposition(extra)
+        return Response(body, content_type=content_type)
+
+    app.add_url_rule("/metrics", "metrics", _metrics, methods=["GET"])
+
+
 def create_app(import_name: str, config, *, title: str, roles: Iterable[str], blueprints: Iterable = (),
                matrix: Matrix | None = None, unit_of_work=None, log_name: str | None = None,
                extras: Callable[[SimpleNamespace], dict] | None = None) -> Flask:
@@ -101,6 +112,9 @@ def create_app(import_name: str, config, *, title: str, roles: Iterable[str], bl
     if matrix is not None:
         install_authz(app, matrix)
     install_audit(app, sessions, config.service_name)
+    # Services (those with a unit of work) have an outbox; its backlog is part of their metrics.
+    install_metrics_endpoint(app, [metrics.OutboxCollector(sessions, config.service_name)]
+                             if unit_of_work is not None else ())
     deps = SimpleNamespace(config=config, engine=engine, session_factory=sessions, api=api,
                            vault=PiiVault(config.pii_key))
     if unit_of_work is not None:
@@ -127,7 +141,9 @@ def request_uow_factory(make_uow, write_sessions, read_sessions):
 
 
 def install_request_context(app: Flask) -> None:
-    """X-Request-ID in, out, in every log line, and as the correlation id of events it causes."""
+    """X-Request-ID in, out, in every log line, and as the correlation id of events it causes; the caller's
+    traceparent as the parent of the request's span (servicekit.tracing); latency by route into the metrics."""
+    service = app.config["SERVICE_NAME"]
 
     @app.before_request
     def _bind():
@@ -136,12 +152,15 @@ def install_request_context(app: Flask) -> None:
         g.started = time.perf_counter()
         g.tokens = (context.request_id.set(rid),
                     context.correlation_id.set(request.headers.get("X-Correlation-ID") or rid))
+        g.span = tracing.start(f"{request.method} {_route()}", tracing.from_headers(request.headers))
 
     @app.after_request
     def _echo(response):
         rid = g.get("request_id")
         if rid:
             response.headers["X-Request-ID"] = rid
+        metrics.REQUEST_SECONDS.labels(service, _route(), request.method, str(response.status_code)).observe(
+            time.perf_counter() - g.get("started", time.perf_counter()))
         if request.path not in ("/healthz", "/readyz"):
             log.info("request", extra={"method": request.method, "path": request.path,
                                        "status": response.status_code,
@@ -150,7 +169,15 @@ def install_request_context(app: Flask) -> None:
 
     @app.teardown_request
     def _unbind(_exc):
+        span = g.pop("span", None)
+        if span:
+            tracing.end(span)
         tokens = g.pop("tokens", None)
         if tokens:
             context.request_id.reset(tokens[0])
             context.correlation_id.reset(tokens[1])
+
+
+def _route() -> str:
+    """The URL rule that matched (`/api/v1/things/<thing_id>`), so a metric has one series per endpoint."""
+    return request.url_rule.rule if request.url_rule is not None else "unmatched"

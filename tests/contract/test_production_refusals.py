@@ -21,7 +21,7 @@ def test_each_service_refuses_production_with_a_weakness_and_starts_without(data
 
 
 GATEWAY_STRONG = {**STRONG, "hemolink_admin_password": "a-strong-admin-pass", "sms_gateway_url": "https://sms.example.cn/v1",
-                  "rate_limit_storage_uri": "redis://127.0.0.1:6379/0", "trusted_proxy_count": 1}
+                  "rate_limit_storage_uri": "redis://127.0.0.1:6379/0", "trusted_proxies": 1}
 
 
 def test_the_refusal_lists_every_problem_at_once(databases):
@@ -29,13 +29,13 @@ def test_the_refusal_lists_every_problem_at_once(databases):
     from gateway.app import create_app
 
     weak = {**GATEWAY_STRONG, "jwt_secret": "CHANGE_ME_AT_LEAST_32_CHARACTERS", "rate_limit_storage_uri": "memory://",
-            "trusted_proxy_count": 0, "kafka_security_protocol": "SASL_SSL", "sms_gateway_url": "",
+            "trusted_proxies": 0, "kafka_security_protocol": "SASL_SSL", "sms_gateway_url": "",
             "database_url": "postgresql+psycopg://gateway:CHANGE_ME@postgres:5432/gateway"}
     with pytest.raises(RuntimeError) as refused:
         create_app(**weak)
     message = str(refused.value)
     for problem in ("JWT_SECRET still holds the CHANGE_ME placeholder", "DATABASE_URL still holds the CHANGE_ME",
-                    "RATE_LIMIT_STORAGE_URI must be a redis://", "TRUSTED_PROXY_COUNT must be at least 1",
+                    "RATE_LIMIT_STORAGE_URI must be a redis://", "TRUSTED_PROXIES must be at least 1",
                     "KAFKA_SASL_MECHANISM must be one of", "KAFKA_SASL_USERNAME must be set",
                     "KAFKA_SASL_PASSWORD must be set", "SMS_GATEWAY_URL must be set"):
         assert problem in message, message

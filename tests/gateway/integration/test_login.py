@@ -242,7 +242,8 @@ def test_client_tokens_are_limited_per_client_id(gateway_db, upstream):
     ("/api/v1/auth/donor/token", {"phone": PHONE, "code": "000000"}),
 ])
 def test_each_credential_endpoint_is_limited_per_ip(gateway_db, upstream, path, body):
-    client = _app(gateway_db, upstream, rate_limit_auth_per_ip="2/minute", rate_limit_login_per_username="100/minute",
+    client = _app(gateway_db, upstream, rate_limit_auth_per_ip="2/minute", rate_limit_donor_token_per_ip="2/minute",
+                  rate_limit_login_per_username="100/minute",
                   rate_limit_client_token_per_client="100/minute").test_client()
     assert [client.post(path, json=body).status_code for _ in range(2)] == [401, 401]
     _assert_rate_limited(client.post(path, json=body))
@@ -287,7 +288,7 @@ def test_wrong_client_secret_and_non_admin_client_creation_are_refused(gateway_d
 STRONG_PRODUCTION = dict(environment="production", jwt_secret="j" * 32, pii_key="p" * 40,
                          hemolink_admin_password="a-strong-admin-pass", hemolink_dev_otp=False,
                          sms_gateway_url="https://sms.example.cn/v1/send", sms_gateway_token="sms-token",
-                         rate_limit_storage_uri="redis://127.0.0.1:6379/0", trusted_proxy_count=1)
+                         rate_limit_storage_uri="redis://127.0.0.1:6379/0", trusted_proxies=1)
 
 
 def test_a_valid_production_configuration_starts(gateway_db):
@@ -307,7 +308,7 @@ def test_a_valid_production_configuration_starts(gateway_db):
     ({"sms_gateway_url": ""}, "SMS_GATEWAY_URL"),
     ({"sms_gateway_url": "sms.example.cn/v1/send"}, "SMS_GATEWAY_URL"),
     ({"rate_limit_storage_uri": "memory://"}, "RATE_LIMIT_STORAGE_URI must be a redis://"),
-    ({"trusted_proxy_count": 0}, "TRUSTED_PROXY_COUNT"),
+    ({"trusted_proxies": 0}, "TRUSTED_PROXIES"),
 ])
 def test_production_refuses_dev_otp_and_default_secrets(gateway_db, flip, reason):
     """Each case flips exactly one setting of the configuration the test above shows to start."""

@@ -29,6 +29,9 @@ class ScriptedConsumer:
     def assignment(self):
         return set(self.owned)
 
+    def highwater(self, tp):
+        return None          # unknown until a fetch response said it (kafka-python's answer then)
+
     def commit(self, offsets):
         self.commits.append({tp: om.offset for tp, om in offsets.items()})
 
