@@ -23,7 +23,7 @@ down:
 
 test: install
 	bash scripts/ensure-postgres.sh
-	bash scripts/ensure-redis.sh
+	bash scripts/ensure-debian.sh
 	$(PY) -m pytest -q -p no:randomly $(PYTEST_ARGS)
 
 bench: install

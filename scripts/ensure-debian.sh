@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Install Debian packages a run needs when their command is missing (CI starts from a clean machine).
-# Usage: ensure-debian.sh <command>=<package>=<version glob> ...  e.g. nginx=nginx=1.22.1-*
-# Versions are pinned to the Debian release's series; the glob admits its security updates.
+# Usage: ensure-debian.sh [<command>=<package>=<version glob> ...]; without arguments, every line of
+# scripts/debian-packages.txt (the one list: Redis for the shared limits, nginx for the replicated run).
 set -euo pipefail
+if [ $# -eq 0 ]; then
+  mapfile -t specs < <(grep -v '^\s*#' "$(dirname "$0")/debian-packages.txt" | grep -v '^\s*$')
+  set -- "${specs[@]}"
+fi
 missing=()
 for spec in "$@"; do
   IFS='=' read -r cmd pkg version <<<"$spec"

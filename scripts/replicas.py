@@ -17,9 +17,6 @@ from pathlib import Path
 
 from localenv import ROOT, SERVICES
 
-# The pinned series of Debian bookworm's packages; the glob admits security updates of that release.
-NGINX = "nginx=nginx=1.22.1-*"
-REDIS = "redis-server=redis-server=5:7.0.*"
 PG_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
 SINGLE = {"broker"}                      # infrastructure: one of it, whatever N is
 _PORT_VAR = re.compile(r"\$\{(\w+_PORT)\}")
@@ -145,7 +142,7 @@ def postgres_urls(env: dict[str, str]) -> dict[str, str]:
 
 
 def ensure_programs() -> None:
-    subprocess.run(["bash", str(ROOT / "scripts" / "ensure-debian.sh"), NGINX, REDIS], check=True)
+    subprocess.run(["bash", str(ROOT / "scripts" / "ensure-debian.sh")], check=True)   # scripts/debian-packages.txt
 
 
 def write(env: dict[str, str], replicas: int, free_port) -> Path:

@@ -156,7 +156,7 @@ class CountingProcessor(EventProcessor):
 
 class LocalRedis:
     """Debian's redis-server on a free port, in memory only (no RDB/AOF files): what the gateways of a deployment
-    share their rate-limit counts through. `scripts/ensure-redis.sh` installs it where it is missing."""
+    share their rate-limit counts through. `scripts/ensure-debian.sh` installs it where it is missing."""
 
     def __init__(self, binary: str = "redis-server"):
         self.binary = binary
@@ -174,7 +174,7 @@ class LocalRedis:
 
         binary = shutil.which(self.binary)
         if binary is None:
-            raise RuntimeError("redis-server is not installed: run `bash scripts/ensure-redis.sh`")
+            raise RuntimeError("redis-server is not installed: run `bash scripts/ensure-debian.sh`")
         self.port = free_port()
         self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                          "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
