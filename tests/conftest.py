@@ -33,3 +33,9 @@ def broker():
     b.stop()
 
 
+
+
+@pytest.fixture
+def app_settings():
+    """Extra keyword arguments of a service's `create_app` in its integration tests (a conftest overrides it)."""
+    return {}
