@@ -22,7 +22,7 @@ APPLIED, DUPLICATE, SKIPPED, DEAD_LETTERED = "applied", "duplicate", "skipped", 
 
 
 def consumer_settings(bootstrap_servers: str, group: str, **overrides) -> dict:
-    """Group settings measured on the local broker (tooling-notes §2a, §2d): join in ~3 s, ~10 ms latency."""
+    """Group settings measured on the local broker (docs/tooling-notes.md §2a, §2d): join in ~3 s, ~10 ms latency."""
     settings = dict(
         bootstrap_servers=bootstrap_servers.split(","),
         group_id=group,
