@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# `docs/x.md` not inside a longer path or a URL (the character before it is not part of a path).
+# A path under docs/ not inside a longer path or a URL (the character before it is not part of a path).
 CITED = re.compile(r"(?<![\w./-])docs/[\w./-]*\w")
 OUTSIDE = re.compile(r"shared/docs/|(?<![\w/])(?:api|design|domain-reference|tooling-notes)(?:\.md)?(?= §)")
 TEXT = (".py", ".md", ".toml", ".cfg", ".ini", ".yml", ".yaml", ".sh", ".txt", "Makefile", "Procfile", "Dockerfile")
