@@ -88,12 +88,13 @@ def red_cells(session_factory):
 def state(session_factory):
     """A snapshot of everything a refused request must leave unchanged."""
     def snap():
+        counts = row_counts(session_factory, [unit_movements, orders, outbox])
         with session_factory() as s:
             return {
+                **counts,
                 "units": sorted(s.execute(select(units_table.c.id, units_table.c.status, units_table.c.site_id,
                                                  units_table.c.issued_to, units_table.c.transfer_id)).all()),
                 "transfers": sorted(s.execute(select(transfers.c.id, transfers.c.status)).all()),
-                **row_counts(session_factory, [unit_movements, orders, outbox]),
             }
     return snap
 
