@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..policy import FAMILY_RELATIONS
-from .common import NATIONAL_ID, _text, _time_out
+from .common import NATIONAL_ID, _text
 
 
 class FamilyCreateSchema(Schema):
@@ -30,10 +30,10 @@ class FamilyQueryArgsSchema(Schema):
 class FamilyBindingSchema(Schema):
     id = fields.String()
     name = fields.String()
-    national_id_masked = fields.String()
+    national_id_masked = fields.String(attribute="relative_masked")
     relation = fields.String()
     status = fields.String()
     reason = fields.String(allow_none=True)
-    created_at = _time_out()
-    decided_at = _time_out()
+    created_at = fields.DateTime(format="iso")
+    decided_at = fields.DateTime(format="iso", allow_none=True)
 
