@@ -59,7 +59,7 @@ class DocumentSchema(Schema):
     size = fields.Integer()
     filename = fields.String()
     content_type = fields.String()
-    uploaded_at = _time_out()
+    uploaded_at = fields.DateTime(format="iso")
 
 
 class ClaimSchema(Schema):

@@ -118,7 +118,7 @@ def _accessible(uow, claim_id: str, principal: Principal, *, lock: bool = False)
 
 
 def add_document(uow, storage: DocumentStorage, *, claim_id: str, principal: Principal, kind: str, filename: str,
-                 data: bytes, now: datetime) -> dict:
+                 data: bytes, now: datetime) -> ClaimDocument:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise DocumentTooLarge(f"文件 {len(data)} 字节，上限 {MAX_DOCUMENT_BYTES} 字节")
     if not data:
@@ -142,7 +142,7 @@ def add_document(uow, storage: DocumentStorage, *, claim_id: str, principal: Pri
         except BaseException:
             storage.delete(doc.storage_key)   # a refused or failed upload leaves no file behind
             raise
-        return present_document(doc)
+        return doc
 
 
 def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
@@ -239,11 +239,6 @@ def list_claims(uow, *, region: str | None = None, owner_donor_id: str | None = 
                 uow.claims.listing(region=region, owner_donor_id=owner_donor_id, status=status, channel=channel)]
 
 
-def present_document(d: ClaimDocument) -> dict:
-    return {"id": d.id, "kind": d.kind, "sha256": d.sha256, "size": d.size, "filename": d.filename,
-            "content_type": d.content_type, "uploaded_at": d.uploaded_at.isoformat()}
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -261,5 +256,5 @@ def present_claim(c: Claim, documents: list[ClaimDocument]) -> dict:
                  "bank_name": c.bank_name},
         "created_at": c.created_at.isoformat(), "submitted_at": _iso(c.submitted_at),
         "decided_at": _iso(c.decided_at), "paid_at": _iso(c.paid_at), "payment_ref": c.payment_ref,
-        "reason": c.reason, "documents": [present_document(d) for d in documents],
+        "reason": c.reason, "documents": list(documents),     # ClaimDocument objects: DocumentSchema presents them
     }
