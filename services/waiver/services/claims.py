@@ -251,7 +251,7 @@ def present_claim(c: Claim, documents: list[ClaimDocument]) -> dict:
         "invoice_no": c.invoice_no, "tracking_no": c.tracking_no, "total_yuan": str(c.total_yuan),
         "approved_yuan": str(c.approved_yuan) if c.approved_yuan is not None else None,
         "lines": [{k: v for k, v in line.items() if k != "key"} for line in c.lines],
-        "pools_used": [{k: p[k] for k in ("kind", "region", "donor_masked", "ml", "yuan")} for p in c.pools_used or []],
+        "pools_used": c.pools_used or [],          # PoolUsedSchema presents only its own fields
         "bank": {"account_name": c.bank_account_name, "account_no_masked": c.bank_account_no_masked,
                  "bank_name": c.bank_name},
         "created_at": c.created_at.isoformat(), "submitted_at": _iso(c.submitted_at),
