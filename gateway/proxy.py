@@ -1,7 +1,7 @@
 """Forwarding to upstreams as a bare WSGI callable: the hot path, kept free of Flask's per-request cost.
 
-One pooled HTTP client (urllib3, the transport under `requests`, used directly: measured ~45 % cheaper
-per request than `requests.Session` in tooling-notes §7) with connect and read timeouts, no retries
+One pooled HTTP client (urllib3, the transport under `requests`, used directly: cheaper per request than
+`requests.Session`, docs/tooling-notes.md §7 and docs/performance.md) with connect and read timeouts, no retries
 (a retried POST could apply twice), keep-alive connections to each upstream.
 """
 from __future__ import annotations

@@ -41,3 +41,9 @@ def redis_server():
     server = LocalRedis().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def app_settings():
+    """Extra keyword arguments of a service's `create_app` in its integration tests (a conftest overrides it)."""
+    return {}

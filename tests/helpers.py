@@ -38,3 +38,14 @@ def make_national_id(birth: str = "19900101", region: str = "310104", seq: int =
     seq3 = seq * 2 + (0 if female else 1)
     first17 = f"{region}{birth}{seq3 % 1000:03d}"
     return first17 + gb11643_check_char(first17)
+
+
+# The demo network of the integration tests and the ownership walk: id, kind, region, supplier, lat, lon.
+NETWORK = [
+    ("SH-S1", "station", "SH", None, 31.2000, 121.4500),
+    ("SH-S2", "station", "SH", None, 31.0300, 121.2300),
+    ("SH-H1", "hospital", "SH", "SH-S1", 31.2120, 121.4670),
+    ("SH-H2", "hospital", "SH", "SH-S2", 31.0500, 121.2500),
+    ("JS-S1", "station", "JS", None, 32.0600, 118.7900),
+    ("JS-S2", "station", "JS", None, 31.3000, 120.6000),
+]

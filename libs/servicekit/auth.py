@@ -52,8 +52,8 @@ def issue_token(secret: str, *, sub: str, role: str, roles: Collection[str], ttl
 
 
 # Tokens already verified, by (secret, exact token text) → (principal, exp). A caller presents the same token on
-# every request until it expires; checking its HMAC and parsing its JSON again each time was ~15 % of the
-# gateway's CPU per proxied request. Only tokens that passed verification are kept, each until its own expiry
+# every request until it expires, and checking its HMAC and parsing its JSON again each time was a large share of
+# the gateway's CPU per proxied request (docs/performance.md, "Why the code is this way"). Only tokens that passed verification are kept, each until its own expiry
 # (the same `now < exp` rule as PyJWT's); revocation of HIS clients is checked by the gateway on every request
 # regardless. Bounded: the oldest entries go first.
 _VERIFIED_MAX = 4096

@@ -36,8 +36,8 @@ class BaseConfig:
     environment: str = "development"
     topic_partitions: int = 3
     # How long the broker may park an empty fetch. The local Tansu broker answers a parked fetch only when
-    # this runs out (tooling-notes §2d), so it is short here; Apache Kafka answers as soon as data arrives,
-    # and production sets Kafka's own default (500 ms): 20x fewer empty fetches, no added latency.
+    # this runs out (docs/tooling-notes.md §2d), so it is short here; Apache Kafka answers as soon as data arrives,
+    # and production sets Kafka's own default: far fewer empty fetches, no added latency (docs/performance.md).
     kafka_fetch_max_wait_ms: int = 25
     consumer_max_attempts: int = 3
     # How the Kafka clients authenticate. Compose's brokers sit on a private network (PLAINTEXT); Strimzi's

@@ -8,7 +8,7 @@ def make_producer(bootstrap_servers: str, **overrides) -> KafkaProducer:
     """acks=all, no idempotence, one request in flight.
 
     Idempotence is off on purpose: against the local Tansu broker a restart wedges an idempotent
-    kafka-python producer for good (tooling-notes §2c). Duplicates are harmless because every
+    kafka-python producer for good (docs/tooling-notes.md §2c). Duplicates are harmless because every
     consumer dedupes by event id.
 
     One request in flight per connection: with several, a retried batch can land after the batch sent behind

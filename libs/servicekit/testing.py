@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from .consumer import EventProcessor
 from .envelope import Envelope
@@ -192,3 +192,9 @@ class LocalRedis:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def row_counts(session_factory, tables) -> dict[str, int]:
+    """How many rows each table holds, by table name: the snapshot a refused request must leave unchanged."""
+    with session_factory() as s:
+        return {t.name: s.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}

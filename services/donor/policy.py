@@ -52,7 +52,7 @@ class EligibilityRules:
 
 SHANGHAI = EligibilityRules()
 
-# GB 18467 is national; the provinces differ so far only where noted in domain-reference.md §2 (none of
+# GB 18467 is national; the provinces differ so far only where noted in docs/domain-reference.md §2 (none of
 # it binding yet), so each region starts from the Shanghai defaults. A region's own numbers go here,
 # e.g. "ZJ": replace(SHANGHAI, platelet_dose_ml_equivalent=...).
 REGION_RULES: dict[str, EligibilityRules] = {"SH": SHANGHAI, "JS": SHANGHAI, "ZJ": SHANGHAI, "AH": SHANGHAI}

@@ -1,6 +1,6 @@
 """Rules that are data: component shelf lives, stock-warning policies per region, order cuts, compatibility.
 
-Numbers and sources: ../shared/docs/domain-reference.md §3 (WS 399-2012 shelf lives, what 1 U is), §5 (Shanghai's
+Numbers and sources: docs/domain-reference.md §3 (WS 399-2012 shelf lives, what 1 U is), §5 (Shanghai's
 yellow/orange/red warnings and −30/−50/−70 % allocation cuts), §8 (ABO/RhD compatibility). Everything a region may
 change lives here as frozen dataclasses or dict tables with Shanghai defaults, never as branches in code.
 """
@@ -141,7 +141,7 @@ class RebalancingPolicy:
 
 REBALANCING = RebalancingPolicy()
 
-# Emergency substitution (domain-reference §8). ABO: acceptable donor groups per recipient, identical first.
+# Emergency substitution (docs/domain-reference.md §8). ABO: acceptable donor groups per recipient, identical first.
 RED_CELL_ABO = {"O": ("O",), "A": ("A", "O"), "B": ("B", "O"), "AB": ("AB", "A", "B", "O")}
 PLASMA_ABO = {"O": ("O", "A", "B", "AB"), "A": ("A", "AB"), "B": ("B", "AB"), "AB": ("AB",)}
 # RhD: RhD-negative products may go to RhD-positive recipients; the reverse only under an explicit, recorded

@@ -1,7 +1,7 @@
 """The reference network loaded by `make up`: Shanghai's 16 districts and main Yangtze River Delta cities.
 
 Coordinates are district/city government seats (WGS 84); populations are 2020 census figures in
-10,000s. Demand: Shanghai uses ~1,500 U of red cells and ~300 platelet doses a day (domain-reference
+10,000s. Demand: Shanghai uses ~1,500 U of red cells and ~300 platelet doses a day (docs/domain-reference.md
 §5), split by population and by ABO frequency (O 34.2 %, A 28.7 %, B 28.2 %, AB 8.9 %; RhD- 0.35 %);
 other cities at Shanghai's rate per head. Plasma demand is taken as half the red-cell demand.
 """

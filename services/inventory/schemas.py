@@ -1,4 +1,4 @@
-"""Request and response schemas of the inventory API (shared/docs/api.md, "Sites" and "Inventory")."""
+"""Request and response schemas of the inventory API (docs/api.md, "Sites" and "Inventory")."""
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema

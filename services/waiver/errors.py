@@ -1,4 +1,4 @@
-"""Domain errors of the waiver service: status, machine code (api.md) and a Chinese title each."""
+"""Domain errors of the waiver service: status, machine code (docs/api.md) and a Chinese title each."""
 from __future__ import annotations
 
 from servicekit.errors import DomainError

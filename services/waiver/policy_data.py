@@ -1,7 +1,7 @@
-"""Default waiver policies per region (domain-reference §1.2–1.5, §1.11). Data, not code.
+"""Default waiver policies per region (docs/domain-reference.md §1.2–1.5, §1.11). Data, not code.
 
 Rows in the `policies` table add versions or replace a default with the same (region, effective_from).
-Confidence marks from domain-reference: [C] statute/official text, [S] secondary, [U] our assumption.
+Confidence marks from docs/domain-reference.md: [C] statute/official text, [S] secondary, [U] our assumption.
 """
 from __future__ import annotations
 

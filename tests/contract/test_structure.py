@@ -14,7 +14,7 @@ SERVICES = ("donor", "inventory", "waiver")
 # The parts every service has (docs/architecture.md, README "Inside a service").
 REQUIRED = {"api/__init__.py", "api/common.py", "services/__init__.py", "model.py", "errors.py", "policy.py",
             "orm.py", "repository.py", "unit_of_work.py", "events.py", "handlers.py", "app.py", "consumer.py",
-            "relay.py", "dlq.py", "config.py", "authz.py", "schemas.py", "demo.py", "migrations/env.py"}
+            "relay.py", "dlq.py", "config.py", "authz.py", "demo.py", "migrations/env.py"}
 # Names the old layouts used; each has its place in the house now.
 RETIRED = {"services.py", "api.py", "rules.py", "entitlement.py", "reminders.py", "expiry.py", "sites.py",
            "units.py", "stock.py", "orders.py", "transfers.py", "transfusions.py", "plans.py", "donations.py",
@@ -32,6 +32,9 @@ def _modules(service: str):
 def test_every_service_has_the_parts_of_the_house(service):
     base = ROOT / "services" / service
     missing = sorted(part for part in REQUIRED if not (base / part).is_file())
+    # The schemas: one `schemas.py`, or (once it outgrows one file) a `schemas/` package, never both.
+    if (base / "schemas.py").is_file() == (base / "schemas" / "__init__.py").is_file():
+        missing.append("schemas.py or schemas/ (exactly one)")
     retired = sorted(p.name for p in base.glob("*.py") if p.name in RETIRED)
     assert missing == [] and retired == []
 
@@ -67,3 +70,19 @@ def test_servicekit_names_no_domain_word():
             if words:
                 found.append(f"{path.name}:{n}: {words}")
     assert found == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_schemas_package_mirrors_the_api_modules(service):
+    """A `schemas/` package has one module per `api/` resource (plus `common.py`), and each view module takes its
+    schemas from its own module (or `common`)."""
+    base = ROOT / "services" / service
+    if not (base / "schemas").is_dir():
+        pytest.skip(f"{service} keeps its schemas in one schemas.py")
+    resources = {p.stem for p in (base / "api").glob("*.py")} - {"__init__", "common"}
+    modules = {p.stem for p in (base / "schemas").glob("*.py")} - {"__init__", "common"}
+    assert modules == resources
+    strays = [f"api/{name}.py imports schemas.{m}" for name in resources
+              for m in re.findall(r"from \.\.schemas\.(\w+) import", (base / "api" / f"{name}.py").read_text("utf-8"))
+              if m not in (name, "common")]
+    assert strays == []

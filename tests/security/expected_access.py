@@ -1,15 +1,15 @@
-"""Who may call what, transcribed by hand from the "who" column of /work/shared/docs/api.md.
+"""Who may call what, transcribed by hand from the "who" column of docs/api.md.
 
 This table is deliberately independent of the services' own matrices (services/*/authz.py): the
 authorisation walk compares what the services *do* with what the contract *says*, so a wrong matrix
 entry fails the walk instead of defining what it expects. Do not generate it from the matrices.
 
-Reading api.md: "staff" = admin, station, hospital, reviewer; "anyone" = public (no token needed);
+Reading docs/api.md: "staff" = admin, station, hospital, reviewer; "anyone" = public (no token needed);
 "the donor" / "owner" / "own" = a role allowed only on its own things, which `own` records per role
 (the ownership walk in test_ownership_walk.py tries each of them with someone else's).
 
-Routes the services publish beyond api.md are marked `# added:` with why their roles were chosen;
-roles or ownership that api.md does not spell out are marked `# judged:`.
+Routes the services publish beyond docs/api.md are marked `# added:` with why their roles were chosen;
+roles or ownership that docs/api.md does not spell out are marked `# judged:`.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 ADMIN, STATION, HOSPITAL, REVIEWER, DONOR = "admin", "station", "hospital", "reviewer", "donor"
 # Internal role: the gateway signs it for its own calls to services and never issues it to people.
-# api.md does not list it; a service token is walked like any other role and is allowed only where
+# docs/api.md does not list it; a service token is walked like any other role and is allowed only where
 # the gateway needs it.
 SERVICE = "service"
 ROLES = (ADMIN, STATION, HOSPITAL, REVIEWER, DONOR, SERVICE)     # every role a token may carry
@@ -78,10 +78,10 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/api/v1/sites/{site_id}/demand"): only(*STAFF),
         # "station of that site"; the service also lets the station supplying a hospital set that hospital's demand
         ("PUT", "/api/v1/sites/{site_id}/demand"): only(ADMIN, STATION, station=OWN_STATION),
-        # judged: hospital=own — api.md says staff; the service narrows hospitals to units at or issued to them
+        # judged: hospital=own — docs/api.md says staff; the service narrows hospitals to units at or issued to them
         ("GET", "/api/v1/units"): only(*STAFF, hospital=OWN_HOSPITAL),
         ("GET", "/api/v1/units/{unit_id}"): only(*STAFF, hospital=OWN_HOSPITAL),
-        # judged: station=own — a station discards / releases only what it holds or collected (api.md: "someone
+        # judged: station=own — a station discards / releases only what it holds or collected (docs/api.md: "someone
         # else's resource 403")
         ("POST", "/api/v1/units/{unit_id}/discard"): only(STATION, station=OWN_STATION),
         # added: washing / refreezing, like a discard, only by the station holding the bag
@@ -132,7 +132,7 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/waiver/claims/{claim_id}/reject"): only(REVIEWER, reviewer=OWN_REGION),
         ("POST", "/api/v1/waiver/claims/{claim_id}/pay"): only(REVIEWER, reviewer=OWN_REGION),
         ("GET", "/api/v1/waiver/claims"): only(REVIEWER, reviewer=OWN_REGION),            # "(their region)"
-        # judged: donor only — api.md's row "GET /me/claims, GET /waiver/claims/{id} | owner, reviewer" names two
+        # judged: donor only — docs/api.md's row "GET /me/claims, GET /waiver/claims/{id} | owner, reviewer" names two
         # routes; a reviewer has no "my claims" (they read claims through /waiver/claims and /waiver/claims/{id})
         ("GET", "/api/v1/me/claims"): only(DONOR, donor=OWN_DONOR),
         ("GET", "/api/v1/waiver/claims/{claim_id}"): only(DONOR, REVIEWER, donor=OWN_DONOR, reviewer=OWN_REGION),
@@ -143,5 +143,5 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
     },
 }
 
-# Not here: the gateway's own routes of api.md (health, auth/token, users, donor OTP and token). They are not
+# Not here: the gateway's own routes of docs/api.md (health, auth/token, users, donor OTP and token). They are not
 # in any service's OpenAPI; tests/gateway covers them (e.g. test_accounts: only admin creates users).

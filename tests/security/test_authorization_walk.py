@@ -1,5 +1,5 @@
 """Walk every route of every service's OpenAPI with every role and without a token, against the table
-transcribed from api.md (expected_access.py) — never against the service's own matrix, so a wrong matrix
+transcribed from docs/api.md (expected_access.py) — never against the service's own matrix, so a wrong matrix
 entry (or a view's own role check that disagrees with it) fails here.
 
 - the expected table lists exactly the /api/v1 operations each service publishes (no route unjudged, none stale);
@@ -64,7 +64,7 @@ def test_the_service_matrix_says_what_api_md_says(service):
         declared = None if rule is None else ({PUBLIC} if rule.public else set(rule.roles))
         wanted = {PUBLIC} if access.public else set(access.roles)
         if declared != wanted:
-            disagreements.append(f"{method} {path}: matrix {sorted(declared or [])} ≠ api.md {sorted(wanted)}")
+            disagreements.append(f"{method} {path}: matrix {sorted(declared or [])} ≠ docs/api.md {sorted(wanted)}")
     assert disagreements == []
 
 
@@ -96,6 +96,6 @@ def test_each_role_gets_exactly_what_api_md_allows(clients, service, method, pat
         assert resp.status_code == 401, f"no token must be 401, got {seen}"
     elif access.allows(role):
         assert resp.status_code != 401 and not (resp.status_code == 403 and code in REFUSED_BY_ROLE), \
-            f"api.md allows {role}, the service refused: {seen}"
+            f"docs/api.md allows {role}, the service refused: {seen}"
     else:
-        assert seen == (403, "forbidden_role"), f"api.md refuses {role}, the service answered {seen}"
+        assert seen == (403, "forbidden_role"), f"docs/api.md refuses {role}, the service answered {seen}"

@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table, inspect, select
 from servicekit.consumer import EventProcessor
 from servicekit.db import make_engine, make_session_factory
 from servicekit.testing import FakeProducer, make_envelope, record_of
-from tests.helpers import JWT_SECRET, PII_KEY, auth, make_national_id
+from tests.helpers import JWT_SECRET, NETWORK, PII_KEY, auth, make_national_id
 
 # Tables that change on purpose even when a request is refused.
 NOT_STATE = {"audit_log",          # records every write attempt, refusals included (that is its job)
@@ -93,14 +93,6 @@ class DonorWorld(World):
 
 
 # ---- inventory ------------------------------------------------------------------------------------------------
-NETWORK = [  # id, kind, region, supplier, lat, lon
-    ("SH-S1", "station", "SH", None, 31.2000, 121.4500),
-    ("SH-S2", "station", "SH", None, 31.0300, 121.2300),
-    ("SH-H1", "hospital", "SH", "SH-S1", 31.2120, 121.4670),
-    ("SH-H2", "hospital", "SH", "SH-S2", 31.0500, 121.2500),
-    ("JS-S1", "station", "JS", None, 32.0600, 118.7900),
-    ("JS-S2", "station", "JS", None, 31.3000, 120.6000),
-]
 REGION_OF = {row[0]: row[2] for row in NETWORK}
 O_POS_1U = [{"component": "red_cells", "abo": "O", "rhd": "pos", "units": 1}]
 

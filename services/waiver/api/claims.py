@@ -6,8 +6,9 @@ from flask_smorest import Blueprint
 
 from servicekit.auth import current_principal
 
-from ..schemas import (ClaimCreateSchema, ClaimQueryArgsSchema, ClaimSchema, DocumentFileSchema, DocumentFormSchema,
-                       DocumentSchema, PaySchema, ReasonSchema)
+from ..schemas.claims import (ClaimCreateSchema, ClaimQueryArgsSchema, ClaimSchema, DocumentFileSchema,
+                              DocumentFormSchema, DocumentSchema, PaySchema)
+from ..schemas.common import ReasonSchema
 from ..services import claims
 from ..services.claims import MAX_DOCUMENT_BYTES
 from .common import deps, donor, now, reviewer

@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 
 from servicekit.auth import current_principal
 
-from ..schemas import DeductionCreateSchema, DeductionSchema, ReasonSchema
+from ..schemas.common import ReasonSchema
+from ..schemas.deductions import DeductionCreateSchema, DeductionSchema
 from ..services import deductions
 from .common import deps, hospital_site, now
 

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 
 
 from ..policy import SHANGHAI
-from ..schemas import (EntitlementQueryArgsSchema, MyEntitlementsSchema, PatientEntitlementsSchema,
-                       PolicyQueryArgsSchema, PolicySchema)
+from ..schemas.entitlements import (EntitlementQueryArgsSchema, MyEntitlementsSchema, PatientEntitlementsSchema,
+                                    PolicyQueryArgsSchema, PolicySchema)
 from ..services import entitlements
 from .common import deps, donor, now
 

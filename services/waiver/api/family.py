@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 
-from ..schemas import FamilyBindingSchema, FamilyCreateSchema, FamilyQueryArgsSchema, FamilyVerifySchema
+from ..schemas.family import FamilyBindingSchema, FamilyCreateSchema, FamilyQueryArgsSchema, FamilyVerifySchema
 from ..services import family
 from .common import deps, donor, now, reviewer
 

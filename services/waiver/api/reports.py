@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from servicekit.auth import current_principal
 
-from ..schemas import SettlementQueryArgsSchema, SettlementSchema, StatsQueryArgsSchema, StatsSchema
+from ..schemas.reports import SettlementQueryArgsSchema, SettlementSchema, StatsQueryArgsSchema, StatsSchema
 from ..services import reports
 from .common import deps
 

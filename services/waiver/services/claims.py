@@ -118,7 +118,7 @@ def _accessible(uow, claim_id: str, principal: Principal, *, lock: bool = False)
 
 
 def add_document(uow, storage: DocumentStorage, *, claim_id: str, principal: Principal, kind: str, filename: str,
-                 data: bytes, now: datetime) -> dict:
+                 data: bytes, now: datetime) -> ClaimDocument:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise DocumentTooLarge(f"文件 {len(data)} 字节，上限 {MAX_DOCUMENT_BYTES} 字节")
     if not data:
@@ -142,7 +142,7 @@ def add_document(uow, storage: DocumentStorage, *, claim_id: str, principal: Pri
         except BaseException:
             storage.delete(doc.storage_key)   # a refused or failed upload leaves no file behind
             raise
-        return present_document(doc)
+        return doc
 
 
 def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
@@ -239,11 +239,6 @@ def list_claims(uow, *, region: str | None = None, owner_donor_id: str | None = 
                 uow.claims.listing(region=region, owner_donor_id=owner_donor_id, status=status, channel=channel)]
 
 
-def present_document(d: ClaimDocument) -> dict:
-    return {"id": d.id, "kind": d.kind, "sha256": d.sha256, "size": d.size, "filename": d.filename,
-            "content_type": d.content_type, "uploaded_at": d.uploaded_at.isoformat()}
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -256,10 +251,10 @@ def present_claim(c: Claim, documents: list[ClaimDocument]) -> dict:
         "invoice_no": c.invoice_no, "tracking_no": c.tracking_no, "total_yuan": str(c.total_yuan),
         "approved_yuan": str(c.approved_yuan) if c.approved_yuan is not None else None,
         "lines": [{k: v for k, v in line.items() if k != "key"} for line in c.lines],
-        "pools_used": [{k: p[k] for k in ("kind", "region", "donor_masked", "ml", "yuan")} for p in c.pools_used or []],
+        "pools_used": c.pools_used or [],          # PoolUsedSchema presents only its own fields
         "bank": {"account_name": c.bank_account_name, "account_no_masked": c.bank_account_no_masked,
                  "bank_name": c.bank_name},
         "created_at": c.created_at.isoformat(), "submitted_at": _iso(c.submitted_at),
         "decided_at": _iso(c.decided_at), "paid_at": _iso(c.paid_at), "payment_ref": c.payment_ref,
-        "reason": c.reason, "documents": [present_document(d) for d in documents],
+        "reason": c.reason, "documents": list(documents),     # ClaimDocument objects: DocumentSchema presents them
     }

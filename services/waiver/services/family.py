@@ -16,7 +16,7 @@ from ..model import FamilyBinding
 
 
 def bind_relative(uow, vault: PiiVault, *, donor_id: str, name: str, national_id: str, relation: str,
-                  now: datetime) -> dict:
+                  now: datetime) -> FamilyBinding:
     national_id = normalise_national_id(national_id)
     blind = vault.blind_index(national_id)
     with uow:
@@ -36,31 +36,25 @@ def bind_relative(uow, vault: PiiVault, *, donor_id: str, name: str, national_id
             uow.commit()
         except IntegrityError:   # the same relative bound twice at once: the other request won
             raise BindingExists("已绑定该亲属")
-        return present_binding(binding)
+        return binding
 
 
-def list_family(uow, *, donor_id: str) -> list[dict]:
+def list_family(uow, *, donor_id: str) -> list[FamilyBinding]:
     with uow:
-        return [present_binding(b) for b in uow.family.for_donor(donor_id)]
+        return list(uow.family.for_donor(donor_id))
 
 
-def bindings_for_review(uow, *, region: str, status: str | None) -> list[dict]:
+def bindings_for_review(uow, *, region: str, status: str | None) -> list[FamilyBinding]:
     with uow:
-        return [present_binding(b) for b in uow.family.in_region(region, status)]
+        return list(uow.family.in_region(region, status))
 
 
 def verify_binding(uow, *, binding_id: str, approved: bool, reason: str | None, reviewer: str, region: str | None,
-                   now: datetime) -> dict:
+                   now: datetime) -> FamilyBinding:
     with uow:
         binding = uow.family.get(binding_id)
         if binding is None or binding.donor_region != region:
             raise BindingNotFound("亲属绑定不存在")   # another region's binding does not exist for this reviewer
         binding.decide(approved=approved, reason=reason, by=reviewer, at=now)
         uow.commit()
-        return present_binding(binding)
-
-
-def present_binding(b: FamilyBinding) -> dict:
-    return {"id": b.id, "name": b.name, "national_id_masked": b.relative_masked, "relation": b.relation,
-            "status": b.status, "reason": b.reason, "created_at": b.created_at.isoformat(),
-            "decided_at": b.decided_at.isoformat() if b.decided_at else None}
+        return binding

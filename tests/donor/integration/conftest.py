@@ -3,39 +3,17 @@ import itertools
 import pytest
 
 from donor.services import donors
-from donor.app import create_app
 from donor.unit_of_work import DonorUnitOfWork
-from servicekit.db import make_engine, make_session_factory
+from servicekit.testing import row_counts
+from tests.fixtures import service_fixtures
 from servicekit.pii import PiiVault
-from tests.helpers import JWT_SECRET, PII_KEY, make_national_id
+from tests.helpers import PII_KEY, make_national_id
 
 _seq = itertools.count(1)
 STATION = dict(site_id="SH-S01", region="SH")
 
 
-@pytest.fixture
-def donor_db(databases, db_kind):
-    return databases.new("donor", db_kind)
-
-
-@pytest.fixture
-def app(donor_db):
-    return create_app(database_url=donor_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def session_factory(donor_db):
-    return make_session_factory(make_engine(donor_db))
-
-
-@pytest.fixture
-def uow_factory(session_factory):
-    return lambda: DonorUnitOfWork(session_factory)
+service_db, donor_db, session_factory, uow_factory, app, client = service_fixtures("donor", DonorUnitOfWork)
 
 
 @pytest.fixture
@@ -52,17 +30,10 @@ def new_donor(uow_factory):
 @pytest.fixture
 def state(session_factory):
     """Row counts of every table a request could change (the audit trail excepted: it records refusals)."""
-    from sqlalchemy import func, select
-
     from donor import orm
     from servicekit.tables import outbox, processed_events
 
-    tables = [*orm.metadata.sorted_tables, outbox, processed_events]
-
-    def snapshot() -> dict:
-        with session_factory() as s:
-            return {t.name: s.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
-    return snapshot
+    return lambda: row_counts(session_factory, [*orm.metadata.sorted_tables, outbox, processed_events])
 
 
 def station(site_id="SH-S01", region="SH"):

@@ -14,7 +14,7 @@ ROLES = {
     "donor": lambda mine, other: auth("donor", donor_id=mine.id),
     "other_donor": lambda mine, other: auth("donor", donor_id=other.id),
 }
-# (method, path, body, roles allowed) per api.md; "donor" means the donor named in the path.
+# (method, path, body, roles allowed) per docs/api.md; "donor" means the donor named in the path.
 ENDPOINTS = [
     ("POST", "/api/v1/donors", lambda: {"name": "甲", "national_id": make_national_id(seq=400), "phone": "13900009999",
                                         "abo": "O", "rhd": "pos"}, {"station"}),

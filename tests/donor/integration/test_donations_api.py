@@ -1,7 +1,7 @@
 """Recording donations through the API: eligibility, DINs, refusals that store nothing."""
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from servicekit.testing import row_counts
 
 from hemolink.calendar import add_months
 from donor.din import check_character
@@ -14,9 +14,8 @@ from .conftest import STATION
 WHOLE = {"kind": "whole_blood", "volume_ml": 400, "hemoglobin_g_l": 140, "weight_kg": 70, "systolic": 120, "diastolic": 80}
 
 
-def _count(sf):
-    with sf() as s:
-        return s.execute(select(func.count()).select_from(donations)).scalar_one()
+def _count(session_factory):
+    return row_counts(session_factory, [donations])["donations"]
 
 
 def test_a_station_records_a_donation_with_a_generated_din(client, new_donor, session_factory):

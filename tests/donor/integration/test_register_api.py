@@ -1,5 +1,5 @@
 """Registering donors through the HTTP API, on SQLite and PostgreSQL."""
-from sqlalchemy import func, select
+from servicekit.testing import row_counts
 
 from servicekit.outbox import envelopes
 from servicekit.tables import outbox
@@ -17,9 +17,7 @@ def _body(**overrides):
 def _count(session_factory, table_name="donors"):
     from donor.orm import donors
 
-    table = {"donors": donors, "outbox": outbox}[table_name]
-    with session_factory() as s:
-        return s.execute(select(func.count()).select_from(table)).scalar_one()
+    return row_counts(session_factory, [{"donors": donors, "outbox": outbox}[table_name]])[table_name]
 
 
 def test_station_registers_a_donor_with_masked_identifiers(client, session_factory):

@@ -6,9 +6,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from gateway.app import create_app
 from servicekit.broker import free_port
-from tests.helpers import JWT_SECRET, PII_KEY
+from tests.fixtures import service_fixtures
 
 
 # Sites as the inventory service registers them, for the gateway's site lookups (users, HIS clients).
@@ -61,20 +60,12 @@ def upstream():
     server.close()
 
 
-@pytest.fixture
-def gateway_db(databases, db_kind):
-    return databases.new("gateway", db_kind)
+service_db, gateway_db, session_factory, app, client = service_fixtures("gateway")
 
 
 @pytest.fixture
-def gateway(gateway_db, upstream):
+def app_settings(upstream):
     dead = f"http://127.0.0.1:{free_port()}"
-    return create_app(database_url=gateway_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY,
-                      donor_url=upstream.url, inventory_url=dead, waiver_url=upstream.url,
-                      upstream_read_timeout_s=0.3, max_body_bytes=1024, hemolink_admin_password="s3cret-admin",
-                      kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
-
-
-@pytest.fixture
-def client(gateway):
-    return gateway.test_client()
+    return dict(donor_url=upstream.url, inventory_url=dead, waiver_url=upstream.url, upstream_read_timeout_s=0.3,
+                max_body_bytes=1024, hemolink_admin_password="s3cret-admin",
+                kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")

@@ -5,27 +5,20 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inventory.services import sites, units
 from inventory.policy import COMPONENTS
-from inventory.app import create_app
 from inventory.orm import orders, transfers, unit_movements
 from inventory.orm import units as units_table
 from inventory.unit_of_work import InventoryUnitOfWork
-from servicekit.db import make_engine, make_session_factory
 from servicekit.outbox import envelopes
 from servicekit.tables import outbox
-from tests.helpers import JWT_SECRET, PII_KEY, auth
+from servicekit.testing import row_counts
+from tests.fixtures import service_fixtures
+from tests.helpers import NETWORK, auth
 
 _din = itertools.count(1)
-NETWORK = [  # id, kind, region, supplier, lat, lon
-    ("SH-S1", "station", "SH", None, 31.2000, 121.4500),
-    ("SH-S2", "station", "SH", None, 31.0300, 121.2300),
-    ("SH-H1", "hospital", "SH", "SH-S1", 31.2120, 121.4670),
-    ("SH-H2", "hospital", "SH", "SH-S2", 31.0500, 121.2500),
-    ("JS-S1", "station", "JS", None, 32.0600, 118.7900),
-]
 
 STATION1 = auth("station", site_id="SH-S1", region="SH")
 STATION2 = auth("station", site_id="SH-S2", region="SH")
@@ -35,19 +28,7 @@ HOSPITAL2 = auth("hospital", site_id="SH-H2", region="SH")
 ADMIN = auth("admin")
 
 
-@pytest.fixture
-def inventory_db(databases, db_kind):
-    return databases.new("inventory", db_kind)
-
-
-@pytest.fixture
-def app(inventory_db):
-    return create_app(database_url=inventory_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+service_db, inventory_db, session_factory, uow_factory, app, client = service_fixtures("inventory", InventoryUnitOfWork)
 
 
 @pytest.fixture
@@ -59,18 +40,6 @@ def immediate_levels(monkeypatch):
 
     monkeypatch.setitem(policy.STOCK_POLICIES, "SH", tuple(replace(p, sustain_days=0)
                                                           for p in policy.STOCK_POLICIES["SH"]))
-
-
-@pytest.fixture
-def session_factory(inventory_db):
-    engine = make_engine(inventory_db)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def uow_factory(session_factory):
-    return lambda: InventoryUnitOfWork(session_factory)
 
 
 @pytest.fixture
@@ -130,14 +99,13 @@ def red_cells(session_factory):
 def state(session_factory):
     """A snapshot of everything a refused request must leave unchanged."""
     def snap():
+        counts = row_counts(session_factory, [unit_movements, orders, outbox])
         with session_factory() as s:
             return {
+                **counts,
                 "units": sorted(s.execute(select(units_table.c.id, units_table.c.status, units_table.c.site_id,
                                                  units_table.c.issued_to, units_table.c.transfer_id)).all()),
-                "movements": s.execute(select(func.count()).select_from(unit_movements)).scalar_one(),
-                "orders": s.execute(select(func.count()).select_from(orders)).scalar_one(),
                 "transfers": sorted(s.execute(select(transfers.c.id, transfers.c.status)).all()),
-                "outbox": s.execute(select(func.count()).select_from(outbox)).scalar_one(),
             }
     return snap
 

@@ -1,5 +1,5 @@
 """Sites: admin registers stations and hospitals; staff list them; refusals change nothing."""
-from sqlalchemy import func, select
+from servicekit.testing import row_counts
 
 from inventory.orm import sites
 from tests.helpers import auth
@@ -12,8 +12,7 @@ HOSPITAL = {"id": "SH-XH-H", "name": "徐汇区人民医院", "kind": "hospital"
 
 
 def _count(session_factory):
-    with session_factory() as s:
-        return s.execute(select(func.count()).select_from(sites)).scalar_one()
+    return row_counts(session_factory, [sites])["sites"]
 
 
 def test_admin_registers_a_station_and_the_hospital_it_supplies(client):

@@ -77,10 +77,10 @@ def test_shanghai_raises_yellow_only_after_more_than_3_days_below_5_days_and_ora
 def test_stock_lists_every_group_of_every_station_with_filters(client, red_cells):
     red_cells(3, site_id="JS-S1", abo="AB", rhd="neg")
     rows = client.get("/api/v1/stock", headers=HOSPITAL1).get_json()
-    assert {r["site_id"] for r in rows} == {"SH-S1", "SH-S2", "JS-S1"}            # stations, not hospitals
+    assert {r["site_id"] for r in rows} == {"SH-S1", "SH-S2", "JS-S1", "JS-S2"}          # stations, not hospitals
     assert len([r for r in rows if r["site_id"] == "SH-S1"]) == 3 * 8
     js = client.get("/api/v1/stock", query_string={"region": "JS"}, headers=STATION1).get_json()
-    assert {r["site_id"] for r in js} == {"JS-S1"}
+    assert {r["site_id"] for r in js} == {"JS-S1", "JS-S2"}
     ab_neg = _row(client, "JS-S1", abo="AB", rhd="neg")
     assert (ab_neg["available_units"], ab_neg["days_of_supply"], ab_neg["level"]) == (3.0, None, "green")  # no demand
     assert client.get("/api/v1/stock", query_string={"region": "js"}, headers=STATION1).status_code == 422

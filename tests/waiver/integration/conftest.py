@@ -3,17 +3,15 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from servicekit.db import make_engine, make_session_factory
 from servicekit.tables import outbox
-from tests.helpers import JWT_SECRET, PII_KEY
+from servicekit.testing import row_counts
+from tests.fixtures import service_fixtures
 from tests.waiver.builders import Ledger
 from waiver import orm
-from waiver.app import create_app
+from waiver.unit_of_work import WaiverUnitOfWork
 
 
-@pytest.fixture
-def waiver_db(databases, db_kind):
-    return databases.new("waiver", db_kind)
+service_db, waiver_db, session_factory, uow_factory, app, client = service_fixtures("waiver", WaiverUnitOfWork)
 
 
 class Clock:
@@ -32,46 +30,25 @@ def clock():
 
 
 @pytest.fixture
-def app(waiver_db, tmp_path, clock):
-    return create_app(database_url=waiver_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY, clock=clock,
-                      documents_dir=str(tmp_path / "documents"), bank_batch_dir=str(tmp_path / "bank"))
+def app_settings(tmp_path, clock):
+    return dict(clock=clock, documents_dir=str(tmp_path / "documents"), bank_batch_dir=str(tmp_path / "bank"))
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def ledger(session_factory):
+    return Ledger(session_factory)
+
+
+# The tables a refused request must not touch.
+UNTOUCHED = [orm.deductions, orm.pool_usages, orm.waived_lines, orm.idempotency_keys, orm.claims,
+             orm.claim_documents, orm.family_bindings, outbox]
 
 
 @pytest.fixture
-def sf(waiver_db):
-    engine = make_engine(waiver_db)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def ledger(sf):
-    return Ledger(sf)
-
-
-class Counter:
-    """Row counts of the tables a refused request must not touch."""
-
-    TABLES = {"deductions": orm.deductions, "pool_usages": orm.pool_usages, "waived_lines": orm.waived_lines,
-              "idempotency_keys": orm.idempotency_keys, "claims": orm.claims, "claim_documents": orm.claim_documents,
-              "family_bindings": orm.family_bindings, "outbox": outbox}
-
-    def __init__(self, sf):
-        self.sf = sf
-
-    def __call__(self) -> dict:
-        with self.sf() as s:
-            counts = {name: s.execute(select(func.count()).select_from(t)).scalar_one()
-                      for name, t in self.TABLES.items()}
-            counts["used_ml"] = s.execute(select(func.coalesce(func.sum(orm.pools.c.used_ml), 0))).scalar_one()
-        return counts
-
-
-@pytest.fixture
-def counts(sf):
-    return Counter(sf)
+def counts(session_factory):
+    """Row counts of the tables a refused request must not touch, and the pools' used millilitres."""
+    def snapshot() -> dict:
+        with session_factory() as s:
+            used_ml = s.execute(select(func.coalesce(func.sum(orm.pools.c.used_ml), 0))).scalar_one()
+        return {**row_counts(session_factory, UNTOUCHED), "used_ml": used_ml}
+    return snapshot

@@ -36,7 +36,7 @@ def _ready(client, headers, claim_id, kinds=("id_card", "donation_certificate", 
     return resp.get_json()
 
 
-def test_a_donor_claims_through_the_mini_program_from_draft_to_paid(client, donor, sf, tmp_path):
+def test_a_donor_claims_through_the_mini_program_from_draft_to_paid(client, donor, session_factory, tmp_path):
     nid, donor_id, me = donor
     created = client.post(CLAIMS, json=claim_body(nid), headers=me)
     assert created.status_code == 201, created.get_json()
@@ -60,14 +60,14 @@ def test_a_donor_claims_through_the_mini_program_from_draft_to_paid(client, dono
     rows = list(csv.DictReader(batch.open(encoding="utf-8")))
     assert rows[0]["claim_id"] == claim["id"] and rows[0]["amount_yuan"] == "440.00"
     assert nid not in batch.read_text(encoding="utf-8")
-    types = [e["type"] for e in envelopes(sf) if e["subject"] == claim["id"]]
+    types = [e["type"] for e in envelopes(session_factory) if e["subject"] == claim["id"]]
     assert types == ["ClaimSubmitted", "ClaimApproved", "ClaimPaid"]
-    assert all(e["data"]["donor_id"] == donor_id for e in envelopes(sf) if e["subject"] == claim["id"])
+    assert all(e["data"]["donor_id"] == donor_id for e in envelopes(session_factory) if e["subject"] == claim["id"])
     mine = client.get("/api/v1/me/claims", headers=me).get_json()
     assert [c["id"] for c in mine] == [claim["id"]] and len(mine[0]["documents"]) == 3
 
 
-def test_a_reviewer_rejects_with_a_reason(client, donor, sf):
+def test_a_reviewer_rejects_with_a_reason(client, donor, session_factory):
     nid, _, me = donor
     claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
     _ready(client, me, claim["id"])
@@ -77,7 +77,7 @@ def test_a_reviewer_rejects_with_a_reason(client, donor, sf):
     assert rejected.get_json()["reason"] == "发票与住院号不符"
     again = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER)
     assert again.status_code == 409 and again.get_json()["code"] == "invalid_claim_status"
-    assert [e["type"] for e in envelopes(sf)][-1] == "ClaimRejected"
+    assert [e["type"] for e in envelopes(session_factory)][-1] == "ClaimRejected"
 
 
 def test_mail_needs_a_tracking_number_and_on_site_is_entered_by_reviewers(client, donor):

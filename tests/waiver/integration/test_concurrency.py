@@ -33,7 +33,7 @@ def _race(app, bodies_and_keys):
     return results
 
 
-def test_100_concurrent_deductions_spend_one_pool_exactly(app, ledger, sf):
+def test_100_concurrent_deductions_spend_one_pool_exactly(app, ledger, session_factory):
     nid = person()
     donor_id = ledger.donor(nid)
     ledger.donation(donor_id, nid, volume_ml=200, collected_at=ago(days=30))     # SH: 5 × 200 = 1000 ml
@@ -47,7 +47,7 @@ def test_100_concurrent_deductions_spend_one_pool_exactly(app, ledger, sf):
     assert waived_yuan == Decimal("2000.00")              # 33 × 60.00 + 20.00 pro rata
     per_request = sorted(r.get_json()["lines"][0]["waived_ml"] for r in responses)
     assert per_request == [0] * 66 + [10] + [30] * 33
-    with sf() as s:
+    with session_factory() as s:
         pools = s.execute(select(orm.pools)).all()
         usages = s.execute(select(orm.pool_usages)).all()
     assert [(p.kind, p.used_ml) for p in pools if p.kind == "self"] == [("self", 1000)]
@@ -77,7 +77,7 @@ def test_the_same_blood_line_raced_by_two_keys_is_waived_once(app, ledger, count
     assert counts()["waived_lines"] == 1 and counts()["used_ml"] == 200
 
 
-def test_claim_approvals_racing_deductions_never_take_the_pool_below_zero(app, ledger, sf):
+def test_claim_approvals_racing_deductions_never_take_the_pool_below_zero(app, ledger, session_factory):
     """10 submitted claims approved by reviewers while 10 hospitals deduct: 20 × 400 ml against 2000 ml."""
     import io
 
@@ -127,6 +127,6 @@ def test_claim_approvals_racing_deductions_never_take_the_pool_below_zero(app, l
     assert waived_yuan == Decimal("2200.00")              # 2000 ml of 400 ml × 440.00 lines, not a yuan more
     refused = [r.get_json()["code"] for kind, r in results if kind == "claim" and r.status_code != 200]
     assert set(refused) <= {"nothing_to_waive"}
-    with sf() as s:
+    with session_factory() as s:
         pools = s.execute(select(orm.pools)).all()
     assert [(p.kind, p.used_ml) for p in pools if p.kind == "self"] == [("self", 2000)]

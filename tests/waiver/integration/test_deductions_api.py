@@ -21,7 +21,7 @@ def _donor(ledger, volume_ml=200, region="SH", days_ago=30):
     return nid, donor_id
 
 
-def test_a_donor_patient_is_waived_in_full_within_quota(client, ledger, sf):
+def test_a_donor_patient_is_waived_in_full_within_quota(client, ledger, session_factory):
     nid, donor_id = _donor(ledger)                     # SH 200 ml → 1000 ml within 5 years
     resp = _post(client, deduction_body(nid, [line(amount="440.00", units=2)]))
     assert resp.status_code == 201, resp.get_json()
@@ -32,7 +32,7 @@ def test_a_donor_patient_is_waived_in_full_within_quota(client, ledger, sf):
     assert d["pools_used"] == [{"kind": "self", "region": "SH", "donor_masked": nid[:3] + "*" * 11 + nid[-4:],
                                 "ml": 400, "yuan": "440.00"}]
     assert nid not in resp.get_data(as_text=True)
-    events = [e for e in envelopes(sf) if e["type"] == "DirectDeductionApplied"]
+    events = [e for e in envelopes(session_factory) if e["type"] == "DirectDeductionApplied"]
     assert len(events) == 1 and events[0]["data"]["pools_used"][0]["donor_id"] == donor_id
     assert events[0]["data"]["waived_yuan"] == "440.00" and nid not in json.dumps(events)
 
@@ -62,7 +62,7 @@ def test_blood_used_before_the_donation_is_not_covered(client, ledger):
     assert body["waived_yuan"] == "0.00" and body["lines"][0]["reason"] == "donation_after_use"
 
 
-def test_replayed_idempotency_key_returns_the_same_response_and_applies_once(client, ledger, counts, sf):
+def test_replayed_idempotency_key_returns_the_same_response_and_applies_once(client, ledger, counts, session_factory):
     nid, _ = _donor(ledger)
     body = deduction_body(nid)
     first = _post(client, body, key="same")
@@ -71,7 +71,7 @@ def test_replayed_idempotency_key_returns_the_same_response_and_applies_once(cli
     assert first.get_json() == again.get_json()
     state = counts()
     assert state["deductions"] == 1 and state["used_ml"] == 400 and state["idempotency_keys"] == 1
-    assert len([e for e in envelopes(sf) if e["type"] == "DirectDeductionApplied"]) == 1
+    assert len([e for e in envelopes(session_factory) if e["type"] == "DirectDeductionApplied"]) == 1
 
 
 def test_an_idempotency_key_reused_with_another_body_is_409_and_changes_nothing(client, ledger, counts):
@@ -126,7 +126,7 @@ def test_a_din_typed_with_its_check_character_is_the_same_blood_line(client, led
     assert second["lines"][0]["reason"] == "already_waived"
 
 
-def test_reverse_gives_the_quota_back_and_the_line_can_be_deducted_again(client, ledger, counts, sf):
+def test_reverse_gives_the_quota_back_and_the_line_can_be_deducted_again(client, ledger, counts, session_factory):
     nid, _ = _donor(ledger)                              # 1000 ml
     lines = [line(unit_id="U-9", amount="1100.00", units=5)]
     first = _post(client, deduction_body(nid, lines), key="1").get_json()
@@ -139,7 +139,7 @@ def test_reverse_gives_the_quota_back_and_the_line_can_be_deducted_again(client,
     twice = client.post(f"{URL}/{first['id']}/reverse", json={"reason": "x"}, headers=HOSPITAL)
     assert twice.status_code == 409 and twice.get_json()["code"] == "already_reversed"
     assert counts()["used_ml"] == 1000
-    types = [e["type"] for e in envelopes(sf)]
+    types = [e["type"] for e in envelopes(session_factory)]
     assert types.count("DirectDeductionReversed") == 1
 
 
@@ -163,7 +163,7 @@ def test_a_relative_is_paid_from_the_family_pool_with_the_hospitals_attestation(
     assert d["lines"][0]["waived_ml"] == 200
 
 
-def test_the_donor_whose_family_pool_paid_is_told_of_the_deduction_and_of_its_reversal(client, ledger, sf):
+def test_the_donor_whose_family_pool_paid_is_told_of_the_deduction_and_of_its_reversal(client, ledger, session_factory):
     donor_nid, donor_id = _donor(ledger)
     own = _post(client, deduction_body(donor_nid, [line(amount="220.00", units=1)]), key="self").get_json()
     parent = person(birth="19550101")
@@ -175,7 +175,7 @@ def test_the_donor_whose_family_pool_paid_is_told_of_the_deduction_and_of_its_re
         resp = client.post(f"{URL}/{deduction['id']}/reverse", json={"reason": "出院结算作废"}, headers=HOSPITAL)
         assert resp.status_code == 200, resp.get_json()
 
-    told = [e for e in envelopes(sf) if e["type"] == "FamilyPoolUsed"]
+    told = [e for e in envelopes(session_factory) if e["type"] == "FamilyPoolUsed"]
     assert [(e["subject"], e["data"]["deduction_id"], e["data"]["change"]) for e in told] == \
         [(donor_id, d["id"], "used"), (donor_id, d["id"], "returned")]       # the donor's own discharge: nothing
     for event, change in zip(told, ("used", "returned")):                   # "returned": from the stored deduction

@@ -27,12 +27,12 @@ def test_policies_are_public_one_per_region_with_their_parameters(client):
     assert client.get("/api/v1/waiver/policies?at=yesterday").status_code == 422
 
 
-def test_seeded_policy_versions_override_defaults(app, sf):
+def test_seeded_policy_versions_override_defaults(app, session_factory):
     from datetime import datetime, timezone
 
     from waiver.unit_of_work import WaiverUnitOfWork
 
-    uow = lambda: WaiverUnitOfWork(sf)  # noqa: E731
+    uow = lambda: WaiverUnitOfWork(session_factory)  # noqa: E731
     assert entitlements.seed_policies(uow(), now=datetime.now(timezone.utc)) == 4
     assert entitlements.seed_policies(uow(), now=datetime.now(timezone.utc)) == 0
     sources = {p["source"] for p in entitlements.policies_in_force(uow(), now=datetime.now(timezone.utc))}
@@ -86,7 +86,7 @@ def test_a_hospital_sees_a_patients_own_and_verified_family_pools(client, ledger
     assert client.get("/api/v1/waiver/entitlements?patient_national_id=1", headers=HOSPITAL).status_code == 422
 
 
-def test_duplicate_and_repeated_events_count_once(ledger, sf, client):
+def test_duplicate_and_repeated_events_count_once(ledger, session_factory, client):
     nid = person()
     donor_id = ledger.donor(nid)
     envelope = ledger.send("AwardGranted", {"donor_id": donor_id, "level": "gold", "donation_count": 40,

@@ -15,7 +15,7 @@ def _me(ledger, region="SH"):
     return nid, auth("donor", donor_id=donor_id)
 
 
-def test_a_donor_binds_a_relative_who_is_stored_encrypted_and_shown_masked(client, ledger, sf):
+def test_a_donor_binds_a_relative_who_is_stored_encrypted_and_shown_masked(client, ledger, session_factory):
     _, me = _me(ledger)
     relative = person(female=True)
     resp = client.post(FAMILY, json={"name": "李梅", "national_id": relative, "relation": "spouse"}, headers=me)
@@ -24,7 +24,7 @@ def test_a_donor_binds_a_relative_who_is_stored_encrypted_and_shown_masked(clien
     assert [(b["name"], b["relation"], b["status"]) for b in listed] == [("李梅", "spouse", "pending")]
     assert listed[0]["national_id_masked"] == relative[:3] + "*" * 11 + relative[-4:]
     assert relative not in resp.get_data(as_text=True) + client.get(FAMILY, headers=me).get_data(as_text=True)
-    with sf() as s:
+    with session_factory() as s:
         row = s.execute(select(orm.family_bindings)).one()
     assert relative not in str(tuple(row)) and len(row.relative_blind) == 64
 
@@ -61,7 +61,7 @@ def test_a_donor_sees_only_their_own_family(client, ledger):
     assert client.get(FAMILY, headers=other).get_json() == []
 
 
-def test_a_reviewer_of_the_donors_region_verifies_or_rejects(client, ledger, sf):
+def test_a_reviewer_of_the_donors_region_verifies_or_rejects(client, ledger, session_factory):
     _, me = _me(ledger)
     a = client.post(FAMILY, json={"name": "甲", "national_id": person(), "relation": "spouse"}, headers=me).get_json()
     b = client.post(FAMILY, json={"name": "乙", "national_id": person(), "relation": "child"}, headers=me).get_json()

@@ -12,12 +12,12 @@ HOSPITAL = auth("hospital", site_id="H1", region="SH")
 REVIEWER = auth("reviewer", region="SH")
 
 
-def _entries(sf):
-    with sf() as s:
+def _entries(session_factory):
+    with session_factory() as s:
         return s.execute(select(chain.chain_entries).order_by(chain.chain_entries.c.seq)).all()
 
 
-def test_deductions_reversals_and_payments_are_chained_and_verifiable(client, ledger, sf, waiver_db):
+def test_deductions_reversals_and_payments_are_chained_and_verifiable(client, ledger, session_factory, waiver_db):
     nid = person()
     donor_id = ledger.donor(nid)
     ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=30))
@@ -40,20 +40,20 @@ def test_deductions_reversals_and_payments_are_chained_and_verifiable(client, le
     assert client.post(f"/api/v1/waiver/claims/{claim['id']}/pay", json={"payment_ref": "PAY-1"},
                        headers=REVIEWER).status_code == 200
 
-    entries = _entries(sf)
+    entries = _entries(session_factory)
     assert [(e.kind, e.subject) for e in entries] == [("direct_deduction", d["id"]),
                                                       ("direct_deduction_reversed", d["id"]),
                                                       ("claim_paid", claim["id"])]
     assert "440.00" in entries[0].payload and nid not in "".join(e.payload for e in entries)
     assert chain.main(["verify", "--database-url", waiver_db]) == 0
 
-    with sf.begin() as s:          # someone edits the amount of the first deduction in place
+    with session_factory.begin() as s:          # someone edits the amount of the first deduction in place
         s.execute(update(chain.chain_entries).where(chain.chain_entries.c.seq == 1)
                   .values(payload=entries[0].payload.replace("440.00", "44.00")))
     assert chain.main(["verify", "--database-url", waiver_db]) == 1
 
 
-def test_without_the_key_the_chain_cannot_be_rewritten_consistently(client, ledger, sf):
+def test_without_the_key_the_chain_cannot_be_rewritten_consistently(client, ledger, session_factory):
     """A forger with database access edits an amount and recomputes every hash (and the head) as plain
     SHA-256: the keyed verification still fails; with the right key an untouched chain passes."""
     from tests.helpers import PII_KEY
@@ -65,10 +65,10 @@ def test_without_the_key_the_chain_cannot_be_rewritten_consistently(client, ledg
         client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, [line(amount="220.00", units=1)]),
                     headers={**HOSPITAL, "Idempotency-Key": f"forge-{n}"})
     key = chain.chain_key(PII_KEY)
-    with sf() as s:
+    with session_factory() as s:
         assert chain.verify(s, key) == (True, "2 entries verified")
         assert chain.verify(s, chain.chain_key("another-secret"))[0] is False
-    with sf.begin() as s:
+    with session_factory.begin() as s:
         prev = chain.GENESIS
         for e in s.execute(select(chain.chain_entries).order_by(chain.chain_entries.c.seq)).all():
             payload = e.payload.replace("220.00", "22.00")
@@ -77,7 +77,7 @@ def test_without_the_key_the_chain_cannot_be_rewritten_consistently(client, ledg
                       .values(payload=payload, prev_hash=prev, hash=digest))
             prev = digest
         s.execute(update(chain.chain_head).values(last_hash=prev))
-    with sf() as s:
+    with session_factory() as s:
         ok, message = chain.verify(s, key)
     assert not ok and "entry 1 was altered" in message
 

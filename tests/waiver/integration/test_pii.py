@@ -26,7 +26,7 @@ class Collect(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def test_a_full_journey_leaves_no_raw_identifier_anywhere(client, ledger, sf, clock):
+def test_a_full_journey_leaves_no_raw_identifier_anywhere(client, ledger, session_factory, clock):
     logs = Collect()
     logging.getLogger().addHandler(logs)
     try:
@@ -78,9 +78,9 @@ def test_a_full_journey_leaves_no_raw_identifier_anywhere(client, ledger, sf, cl
         logging.getLogger().removeHandler(logs)
 
     assert len(seen) > 20 and any(line.startswith("{") for line in logs.lines)
-    outbox = json.dumps(envelopes(sf), ensure_ascii=False)
-    assert {"DirectDeductionApplied", "DirectDeductionReversed", "ClaimPaid"} <= {e["type"] for e in envelopes(sf)}
-    with sf() as s:
+    outbox = json.dumps(envelopes(session_factory), ensure_ascii=False)
+    assert {"DirectDeductionApplied", "DirectDeductionReversed", "ClaimPaid"} <= {e["type"] for e in envelopes(session_factory)}
+    with session_factory() as s:
         stored = " ".join(str(tuple(r)) for table in (audit_log, chain_entries) for r in s.execute(select(table)))
     for raw in (donor_nid, spouse, stranger):
         assert all(raw not in text for text in seen), "raw ID in a response"

@@ -10,11 +10,11 @@ from waiver.unit_of_work import WaiverUnitOfWork
 NOW = datetime.now(timezone.utc)
 
 
-def _reminders(sf):
-    return [e["data"] for e in envelopes(sf) if e["type"] == "ClaimReminderIssued"]
+def _reminders(session_factory):
+    return [e["data"] for e in envelopes(session_factory) if e["type"] == "ClaimReminderIssued"]
 
 
-def test_donors_are_reminded_once_about_blood_nobody_deducted(client, ledger, sf):
+def test_donors_are_reminded_once_about_blood_nobody_deducted(client, ledger, session_factory):
     donor_nid, relative, stranger, deducted = person(), person(), person(), person()
     donor_id = ledger.donor(donor_nid)
     ledger.donation(donor_id, donor_nid, volume_ml=400, collected_at=NOW - timedelta(days=90))
@@ -32,11 +32,11 @@ def test_donors_are_reminded_once_about_blood_nobody_deducted(client, ledger, sf
     client.post("/api/v1/waiver/direct-deductions", json=deduction_body(deducted, [line(days_ago=10)]),
                 headers={**auth("hospital", site_id="H1", region="SH"), "Idempotency-Key": "r"})
 
-    uow = lambda: WaiverUnitOfWork(sf)  # noqa: E731
+    uow = lambda: WaiverUnitOfWork(session_factory)  # noqa: E731
     assert issue_claim_reminders(uow(), now=NOW, after_days=7) == 2
-    sent = sorted((r["donor_id"], r["relation"], r["unit_id"]) for r in _reminders(sf))
+    sent = sorted((r["donor_id"], r["relation"], r["unit_id"]) for r in _reminders(session_factory))
     assert sent == [(donor_id, "child", "U2"), (donor_id, "self", "U1")]
-    assert all(r["hospital_id"] == "H1" and r["din"] for r in _reminders(sf))
+    assert all(r["hospital_id"] == "H1" and r["din"] for r in _reminders(session_factory))
     assert issue_claim_reminders(uow(), now=NOW, after_days=7) == 0                 # each looked at once
     assert issue_claim_reminders(uow(), now=NOW + timedelta(days=5), after_days=7) == 1   # U4 is due now
-    assert all(donor_nid not in str(r) and relative not in str(r) for r in _reminders(sf))
+    assert all(donor_nid not in str(r) and relative not in str(r) for r in _reminders(session_factory))

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from tests.bench.bench_waiver_payloads import deduction_bodies, wrk_lua
 from tests.helpers import make_national_id
-from waiver.schemas import DeductionCreateSchema
+from waiver.schemas.deductions import DeductionCreateSchema
 
 
 def test_bench_bodies_pass_the_api_schema_and_are_unique():

@@ -1,0 +1,90 @@
+"""Schemas of `api/claims.py`: reimbursement claims and their documents."""
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..policy import DOCUMENT_KINDS, RELATIONS
+from .common import NATIONAL_ID, CHANNELS, CLAIM_STATUSES, _text, _time_out, _money_out, _lines, PoolUsedSchema
+
+
+class BankSchema(Schema):
+    account_name = _text(100, required=True)
+    account_no = fields.String(required=True, load_only=True,
+                               validate=validate.Regexp(r"^\d{8,30}$", error="银行账号应为 8–30 位数字"))
+    bank_name = _text(100, required=True)
+
+
+class ClaimCreateSchema(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    patient_national_id = fields.String(**NATIONAL_ID)
+    patient_name = _text(50, required=True)
+    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
+    donor_national_id = fields.String(validate=validate.Length(min=6, max=30), load_only=True)
+    hospital_name = _text(200, required=True)
+    hospital_site_id = _text(40)
+    admission_no = _text(60)
+    invoice_no = _text(60, required=True)
+    lines = _lines()
+    bank = fields.Nested(BankSchema, required=True)
+    tracking_no = _text(60)
+
+    @validates_schema
+    def _channel_rules(self, data, **_kw):
+        if data.get("channel") == "mail" and not data.get("tracking_no"):
+            raise ValidationError("邮寄申请须填写快递单号", "tracking_no")
+
+
+class DocumentFormSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(DOCUMENT_KINDS))
+
+
+class DocumentFileSchema(Schema):
+    file = Upload(required=True)
+
+
+class PaySchema(Schema):
+    payment_ref = _text(100)
+
+
+class ClaimQueryArgsSchema(Schema):
+    status = fields.String(validate=validate.OneOf(CLAIM_STATUSES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+
+
+class DocumentSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    uploaded_at = fields.DateTime(format="iso")
+
+
+class ClaimSchema(Schema):
+    id = fields.String()
+    channel = fields.String()
+    status = fields.String()
+    region = fields.String()
+    relation = fields.String()
+    patient_name = fields.String()
+    patient_national_id_masked = fields.String()
+    hospital_name = fields.String()
+    hospital_site_id = fields.String(allow_none=True)
+    admission_no = fields.String(allow_none=True)
+    invoice_no = fields.String()
+    tracking_no = fields.String(allow_none=True)
+    total_yuan = _money_out()
+    approved_yuan = _money_out()
+    lines = fields.List(fields.Dict())
+    pools_used = fields.List(fields.Nested(PoolUsedSchema))
+    bank = fields.Dict()
+    created_at = _time_out()
+    submitted_at = _time_out()
+    decided_at = _time_out()
+    paid_at = _time_out()
+    payment_ref = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    documents = fields.List(fields.Nested(DocumentSchema))
+

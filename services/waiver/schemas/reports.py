@@ -1,0 +1,42 @@
+"""Schemas of `api/reports.py`: monthly settlement and statistics."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .common import MONTH, _text, _money_out
+
+
+class SettlementQueryArgsSchema(Schema):
+    hospital_id = _text(40, required=True)
+    month = fields.String(required=True, validate=MONTH)
+    format = fields.String(validate=validate.OneOf(("json", "csv")))
+
+
+class StatsQueryArgsSchema(Schema):
+    month = fields.String(required=True, validate=MONTH)
+    region = fields.String(validate=validate.Regexp(r"^[A-Z]{2,8}$"))
+
+
+class SettlementSchema(Schema):
+    hospital_id = fields.String()
+    month = fields.String()
+    count = fields.Integer()
+    applied_count = fields.Integer()
+    reversed_count = fields.Integer()
+    waived_yuan = _money_out()
+    deductions = fields.List(fields.Dict())
+    owed_by_region = fields.List(fields.Dict())
+
+
+class ChannelFigureSchema(Schema):
+    count = fields.Integer()
+    yuan = _money_out()
+
+
+class StatsSchema(Schema):
+    month = fields.String()
+    region = fields.String(allow_none=True)
+    by_channel = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelFigureSchema))
+    zero_trip_share = fields.Float(allow_none=True)
+    median_days_to_pay = fields.Float(allow_none=True)
+
