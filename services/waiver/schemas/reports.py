@@ -26,9 +26,12 @@ class SettlementSchema(Schema):
     waived_yuan = _money_out()
     deductions = fields.List(fields.Dict())
     owed_by_region = fields.List(fields.Dict())
+    # api.md: what each region's blood station owes the hospital this month (a pool's region is the donation's)
+    by_payer_region = fields.Dict(keys=fields.String(), values=fields.Nested(lambda: ChannelFigureSchema()))
 
 
 class ChannelFigureSchema(Schema):
+    """{count, yuan}: a channel's waivers in the stats, a payer region's share in a settlement."""
     count = fields.Integer()
     yuan = _money_out()
 

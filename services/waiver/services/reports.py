@@ -37,7 +37,7 @@ def settlement(uow, *, principal: Principal, hospital_id: str, month: str) -> di
         deductions = uow.deductions.touching_period(start, end, hospital_id)
     if principal.role == "reviewer":
         deductions = [d for d in deductions if d.hospital_region == principal.region]
-    entries, by_region = [], {}
+    entries, by_region, by_payer = [], {}, {}
     for d in deductions:
         if d.waived_yuan <= 0:
             continue
@@ -49,6 +49,11 @@ def settlement(uow, *, principal: Principal, hospital_id: str, month: str) -> di
                       "cross_region": p["region"] != d.hospital_region} for p in d.pools_used]
             for p in pools:
                 by_region[p["region"]] = by_region.get(p["region"], ZERO) + Decimal(p["yuan"])
+            # The hospital bills each region's blood station for its share: one count per deduction event and payer.
+            for region in sorted({p["region"] for p in pools}):
+                payer = by_payer.setdefault(region, {"count": 0, "yuan": ZERO})
+                payer["count"] += 1
+                payer["yuan"] += sum((Decimal(p["yuan"]) for p in pools if p["region"] == region), ZERO)
             entries.append({"deduction_id": d.id, "event": event, "at": at.isoformat(),
                             "admission_no": d.admission_no, "patient_national_id_masked": d.patient_masked,
                             "waived_yuan": str(sign * d.waived_yuan), "pools": pools})
@@ -57,6 +62,7 @@ def settlement(uow, *, principal: Principal, hospital_id: str, month: str) -> di
             "applied_count": sum(e["event"] == "applied" for e in entries),
             "reversed_count": sum(e["event"] == "reversed" for e in entries),
             "waived_yuan": str(total), "deductions": entries,
+            "by_payer_region": {r: {"count": v["count"], "yuan": str(v["yuan"])} for r, v in sorted(by_payer.items())},
             "owed_by_region": [{"region": r, "yuan": str(y)} for r, y in sorted(by_region.items())]}
 
 

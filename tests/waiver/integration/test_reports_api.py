@@ -42,6 +42,8 @@ def test_settlement_lists_the_months_deductions_and_who_owes_them(client, cross_
     assert pools["JS"]["ml"] == 200 and pools["JS"]["yuan"] == "220.00" and pools["JS"]["owed_by_region"] == "JS"
     assert pools["JS"]["cross_region"] is True
     assert report["owed_by_region"] == [{"region": "JS", "yuan": "220.00"}, {"region": "SH", "yuan": "1100.00"}]
+    # api.md's shape: whom the hospital bills for what, by the region whose pool paid
+    assert report["by_payer_region"] == {"JS": {"count": 1, "yuan": "220.00"}, "SH": {"count": 1, "yuan": "1100.00"}}
 
 
 def test_a_reversal_in_a_later_month_is_subtracted_in_that_month(client, cross_region_deduction, clock):
@@ -50,6 +52,7 @@ def test_a_reversal_in_a_later_month_is_subtracted_in_that_month(client, cross_r
     client.post(f"{DEDUCT}/{cross_region_deduction['id']}/reverse", json={"reason": "重复结算"}, headers=HOSPITAL)
     later = client.get(f"/api/v1/waiver/settlements?hospital_id=H1&month={_month(clock())}", headers=HOSPITAL).get_json()
     assert later["waived_yuan"] == "-1320.00" and later["deductions"][0]["event"] == "reversed"
+    assert later["by_payer_region"] == {"JS": {"count": 1, "yuan": "-220.00"}, "SH": {"count": 1, "yuan": "-1100.00"}}
     first = client.get(f"/api/v1/waiver/settlements?hospital_id=H1&month={applied_month}", headers=HOSPITAL).get_json()
     assert first["waived_yuan"] == "1320.00"
 
