@@ -203,8 +203,13 @@ class Deduction:
                 relation_attested=self.relation_attested, change=change, ml=ml, yuan=yuan, occurred_at=at))
 
     @property
+    def insurance_paid_yuan(self) -> Decimal:
+        """What medical insurance already paid of the blood cost (per line, as the hospital reported it)."""
+        return sum((Decimal(line.get("insurance_paid_yuan") or 0) for line in self.lines), ZERO)
+
+    @property
     def patient_pays_yuan(self) -> Decimal:
-        return self.total_yuan - self.waived_yuan
+        return self.total_yuan - self.insurance_paid_yuan - self.waived_yuan
 
 
 # --- claims ---------------------------------------------------------------------------------------------

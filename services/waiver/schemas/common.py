@@ -46,7 +46,14 @@ class LineSchema(Schema):
     units = fields.Decimal(places=2, validate=validate.Range(min=Decimal("0.01"), max=Decimal("100")))
     doses = fields.Decimal(places=2, validate=validate.Range(min=Decimal("0.5"), max=Decimal("10")))
     amount_yuan = _money_in(required=True)
+    # What medical insurance already paid of this line's blood cost: only the rest can be waived.
+    insurance_paid_yuan = _money_in(load_default=Decimal("0.00"))
     transfused_at = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def _insurance_within_cost(self, data, **_kw):
+        if data.get("insurance_paid_yuan", 0) > data.get("amount_yuan", 0):
+            raise ValidationError("医保已付金额不能超过血费", "insurance_paid_yuan")
 
     @validates_schema
     def _not_in_future(self, data, **_kw):

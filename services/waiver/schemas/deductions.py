@@ -36,8 +36,9 @@ class DeductionSchema(Schema):
     relation = fields.String()
     relation_attested = fields.Boolean()
     total_yuan = _money_out()
+    insurance_paid_yuan = _money_out()           # already paid by medical insurance: never waived
     waived_yuan = _money_out()
-    patient_pays_yuan = _money_out()
+    patient_pays_yuan = _money_out()             # total - insurance paid - waived
     lines = fields.List(fields.Dict())
     pools_used = fields.List(fields.Nested(PoolUsedSchema))
     applied_at = _time_out()

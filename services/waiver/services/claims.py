@@ -20,7 +20,8 @@ from ..model import Claim, ClaimDocument
 from ..policy import local_day
 from ..storage import DocumentStorage
 from .entitlements import load_book
-from .waiving import check_relation, check_units, line_requests, plan_waiver, record_waiver, retry_unique_races
+from .waiving import (check_relation, check_units, line_requests, plan_waiver, record_waiver, retry_unique_races,
+                      waivable_yuan)
 
 CHANNELS_BY_ROLE = {"donor": ("mini_program",), "reviewer": ("mail", "on_site")}
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -101,7 +102,7 @@ def _request_of(i: int, line: dict) -> LineRequest:
         return Decimal(line[k]) if line.get(k) is not None else None
 
     return LineRequest(index=i, key=line["key"], component=line["component"], volume_ml=line["volume_ml"],
-                       amount_yuan=Decimal(line["amount_yuan"]),
+                       amount_yuan=waivable_yuan(line),
                        transfused_at=datetime.fromisoformat(line["transfused_at"]), units=dec("units"),
                        doses=dec("doses"))
 

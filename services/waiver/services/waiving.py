@@ -42,9 +42,14 @@ def line_requests(lines: list[dict], *, patient_blind: str, admission_no: str | 
             raise DuplicateLine(f"第 {seen[key] + 1} 行与第 {i + 1} 行是同一血液明细", lines=[seen[key], i])
         seen[key] = i
         requests.append(LineRequest(index=i, key=key, component=line["component"], volume_ml=line["volume_ml"],
-                                    amount_yuan=line["amount_yuan"], transfused_at=line["transfused_at"],
+                                    amount_yuan=waivable_yuan(line), transfused_at=line["transfused_at"],
                                     units=line.get("units"), doses=line.get("doses")))
     return requests
+
+
+def waivable_yuan(line: dict) -> Decimal:
+    """The blood cost the pools may pay: the line's amount less what medical insurance already paid."""
+    return Decimal(line["amount_yuan"]) - Decimal(line.get("insurance_paid_yuan") or 0)
 
 
 def check_relation(relation: str, *, donor_blind: str, patient_blind: str) -> None:

@@ -48,6 +48,27 @@ def test_a_pool_covering_part_of_a_line_pays_pro_rata(client, ledger):
     assert third["waived_yuan"] == "0.00" and third["lines"][0]["reason"] == "quota_exhausted"
 
 
+def test_only_the_blood_cost_insurance_did_not_pay_is_waived(client, ledger):
+    nid, _ = _donor(ledger)                            # 1000 ml
+    d = _post(client, deduction_body(nid, [line(amount="440.00", units=2, insurance_paid_yuan="140.00")])).get_json()
+    assert (d["total_yuan"], d["insurance_paid_yuan"], d["waived_yuan"], d["patient_pays_yuan"]) == \
+        ("440.00", "140.00", "300.00", "0.00")
+    assert d["lines"][0]["waived_ml"] == 400 and d["pools_used"][0]["yuan"] == "300.00"
+    # a pool covering part of a line pays that part of what insurance left: 600 of 800 ml of 800 yuan
+    partial = _post(client, deduction_body(nid, [line(amount="880.00", units=4, insurance_paid_yuan="80.00")]),
+                    key="k-2").get_json()
+    assert (partial["lines"][0]["waived_ml"], partial["waived_yuan"], partial["patient_pays_yuan"]) == \
+        (600, "600.00", "200.00")
+
+
+def test_insurance_paying_more_than_the_line_costs_is_refused_and_stores_nothing(client, ledger, counts):
+    nid, _ = _donor(ledger)
+    before = counts()
+    resp = _post(client, deduction_body(nid, [line(amount="440.00", units=2, insurance_paid_yuan="440.01")]))
+    assert resp.status_code == 422 and "insurance_paid_yuan" in str(resp.get_json()["errors"])
+    assert counts() == before
+
+
 def test_a_patient_who_never_donated_pays_everything(client, counts):
     resp = _post(client, deduction_body(person()))
     assert resp.status_code == 201
