@@ -2,7 +2,6 @@
 process's production configuration passes its own refusals, Kafka can format its storage and keep min ISR, every
 URL scheme has its client installed, no replicated service fixes a host port, no secret can silently be empty."""
 import base64
-import importlib
 import json
 import os
 import re
@@ -13,14 +12,14 @@ import compose
 import pytest
 
 from servicekit.topics import MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, TOPICS
+from tests.deploy.processes import OUR_PACKAGES, ROOT, procfile, production_problems, strong_secret
+from tests.deploy.processes import runs as _command_runs
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "compose.yml"
 # Strong values for every required secret: a process must then find nothing to refuse.
-SECRETS = {k: f"{k.lower()}-0123456789abcdef0123456789abcdef" for k in (
+SECRETS = {k: strong_secret(k) for k in (
     "POSTGRES_PASSWORD", "JWT_SECRET", "PII_KEY", "HEMOLINK_ADMIN_PASSWORD", "SMS_GATEWAY_TOKEN", "REDIS_PASSWORD",
-    "DONOR_DB_PASSWORD", "INVENTORY_DB_PASSWORD", "WAIVER_DB_PASSWORD", "GATEWAY_DB_PASSWORD")}
-SECRETS["SMS_GATEWAY_URL"] = "https://sms.example.cn/v1/send"
+    "DONOR_DB_PASSWORD", "INVENTORY_DB_PASSWORD", "WAIVER_DB_PASSWORD", "GATEWAY_DB_PASSWORD", "SMS_GATEWAY_URL")}
 CLIENTS = {"redis": "redis", "postgresql+psycopg": "psycopg"}     # URL scheme → the package its client needs
 
 
@@ -33,27 +32,13 @@ def rendered() -> dict:
     return json.loads(result.stdout)["services"]
 
 
-def _procfile() -> dict[str, str]:
-    """Procfile process → the module or app it runs (`donor.consumer`, `inventory.jobs expiry`, `donor.app:…`)."""
-    out = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name == "broker":
-            continue                            # the local broker; production runs Kafka
-        run = re.search(r"-m ([\w.]+(?: \w+)?)|'([\w.]+):create_app\(\)'", command)
-        out[name.replace("_", "-")] = run.group(1) or run.group(2)
-    return out
-
-
 def _runs(service: dict) -> str:
-    command = " ".join(service.get("command") or [])
-    run = re.search(r"-m ([\w.]+(?: \w+)?)|([\w.]+):create_app\(\)", command)
-    return (run.group(1) or run.group(2)) if run else ""
+    return _command_runs(service.get("command"))
 
 
 def test_every_procfile_process_runs_in_compose(rendered):
     running = {name: _runs(svc) for name, svc in rendered.items()}
-    for process, module in _procfile().items():
+    for process, module in procfile().items():
         assert any(name == process or name.startswith(process) for name in running), process
         assert module in running.values(), f"{process}: nothing runs {module}"
 
@@ -63,15 +48,13 @@ def test_every_process_starts_in_production_with_what_compose_gives_it(rendered)
     Redis URL, proxy count, admin password or SMS provider would be listed here, as the process would refuse)."""
     checked = 0
     for name, svc in rendered.items():
-        package = _runs(svc).split(".")[0]
-        if package not in ("donor", "inventory", "waiver", "gateway"):
+        module = _runs(svc)
+        if module.split(".")[0] not in OUR_PACKAGES:
             continue
-        config = importlib.import_module(f"{package}.config").Config.from_env(
-            {k: str(v) for k, v in (svc.get("environment") or {}).items()})
-        assert config.environment == "production", name
-        assert config.production_problems() == [], name
+        environ = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
+        assert production_problems(module, environ) == [], name
         checked += 1
-    assert checked == len(_procfile())          # every deployed process of ours was checked
+    assert checked == len(procfile())          # every deployed process of ours was checked
 
 
 def test_kafka_can_format_its_storage_on_its_volume_and_keep_min_isr(rendered):
