@@ -12,13 +12,14 @@ from typing import Protocol
 
 from .policy import local_day
 
-BATCH_COLUMNS = ["payment_ref", "claim_id", "account_name", "account_no", "bank_name", "amount_yuan", "queued_at"]
+BATCH_COLUMNS = ["payment_ref", "claim_id", "account_name", "account_no", "bank_name", "amount_yuan", "queued_at",
+                 "payer_region"]
 
 
 class Bank(Protocol):
     def pay(self, *, claim_id: str, account_name: str, account_no: str, bank_name: str, amount_yuan: Decimal,
-            at: datetime) -> str:
-        """Queue a transfer; returns the payment reference."""
+            at: datetime, payer_region: str | None = None) -> str:
+        """Queue a transfer from `payer_region`'s account; returns the payment reference."""
 
 
 class CsvBatchBank:
@@ -29,12 +30,13 @@ class CsvBatchBank:
         return self.directory / f"bank-batch-{local_day(at):%Y%m%d}.csv"
 
     def pay(self, *, claim_id: str, account_name: str, account_no: str, bank_name: str, amount_yuan: Decimal,
-            at: datetime) -> str:
-        ref = f"BATCH-{local_day(at):%Y%m%d}-{claim_id[:8].upper()}"
+            at: datetime, payer_region: str | None = None) -> str:
+        # A claim paid by two regions is two transfers: the region tells their references apart.
+        ref = f"BATCH-{local_day(at):%Y%m%d}-{claim_id[:8].upper()}" + (f"-{payer_region}" if payer_region else "")
         self.directory.mkdir(parents=True, exist_ok=True)
         row = io.StringIO()
         csv.writer(row).writerow([ref, claim_id, account_name, account_no, bank_name, f"{amount_yuan:.2f}",
-                                  at.isoformat()])
+                                  at.isoformat(), payer_region or ""])
         with open(self.batch_path(at), "a+", encoding="utf-8", newline="") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:

@@ -213,6 +213,18 @@ class Deduction:
 
 
 # --- claims ---------------------------------------------------------------------------------------------
+def payments_by_region(pools_used: list[dict]) -> list[dict]:
+    """What each region's blood station pays of a waiver: its pools' yuan, regions in order of first use."""
+    totals: dict[str, Decimal] = {}
+    for pool in pools_used:
+        totals[pool["region"]] = totals.get(pool["region"], ZERO) + Decimal(pool["yuan"])
+    return [{"region": region, "yuan": str(yuan), "payment_ref": None} for region, yuan in totals.items() if yuan > 0]
+
+
+def handling_region_of(pools_used: list[dict], fallback: str) -> str:
+    """The region of the donation that pays first (the first pool used), else `fallback`."""
+    return pools_used[0]["region"] if pools_used else fallback
+
 @dataclass(eq=False)
 class ClaimDocument:
     id: str
@@ -259,6 +271,10 @@ class Claim:
     decided_at: datetime | None = None
     paid_at: datetime | None = None
     payment_ref: str | None = None
+    # The region whose blood station handles and pays the claim: where the paying donation was made (各单位之间
+    # 无资金往来), whichever region treated the patient. `payments`: one per paying region once approved.
+    handling_region: str | None = None
+    payments: list | None = None
     events: list = field(default_factory=list, repr=False)
 
     def require(self, *statuses: str) -> None:
@@ -275,8 +291,12 @@ class Claim:
         self._record(events.ClaimSubmitted, at)
 
     def approve(self, *, approved_yuan: Decimal, pools_used: list, at: datetime) -> None:
+        """Pools of two regions split the claim into one payment per region; the region paying most handles it."""
         self.require("submitted")
         self.status, self.approved_yuan, self.pools_used, self.decided_at = "approved", approved_yuan, pools_used, at
+        self.payments = payments_by_region(pools_used)
+        if self.payments:
+            self.handling_region = max(self.payments, key=lambda p: Decimal(p["yuan"]))["region"]
         self._record(events.ClaimApproved, at)
 
     def reject(self, *, reason: str, at: datetime) -> None:

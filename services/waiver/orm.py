@@ -202,6 +202,8 @@ claims = Table(
     Column("decided_at", UtcDateTime, nullable=True),
     Column("paid_at", UtcDateTime, nullable=True),
     Column("payment_ref", String(100), nullable=True),
+    Column("handling_region", String(8), nullable=True, index=True),
+    Column("payments", JSON, nullable=True),
 )
 
 claim_documents = Table(

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -230,7 +230,9 @@ class ClaimRepository(_Repo):
     def listing(self, *, region: str | None = None, owner_donor_id: str | None = None, status: str | None = None,
                 channel: str | None = None) -> list[Claim]:
         stmt = select(Claim).order_by(Claim.created_at.desc())
-        for column, value in ((Claim.region, region), (Claim.owner_donor_id, owner_donor_id),
+        # A reviewer's list is the claims their region handles (the paying donation's region).
+        handled_by = func.coalesce(Claim.handling_region, Claim.region)
+        for column, value in ((handled_by, region), (Claim.owner_donor_id, owner_donor_id),
                               (Claim.status, status), (Claim.channel, channel)):
             if value is not None:
                 stmt = stmt.where(column == value)
@@ -241,13 +243,13 @@ class ClaimRepository(_Repo):
         stmt = select(Claim).where(Claim.status.in_(("approved", "paid")), Claim.decided_at >= start,
                                    Claim.decided_at < end)
         if region:
-            stmt = stmt.where(Claim.region == region)
+            stmt = stmt.where(func.coalesce(Claim.handling_region, Claim.region) == region)
         return list(self.session.scalars(stmt))
 
     def paid_between(self, start: datetime, end: datetime, region: str | None) -> list[Claim]:
         stmt = select(Claim).where(Claim.status == "paid", Claim.paid_at >= start, Claim.paid_at < end)
         if region:
-            stmt = stmt.where(Claim.region == region)
+            stmt = stmt.where(func.coalesce(Claim.handling_region, Claim.region) == region)
         return list(self.session.scalars(stmt))
 
     def documents(self, claim_id: str) -> list[ClaimDocument]:

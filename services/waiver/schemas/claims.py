@@ -85,6 +85,13 @@ class ClaimSchema(Schema):
     decided_at = _time_out()
     paid_at = _time_out()
     payment_ref = fields.String(allow_none=True)
+    handling_region = fields.String()            # the paying donation's region: its reviewers decide, it pays
+    payments = fields.List(fields.Nested(lambda: ClaimPaymentSchema()))   # one per paying region
     reason = fields.String(allow_none=True)
     documents = fields.List(fields.Nested(DocumentSchema))
 
+
+class ClaimPaymentSchema(Schema):
+    region = fields.String()
+    yuan = fields.String()
+    payment_ref = fields.String(allow_none=True)

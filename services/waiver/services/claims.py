@@ -16,7 +16,7 @@ from ..allocation import LineRequest
 from ..errors import (AlreadyWaived, ClaimDeadlinePassed, ClaimNotFound, DocumentTooLarge, DonorNotFound, EmptyDocument,
                       NothingToWaive, PatientNotDonor, RelationNotVerified, UnsupportedDocumentType)
 from ..identity import normalise_national_id
-from ..model import Claim, ClaimDocument
+from ..model import Claim, ClaimDocument, handling_region_of
 from ..policy import local_day
 from ..storage import DocumentStorage
 from .entitlements import load_book
@@ -49,6 +49,10 @@ def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now:
         check_units(uow, body["lines"], patient_blind=patient_blind, hospital_id=site)
         requests = line_requests(body["lines"], patient_blind=patient_blind,
                                  admission_no=body.get("admission_no"), invoice_no=body["invoice_no"])
+        # Which region will pay is known from the donor's pools before anything is taken (a preview, no locks);
+        # approval fixes it from what was actually paid.
+        preview = plan_waiver(uow, load_book(uow), donor=donor, relation=relation, lines=requests,
+                              local_region=region, lock=False)
         bank = body["bank"]
         claim = Claim(
             id=str(uuid.uuid4()), channel=channel, region=region, owner_donor_id=donor.donor_id,
@@ -60,7 +64,8 @@ def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now:
             bank_account_no_masked=mask(bank["account_no"], 0, 4), bank_name=bank["bank_name"],
             tracking_no=body.get("tracking_no"), total_yuan=sum((ln["amount_yuan"] for ln in body["lines"]),
                                                                   Decimal("0.00")),
-            created_by=principal.sub, created_at=now)
+            created_by=principal.sub, created_at=now,
+            handling_region=handling_region_of(preview.pools_used(), fallback=region))
         uow.claims.add(claim)
         uow.commit()
         return present_claim(claim, [])
@@ -112,7 +117,7 @@ def _accessible(uow, claim_id: str, principal: Principal, *, lock: bool = False)
     claim = uow.claims.get(claim_id, lock=lock)
     visible = claim is not None and (
         (principal.role == "donor" and claim.owner_donor_id == principal.donor_id) or
-        (principal.role == "reviewer" and claim.region == principal.region))
+        (principal.role == "reviewer" and (claim.handling_region or claim.region) == principal.region))
     if not visible:
         raise ClaimNotFound("报销申请不存在")
     return claim
@@ -150,7 +155,7 @@ def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> 
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True)
         claim.require("draft")
-        policy = load_book(uow).in_force(claim.region, local_day(now))
+        policy = load_book(uow).in_force(claim.handling_region or claim.region, local_day(now))   # its documents
         days = policy.claim_deadline_days if policy else None
         if days is not None:
             first_use = min(datetime.fromisoformat(line["transfused_at"]) for line in claim.lines)
@@ -217,12 +222,18 @@ def pay_claim(uow, bank: Bank, vault: PiiVault, *, claim_id: str, principal: Pri
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True)
         claim.require("approved")
-        ref = payment_ref or bank.pay(claim_id=claim.id, account_name=claim.bank_account_name,
-                                      account_no=vault.decrypt(claim.bank_account_no_encrypted),
-                                      bank_name=claim.bank_name, amount_yuan=claim.approved_yuan, at=now)
-        claim.pay(payment_ref=ref, at=now)
-        uow.record_money("claim_paid", claim.id, {"region": claim.region, "yuan": str(claim.approved_yuan),
-                                                  "payment_ref": ref})
+        # One payment per paying region: each region's blood station pays its own pools' share.
+        payments = claim.payments or [{"region": claim.handling_region or claim.region,
+                                       "yuan": str(claim.approved_yuan), "payment_ref": None}]
+        for part in payments:
+            part["payment_ref"] = payment_ref or bank.pay(
+                claim_id=claim.id, account_name=claim.bank_account_name,
+                account_no=vault.decrypt(claim.bank_account_no_encrypted), bank_name=claim.bank_name,
+                amount_yuan=Decimal(part["yuan"]), at=now, payer_region=part["region"])
+            uow.record_money("claim_paid", claim.id, {"region": part["region"], "yuan": part["yuan"],
+                                                      "payment_ref": part["payment_ref"]})
+        claim.payments = [dict(p) for p in payments]     # a new list: the JSON column sees the change
+        claim.pay(payment_ref=payment_ref or ";".join(p["payment_ref"] for p in payments), at=now)
         uow.commit()
         return present_claim(claim, uow.claims.documents(claim.id))
 
@@ -247,6 +258,7 @@ def _iso(value: datetime | None) -> str | None:
 def present_claim(c: Claim, documents: list[ClaimDocument]) -> dict:
     return {
         "id": c.id, "channel": c.channel, "status": c.status, "region": c.region, "relation": c.relation,
+        "handling_region": c.handling_region or c.region, "payments": c.payments or [],
         "patient_name": c.patient_name, "patient_national_id_masked": c.patient_masked,
         "hospital_name": c.hospital_name, "hospital_site_id": c.hospital_site_id, "admission_no": c.admission_no,
         "invoice_no": c.invoice_no, "tracking_no": c.tracking_no, "total_yuan": str(c.total_yuan),

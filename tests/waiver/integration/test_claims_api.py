@@ -254,3 +254,42 @@ def test_claim_bodies_are_validated(client, donor, counts):
     assert client.post(CLAIMS, json=claim_body(nid)).status_code == 401
     assert client.post(CLAIMS, json=claim_body(nid), headers=HOSPITAL).status_code == 403
     assert counts() == before
+
+
+def test_a_claim_is_handled_and_paid_by_the_region_where_the_paying_blood_was_given(client, ledger, tmp_path):
+    """A Shanghai donor who gave blood only in Jiangsu: Jiangsu's reviewers decide and Jiangsu pays."""
+    nid = person()
+    donor_id = ledger.donor(nid, region="SH")
+    ledger.donation(donor_id, nid, region="JS", volume_ml=400, collected_at=ago(days=60))
+    me = auth("donor", sub=f"donor:{donor_id}", donor_id=donor_id)
+    claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    assert (claim["region"], claim["handling_region"], claim["payments"]) == ("SH", "JS", [])
+    _ready(client, me, claim["id"], kinds=("id_card", "invoice", "transfusion_record"))   # Jiangsu's list
+    assert client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).status_code == 404   # not Shanghai's
+    assert claim["id"] not in [c["id"] for c in client.get(CLAIMS, headers=REVIEWER).get_json()]
+    assert claim["id"] in [c["id"] for c in client.get(CLAIMS, headers=REVIEWER_JS).get_json()]
+    approved = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER_JS).get_json()
+    assert approved["status"] == "approved"
+    assert approved["payments"] == [{"region": "JS", "yuan": approved["approved_yuan"], "payment_ref": None}]
+    paid = client.post(f"{CLAIMS}/{claim['id']}/pay", json={}, headers=REVIEWER_JS).get_json()
+    assert paid["status"] == "paid" and paid["payments"][0]["payment_ref"].startswith("BATCH-")
+
+
+def test_a_claim_paid_from_two_regions_pools_is_one_payment_per_region(client, ledger, tmp_path):
+    nid = person()
+    donor_id = ledger.donor(nid, region="SH")
+    ledger.donation(donor_id, nid, region="SH", volume_ml=200, collected_at=ago(days=40))   # 1000 ml
+    ledger.donation(donor_id, nid, region="JS", volume_ml=400, collected_at=ago(days=20))   # 1200 ml
+    me = auth("donor", sub=f"donor:{donor_id}", donor_id=donor_id)
+    claim = client.post(CLAIMS, json=claim_body(nid, lines=[line(units=6, amount="1320.00")]), headers=me).get_json()
+    assert claim["handling_region"] == "SH"                        # the first pool to pay is Shanghai's
+    _ready(client, me, claim["id"])
+    approved = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).get_json()
+    assert approved["approved_yuan"] == "1320.00" and approved["handling_region"] == "SH"
+    assert [(p["region"], p["yuan"]) for p in approved["payments"]] == [("SH", "1100.00"), ("JS", "220.00")]
+    paid = client.post(f"{CLAIMS}/{claim['id']}/pay", json={}, headers=REVIEWER).get_json()
+    refs = [p["payment_ref"] for p in paid["payments"]]
+    assert len(set(refs)) == 2 and all(r.startswith("BATCH-") for r in refs)
+    batch_rows = [row for f in (tmp_path / "bank").glob("bank-batch-*.csv")
+                  for row in csv.DictReader(f.open(encoding="utf-8"))]
+    assert sorted(r["amount_yuan"] for r in batch_rows if r["claim_id"] == claim["id"]) == ["1100.00", "220.00"]
