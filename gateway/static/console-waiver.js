@@ -53,6 +53,7 @@ export function claimsView(ctx) {
           { label: "证件（脱敏）", value: (c) => el("code", {}, c.patient_national_id_masked) },
           { label: "关系", value: (c) => coded(RELATION_LABELS, c.relation) },
           { label: "医院", value: (c) => c.hospital_name },
+          { label: "受理地区", value: (c) => c.handling_region || c.region },
           { label: "申请金额", class: "num", value: (c) => fmtYuan(c.total_yuan) },
           { label: "提交时间", value: (c) => fmtTime(c.submitted_at) },
           { label: "状态", value: (c) => statusBadge(CLAIM_STATUS_LABELS, c.status) },
@@ -71,7 +72,12 @@ export function claimsView(ctx) {
       ["申请编号", el("code", {}, c.id)],
       ["状态", statusBadge(CLAIM_STATUS_LABELS, c.status)],
       ["渠道", coded(CHANNEL_LABELS, c.channel)],
-      ["地区", c.region],
+      ["申请地区", c.region],
+      // The region where the paying blood was given handles and pays the claim (各单位之间无资金往来).
+      ["受理及付款地区", c.handling_region || c.region],
+      ["分地区付款", (c.payments || []).length
+        ? (c.payments || []).map((p) => `${p.region} ${fmtYuan(p.yuan)}${p.payment_ref ? `（${p.payment_ref}）` : ""}`).join("；")
+        : null],
       ["患者", c.patient_name],
       ["患者证件（脱敏）", el("code", {}, c.patient_national_id_masked)],
       ["与献血者关系", coded(RELATION_LABELS, c.relation)],
@@ -352,11 +358,12 @@ export function directView(ctx) {
           ["记录数", `${s.count}（扣减 ${s.applied_count ?? "—"}，冲正 ${s.reversed_count ?? "—"}）`],
           ["减免合计", fmtYuan(s.waived_yuan)],
         ]));
-        settleResult.appendChild(el("h4", {}, "按献血地区应承担"));
+        settleResult.appendChild(el("h4", {}, "按付款地区（献血地）结算 by_payer_region"));
         settleResult.appendChild(table([
           { label: "地区 region", value: (r) => r.region },
+          { label: "笔数", class: "num", value: (r) => r.count },
           { label: "金额", class: "num", value: (r) => fmtYuan(r.yuan) },
-        ], s.owed_by_region || [], { empty: "无" }));
+        ], Object.entries(s.by_payer_region || {}).map(([region, v]) => ({ region, ...v })), { empty: "无" }));
         settleResult.appendChild(el("h4", {}, "明细"));
         settleResult.appendChild(table([
           { label: "时间", value: (d) => fmtTime(d.at) },
