@@ -24,6 +24,11 @@ class DonationFact:
     doses: int | None
     rhd: str
     collected_at: datetime
+    phenotypes: tuple[str, ...] = ()    # rare phenotypes recorded for the donation (none are sent yet)
+
+    @property
+    def types(self) -> set[str]:
+        return ({"rhd_neg"} if self.rhd == "neg" else set()) | set(self.phenotypes)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def _free_for_life(policy: Policy, before: list[DonationFact]) -> bool:
     cumulative = sum(policy.donation_ml(d.kind, d.volume_ml, d.doses) for d in before)
     if threshold is not None and cumulative >= threshold:
         return True
-    return policy.rare_type_lifetime and any(d.rhd == "neg" for d in before)
+    return policy.rare_type_lifetime and any(policy.is_rare(d.types) for d in before)
 
 
 @dataclass

@@ -83,7 +83,7 @@ class Policy:
     quota_model: str                                  # "volume" (ml) | "money" (yuan, base amounts)
     donor: Multiples
     donor_lifetime_threshold_ml: int | None           # cumulative ml from which the donor's blood is free for life
-    rare_type_lifetime: bool                          # an RhD-negative donation makes the donor free for life
+    rare_type_lifetime: bool                          # a rare-type donation makes the donor free for life
     family: tuple[FamilyTier, ...]
     platelet_dose_ml: int                             # one apheresis dose counts as this much whole blood
     usage: Mapping[str, UsageRule]
@@ -92,6 +92,11 @@ class Policy:
     required_documents: Mapping[str, tuple[str, ...]]  # "self" | "relative" → document kinds
     notes: str = ""
     source: str = field(default="default", compare=False)
+    rare_types: tuple[str, ...] = ("rhd_neg",)        # what counts as a rare type (policy_data.RARE_TYPES)
+
+    def is_rare(self, types: set[str]) -> bool:
+        """Whether a donation with these recorded types ("rhd_neg", "bombay", ...) is of a rare type."""
+        return bool(types & set(self.rare_types))
 
     # --- scope --------------------------------------------------------------------------------------
     def tier_for(self, relation: str, award_level: str | None) -> FamilyTier | None:
@@ -157,7 +162,7 @@ class Policy:
             "region": self.region, "name": self.name, "effective_from": self.effective_from.isoformat(),
             "quota_model": self.quota_model,
             "donor": {**mult(self.donor), "lifetime_threshold_ml": self.donor_lifetime_threshold_ml,
-                      "rare_type_lifetime": self.rare_type_lifetime},
+                      "rare_type_lifetime": self.rare_type_lifetime, "rare_types": list(self.rare_types)},
             "family": [{"relations": list(t.relations), **mult(t.multiples), "min_award_level": t.min_award_level}
                        for t in self.family],
             "platelet_dose_ml": self.platelet_dose_ml,
@@ -192,6 +197,7 @@ class Policy:
             claim_deadline_days=d.get("claim_deadline_days"),
             required_documents={k: tuple(v) for k, v in d.get("required_documents", {}).items()},
             notes=d.get("notes", ""), source=source,
+            rare_types=tuple(donor.get("rare_types", ("rhd_neg",))),
         )
 
 

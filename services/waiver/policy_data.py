@@ -18,6 +18,11 @@ def _usage(platelet_dose_ml: int, cryo_ml_per_unit: int = 100) -> dict:
     }
 
 
+# "Rare blood type" as the entitlement rules use it: RhD-negative and the rare ABO phenotypes the reference names
+# (Bombay, para-Bombay: domain-reference §7.3) [S]. A donation is rare when its recorded types meet this list; the
+# donation events carry only RhD today, so the others take effect once donor phenotypes are recorded (issue #21).
+RARE_TYPES = ["rhd_neg", "bombay", "para_bombay"]
+
 # Bozhou 2025 supply prices (皖价医〔2006〕203号) [C]; used for valuation under the money model only.
 ANHUI_PRICES = {"whole_blood_200ml": "220.00", "whole_blood_200ml_rhd_neg": "390.00", "platelets_dose": "1400.00"}
 
@@ -28,7 +33,7 @@ DEFAULTS: list[dict] = [
     {
         "region": "SH", "name": "上海市献血条例 第32条", "effective_from": "1998-10-01", "quota_model": "volume",
         "donor": {"within_window": "5", "after_window": "1", "window_years": 5, "lifetime_threshold_ml": None,
-                  "rare_type_lifetime": False},
+                  "rare_type_lifetime": False, "rare_types": RARE_TYPES},
         # Art. 45: spouse, children, parents, parents-in-law; Art. 32(2): equal volume within 5 years only.
         "family": [{"relations": ["spouse", "child", "parent", "parent_in_law"], "within_window": "1",
                     "after_window": "0", "window_years": 5, "min_award_level": None}],
@@ -48,7 +53,7 @@ DEFAULTS: list[dict] = [
         "region": "ZJ", "name": "浙江省实施《献血法》办法 第18条", "effective_from": "2014-01-01",
         "quota_model": "volume",
         "donor": {"within_window": "5", "after_window": "1", "window_years": 5, "lifetime_threshold_ml": 400,
-                  "rare_type_lifetime": True},
+                  "rare_type_lifetime": True, "rare_types": RARE_TYPES},
         "family": [
             {"relations": ["spouse", "parent", "child"], "within_window": "2", "after_window": "1",
              "window_years": 5, "min_award_level": None},
@@ -70,7 +75,7 @@ DEFAULTS: list[dict] = [
     {
         "region": "JS", "name": "江苏省献血条例", "effective_from": "2017-09-01", "quota_model": "volume",
         "donor": {"within_window": "3", "after_window": "3", "window_years": None, "lifetime_threshold_ml": 800,
-                  "rare_type_lifetime": False},
+                  "rare_type_lifetime": False, "rare_types": RARE_TYPES},
         "family": [{"relations": ["spouse", "parent", "child", "sibling", "parent_in_law"], "within_window": "1",
                     "after_window": "1", "window_years": None, "min_award_level": None}],
         "platelet_dose_ml": 800,
@@ -88,7 +93,7 @@ DEFAULTS: list[dict] = [
         "region": "AH", "name": "亳州市中心血站 用血减免基准金额", "effective_from": "2025-07-16",
         "quota_model": "money",
         "donor": {"within_window": "1", "after_window": "1", "window_years": None, "lifetime_threshold_ml": None,
-                  "rare_type_lifetime": False},
+                  "rare_type_lifetime": False, "rare_types": RARE_TYPES},
         "family": [{"relations": ["spouse", "parent", "grandparent", "child", "grandchild"], "within_window": "1",
                     "after_window": "1", "window_years": None, "min_award_level": None}],
         "platelet_dose_ml": 800,

@@ -212,3 +212,24 @@ def test_used_blood_converts_to_ml(component, volume, units, doses, ml):
 
 def test_29_february_windows_end_on_1_march():
     assert add_years(date(2024, 2, 29), 5) == date(2029, 3, 1)
+
+
+def test_rare_blood_types_are_a_data_list_not_rhd_negative_alone():
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from waiver.allocation import DonationFact, _free_for_life
+    from waiver.policy_data import RARE_TYPES
+
+    zhejiang = next(Policy.from_dict(d) for d in DEFAULTS if d["region"] == "ZJ")
+    assert zhejiang.rare_type_lifetime and zhejiang.rare_types == tuple(RARE_TYPES)
+    at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    def fact(rhd, phenotypes=()):
+        return DonationFact("d", "ZJ", "whole_blood", 200, None, rhd, at, phenotypes)
+    strict = replace(zhejiang, donor_lifetime_threshold_ml=None)          # only the rare-type rule can apply
+    assert _free_for_life(strict, [fact("neg")])
+    assert _free_for_life(strict, [fact("pos", ("bombay",))])              # a rare ABO phenotype, RhD-positive
+    assert not _free_for_life(strict, [fact("pos")])
+    assert not _free_for_life(replace(strict, rare_types=("rhd_neg",)), [fact("pos", ("bombay",))])
+    assert not _free_for_life(replace(strict, rare_type_lifetime=False), [fact("neg")])
+    assert Policy.from_dict(zhejiang.to_dict()).rare_types == zhejiang.rare_types      # stored and read back
