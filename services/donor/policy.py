@@ -22,7 +22,7 @@ class EligibilityRules:
     diastolic_range: tuple = (60, 90)            # 60 <= diastolic < 90 mmHg
     min_pulse_pressure: int = 30
     pulse_range: tuple = (60, 100)               # 60 <= pulse <= 100 per minute (50-100 for athletes is a
-                                                 # station's judgement, not a rule: domain-reference §3)
+                                                 # station's judgement, not a rule: docs/domain-reference.md §3)
     min_hematocrit: float = 0.36                 # apheresis only, before collection
     platelet_count_range: tuple = (150, 450)     # apheresis: 150 <= count < 450 (x10^9/L) before collection
     # (previous kind, next kind) -> the minimum span from one collection day to the next (GB 18467, R29)
@@ -81,7 +81,7 @@ class AwardRules:
     units_per_platelet_dose: float = 1     # every therapeutic dose counts 1 (since 2010-01-01)
     # Reaching a level makes the donor ELIGIBLE: the award itself is conferred at the next national commendation.
     commendation_every_years: int = 2
-    # Where the data goes beyond what the sources say (domain-reference §4):
+    # Where the data goes beyond what the sources say (docs/domain-reference.md §4):
     unverified: tuple = (
         "a 300 ml whole-blood donation counts 1.5 (every 200 ml = 1, applied pro rata): the sources give only 200 and 400 ml",
         "the 2022 edition's thresholds and counting are taken as the 2009 text's (20/30/40): not verified",
@@ -106,7 +106,7 @@ class Commendation:
 
 
 # Shanghai blood donation regulations Art. 36: individuals with >= 1000 ml cumulative donation are commended [C] R2.
-# Other regions' statutes name none we could confirm (domain-reference §1).
+# Other regions' statutes name none we could confirm (docs/domain-reference.md §1).
 REGIONAL_COMMENDATIONS: tuple = (
     Commendation("SH", "上海市无偿献血表彰", 1000, "上海市献血条例 第三十六条 [C] R2"),
 )

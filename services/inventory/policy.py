@@ -50,7 +50,7 @@ COMPONENTS: Mapping[str, ComponentSpec] = {
 
 @dataclass(frozen=True)
 class Processing:
-    """A station turns one product into another (WS 399-2012 shelf lives, domain-reference §3).
+    """A station turns one product into another (WS 399-2012 shelf lives, docs/domain-reference.md §3).
 
     `from_processing`: the new shelf life runs from the processing time (washing opens the bag), capped by the
     original expiry; otherwise it runs from collection (frozen plasma: 4 years from the day the blood was given)."""
@@ -96,7 +96,7 @@ class StockPolicy:
     """A region's stock-warning policy, effective from a date.
 
     `sustain_days`: yellow is raised only after the days of supply stayed below its threshold for MORE than this
-    many consecutive days (Shanghai's published rule: below 5 days "连续3天以上" [S] domain-reference §6).
+    many consecutive days (Shanghai's published rule: below 5 days "连续3天以上" [S] docs/domain-reference.md §6).
     `escalation_sustain_days`: the same for orange and red; the sources give no duration, so 0 (at once) [U].
     The orange and red thresholds (3 and 1 days) are not in the sources either [U]. Levels fall back at once.
     `thresholds_by_component`: platelets keep only 5 days, so 5-day thresholds would be yellow forever.
@@ -145,7 +145,7 @@ REBALANCING = RebalancingPolicy()
 RED_CELL_ABO = {"O": ("O",), "A": ("A", "O"), "B": ("B", "O"), "AB": ("AB", "A", "B", "O")}
 PLASMA_ABO = {"O": ("O", "A", "B", "AB"), "A": ("A", "AB"), "B": ("B", "AB"), "AB": ("AB",)}
 # RhD: RhD-negative products may go to RhD-positive recipients; the reverse only under an explicit, recorded
-# clinical override (life-threatening emergency, no anti-D, patient/family consent: domain-reference §8, R54).
+# clinical override (life-threatening emergency, no anti-D, patient/family consent: docs/domain-reference.md §8, R54).
 RHD_ACCEPTS = {"pos": ("pos", "neg"), "neg": ("neg",)}
 # What an emergency override adds, after every group of the patient's own RhD (RhD-negative stock is spent first):
 # for an A RhD- patient A- -> O- -> A+ -> O+, as R54's selection order.

@@ -38,9 +38,11 @@ class Quota:
     amount: Decimal             # ml (volume model) or yuan (money model) granted on that day
     window_ends: date | None    # last day before the earliest in-window donation drops to its after-multiple
     preceding: int              # donations made on or before the day of use (0: nothing covers it yet)
+    unattested: bool = False    # a family pool whose policy needs the relative's conditions attested, and they are not
 
 
 OUT_OF_SCOPE = Quota(False, False, Decimal(0), None, 0)
+UNATTESTED = Quota(False, False, Decimal(0), None, 0, unattested=True)
 
 
 def quota_on(policy: Policy, donations: list[DonationFact], *, relation: str, award_level: str | None,
@@ -90,6 +92,7 @@ class PoolAccount:
     book: PolicyBook
     donations: list[DonationFact]
     award_level: str | None = None
+    relative_conditions_attested: bool = False
 
     def policy_on(self, at: datetime) -> Policy | None:
         return self.book.in_force(self.region, local_day(at))
@@ -98,7 +101,11 @@ class PoolAccount:
         policy = self.policy_on(at)
         if policy is None:
             return OUT_OF_SCOPE
-        return quota_on(policy, self.donations, relation=self.relation, award_level=self.award_level, at=at)
+        q = quota_on(policy, self.donations, relation=self.relation, award_level=self.award_level, at=at)
+        if q.in_scope and self.kind == "family" and policy.relative_conditions_required \
+                and not self.relative_conditions_attested:
+            return UNATTESTED
+        return q
 
     def remaining(self, at: datetime) -> tuple[bool, Decimal]:
         """(unlimited, what is left in the pool's own unit) on the day `at`."""
@@ -162,9 +169,10 @@ def allocate(lines: list[LineRequest], pools: list[PoolAccount], *, no_pool_reas
         if line.already_waived:
             result.reason = "already_waived"
             continue
-        left, in_scope, preceded, full = Decimal(1), False, False, False
+        left, in_scope, preceded, full, unattested = Decimal(1), False, False, False, False
         for pool in pools:
             q = pool.quota(line.transfused_at)
+            unattested |= q.unattested
             if not q.in_scope:
                 continue
             in_scope = True
@@ -186,6 +194,7 @@ def allocate(lines: list[LineRequest], pools: list[PoolAccount], *, no_pool_reas
         if not full:
             result.reason = ("quota_exhausted" if result.waived_yuan > 0 or preceded else
                              "donation_after_use" if in_scope else
+                             "relative_conditions_not_attested" if unattested else
                              "relation_out_of_scope" if pools else no_pool_reason)
     return Allocation([results[i] for i in sorted(results)], takes)
 

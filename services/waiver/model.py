@@ -171,6 +171,7 @@ class Deduction:
     status: str = "applied"
     reversed_at: datetime | None = None
     reverse_reason: str | None = None
+    relative_conditions_attested: bool = False   # the relative cannot donate and no employer pays, as attested
     events: list = field(default_factory=list, repr=False)
 
     def record_applied(self) -> None:
@@ -275,6 +276,7 @@ class Claim:
     # 无资金往来), whichever region treated the patient. `payments`: one per paying region once approved.
     handling_region: str | None = None
     payments: list | None = None
+    relative_conditions_attested: bool = False
     events: list = field(default_factory=list, repr=False)
 
     def require(self, *statuses: str) -> None:

@@ -167,6 +167,7 @@ deductions = Table(
     Column("applied_at", UtcDateTime, nullable=False),
     Column("reversed_at", UtcDateTime, nullable=True),
     Column("reverse_reason", String(500), nullable=True),
+    Column("relative_conditions_attested", Boolean, nullable=False, default=False),
     Index("ix_deductions_hospital_applied", "hospital_id", "applied_at"),
 )
 
@@ -204,6 +205,7 @@ claims = Table(
     Column("payment_ref", String(100), nullable=True),
     Column("handling_region", String(8), nullable=True, index=True),
     Column("payments", JSON, nullable=True),
+    Column("relative_conditions_attested", Boolean, nullable=False, default=False),
 )
 
 claim_documents = Table(

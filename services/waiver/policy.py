@@ -93,6 +93,9 @@ class Policy:
     notes: str = ""
     source: str = field(default="default", compare=False)
     rare_types: tuple[str, ...] = ("rhd_neg",)        # what counts as a rare type (policy_data.RARE_TYPES)
+    # Family pools pay only for relatives attested as unable to donate and without an employer paying
+    # (Shanghai's statute); the hospital or the reviewer attests it, the system cannot know it.
+    relative_conditions_required: bool = False
 
     def is_rare(self, types: set[str]) -> bool:
         """Whether a donation with these recorded types ("rhd_neg", "bombay", ...) is of a rare type."""
@@ -173,6 +176,7 @@ class Policy:
             "claim_deadline_days": self.claim_deadline_days,
             "required_documents": {k: list(v) for k, v in self.required_documents.items()},
             "notes": self.notes,
+            "relative_conditions_required": self.relative_conditions_required,
         }
 
     @classmethod
@@ -198,6 +202,7 @@ class Policy:
             required_documents={k: tuple(v) for k, v in d.get("required_documents", {}).items()},
             notes=d.get("notes", ""), source=source,
             rare_types=tuple(donor.get("rare_types", ("rhd_neg",))),
+            relative_conditions_required=bool(d.get("relative_conditions_required", False)),
         )
 
 

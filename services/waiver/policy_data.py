@@ -19,7 +19,7 @@ def _usage(platelet_dose_ml: int, cryo_ml_per_unit: int = 100) -> dict:
 
 
 # "Rare blood type" as the entitlement rules use it: RhD-negative and the rare ABO phenotypes the reference names
-# (Bombay, para-Bombay: domain-reference §7.3) [S]. A donation is rare when its recorded types meet this list; the
+# (Bombay, para-Bombay: docs/domain-reference.md §7.3) [S]. A donation is rare when its recorded types meet this list; the
 # donation events carry only RhD today, so the others take effect once donor phenotypes are recorded (issue #21).
 RARE_TYPES = ["rhd_neg", "bombay", "para_bombay"]
 
@@ -32,6 +32,7 @@ _COMMON_NOTES = ("Cryo counts 100 ml per U (1 U is made from 200 ml of whole blo
 DEFAULTS: list[dict] = [
     {
         "region": "SH", "name": "上海市献血条例 第32条", "effective_from": "1998-10-01", "quota_model": "volume",
+        "relative_conditions_required": True,
         "donor": {"within_window": "5", "after_window": "1", "window_years": 5, "lifetime_threshold_ml": None,
                   "rare_type_lifetime": False, "rare_types": RARE_TYPES},
         # Art. 45: spouse, children, parents, parents-in-law; Art. 32(2): equal volume within 5 years only.
@@ -46,7 +47,8 @@ DEFAULTS: list[dict] = [
         "notes": ("Statute [C]: donor 5× within 5 years of each donation then 1×; family 1× within 5 years, "
                   "none after; no lifetime threshold. The statute limits family waivers to members not "
                   "eligible to donate and without an employer: the hospital's attestation or the reviewer "
-                  "checks that, the system cannot. Platelet dose = 800 ml [U, as Zhejiang]; price table is "
+                  "checks that, the system cannot (relative_conditions_required: family pools pay only when "
+                  "`relative_conditions_attested` is given). Platelet dose = 800 ml [U, as Zhejiang]; price table is "
                   "informational under the volume model (placeholder, confirm) [U]. " + _COMMON_NOTES),
     },
     {

@@ -50,6 +50,7 @@ def deduction_body(patient_national_id: str, *, rng: random.Random, now: datetim
             "discharged_at": now.isoformat(), "lines": lines}
     if donor_national_id:
         body |= {"donor_national_id": donor_national_id, "relation": "spouse", "relation_attested": True,
+                 "relative_conditions_attested": True,
                  "proof_ref": f"HIS-{run}-{i}"}
     return body
 

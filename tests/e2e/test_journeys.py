@@ -100,6 +100,7 @@ def test_from_donation_to_transfusion_to_a_waiver_at_discharge(system):
     system.remember(child)
     relative = {"patient_national_id": child, "patient_name": "旅程子女", "admission_no": f"ADM{stamp}-C",
                 "donor_national_id": donor_nid, "relation": "child", "relation_attested": True,
+                "relative_conditions_attested": True,
                 "proof_ref": f"HIS-PROOF-{stamp}",
                 "lines": [{"component": "red_cells", "volume_ml": 200, "amount_yuan": "220.00",
                            "transfused_at": transfused_at}]}

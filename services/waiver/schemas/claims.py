@@ -28,6 +28,8 @@ class ClaimCreateSchema(Schema):
     lines = _lines()
     bank = fields.Nested(BankSchema, required=True)
     tracking_no = _text(60)
+    # The relative cannot donate and no employer pays (Shanghai's condition for family waivers), as declared.
+    relative_conditions_attested = fields.Boolean(load_default=False)
 
     @validates_schema
     def _channel_rules(self, data, **_kw):
@@ -85,7 +87,8 @@ class ClaimSchema(Schema):
     decided_at = _time_out()
     paid_at = _time_out()
     payment_ref = fields.String(allow_none=True)
-    handling_region = fields.String()            # the paying donation's region: its reviewers decide, it pays
+    handling_region = fields.String()
+    relative_conditions_attested = fields.Boolean()            # the paying donation's region: its reviewers decide, it pays
     payments = fields.List(fields.Nested(lambda: ClaimPaymentSchema()))   # one per paying region
     reason = fields.String(allow_none=True)
     documents = fields.List(fields.Nested(DocumentSchema))

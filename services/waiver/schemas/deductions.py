@@ -15,6 +15,8 @@ class DeductionCreateSchema(Schema):
     donor_national_id = fields.String(validate=validate.Length(min=6, max=30), load_only=True)
     relation = fields.String(load_default="self", validate=validate.OneOf(RELATIONS))
     relation_attested = fields.Boolean(load_default=False)
+    # The relative cannot donate and no employer pays (Shanghai's condition for family waivers), as attested.
+    relative_conditions_attested = fields.Boolean(load_default=False)
     proof_ref = _text(200)
     lines = _lines()
 
@@ -35,6 +37,7 @@ class DeductionSchema(Schema):
     patient_national_id_masked = fields.String()
     relation = fields.String()
     relation_attested = fields.Boolean()
+    relative_conditions_attested = fields.Boolean()
     total_yuan = _money_out()
     insurance_paid_yuan = _money_out()           # already paid by medical insurance: never waived
     waived_yuan = _money_out()

@@ -38,6 +38,7 @@ class _PoolBase(Schema):
     remaining_ml = fields.Integer(allow_none=True)
     remaining_yuan = _money_out()
     window_ends = fields.String(allow_none=True, metadata={"format": "date"})
+    requires_relative_conditions = fields.Boolean()   # pays a relative only attested unable to donate, no employer
 
 
 class MyPoolSchema(_PoolBase):

@@ -52,7 +52,8 @@ def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now:
         # Which region will pay is known from the donor's pools before anything is taken (a preview, no locks);
         # approval fixes it from what was actually paid.
         preview = plan_waiver(uow, load_book(uow), donor=donor, relation=relation, lines=requests,
-                              local_region=region, lock=False)
+                              local_region=region, lock=False,
+                              relative_conditions_attested=bool(body.get("relative_conditions_attested")))
         bank = body["bank"]
         claim = Claim(
             id=str(uuid.uuid4()), channel=channel, region=region, owner_donor_id=donor.donor_id,
@@ -65,7 +66,8 @@ def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now:
             tracking_no=body.get("tracking_no"), total_yuan=sum((ln["amount_yuan"] for ln in body["lines"]),
                                                                   Decimal("0.00")),
             created_by=principal.sub, created_at=now,
-            handling_region=handling_region_of(preview.pools_used(), fallback=region))
+            handling_region=handling_region_of(preview.pools_used(), fallback=region),
+            relative_conditions_attested=bool(body.get("relative_conditions_attested")))
         uow.claims.add(claim)
         uow.commit()
         return present_claim(claim, [])
@@ -184,7 +186,8 @@ def _approve_once(uow, *, claim_id: str, principal: Principal, now: datetime) ->
         _require_verified_binding(uow, claim)
         requests = [_request_of(i, line) for i, line in enumerate(claim.lines)]
         plan = plan_waiver(uow, load_book(uow), donor=uow.ledger.get(claim.donor_id), relation=claim.relation,
-                           lines=requests, local_region=claim.region, lock=True)
+                           lines=requests, local_region=claim.region, lock=True,
+                           relative_conditions_attested=claim.relative_conditions_attested)
         if plan.all_already_waived:
             raise AlreadyWaived("申请中的用血明细均已减免（直免或其他申请）")
         if plan.allocation.waived_yuan <= 0:
@@ -259,6 +262,7 @@ def present_claim(c: Claim, documents: list[ClaimDocument]) -> dict:
     return {
         "id": c.id, "channel": c.channel, "status": c.status, "region": c.region, "relation": c.relation,
         "handling_region": c.handling_region or c.region, "payments": c.payments or [],
+        "relative_conditions_attested": c.relative_conditions_attested,
         "patient_name": c.patient_name, "patient_national_id_masked": c.patient_masked,
         "hospital_name": c.hospital_name, "hospital_site_id": c.hospital_site_id, "admission_no": c.admission_no,
         "invoice_no": c.invoice_no, "tracking_no": c.tracking_no, "total_yuan": str(c.total_yuan),

@@ -88,7 +88,8 @@ def _build(uow, vault: PiiVault, *, hospital_id, hospital_region, body, now, loc
     check_units(uow, body["lines"], patient_blind=patient_blind, hospital_id=hospital_id)
     requests = line_requests(body["lines"], patient_blind=patient_blind, admission_no=body["admission_no"])
     plan = plan_waiver(uow, load_book(uow), donor=donor, relation=relation, lines=requests,
-                       local_region=hospital_region, lock=lock)
+                       local_region=hospital_region, lock=lock,
+                       relative_conditions_attested=bool(body.get("relative_conditions_attested")))
     total = sum((line["amount_yuan"] for line in body["lines"]), Decimal("0.00"))
     deduction = Deduction(
         id=str(uuid.uuid4()), hospital_id=hospital_id, hospital_region=hospital_region,
@@ -96,6 +97,7 @@ def _build(uow, vault: PiiVault, *, hospital_id, hospital_region, body, now, loc
         admission_no=body["admission_no"], discharged_at=body.get("discharged_at"),
         donor_id=donor.donor_id if donor else None, relation=relation,
         relation_attested=bool(body.get("relation_attested")), proof_ref=redact_ids(body.get("proof_ref")),
+        relative_conditions_attested=bool(body.get("relative_conditions_attested")),
         total_yuan=total, waived_yuan=plan.allocation.waived_yuan, lines=plan.line_results(body["lines"]),
         pools_used=plan.pools_used(), applied_at=now)
     return deduction, plan
@@ -153,7 +155,8 @@ def present_deduction(d: Deduction) -> dict:
     return {
         "id": d.id, "status": d.status, "hospital_id": d.hospital_id, "admission_no": d.admission_no,
         "patient_name": d.patient_name, "patient_national_id_masked": d.patient_masked, "relation": d.relation,
-        "relation_attested": d.relation_attested, "total_yuan": str(d.total_yuan),
+        "relation_attested": d.relation_attested, "relative_conditions_attested": d.relative_conditions_attested,
+        "total_yuan": str(d.total_yuan),
         "insurance_paid_yuan": str(d.insurance_paid_yuan.quantize(Decimal("0.01"))),
         "waived_yuan": str(d.waived_yuan), "patient_pays_yuan": str(d.patient_pays_yuan.quantize(Decimal("0.01"))), "lines": d.lines,
         "pools_used": [{k: p[k] for k in ("kind", "region", "donor_masked", "ml", "yuan")} for p in d.pools_used],

@@ -77,13 +77,18 @@ def payment_order(accounts: list[PoolAccount], at: datetime, local_region: str |
 
 
 def _pool_view(account: PoolAccount, at: datetime) -> dict:
+    """What the pool holds, as it would pay once any attestation its policy needs is given at the time of use."""
+    account.relative_conditions_attested = True
     q, policy = account.quota(at), account.policy_on(at)
     volume = policy is None or policy.quota_model == "volume"
     unlimited, remaining = account.remaining(at)
     view = {"kind": account.kind, "region": account.region, "relation": account.relation,
             "quota_model": policy.quota_model if policy else "volume", "unlimited": unlimited,
             "window_ends": q.window_ends.isoformat() if q.window_ends else None,
-            "used_ml": account.used_ml, "used_yuan": str(account.used_yuan)}
+            "used_ml": account.used_ml, "used_yuan": str(account.used_yuan),
+            # a family pool of such a policy pays only for a relative attested as unable to donate, no employer paying
+            "requires_relative_conditions": bool(account.kind == "family" and policy
+                                                 and policy.relative_conditions_required)}
     if volume:
         view |= {"quota_ml": None if unlimited else int(q.amount), "remaining_ml": None if unlimited else int(remaining),
                  "quota_yuan": None, "remaining_yuan": None}
@@ -132,7 +137,7 @@ def patient_entitlements(uow, vault: PiiVault, *, patient_national_id: str, now:
             if payer is None:
                 continue
             accounts, _ = pool_accounts(uow, book, payer, kind="family", relation=binding.relation)
-            views += [_patient_view(a, now) for a in accounts if a.quota(now).in_scope]
+            views += [view for view, a in ((_patient_view(a, now), a) for a in accounts) if a.quota(now).in_scope]
         return {"patient_is_donor": donor is not None, "pools": views}
 
 

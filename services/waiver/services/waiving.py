@@ -115,11 +115,13 @@ class WaiverPlan:
 
 
 def plan_waiver(uow, book: PolicyBook, *, donor: LedgerDonor | None, relation: str, lines: list[LineRequest],
-                local_region: str | None, lock: bool) -> WaiverPlan:
+                local_region: str | None, lock: bool, relative_conditions_attested: bool = False) -> WaiverPlan:
     """Lock the paying pools first, then read which lines are already waived: a payer that waited for the
     lock sees everything the one before it committed."""
     kind = "self" if relation == "self" else "family"
     accounts, rows = pool_accounts(uow, book, donor, kind=kind, relation=relation, lock=lock) if donor else ([], {})
+    for account in accounts:
+        account.relative_conditions_attested = relative_conditions_attested
     already = uow.waived.existing([line.key for line in lines])
     lines = [replace(line, already_waived=line.key in already) for line in lines]
     first_use = min((line.transfused_at for line in lines), default=None)

@@ -1,6 +1,8 @@
 """Recording donations through the API: eligibility, DINs, refusals that store nothing."""
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
+
 from servicekit.testing import row_counts
 
 from hemolink.calendar import add_months

@@ -107,7 +107,11 @@ def test_a_donor_claims_for_a_bound_relative_and_not_for_a_stranger(client, dono
     assert counts() == before
     binding = client.post("/api/v1/me/family", json={"name": "配偶", "national_id": spouse, "relation": "spouse"},
                           headers=me).get_json()
-    claim = client.post(CLAIMS, json=claim_body(spouse, relation="spouse"), headers=me).get_json()
+    unattested = client.post(CLAIMS, json=claim_body(spouse, relation="spouse"), headers=me).get_json()
+    # the donor declares Shanghai's condition: the relative cannot donate and no employer pays
+    claim = client.post(CLAIMS, json=claim_body(spouse, relation="spouse", relative_conditions_attested=True,
+                                                 invoice_no="INV-2"), headers=me).get_json()
+    assert (unattested["relative_conditions_attested"], claim["relative_conditions_attested"]) == (False, True)
     _ready(client, me, claim["id"], kinds=("id_card", "donation_certificate", "invoice", "kinship_proof"))
     # filed while the binding is pending, but the family pool pays only after the office verifies it
     pending = counts()
@@ -119,6 +123,9 @@ def test_a_donor_claims_for_a_bound_relative_and_not_for_a_stranger(client, dono
     assert verified.status_code == 200, verified.get_json()
     approved = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).get_json()
     assert approved["approved_yuan"] == "440.00" and approved["pools_used"][0]["kind"] == "family"
+    _ready(client, me, unattested["id"], kinds=("id_card", "donation_certificate", "invoice", "kinship_proof"))
+    nothing = client.post(f"{CLAIMS}/{unattested['id']}/approve", headers=REVIEWER)
+    assert nothing.status_code == 422 and nothing.get_json()["lines"] == ["relative_conditions_not_attested"]
 
 
 def test_the_same_blood_line_through_deduction_then_claim_is_waived_once(client, donor, counts):

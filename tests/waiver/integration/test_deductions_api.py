@@ -179,9 +179,22 @@ def test_a_relative_is_paid_from_the_family_pool_with_the_hospitals_attestation(
     spouse = person(female=True)
     body = deduction_body(spouse, [line(amount="440.00", units=2)], donor_national_id=donor_nid,
                           relation="spouse", relation_attested=True, proof_ref="HIS-PROOF-77")
-    d = _post(client, body).get_json()
+    # Shanghai's family waiver is for relatives who cannot donate and have no employer paying: unattested, nothing
+    refused = _post(client, body, key="no-conditions").get_json()
+    assert refused["waived_yuan"] == "0.00" and refused["lines"][0]["reason"] == "relative_conditions_not_attested"
+    assert refused["relative_conditions_attested"] is False
+    d = _post(client, {**body, "admission_no": body["admission_no"] + "-2", "relative_conditions_attested": True}
+              ).get_json()
     assert d["waived_yuan"] == "220.00" and d["pools_used"][0]["kind"] == "family"
-    assert d["lines"][0]["waived_ml"] == 200
+    assert d["lines"][0]["waived_ml"] == 200 and d["relative_conditions_attested"] is True
+
+
+def test_a_region_that_does_not_require_the_relatives_conditions_pays_without_them(client, ledger):
+    donor_nid, _ = _donor(ledger, region="ZJ")        # ZJ family: spouse 2x within 5 years, no such condition
+    body = deduction_body(person(female=True), [line(amount="440.00", units=2)], donor_national_id=donor_nid,
+                          relation="spouse", relation_attested=True, proof_ref="HIS-PROOF-78")
+    d = _post(client, body).get_json()
+    assert d["waived_yuan"] == "440.00" and d["relative_conditions_attested"] is False
 
 
 def test_the_donor_whose_family_pool_paid_is_told_of_the_deduction_and_of_its_reversal(client, ledger, session_factory):
@@ -189,7 +202,8 @@ def test_the_donor_whose_family_pool_paid_is_told_of_the_deduction_and_of_its_re
     own = _post(client, deduction_body(donor_nid, [line(amount="220.00", units=1)]), key="self").get_json()
     parent = person(birth="19550101")
     body = deduction_body(parent, [line(amount="440.00", units=2)], donor_national_id=donor_nid,
-                          relation="parent", relation_attested=True, proof_ref="HIS-PROOF-78")
+                          relation="parent", relation_attested=True, proof_ref="HIS-PROOF-78",
+                          relative_conditions_attested=True)
     d = _post(client, body, key="parent").get_json()
     assert own["pools_used"][0]["kind"] == "self" and d["pools_used"][0]["kind"] == "family"
     for deduction in (d, own):
