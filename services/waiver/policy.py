@@ -73,6 +73,7 @@ class UsageRule:
 class PriceTable:
     effective_from: date
     prices: Mapping[str, Decimal]
+    source: str = ""            # where the numbers come from, with the reference's confidence mark
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ class Policy:
             "platelet_dose_ml": self.platelet_dose_ml,
             "usage": {c: {"basis": r.basis, "ml_per": r.ml_per, "nominal_ml": r.nominal_ml}
                       for c, r in self.usage.items()},
-            "price_tables": [{"effective_from": t.effective_from.isoformat(),
+            "price_tables": [{"effective_from": t.effective_from.isoformat(), "source": t.source,
                               "prices": {k: str(v) for k, v in t.prices.items()}} for t in self.price_tables],
             "claim_deadline_days": self.claim_deadline_days,
             "required_documents": {k: list(v) for k, v in self.required_documents.items()},
@@ -196,7 +197,7 @@ class Policy:
             usage={c: UsageRule(r["basis"], int(r.get("ml_per", 1)), int(r.get("nominal_ml", 1)))
                    for c, r in d["usage"].items()},
             price_tables=tuple(PriceTable(date.fromisoformat(t["effective_from"]),
-                                          {k: Decimal(str(v)) for k, v in t["prices"].items()})
+                                          {k: Decimal(str(v)) for k, v in t["prices"].items()}, t.get("source", ""))
                                for t in d.get("price_tables", ())),
             claim_deadline_days=d.get("claim_deadline_days"),
             required_documents={k: tuple(v) for k, v in d.get("required_documents", {}).items()},

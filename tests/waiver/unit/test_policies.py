@@ -233,3 +233,13 @@ def test_rare_blood_types_are_a_data_list_not_rhd_negative_alone():
     assert not _free_for_life(replace(strict, rare_types=("rhd_neg",)), [fact("pos", ("bombay",))])
     assert not _free_for_life(replace(strict, rare_type_lifetime=False), [fact("neg")])
     assert Policy.from_dict(zhejiang.to_dict()).rare_types == zhejiang.rare_types      # stored and read back
+
+
+def test_every_price_table_says_where_it_comes_from_and_copies_are_marked():
+    for data in DEFAULTS:
+        policy = Policy.from_dict(data)
+        for table in policy.price_tables:
+            assert table.source, (policy.region, table.effective_from)
+            if policy.region != "AH":
+                assert "copied from Anhui" in table.source and "[U]" in table.source
+        assert Policy.from_dict(policy.to_dict()).price_tables == policy.price_tables
