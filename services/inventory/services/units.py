@@ -112,13 +112,19 @@ def record_test_result(uow, *, station_id: str | None, din: str, qualified: bool
         return units_
 
 
+def _held_unit(uow, unit_id: str, station_id: str | None, refusal: str) -> Unit:
+    """The unit, locked, if this station holds it: 404 if there is none, 403 if another site holds it."""
+    unit = uow.units.get_for_update(unit_id)
+    if unit is None:
+        raise UnitNotFound()
+    if unit.site_id != station_id:
+        raise NotYourSite(refusal)
+    return unit
+
+
 def discard_unit(uow, *, station_id: str | None, unit_id: str, reason: str, now: datetime) -> Unit:
     with uow:
-        unit = uow.units.get_for_update(unit_id)
-        if unit is None:
-            raise UnitNotFound()
-        if unit.site_id != station_id:
-            raise NotYourSite("只能报废本站的血液")
+        unit = _held_unit(uow, unit_id, station_id, "只能报废本站的血液")
         unit.discard(reason, now)
         uow.units.record_movements([movement(unit.id, "discarded", unit.status, now, to_site=unit.site_id, note=reason)])
         uow.publish(UnitDiscarded(unit_id=unit.id, din=unit.din, site_id=unit.site_id, component=unit.component,
@@ -131,11 +137,7 @@ def discard_unit(uow, *, station_id: str | None, unit_id: str, reason: str, now:
 def process_unit(uow, *, station_id: str | None, unit_id: str, into: str, now: datetime) -> Unit:
     """Wash red cells or refreeze plasma at the station holding the bag; both stock rows are recomputed."""
     with uow:
-        unit = uow.units.get_for_update(unit_id)
-        if unit is None:
-            raise UnitNotFound()
-        if unit.site_id != station_id:
-            raise NotYourSite("只能加工本站的血液")
+        unit = _held_unit(uow, unit_id, station_id, "只能加工本站的血液")
         before = _keys([unit])
         source = unit.component
         unit.process(into, now)
