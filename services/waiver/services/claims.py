@@ -114,14 +114,18 @@ def _request_of(i: int, line: dict) -> LineRequest:
                        doses=dec("doses"))
 
 
-def _accessible(uow, claim_id: str, principal: Principal, *, lock: bool = False) -> Claim:
-    """Owners and reviewers of the claim's region see it; for anyone else it does not exist."""
+def _accessible(uow, claim_id: str, principal: Principal, *, lock: bool = False, decide: bool = False) -> Claim:
+    """The owner, and the reviewers of the region it was filed in or of the region that handles it, see it; for
+    anyone else it does not exist. Only the handling region (where the paying blood was given) decides and pays."""
     claim = uow.claims.get(claim_id, lock=lock)
+    handling = claim.handling_region or claim.region if claim is not None else None
     visible = claim is not None and (
         (principal.role == "donor" and claim.owner_donor_id == principal.donor_id) or
-        (principal.role == "reviewer" and (claim.handling_region or claim.region) == principal.region))
+        (principal.role == "reviewer" and principal.region in (claim.region, handling)))
     if not visible:
         raise ClaimNotFound("报销申请不存在")
+    if decide and principal.role == "reviewer" and principal.region != handling:
+        raise Forbidden(f"该申请由献血地 {handling} 审核并付款", code="other_region")
     return claim
 
 
@@ -181,7 +185,7 @@ def approve_claim(uow, *, claim_id: str, principal: Principal, now: datetime) ->
 
 def _approve_once(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
     with uow:
-        claim = _accessible(uow, claim_id, principal, lock=True)
+        claim = _accessible(uow, claim_id, principal, lock=True, decide=True)
         claim.require("submitted")
         _require_verified_binding(uow, claim)
         requests = [_request_of(i, line) for i, line in enumerate(claim.lines)]
@@ -213,7 +217,7 @@ def _require_verified_binding(uow, claim: Claim) -> None:
 
 def reject_claim(uow, *, claim_id: str, principal: Principal, reason: str, now: datetime) -> dict:
     with uow:
-        claim = _accessible(uow, claim_id, principal, lock=True)
+        claim = _accessible(uow, claim_id, principal, lock=True, decide=True)
         claim.reject(reason=reason, at=now)
         uow.commit()
         return present_claim(claim, uow.claims.documents(claim.id))
@@ -223,7 +227,7 @@ def pay_claim(uow, bank: Bank, vault: PiiVault, *, claim_id: str, principal: Pri
               now: datetime) -> dict:
     """A reference from the reviewer means the money already went out; without one the bank queues it."""
     with uow:
-        claim = _accessible(uow, claim_id, principal, lock=True)
+        claim = _accessible(uow, claim_id, principal, lock=True, decide=True)
         claim.require("approved")
         # One payment per paying region: each region's blood station pays its own pools' share.
         payments = claim.payments or [{"region": claim.handling_region or claim.region,

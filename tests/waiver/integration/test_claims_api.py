@@ -272,7 +272,11 @@ def test_a_claim_is_handled_and_paid_by_the_region_where_the_paying_blood_was_gi
     claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
     assert (claim["region"], claim["handling_region"], claim["payments"]) == ("SH", "JS", [])
     _ready(client, me, claim["id"], kinds=("id_card", "invoice", "transfusion_record"))   # Jiangsu's list
-    assert client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).status_code == 404   # not Shanghai's
+    # Shanghai, where it was filed, sees it but does not decide it; it is not in Shanghai's work list
+    assert client.get(f"{CLAIMS}/{claim['id']}", headers=REVIEWER).status_code == 200
+    not_ours = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER)
+    assert (not_ours.status_code, not_ours.get_json()["code"]) == (403, "other_region")
+    assert client.get(f"{CLAIMS}/{claim['id']}", headers=me).get_json()["status"] == "submitted"
     assert claim["id"] not in [c["id"] for c in client.get(CLAIMS, headers=REVIEWER).get_json()]
     assert claim["id"] in [c["id"] for c in client.get(CLAIMS, headers=REVIEWER_JS).get_json()]
     approved = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER_JS).get_json()
