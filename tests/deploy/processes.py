@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from replicas import SINGLE, parse_procfile  # noqa: E402  (one reading of the Procfile: the replicated run's)
 OUR_PACKAGES = ("donor", "inventory", "waiver", "gateway")
 _RUNS = re.compile(r"-m ([\w.]+(?: \w+)?)|'?([\w.]+):create_app\(\)'?")
 
@@ -21,9 +24,8 @@ def strong_secret(name: str) -> str:
 def procfile() -> dict[str, str]:
     """Procfile process → the module or app it runs (`donor.consumer`, `inventory.jobs expiry`, `donor.app`)."""
     out = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name == "broker":
+    for name, command in parse_procfile().items():
+        if name in SINGLE:
             continue                            # the local broker; production runs Kafka
         run = _RUNS.search(command)
         out[name.replace("_", "-")] = run.group(1) or run.group(2)

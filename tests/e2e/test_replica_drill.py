@@ -103,10 +103,10 @@ def _call(session: requests.Session, ledger: Ledger, step: str, method: str, url
     return None
 
 
-def _writer(system: System, ledger: Ledger, stop: threading.Event, index: int, station_id: str, hospital_id: str):
+def _writer(system: System, ledger: Ledger, stop: threading.Event, index: int):
     session = requests.Session()
-    station = system.login(f"drill.station", "password-drill.station")
-    hospital = system.login(f"drill.hospital", "password-drill.hospital")
+    station = system.login("drill.station", "password-drill.station")       # SH-DRILL-S
+    hospital = system.login("drill.hospital", "password-drill.hospital")    # SH-DRILL-H, supplied by it
     n = 0
     while not stop.is_set():
         n += 1
@@ -213,7 +213,7 @@ def test_killing_replicas_loses_no_write_applies_none_twice_and_keeps_each_donor
     system.staff("drill.hospital", "hospital", site_id="SH-DRILL-H")
 
     ledger, kills, stop = Ledger(), [], threading.Event()
-    threads = [threading.Thread(target=_writer, args=(system, ledger, stop, i, "SH-DRILL-S", "SH-DRILL-H"), daemon=True)
+    threads = [threading.Thread(target=_writer, args=(system, ledger, stop, i), daemon=True)
                for i in range(WRITERS)]
     threads.append(threading.Thread(target=_killer, args=(system, stop, kills), daemon=True))
     for thread in threads:

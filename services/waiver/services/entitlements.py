@@ -76,9 +76,16 @@ def payment_order(accounts: list[PoolAccount], at: datetime, local_region: str |
     return sorted(accounts, key=rank)
 
 
+def _accounts_for_view(uow, book, donor, **kwargs) -> list[PoolAccount]:
+    """Pools as they would pay once any attestation their policy needs is given: that is given at the time of use
+    (the deduction or the claim), so a view of what a pool holds shows it as attested."""
+    accounts, _ = pool_accounts(uow, book, donor, **kwargs)
+    for account in accounts:
+        account.relative_conditions_attested = True
+    return accounts
+
+
 def _pool_view(account: PoolAccount, at: datetime) -> dict:
-    """What the pool holds, as it would pay once any attestation its policy needs is given at the time of use."""
-    account.relative_conditions_attested = True
     q, policy = account.quota(at), account.policy_on(at)
     volume = policy is None or policy.quota_model == "volume"
     unlimited, remaining = account.remaining(at)
@@ -107,8 +114,7 @@ def my_entitlements(uow, *, donor_id: str, now: datetime) -> dict:
         book = load_book(uow)
         pools = []
         for kind in ("self", "family"):
-            accounts, _ = pool_accounts(uow, book, donor, kind=kind, relation="self")
-            for account in accounts:
+            for account in _accounts_for_view(uow, book, donor, kind=kind, relation="self"):
                 extra = {}
                 if kind == "family":
                     policy = account.policy_on(now)
@@ -130,14 +136,13 @@ def patient_entitlements(uow, vault: PiiVault, *, patient_national_id: str, now:
         donor = uow.ledger.by_blind(blind)
         views = []
         if donor is not None:
-            accounts, _ = pool_accounts(uow, book, donor, kind="self", relation="self")
-            views += [_patient_view(a, now) for a in accounts]
+            views += [_patient_view(a, now) for a in _accounts_for_view(uow, book, donor, kind="self", relation="self")]
         for binding in uow.family.verified_for_relative(blind):
             payer = uow.ledger.get(binding.donor_id)
             if payer is None:
                 continue
-            accounts, _ = pool_accounts(uow, book, payer, kind="family", relation=binding.relation)
-            views += [view for view, a in ((_patient_view(a, now), a) for a in accounts) if a.quota(now).in_scope]
+            accounts = _accounts_for_view(uow, book, payer, kind="family", relation=binding.relation)
+            views += [_patient_view(a, now) for a in accounts if a.quota(now).in_scope]
         return {"patient_is_donor": donor is not None, "pools": views}
 
 
