@@ -1,8 +1,16 @@
 """Forwarding to upstreams as a bare WSGI callable: the hot path, kept free of Flask's per-request cost.
 
 One pooled HTTP client (urllib3, the transport under `requests`, used directly: cheaper per request than
-`requests.Session`, docs/tooling-notes.md §7 and docs/performance.md) with connect and read timeouts, no retries
-(a retried POST could apply twice), keep-alive connections to each upstream.
+`requests.Session`, docs/tooling-notes.md §7 and docs/performance.md) with connect and read timeouts and
+keep-alive connections to each upstream.
+
+Retries follow Go's net/http transport: a request is sent a second time only where that cannot apply it twice:
+- the connection could not be made (nothing was sent), whatever the method;
+- the connection dropped before any response, and the request is idempotent by its method (RFC 9110 §9.2.2) or
+  carries an `Idempotency-Key` (the service replays the first answer). The usual cause is a keep-alive race: the
+  upstream closes an idle connection just as the gateway reuses it. Any other POST gets the 502: the gateway
+  cannot know whether it was applied. The upstreams keep idle connections longer than any gap the gateway
+  leaves (servicekit.gunicorn_conf.keepalive), which makes that race rare in the first place.
 """
 from __future__ import annotations
 
@@ -25,6 +33,8 @@ log = logging.getLogger("gateway.proxy")
 # Hop-by-hop headers (RFC 9110 §7.6.1) are never forwarded.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade", "content-length", "host"}
+# Methods a second send cannot apply twice (RFC 9110 §9.2.2).
+IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"}
 # Set by the gateway itself: its request id, and its own span as the upstream's parent.
 OWN_HEADERS = {"x-request-id", "traceparent"}
 
@@ -75,15 +85,24 @@ class Proxy:
         url = self.upstreams[upstream] + environ.get("PATH_INFO", "")
         if environ.get("QUERY_STRING"):
             url += "?" + environ["QUERY_STRING"]
-        try:
-            resp = self.http.urlopen(environ["REQUEST_METHOD"], url, body=body, headers=headers,
-                                     redirect=False, preload_content=True, decode_content=False)
-        except NewConnectionError:
-            return self._upstream_failed(start_response, 502, "upstream_unavailable", upstream, request_id)
-        except (ReadTimeoutError, U3Timeout):
-            return self._upstream_failed(start_response, 504, "upstream_timeout", upstream, request_id)
-        except (ProtocolError, OSError, urllib3.exceptions.HTTPError):
-            return self._upstream_failed(start_response, 502, "upstream_unavailable", upstream, request_id)
+        method = environ["REQUEST_METHOD"]
+        replayable = method in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
+        for attempt in (1, 2):
+            try:
+                resp = self.http.urlopen(method, url, body=body, headers=headers,
+                                         redirect=False, preload_content=True, decode_content=False)
+                break
+            except NewConnectionError:
+                if attempt == 1:
+                    continue
+                return self._upstream_failed(start_response, 502, "upstream_unavailable", upstream, request_id)
+            except (ReadTimeoutError, U3Timeout):
+                return self._upstream_failed(start_response, 504, "upstream_timeout", upstream, request_id)
+            except (ProtocolError, OSError, urllib3.exceptions.HTTPError):
+                if attempt == 1 and replayable:
+                    log.info("upstream dropped the connection, sending again", extra={"upstream": upstream})
+                    continue
+                return self._upstream_failed(start_response, 502, "upstream_unavailable", upstream, request_id)
         data = resp.data
         out = [(k, v) for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"]
         out.append(("Content-Length", str(len(data))))

@@ -35,3 +35,10 @@ def child_exit(server, worker):
 def on_exit(server):
     if os.environ.get(_MADE_HERE):
         shutil.rmtree(os.environ[_MADE_HERE], ignore_errors=True)
+
+
+# Idle keep-alive connections are held this long (gunicorn's default is 2 s). A request sent on a connection just
+# as the server closes it is lost, and only the client can avoid that by closing first: nginx's upstream pool
+# (keepalive_timeout 60 s by default) and the gateway's pool reuse connections after gaps of seconds, so the
+# servers behind them hold idle connections longer. gthread keeps idle connections in its poller, not a thread.
+keepalive = 75
