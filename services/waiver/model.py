@@ -2,7 +2,7 @@
 bindings, direct deductions and claims, with their invariants (errors in errors.py). Plain Python."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -121,7 +121,8 @@ class IdempotencyRecord:
     key: str
     request_hash: str
     created_at: datetime
-    response: str | None = None
+    deduction_id: str | None = None     # the deduction the key applied: a replay answers with it
+    response: str | None = None         # before 0007: the first answer as JSON (read only for keys of then)
 
 
 # --- family -------------------------------------------------------------------------------------------
@@ -203,6 +204,10 @@ class Deduction:
                 donor_id=donor_id, deduction_id=self.id, hospital_id=self.hospital_id, relation=self.relation,
                 relation_attested=self.relation_attested, change=change, ml=ml, yuan=yuan, occurred_at=at))
 
+    def as_applied(self) -> "Deduction":
+        """The deduction as its apply answered, before any reversal: what an idempotent replay returns."""
+        return replace(self, status="applied", reversed_at=None, reverse_reason=None, events=[])
+
     @property
     def insurance_paid_yuan(self) -> Decimal:
         """What medical insurance already paid of the blood cost (per line, as the hospital reported it)."""
@@ -240,6 +245,14 @@ class ClaimDocument:
     uploaded_by: str
 
 
+@dataclass(frozen=True)
+class BankAccount:
+    """Where a claim is paid, as anyone but the bank file may see it: the number masked."""
+    account_name: str
+    account_no_masked: str
+    bank_name: str
+
+
 @dataclass(eq=False)
 class Claim:
     id: str
@@ -266,7 +279,7 @@ class Claim:
     tracking_no: str | None = None
     status: str = "draft"
     approved_yuan: Decimal | None = None
-    pools_used: list | None = None
+    pools_used: list = field(default_factory=list)
     reason: str | None = None
     submitted_at: datetime | None = None
     decided_at: datetime | None = None
@@ -275,9 +288,15 @@ class Claim:
     # The region whose blood station handles and pays the claim: where the paying donation was made (各单位之间
     # 无资金往来), whichever region treated the patient. `payments`: one per paying region once approved.
     handling_region: str | None = None
-    payments: list | None = None
+    payments: list = field(default_factory=list)
     relative_conditions_attested: bool = False
     events: list = field(default_factory=list, repr=False)
+    # Its documents as the repository loaded them (ClaimDocument rows of their own table, not mapped here).
+    documents: list = field(default_factory=list, repr=False)
+
+    @property
+    def bank(self) -> "BankAccount":
+        return BankAccount(self.bank_account_name, self.bank_account_no_masked, self.bank_name)
 
     def require(self, *statuses: str) -> None:
         if self.status not in statuses:

@@ -123,6 +123,7 @@ idempotency_keys = Table(
     Column("hospital_id", String(40), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("request_hash", String(64), nullable=False),
+    Column("deduction_id", String(36), nullable=True),
     Column("response", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
@@ -252,5 +253,10 @@ def _init_events(obj, _context):
     obj.events = []
 
 
-for _cls in (model.LedgerDonor, model.Deduction, model.Claim):
+def _init_claim(claim, _context):
+    claim.events, claim.documents = [], []
+
+
+for _cls in (model.LedgerDonor, model.Deduction):
     event.listens_for(_cls, "load")(_init_events)
+event.listens_for(model.Claim, "load")(_init_claim)

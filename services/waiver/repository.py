@@ -256,6 +256,17 @@ class ClaimRepository(_Repo):
         return list(self.session.scalars(select(ClaimDocument).where(ClaimDocument.claim_id == claim_id)
                                          .order_by(ClaimDocument.uploaded_at)))
 
+    def with_documents(self, claims: list[Claim]) -> list[Claim]:
+        """Each claim with its documents, for a list in one query (not one per claim)."""
+        by_claim: dict[str, list[ClaimDocument]] = {c.id: [] for c in claims}
+        for chunk in (list(by_claim)[i:i + 500] for i in range(0, len(by_claim), 500)):
+            for doc in self.session.scalars(select(ClaimDocument).where(ClaimDocument.claim_id.in_(chunk))
+                                            .order_by(ClaimDocument.uploaded_at)):
+                by_claim[doc.claim_id].append(doc)
+        for claim in claims:
+            claim.documents = by_claim[claim.id]
+        return claims
+
 
 class PolicyRepository(_Repo):
     def stored(self) -> list[Policy]:

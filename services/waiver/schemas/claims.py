@@ -5,7 +5,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..policy import DOCUMENT_KINDS, RELATIONS
-from .common import NATIONAL_ID, CHANNELS, CLAIM_STATUSES, _text, _time_out, _money_out, _lines, PoolUsedSchema
+from .common import CHANNELS, CLAIM_STATUSES, NATIONAL_ID, LineOutSchema, PoolUsedSchema, _lines, _money_out, _text
 
 
 class BankSchema(Schema):
@@ -64,6 +64,18 @@ class DocumentSchema(Schema):
     uploaded_at = fields.DateTime(format="iso")
 
 
+class ClaimBankSchema(Schema):
+    account_name = fields.String()
+    account_no_masked = fields.String()
+    bank_name = fields.String()
+
+
+class ClaimPaymentSchema(Schema):
+    region = fields.String()
+    yuan = _money_out()
+    payment_ref = fields.String(allow_none=True)
+
+
 class ClaimSchema(Schema):
     id = fields.String()
     channel = fields.String()
@@ -71,7 +83,7 @@ class ClaimSchema(Schema):
     region = fields.String()
     relation = fields.String()
     patient_name = fields.String()
-    patient_national_id_masked = fields.String()
+    patient_national_id_masked = fields.String(attribute="patient_masked")
     hospital_name = fields.String()
     hospital_site_id = fields.String(allow_none=True)
     admission_no = fields.String(allow_none=True)
@@ -79,22 +91,16 @@ class ClaimSchema(Schema):
     tracking_no = fields.String(allow_none=True)
     total_yuan = _money_out()
     approved_yuan = _money_out()
-    lines = fields.List(fields.Dict())
+    lines = fields.List(fields.Nested(LineOutSchema))
     pools_used = fields.List(fields.Nested(PoolUsedSchema))
-    bank = fields.Dict()
-    created_at = _time_out()
-    submitted_at = _time_out()
-    decided_at = _time_out()
-    paid_at = _time_out()
+    bank = fields.Nested(ClaimBankSchema)
+    created_at = fields.DateTime(format="iso")
+    submitted_at = fields.DateTime(format="iso", allow_none=True)
+    decided_at = fields.DateTime(format="iso", allow_none=True)
+    paid_at = fields.DateTime(format="iso", allow_none=True)
     payment_ref = fields.String(allow_none=True)
-    handling_region = fields.String()
-    relative_conditions_attested = fields.Boolean()            # the paying donation's region: its reviewers decide, it pays
-    payments = fields.List(fields.Nested(lambda: ClaimPaymentSchema()))   # one per paying region
+    handling_region = fields.String()          # the paying donation's region: its reviewers decide, it pays
+    relative_conditions_attested = fields.Boolean()
+    payments = fields.List(fields.Nested(ClaimPaymentSchema))   # one per paying region
     reason = fields.String(allow_none=True)
     documents = fields.List(fields.Nested(DocumentSchema))
-
-
-class ClaimPaymentSchema(Schema):
-    region = fields.String()
-    yuan = fields.String()
-    payment_ref = fields.String(allow_none=True)

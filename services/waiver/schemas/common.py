@@ -29,12 +29,11 @@ def _money_in(**kw):
     return fields.Decimal(places=2, validate=validate.Range(min=Decimal("0.01"), max=Decimal("1000000")), **kw)
 
 
-def _time_out(**kw):
-    return fields.String(metadata={"format": "date-time"}, allow_none=True, **kw)
-
-
 def _money_out(**kw):
-    return fields.String(metadata={"example": "220.00"}, allow_none=True, **kw)
+    """Yuan as presented: a string with two places (a JSON number would lose cents in some clients), whatever
+    the domain holds (a Decimal, or the string a JSON column keeps)."""
+    return fields.Decimal(places=2, as_string=True, allow_none=True, metadata={"type": "string", "example": "220.00"},
+                          **kw)
 
 
 class LineSchema(Schema):
@@ -83,3 +82,20 @@ class PoolUsedSchema(Schema):
     donor_masked = fields.String()
     ml = fields.Integer()
     yuan = _money_out()
+
+
+class LineOutSchema(Schema):
+    """A blood line as asked for, and once paid what was waived of it and why not more."""
+    unit_id = fields.String()
+    din = fields.String()
+    line_no = fields.Integer()
+    component = fields.String()
+    volume_ml = fields.Integer()
+    units = fields.String()
+    doses = fields.String()
+    amount_yuan = _money_out()
+    insurance_paid_yuan = _money_out()
+    transfused_at = fields.String(metadata={"format": "date-time"})
+    waived_ml = fields.Integer()
+    waived_yuan = _money_out()
+    reason = fields.String(allow_none=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..policy import RELATIONS
-from .common import NATIONAL_ID, _text, _time_out, _money_out, _lines, PoolUsedSchema
+from .common import NATIONAL_ID, LineOutSchema, PoolUsedSchema, _lines, _money_out, _text
 
 
 class DeductionCreateSchema(Schema):
@@ -29,12 +29,12 @@ class DeductionCreateSchema(Schema):
 
 
 class DeductionSchema(Schema):
-    id = fields.String(allow_none=True)
+    id = fields.String(allow_none=True)        # none in a preview
     status = fields.String()
     hospital_id = fields.String()
     admission_no = fields.String()
     patient_name = fields.String()
-    patient_national_id_masked = fields.String()
+    patient_national_id_masked = fields.String(attribute="patient_masked")
     relation = fields.String()
     relation_attested = fields.Boolean()
     relative_conditions_attested = fields.Boolean()
@@ -42,9 +42,9 @@ class DeductionSchema(Schema):
     insurance_paid_yuan = _money_out()           # already paid by medical insurance: never waived
     waived_yuan = _money_out()
     patient_pays_yuan = _money_out()             # total - insurance paid - waived
-    lines = fields.List(fields.Dict())
+    lines = fields.List(fields.Nested(LineOutSchema))
     pools_used = fields.List(fields.Nested(PoolUsedSchema))
-    applied_at = _time_out()
-    reversed_at = _time_out()
+    applied_at = fields.DateTime(format="iso")
+    reversed_at = fields.DateTime(format="iso", allow_none=True)
     reverse_reason = fields.String(allow_none=True)
 

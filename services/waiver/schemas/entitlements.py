@@ -1,7 +1,7 @@
 """Schemas of `api/entitlements.py`: entitlement queries, policies and pools."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from .common import _money_out
 
@@ -29,6 +29,11 @@ class PolicySchema(Schema):
     notes = fields.String()
     source = fields.String()
 
+    @pre_dump
+    def _as_stored(self, policy, **_kw):
+        """A policy is data: presented in the form it is stored and edited in (Policy.to_dict), with its source."""
+        return policy.to_dict() | {"source": policy.source}
+
 
 class _PoolBase(Schema):
     kind = fields.String()
@@ -37,7 +42,7 @@ class _PoolBase(Schema):
     unlimited = fields.Boolean()
     remaining_ml = fields.Integer(allow_none=True)
     remaining_yuan = _money_out()
-    window_ends = fields.String(allow_none=True, metadata={"format": "date"})
+    window_ends = fields.Date(allow_none=True)
     requires_relative_conditions = fields.Boolean()   # pays a relative only attested unable to donate, no employer
 
 

@@ -17,6 +17,37 @@ class StatsQueryArgsSchema(Schema):
     region = fields.String(validate=validate.Regexp(r"^[A-Z]{2,8}$"))
 
 
+class ChannelFigureSchema(Schema):
+    """{count, yuan}: a channel's waivers in the stats, a payer region's share in a settlement."""
+    count = fields.Integer()
+    yuan = _money_out()
+
+
+class PoolShareSchema(Schema):
+    kind = fields.String()
+    region = fields.String()
+    donor_masked = fields.String()
+    ml = fields.Integer()
+    yuan = _money_out()
+    owed_by_region = fields.String()
+    cross_region = fields.Boolean()
+
+
+class SettlementEntrySchema(Schema):
+    deduction_id = fields.String()
+    event = fields.String()
+    at = fields.DateTime(format="iso")
+    admission_no = fields.String()
+    patient_national_id_masked = fields.String(attribute="patient_masked")
+    waived_yuan = _money_out()
+    pools = fields.List(fields.Nested(PoolShareSchema))
+
+
+class RegionAmountSchema(Schema):
+    region = fields.String()
+    yuan = _money_out()
+
+
 class SettlementSchema(Schema):
     hospital_id = fields.String()
     month = fields.String()
@@ -24,16 +55,10 @@ class SettlementSchema(Schema):
     applied_count = fields.Integer()
     reversed_count = fields.Integer()
     waived_yuan = _money_out()
-    deductions = fields.List(fields.Dict())
-    owed_by_region = fields.List(fields.Dict())
+    deductions = fields.List(fields.Nested(SettlementEntrySchema))
+    owed_by_region = fields.List(fields.Nested(RegionAmountSchema))
     # api.md: what each region's blood station owes the hospital this month (a pool's region is the donation's)
-    by_payer_region = fields.Dict(keys=fields.String(), values=fields.Nested(lambda: ChannelFigureSchema()))
-
-
-class ChannelFigureSchema(Schema):
-    """{count, yuan}: a channel's waivers in the stats, a payer region's share in a settlement."""
-    count = fields.Integer()
-    yuan = _money_out()
+    by_payer_region = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelFigureSchema))
 
 
 class StatsSchema(Schema):

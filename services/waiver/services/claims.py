@@ -37,7 +37,7 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now: datetime) -> dict:
+def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now: datetime) -> Claim:
     channel, relation = body["channel"], body["relation"]
     if channel not in CHANNELS_BY_ROLE.get(principal.role, ()):
         raise Forbidden(f"角色 {principal.role} 不能提交 {channel} 渠道的申请", code="channel_not_allowed")
@@ -70,7 +70,7 @@ def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now:
             relative_conditions_attested=bool(body.get("relative_conditions_attested")))
         uow.claims.add(claim)
         uow.commit()
-        return present_claim(claim, [])
+        return claim
 
 
 def _claimant(uow, vault, principal: Principal, body: dict, relation: str, patient_blind: str):
@@ -157,7 +157,7 @@ def add_document(uow, storage: DocumentStorage, *, claim_id: str, principal: Pri
         return doc
 
 
-def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
+def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> Claim:
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True)
         claim.require("draft")
@@ -167,14 +167,14 @@ def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> 
             first_use = min(datetime.fromisoformat(line["transfused_at"]) for line in claim.lines)
             if (local_day(now) - local_day(first_use)).days > days:
                 raise ClaimDeadlinePassed(f"用血后 {days} 天内须提交申请", deadline_days=days)
-        documents = uow.claims.documents(claim.id)
-        claim.submit(present_kinds={d.kind for d in documents},
+        uow.claims.with_documents([claim])
+        claim.submit(present_kinds={d.kind for d in claim.documents},
                      required=policy.documents_for(claim.relation) if policy else (), at=now)
         uow.commit()
-        return present_claim(claim, documents)
+        return claim
 
 
-def approve_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
+def approve_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> Claim:
     """Pay the claim's lines from the pools, under the same locks and line keys as direct deductions.
 
     Two payers racing for one blood line (this claim and a deduction paid from another donor's pool) meet
@@ -183,7 +183,7 @@ def approve_claim(uow, *, claim_id: str, principal: Principal, now: datetime) ->
     return retry_unique_races(lambda: _approve_once(uow, claim_id=claim_id, principal=principal, now=now))
 
 
-def _approve_once(uow, *, claim_id: str, principal: Principal, now: datetime) -> dict:
+def _approve_once(uow, *, claim_id: str, principal: Principal, now: datetime) -> Claim:
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True, decide=True)
         claim.require("submitted")
@@ -201,7 +201,7 @@ def _approve_once(uow, *, claim_id: str, principal: Principal, now: datetime) ->
                        for line, result in zip(claim.lines, plan.line_results(claim.lines))]
         claim.approve(approved_yuan=plan.allocation.waived_yuan, pools_used=plan.pools_used(), at=now)
         uow.commit()
-        return present_claim(claim, uow.claims.documents(claim.id))
+        return uow.claims.with_documents([claim])[0]
 
 
 def _require_verified_binding(uow, claim: Claim) -> None:
@@ -215,16 +215,16 @@ def _require_verified_binding(uow, claim: Claim) -> None:
         raise RelationNotVerified("亲属绑定尚未核实，请先核实“我的亲属”中的绑定再批准")
 
 
-def reject_claim(uow, *, claim_id: str, principal: Principal, reason: str, now: datetime) -> dict:
+def reject_claim(uow, *, claim_id: str, principal: Principal, reason: str, now: datetime) -> Claim:
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True, decide=True)
         claim.reject(reason=reason, at=now)
         uow.commit()
-        return present_claim(claim, uow.claims.documents(claim.id))
+        return uow.claims.with_documents([claim])[0]
 
 
 def pay_claim(uow, bank: Bank, vault: PiiVault, *, claim_id: str, principal: Principal, payment_ref: str | None,
-              now: datetime) -> dict:
+              now: datetime) -> Claim:
     """A reference from the reviewer means the money already went out; without one the bank queues it."""
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True, decide=True)
@@ -242,40 +242,17 @@ def pay_claim(uow, bank: Bank, vault: PiiVault, *, claim_id: str, principal: Pri
         claim.payments = [dict(p) for p in payments]     # a new list: the JSON column sees the change
         claim.pay(payment_ref=payment_ref or ";".join(p["payment_ref"] for p in payments), at=now)
         uow.commit()
-        return present_claim(claim, uow.claims.documents(claim.id))
+        return uow.claims.with_documents([claim])[0]
 
 
-def get_claim(uow, *, claim_id: str, principal: Principal) -> dict:
+def get_claim(uow, *, claim_id: str, principal: Principal) -> Claim:
     with uow:
-        claim = _accessible(uow, claim_id, principal)
-        return present_claim(claim, uow.claims.documents(claim.id))
+        return uow.claims.with_documents([_accessible(uow, claim_id, principal)])[0]
 
 
 def list_claims(uow, *, region: str | None = None, owner_donor_id: str | None = None, status: str | None = None,
-                channel: str | None = None) -> list[dict]:
+                channel: str | None = None) -> list[Claim]:
     with uow:
-        return [present_claim(c, uow.claims.documents(c.id)) for c in
-                uow.claims.listing(region=region, owner_donor_id=owner_donor_id, status=status, channel=channel)]
+        return uow.claims.with_documents(
+            uow.claims.listing(region=region, owner_donor_id=owner_donor_id, status=status, channel=channel))
 
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def present_claim(c: Claim, documents: list[ClaimDocument]) -> dict:
-    return {
-        "id": c.id, "channel": c.channel, "status": c.status, "region": c.region, "relation": c.relation,
-        "handling_region": c.handling_region or c.region, "payments": c.payments or [],
-        "relative_conditions_attested": c.relative_conditions_attested,
-        "patient_name": c.patient_name, "patient_national_id_masked": c.patient_masked,
-        "hospital_name": c.hospital_name, "hospital_site_id": c.hospital_site_id, "admission_no": c.admission_no,
-        "invoice_no": c.invoice_no, "tracking_no": c.tracking_no, "total_yuan": str(c.total_yuan),
-        "approved_yuan": str(c.approved_yuan) if c.approved_yuan is not None else None,
-        "lines": [{k: v for k, v in line.items() if k != "key"} for line in c.lines],
-        "pools_used": c.pools_used or [],          # PoolUsedSchema presents only its own fields
-        "bank": {"account_name": c.bank_account_name, "account_no_masked": c.bank_account_no_masked,
-                 "bank_name": c.bank_name},
-        "created_at": c.created_at.isoformat(), "submitted_at": _iso(c.submitted_at),
-        "decided_at": _iso(c.decided_at), "paid_at": _iso(c.paid_at), "payment_ref": c.payment_ref,
-        "reason": c.reason, "documents": list(documents),     # ClaimDocument objects: DocumentSchema presents them
-    }

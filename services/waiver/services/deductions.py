@@ -4,6 +4,7 @@ Only the waiver service's own data is used: the ledger fed by events, never a ca
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -33,16 +34,16 @@ def fingerprint(secret: str, body: dict) -> str:
 
 
 def preview_deduction(uow, vault: PiiVault, *, hospital_id: str, hospital_region: str | None, body: dict,
-                      now: datetime) -> dict:
+                      now: datetime) -> Deduction:
     """What a deduction would waive today; nothing is stored or locked."""
     with uow:
         deduction, _ = _build(uow, vault, hospital_id=hospital_id, hospital_region=hospital_region, body=body,
                               now=now, lock=False)
-        return present_deduction(deduction) | {"id": None, "status": "preview"}
+        return dataclasses.replace(deduction, id=None, status="preview")
 
 
 def apply_deduction(uow, vault: PiiVault, *, hospital_id: str, hospital_region: str | None, key: str | None,
-                    body: dict, secret: str, now: datetime) -> dict:
+                    body: dict, secret: str, now: datetime) -> Deduction:
     if not key:
         raise IdempotencyKeyRequired("直免请求必须带 Idempotency-Key 请求头")
     request_hash = fingerprint(secret, body)
@@ -50,34 +51,36 @@ def apply_deduction(uow, vault: PiiVault, *, hospital_id: str, hospital_region: 
                                                   key=key, body=body, request_hash=request_hash, now=now))
 
 
-def _apply_once(uow, vault, *, hospital_id, hospital_region, key, body, request_hash, now) -> dict:
+def _apply_once(uow, vault, *, hospital_id, hospital_region, key, body, request_hash, now) -> Deduction:
     with uow:
         record = uow.idempotency.get(hospital_id, key)
         if record is not None:
-            return _replay(record, request_hash)
+            return _replay(uow, record, request_hash)
         deduction, plan = _build(uow, vault, hospital_id=hospital_id, hospital_region=hospital_region, body=body,
                                  now=now, lock=True)
         record_waiver(uow, plan, channel="direct", at=now, deduction_id=deduction.id)
         deduction.record_applied()
         uow.deductions.insert(deduction)
         uow.publish_events_of(deduction)
-        response = present_deduction(deduction)
         # The key's primary key decides between concurrent requests with the same key: the loser's whole
         # transaction (its pool use included) rolls back on the unique violation, and its retry replays.
         uow.idempotency.add(IdempotencyRecord(hospital_id=hospital_id, key=key, request_hash=request_hash,
-                                              created_at=now, response=json.dumps(response, ensure_ascii=False)))
+                                              created_at=now, deduction_id=deduction.id))
         if deduction.waived_yuan > 0:
             uow.record_money("direct_deduction", deduction.id, {"hospital_id": hospital_id,
                                                                 "waived_yuan": str(deduction.waived_yuan),
                                                                 "pools": deduction.pools_used})
         uow.commit()
-        return response
+        return deduction
 
 
-def _replay(record: IdempotencyRecord, request_hash: str) -> dict:
+def _replay(uow, record: IdempotencyRecord, request_hash: str) -> Deduction:
+    """The first answer again: the deduction as it was applied, even if it has been reversed since."""
     if not hmac.compare_digest(record.request_hash, request_hash):
         raise IdempotencyKeyReused("该 Idempotency-Key 已用于内容不同的请求")
-    return json.loads(record.response)
+    # Keys recorded before 0007 kept the whole response; its "id" names the deduction.
+    deduction_id = record.deduction_id or json.loads(record.response)["id"]
+    return uow.deductions.get(deduction_id).as_applied()
 
 
 def _build(uow, vault: PiiVault, *, hospital_id, hospital_region, body, now, lock):
@@ -121,7 +124,7 @@ def _payer(uow, vault: PiiVault, body: dict, relation: str, patient_blind: str):
     return donor
 
 
-def reverse_deduction(uow, *, hospital_id: str, deduction_id: str, reason: str, now: datetime) -> dict:
+def reverse_deduction(uow, *, hospital_id: str, deduction_id: str, reason: str, now: datetime) -> Deduction:
     """Give the quota back and free the blood lines for another channel."""
     with uow:
         deduction = uow.deductions.get(deduction_id, lock=True)
@@ -138,29 +141,13 @@ def reverse_deduction(uow, *, hospital_id: str, deduction_id: str, reason: str, 
             uow.record_money("direct_deduction_reversed", deduction.id,
                              {"hospital_id": hospital_id, "waived_yuan": str(deduction.waived_yuan)})
         uow.commit()
-        return present_deduction(deduction)
+        return deduction
 
 
-def get_deduction(uow, *, deduction_id: str, hospital_id: str | None = None, region: str | None = None) -> dict:
+def get_deduction(uow, *, deduction_id: str, hospital_id: str | None = None, region: str | None = None) -> Deduction:
     with uow:
         deduction = uow.deductions.get(deduction_id)
         if deduction is None or (hospital_id and deduction.hospital_id != hospital_id) or \
                 (region and deduction.hospital_region != region):
             raise DeductionNotFound("直免记录不存在")
-        return present_deduction(deduction)
-
-
-def present_deduction(d: Deduction) -> dict:
-    """The wire shape (JSON-ready, stored verbatim for idempotent replays)."""
-    return {
-        "id": d.id, "status": d.status, "hospital_id": d.hospital_id, "admission_no": d.admission_no,
-        "patient_name": d.patient_name, "patient_national_id_masked": d.patient_masked, "relation": d.relation,
-        "relation_attested": d.relation_attested, "relative_conditions_attested": d.relative_conditions_attested,
-        "total_yuan": str(d.total_yuan),
-        "insurance_paid_yuan": str(d.insurance_paid_yuan.quantize(Decimal("0.01"))),
-        "waived_yuan": str(d.waived_yuan), "patient_pays_yuan": str(d.patient_pays_yuan.quantize(Decimal("0.01"))), "lines": d.lines,
-        "pools_used": [{k: p[k] for k in ("kind", "region", "donor_masked", "ml", "yuan")} for p in d.pools_used],
-        "applied_at": d.applied_at.isoformat(),
-        "reversed_at": d.reversed_at.isoformat() if d.reversed_at else None,
-        "reverse_reason": d.reverse_reason,
-    }
+        return deduction

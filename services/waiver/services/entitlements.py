@@ -12,6 +12,7 @@ from ..identity import normalise_national_id
 from ..model import LedgerDonor, Pool
 from ..policy import Policy, PolicyBook, local_day
 from ..policy_data import DEFAULTS
+from ..standing import DonorEntitlements, PatientEntitlements, standing_of
 
 _DEFAULT_POLICIES = [Policy.from_dict(d) for d in DEFAULTS]
 
@@ -34,10 +35,9 @@ def load_book(uow) -> PolicyBook:
     return book
 
 
-def policies_in_force(uow, *, now: datetime) -> list[dict]:
+def policies_in_force(uow, *, now: datetime) -> list[Policy]:
     with uow:
-        book = load_book(uow)
-        return [p.to_dict() | {"source": p.source} for p in book.all_in_force(local_day(now))]
+        return load_book(uow).all_in_force(local_day(now))
 
 
 def seed_policies(uow, *, now: datetime) -> int:
@@ -85,68 +85,36 @@ def _accounts_for_view(uow, book, donor, **kwargs) -> list[PoolAccount]:
     return accounts
 
 
-def _pool_view(account: PoolAccount, at: datetime) -> dict:
-    q, policy = account.quota(at), account.policy_on(at)
-    volume = policy is None or policy.quota_model == "volume"
-    unlimited, remaining = account.remaining(at)
-    view = {"kind": account.kind, "region": account.region, "relation": account.relation,
-            "quota_model": policy.quota_model if policy else "volume", "unlimited": unlimited,
-            "window_ends": q.window_ends.isoformat() if q.window_ends else None,
-            "used_ml": account.used_ml, "used_yuan": str(account.used_yuan),
-            # a family pool of such a policy pays only for a relative attested as unable to donate, no employer paying
-            "requires_relative_conditions": bool(account.kind == "family" and policy
-                                                 and policy.relative_conditions_required)}
-    if volume:
-        view |= {"quota_ml": None if unlimited else int(q.amount), "remaining_ml": None if unlimited else int(remaining),
-                 "quota_yuan": None, "remaining_yuan": None}
-    else:
-        view |= {"quota_ml": None, "remaining_ml": None, "quota_yuan": None if unlimited else str(q.amount),
-                 "remaining_yuan": None if unlimited else str(remaining)}
-    return view
-
-
-def my_entitlements(uow, *, donor_id: str, now: datetime) -> dict:
+def my_entitlements(uow, *, donor_id: str, now: datetime) -> DonorEntitlements:
     """A donor's own pools: self pools, and family pools as they stand for the first relation in scope."""
     with uow:
         donor = uow.ledger.get(donor_id)
         if donor is None:
-            return {"pools": []}
+            return DonorEntitlements(donor_id=donor_id, pools=[])
         book = load_book(uow)
-        pools = []
-        for kind in ("self", "family"):
-            for account in _accounts_for_view(uow, book, donor, kind=kind, relation="self"):
-                extra = {}
-                if kind == "family":
-                    policy = account.policy_on(now)
-                    in_scope = policy.relations_in_scope(account.award_level) if policy else []
-                    account.relation = in_scope[0] if in_scope else "spouse"
-                    extra = {"relations": in_scope}
-                view = _pool_view(account, now) | extra
-                view.pop("relation")
-                pools.append(view)
-        return {"donor_id": donor_id, "pools": pools}
+        pools = [standing_of(a, now) for a in _accounts_for_view(uow, book, donor, kind="self", relation="self")]
+        for account in _accounts_for_view(uow, book, donor, kind="family", relation="self"):
+            policy = account.policy_on(now)
+            in_scope = tuple(policy.relations_in_scope(account.award_level)) if policy else ()
+            account.relation = in_scope[0] if in_scope else "spouse"
+            pools.append(standing_of(account, now, relations=in_scope))
+        return DonorEntitlements(donor_id=donor_id, pools=pools)
 
 
-def patient_entitlements(uow, vault: PiiVault, *, patient_national_id: str, now: datetime) -> dict:
+def patient_entitlements(uow, vault: PiiVault, *, patient_national_id: str, now: datetime) -> PatientEntitlements:
     """What a patient can draw on today: their own pools if they donated, and the family pools of every
     donor who has a verified binding to them (hospital attestations are only known at deduction time)."""
     blind = vault.blind_index(normalise_national_id(patient_national_id))
     with uow:
         book = load_book(uow)
         donor = uow.ledger.by_blind(blind)
-        views = []
+        pools = []
         if donor is not None:
-            views += [_patient_view(a, now) for a in _accounts_for_view(uow, book, donor, kind="self", relation="self")]
+            pools += [standing_of(a, now) for a in _accounts_for_view(uow, book, donor, kind="self", relation="self")]
         for binding in uow.family.verified_for_relative(blind):
             payer = uow.ledger.get(binding.donor_id)
             if payer is None:
                 continue
             accounts = _accounts_for_view(uow, book, payer, kind="family", relation=binding.relation)
-            views += [_patient_view(a, now) for a in accounts if a.quota(now).in_scope]
-        return {"patient_is_donor": donor is not None, "pools": views}
-
-
-def _patient_view(account: PoolAccount, at: datetime) -> dict:
-    view = _pool_view(account, at)
-    return {k: view[k] for k in ("kind", "region", "relation", "unlimited", "quota_model", "remaining_ml",
-                                 "remaining_yuan", "window_ends")} | {"donor_masked": account.donor_masked}
+            pools += [standing_of(a, now) for a in accounts if a.quota(now).in_scope]
+        return PatientEntitlements(patient_is_donor=donor is not None, pools=pools)

@@ -95,6 +95,31 @@ def test_replayed_idempotency_key_returns_the_same_response_and_applies_once(cli
     assert len([e for e in envelopes(session_factory) if e["type"] == "DirectDeductionApplied"]) == 1
 
 
+def test_a_replay_after_a_reversal_answers_as_the_apply_did_and_gives_back_nothing_twice(client, ledger, counts):
+    nid, _ = _donor(ledger)
+    body = deduction_body(nid)
+    first = _post(client, body, key="k").get_json()
+    reversed_ = client.post(f"{URL}/{first['id']}/reverse", json={"reason": "出院结算有误"}, headers=HOSPITAL)
+    assert reversed_.status_code == 200 and reversed_.get_json()["status"] == "reversed"
+    before = counts()
+    again = _post(client, body, key="k")
+    assert again.status_code == 201 and again.get_json() == first      # the first answer, not today's state
+    assert counts() == before and before["used_ml"] == 0
+    assert client.get(f"{URL}/{first['id']}", headers=HOSPITAL).get_json()["status"] == "reversed"
+
+
+def test_a_key_recorded_with_its_whole_answer_before_0007_still_replays(client, ledger, session_factory):
+    from sqlalchemy import text
+
+    nid, _ = _donor(ledger)
+    body = deduction_body(nid)
+    first = _post(client, body, key="old").get_json()
+    with session_factory() as session, session.begin():   # as 0006 stored it: the response, no deduction id
+        session.execute(text("UPDATE idempotency_keys SET deduction_id = NULL, response = :r WHERE key = 'old'"),
+                        {"r": json.dumps(first, ensure_ascii=False)})
+    assert _post(client, body, key="old").get_json() == first
+
+
 def test_an_idempotency_key_reused_with_another_body_is_409_and_changes_nothing(client, ledger, counts):
     nid, _ = _donor(ledger)
     body = deduction_body(nid)

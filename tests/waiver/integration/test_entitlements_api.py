@@ -35,7 +35,7 @@ def test_seeded_policy_versions_override_defaults(app, session_factory):
     uow = lambda: WaiverUnitOfWork(session_factory)  # noqa: E731
     assert entitlements.seed_policies(uow(), now=datetime.now(timezone.utc)) == 4
     assert entitlements.seed_policies(uow(), now=datetime.now(timezone.utc)) == 0
-    sources = {p["source"] for p in entitlements.policies_in_force(uow(), now=datetime.now(timezone.utc))}
+    sources = {p.source for p in entitlements.policies_in_force(uow(), now=datetime.now(timezone.utc))}
     assert sources == {"table"}
 
 
