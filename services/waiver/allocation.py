@@ -46,27 +46,47 @@ UNATTESTED = Quota(False, False, Decimal(0), None, 0, unattested=True)
 
 
 def quota_on(policy: Policy, donations: list[DonationFact], *, relation: str, award_level: str | None,
-             at: datetime) -> Quota:
-    multiples = policy.multiples_for(relation, award_level)
-    if multiples is None:
+             at: datetime, book: PolicyBook | None = None) -> Quota:
+    """The pool's quota on the day of use, in the unit of `policy` (the version in force that day, which also
+    decides who is covered). Each donation is valued by the version in force on the day it was GIVEN (its
+    multiples, what it is worth, the lifetime rule): a revised statute does not take back what older donations
+    earned, nor give them what it grants new ones. Without a book, `policy` values every donation."""
+    if policy.multiples_for(relation, award_level) is None:
         return OUT_OF_SCOPE
     day = local_day(at)
     # A donation covers blood used from its own day on (Asia/Shanghai days, like the windows): the
     # hospital's transfusion time and the station's collection time come from different clocks.
     before = [d for d in donations if d.region == policy.region and local_day(d.collected_at) <= day]
-    if relation == "self" and _free_for_life(policy, before):
+    given_under = [(book.in_force(policy.region, local_day(d.collected_at)) if book else None) or policy
+                   for d in before]
+    if relation == "self" and any(
+            _free_for_life(version, [d for d, v in zip(before, given_under) if v is version])
+            for version in {id(v): v for v in given_under}.values()):
         return Quota(True, True, Decimal(0), None, len(before))
     total, ends = Decimal(0), []
-    for d in before:
+    for d, version in zip(before, given_under):
         donated = local_day(d.collected_at)
+        multiples = version.multiples_for(relation, award_level)
+        if multiples is None:       # the version it was given under did not cover this relation
+            continue
         multiple, last_inside = multiples.for_day(donated, day)
-        worth = (Decimal(policy.donation_ml(d.kind, d.volume_ml, d.doses)) if policy.quota_model == "volume"
-                 else policy.donation_base_yuan(d.kind, d.volume_ml, d.doses, d.rhd, donated))
-        total += multiple * worth
+        total += multiple * _worth(policy, version, d, donated)
         if last_inside:
             ends.append(last_inside)
     total = total.to_integral_value(ROUND_DOWN) if policy.quota_model == "volume" else total.quantize(FEN)
     return Quota(True, False, total, min(ends) if ends else None, len(before))
+
+
+def _worth(policy: Policy, version: Policy, d: DonationFact, donated: date) -> Decimal:
+    """What a donation is worth under the version it was given under, in the unit of `policy` (the version in
+    force on the day of use). Between units the whole-blood price converts: ml at the price of 200 ml of
+    whole blood (RhD-negative where priced) of the table in force when donated [U: no source says how an old
+    statute's ml are paid under a base-amount model; this pays them at the blood's own price]."""
+    if version.quota_model == "volume":
+        ml = Decimal(version.donation_ml(d.kind, d.volume_ml, d.doses))
+        return ml if policy.quota_model == "volume" else ml / 200 * policy.whole_blood_price(d.rhd, donated)
+    yuan = version.donation_base_yuan(d.kind, d.volume_ml, d.doses, d.rhd, donated)
+    return yuan if policy.quota_model == "money" else yuan / version.whole_blood_price(d.rhd, donated) * 200
 
 
 def _free_for_life(policy: Policy, before: list[DonationFact]) -> bool:
@@ -101,7 +121,8 @@ class PoolAccount:
         policy = self.policy_on(at)
         if policy is None:
             return OUT_OF_SCOPE
-        q = quota_on(policy, self.donations, relation=self.relation, award_level=self.award_level, at=at)
+        q = quota_on(policy, self.donations, relation=self.relation, award_level=self.award_level, at=at,
+                     book=self.book)
         if q.in_scope and self.kind == "family" and policy.relative_conditions_required \
                 and not self.relative_conditions_attested:
             return UNATTESTED

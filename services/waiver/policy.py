@@ -1,8 +1,9 @@
 """Region waiver policies as versioned data, and what a donation or a used blood line is worth under one.
 
 A policy is plain data (loaded from `policy_data.DEFAULTS` and the `policies` table); nothing here knows a
-region by name. The policy of the region where blood was DONATED values that donation, and the version in
-force on the day the blood was USED applies (a revised statute changes what old donations cover from then on).
+region by name. The policy of the region where blood was DONATED values that donation: the version in force on
+the day it was GIVEN says what it is worth (multiples, worth, lifetime rule), and the version in force on the day
+the blood is USED says who is covered and in which unit the pool pays (allocation.quota_on).
 """
 from __future__ import annotations
 
@@ -132,15 +133,18 @@ class Policy:
         current = [t for t in tables if t.effective_from <= day]
         return (current[-1] if current else tables[0]).prices if tables else {}
 
+    def whole_blood_price(self, rhd: str, day: date) -> Decimal:
+        """The price of 200 ml of whole blood in the table in force on `day` (RhD-negative where priced)."""
+        prices = self.prices_on(day)
+        return prices["whole_blood_200ml_rhd_neg" if rhd == "neg" and "whole_blood_200ml_rhd_neg" in prices
+                      else "whole_blood_200ml"]
+
     def donation_base_yuan(self, kind: str, volume_ml: int | None, doses: int | None, rhd: str,
                            donated: date) -> Decimal:
         """Money model: the donation valued at the price table in force when it was donated."""
-        prices = self.prices_on(donated)
         if kind == "platelets":
-            return ((doses or 1) * prices["platelets_dose"]).quantize(FEN)
-        key = "whole_blood_200ml_rhd_neg" if rhd == "neg" and "whole_blood_200ml_rhd_neg" in prices \
-            else "whole_blood_200ml"
-        return (Decimal(volume_ml or 0) / 200 * prices[key]).quantize(FEN, ROUND_HALF_UP)
+            return ((doses or 1) * self.prices_on(donated)["platelets_dose"]).quantize(FEN)
+        return (Decimal(volume_ml or 0) / 200 * self.whole_blood_price(rhd, donated)).quantize(FEN, ROUND_HALF_UP)
 
     # --- what a used line costs in ml ---------------------------------------------------------------
     def usage_ml(self, component: str, volume_ml: int, units: Decimal | None = None,

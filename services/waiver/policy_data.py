@@ -95,6 +95,31 @@ DEFAULTS: list[dict] = [
                   "price table informational (placeholder) [U]. " + _COMMON_NOTES),
     },
     {
+        # The 1999 statute: donations given while it was the rule keep what it granted (allocation.quota_on).
+        "region": "AH", "name": "安徽省实施《献血法》办法 第16–17条（1999）", "effective_from": "1999-01-01",
+        "quota_model": "volume",
+        "donor": {"within_window": "2", "after_window": "2", "window_years": None, "lifetime_threshold_ml": 1000,
+                  "rare_type_lifetime": False, "rare_types": RARE_TYPES},
+        "family": [{"relations": ["spouse", "parent", "grandparent", "child", "grandchild"], "within_window": "0.5",
+                    "after_window": "0.5", "window_years": None, "min_award_level": None}],
+        "platelet_dose_ml": 800,
+        "usage": _usage(800),
+        "price_tables": [],
+        "claim_deadline_days": None,
+        "required_documents": {"self": ["id_card", "donation_certificate", "invoice", "transfusion_record"],
+                               "relative": ["id_card", "donation_certificate", "invoice", "transfusion_record",
+                                            "kinship_proof"]},
+        "notes": ("1999 statute Art. 16–17 as quoted in a mirror [S] R20: the donor uses 2× the donated volume free, "
+                  "for life from 1,000 ml cumulative; spouse and lineal relatives the same volume at half fee, "
+                  "encoded as 0.5× (the same money for blood priced per ml) [U]; the statute's \"where conditions "
+                  "allow, free\" is not applied. Lineal relatives read as parents, grandparents, children, "
+                  "grandchildren (Bozhou's list) [U]. The effective day is the statute's year [U]: it changes "
+                  "nothing, as the earliest version values every donation given before the next. Donations given "
+                  "before 2025-07-16 are valued by this version; their ml are paid, under the base-amount model now "
+                  "in force, at the price of 200 ml of whole blood when donated [U]. Platelet dose as 800 ml [U]. "
+                  + _COMMON_NOTES),
+    },
+    {
         "region": "AH", "name": "亳州市中心血站 用血减免基准金额", "effective_from": "2025-07-16",
         "quota_model": "money",
         "donor": {"within_window": "1", "after_window": "1", "window_years": None, "lifetime_threshold_ml": None,
@@ -114,7 +139,8 @@ DEFAULTS: list[dict] = [
                   "platelet dose CNY 1400. Assumptions [U]: the donor's pool is 1× the base amounts and the "
                   "relatives' pool a separate 1× (the notice gives no multiple; quotas are separate and not "
                   "interchangeable); unused balance carries forward with no time window; the 1999 statute's "
-                  "1000 ml lifetime rule is not applied under the base-amount model; relatives as Bozhou "
+                  "1000 ml lifetime rule is not applied to donations given under this version (those given "
+                  "before it keep it: the 1999 version values them); relatives as Bozhou "
                   "(spouse, parents, grandparents, children, grandchildren; Dangshan's narrower list conflicts). "
                   "Pools pay blood-fee yuan directly, so usage ml is only reported. Stem-cell donors are out of "
                   "scope (no such events). " + _COMMON_NOTES),

@@ -2,6 +2,7 @@
 from tests.helpers import auth
 from tests.waiver.builders import ago, person
 from waiver.services import entitlements
+from waiver.policy_data import DEFAULTS
 
 HOSPITAL = auth("hospital", site_id="H1", region="SH")
 
@@ -33,7 +34,7 @@ def test_seeded_policy_versions_override_defaults(app, session_factory):
     from waiver.unit_of_work import WaiverUnitOfWork
 
     uow = lambda: WaiverUnitOfWork(session_factory)  # noqa: E731
-    assert entitlements.seed_policies(uow(), now=datetime.now(timezone.utc)) == 4
+    assert entitlements.seed_policies(uow(), now=datetime.now(timezone.utc)) == len(DEFAULTS)
     assert entitlements.seed_policies(uow(), now=datetime.now(timezone.utc)) == 0
     sources = {p.source for p in entitlements.policies_in_force(uow(), now=datetime.now(timezone.utc))}
     assert sources == {"table"}

@@ -243,3 +243,56 @@ def test_every_price_table_says_where_it_comes_from_and_copies_are_marked():
             if policy.region != "AH":
                 assert "copied from Anhui" in table.source and "[U]" in table.source
         assert Policy.from_dict(policy.to_dict()).price_tables == policy.price_tables
+
+
+# --- a donation is valued by the version in force when it was given (Anhui 1999 statute → Bozhou 2025) -------
+ANHUI_2025 = cst(2025, 7, 16, 0, 0)          # the base-amount version's first day
+
+
+def quota_by_book(region, donations, at, relation="self", award=None):
+    return quota_on(policy(region, at.date()), donations, relation=relation, award_level=award, at=at, book=BOOK)
+
+
+def test_anhui_keeps_its_1999_statute_as_a_dated_version():
+    old, new = BOOK.in_force("AH", date(2025, 7, 15)), BOOK.in_force("AH", date(2025, 7, 16))
+    assert (old.quota_model, old.donor.within, old.donor_lifetime_threshold_ml) == ("volume", 2, 1000)
+    assert new.quota_model == "money" and new.effective_from == date(2025, 7, 16)
+
+
+def test_a_donation_the_day_before_the_new_version_is_worth_what_the_statute_granted():
+    # 400 ml given under the statute: 2 × 400 ml, paid at the 200 ml whole-blood price of then (220) = 880 yuan
+    day_before = [donation("AH", cst(2025, 7, 15, 23, 59), 400)]
+    assert quota_by_book("AH", day_before, cst(2026, 12, 1)).amount == Decimal("880.00")
+
+
+@pytest.mark.parametrize("given", [ANHUI_2025, cst(2025, 7, 17)])
+def test_a_donation_on_or_after_the_new_versions_first_day_is_worth_its_base_amount(given):
+    assert quota_by_book("AH", [donation("AH", given, 400)], cst(2026, 12, 1)).amount == Decimal("440.00")
+
+
+def test_the_statutes_lifetime_rule_holds_for_1000_ml_given_under_it_only():
+    under_statute = [donation("AH", cst(2010 + i, 5, 1), 400) for i in range(3)]        # 1,200 ml before 2025
+    assert quota_by_book("AH", under_statute, cst(2026, 12, 1)).unlimited
+    split = [donation("AH", cst(2024, 5, 1), 400), donation("AH", cst(2024, 11, 1), 400),
+             donation("AH", cst(2025, 8, 1), 400)]                                        # 800 ml + 400 ml after
+    q = quota_by_book("AH", split, cst(2026, 12, 1))
+    assert not q.unlimited and q.amount == Decimal("2200.00")     # 2 × 800 ml at 220 per 200 ml + 440 base
+
+
+def test_relatives_get_the_statutes_half_fee_for_donations_given_under_it():
+    given = [donation("AH", cst(2024, 5, 1), 400), donation("AH", cst(2025, 8, 1), 400)]
+    q = quota_by_book("AH", given, cst(2026, 12, 1), relation="spouse")
+    assert q.amount == Decimal("660.00")          # 0.5 × 400 ml at 220 per 200 ml (220) + 1 × 440 base
+
+
+def test_blood_used_while_the_statute_was_in_force_is_counted_in_its_ml():
+    given = [donation("AH", cst(2024, 5, 1), 400)]
+    q = quota_by_book("AH", given, cst(2025, 7, 15, 12))
+    assert q.amount == Decimal(800) and q.in_scope
+
+
+def test_regions_with_one_version_value_alike_with_or_without_the_book():
+    for region in ("SH", "ZJ", "JS"):
+        ds = [donation(region, cst(2019, 3, 1), 400), donation(region, cst(2024, 3, 1), 300)]
+        at = cst(2026, 12, 1)
+        assert quota_by_book(region, ds, at) == quota(region, ds, at)
