@@ -128,6 +128,10 @@ export const LEVEL_ORDER = { red: 0, orange: 1, yellow: 2, green: 3, no_data: 4 
 export const TRANSFER_STATUS_LABELS = { requested: "待发出", in_transit: "运输中", received: "已接收", cancelled: "已取消" };
 export const PLAN_STATUS_LABELS = { proposed: "待批准", approved: "已批准" };
 export const CLAIM_STATUS_LABELS = { draft: "草稿", submitted: "待审核", approved: "已批准", rejected: "已驳回", paid: "已付款" };
+// Why a blood line was waived less than billed (services/waiver/allocation.py).
+export const LINE_REASON_LABELS = { quota_exhausted: "额度不足", already_waived: "已减免过", donation_after_use: "用血在献血之后",
+  relation_out_of_scope: "亲属关系不在减免范围", relative_conditions_not_attested: "未证明亲属不能献血且无单位报销",
+  not_a_donor: "非献血者", no_donation: "无有效献血记录", above_region_price: "超出本地区血液收费标准" };
 export const CHANNEL_LABELS = { direct: "院内直免", mini_program: "小程序", mail: "邮寄", on_site: "现场" };
 export const RELATION_LABELS = { self: "本人", spouse: "配偶", parent: "父母", child: "子女", parent_in_law: "配偶父母",
   sibling: "兄弟姐妹", grandparent: "祖父母/外祖父母", grandchild: "孙子女/外孙子女" };

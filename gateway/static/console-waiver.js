@@ -1,7 +1,7 @@
 // 减免审核 (claims review), 减免统计 (monthly statistics), 直免查询 (entitlements, hospital settlements).
 import {
-  CHANNEL_LABELS, CLAIM_STATUS_LABELS, COMPONENT_LABELS, DOCUMENT_KIND_LABELS, POOL_KIND_LABELS, RELATION_LABELS,
-  SETTLEMENT_EVENT_LABELS, busy, byId, clear, coded, el, facts, fmtNumber, fmtPercent, fmtTime, fmtYuan, hideMessage,
+  CHANNEL_LABELS, CLAIM_STATUS_LABELS, COMPONENT_LABELS, DOCUMENT_KIND_LABELS, LINE_REASON_LABELS, POOL_KIND_LABELS,
+  RELATION_LABELS, SETTLEMENT_EVENT_LABELS, busy, byId, clear, coded, el, facts, fmtNumber, fmtPercent, fmtTime, fmtYuan, hideMessage,
   showMessage, shanghaiMonth, statusBadge, table,
 } from "./console-dom.js";
 
@@ -104,7 +104,7 @@ export function claimsView(ctx) {
       { label: "输血时间", value: (l) => fmtTime(l.transfused_at) },
       { label: "减免 (ml)", class: "num", value: (l) => fmtNumber(l.waived_ml, 0) },
       { label: "减免金额", class: "num", value: (l) => fmtYuan(l.waived_yuan) },
-      { label: "说明", value: (l) => l.reason || "" },
+      { label: "说明", value: (l) => (l.reason ? coded(LINE_REASON_LABELS, l.reason) : "") },
     ], c.lines || [], { empty: "无明细" }));
     if ((c.pools_used || []).length) {
       detailBody.appendChild(el("p", {}, "使用额度：", poolsSummary(c.pools_used)));

@@ -148,6 +148,8 @@ class LineRequest:
     units: Decimal | None = None
     doses: Decimal | None = None
     already_waived: bool = False
+    insurance_paid_yuan: Decimal = Decimal(0)     # already subtracted from amount_yuan; kept for the price cap
+    above_price: bool = False   # billed above the region's supply price: amount_yuan is capped at that price
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,11 @@ class Take:
     line_index: int
     ml: int
     yuan: Decimal
+
+
+# Why a line was waived less than its amount (LineResult.reason; the console labels each in Chinese).
+LINE_REASONS = ("already_waived", "above_region_price", "quota_exhausted", "donation_after_use",
+                "relative_conditions_not_attested", "relation_out_of_scope", "not_a_donor", "no_donation")
 
 
 @dataclass
@@ -212,6 +219,8 @@ def allocate(lines: list[LineRequest], pools: list[PoolAccount], *, no_pool_reas
             takes.append(Take(pool.pool_id, line.index, ml, yuan))
             if full:
                 break
+        if full and line.above_price:
+            result.reason = "above_region_price"
         if not full:
             result.reason = ("quota_exhausted" if result.waived_yuan > 0 or preceded else
                              "donation_after_use" if in_scope else

@@ -73,8 +73,11 @@ class UsageRule:
 @dataclass(frozen=True)
 class PriceTable:
     effective_from: date
-    prices: Mapping[str, Decimal]
+    prices: Mapping[str, Decimal]           # what a donation is worth (the money model's base amounts)
     source: str = ""            # where the numbers come from, with the reference's confidence mark
+    # The supply price of a used component, per count of its usage basis (per U, per dose; per 100 ml where the
+    # basis is ml): a blood line is waived at most at this price. A component without one is waived as billed.
+    line_prices: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,10 +131,26 @@ class Policy:
             return (doses or 1) * self.platelet_dose_ml
         return volume_ml or 0
 
-    def prices_on(self, day: date) -> Mapping[str, Decimal]:
+    def table_on(self, day: date) -> PriceTable | None:
         tables = sorted(self.price_tables, key=lambda t: t.effective_from)
         current = [t for t in tables if t.effective_from <= day]
-        return (current[-1] if current else tables[0]).prices if tables else {}
+        return (current[-1] if current else tables[0]) if tables else None
+
+    def prices_on(self, day: date) -> Mapping[str, Decimal]:
+        table = self.table_on(day)
+        return table.prices if table else {}
+
+    def line_price(self, component: str, volume_ml: int, units: Decimal | None, doses: Decimal | None,
+                   day: date) -> Decimal | None:
+        """The most a used blood line may cost: the region's supply price for its component and amount on the
+        day it was used, or None where the table gives no price for the component."""
+        table = self.table_on(day)
+        price = table.line_prices.get(component) if table else None
+        if price is None:
+            return None
+        rule = self.usage.get(component) or UsageRule("ml")
+        count = self.usage_count(component, volume_ml, units, doses)
+        return (count / (100 if rule.basis == "ml" else 1) * price).quantize(FEN, ROUND_HALF_UP)
 
     def whole_blood_price(self, rhd: str, day: date) -> Decimal:
         """The price of 200 ml of whole blood in the table in force on `day` (RhD-negative where priced)."""
@@ -147,18 +166,23 @@ class Policy:
         return (Decimal(volume_ml or 0) / 200 * self.whole_blood_price(rhd, donated)).quantize(FEN, ROUND_HALF_UP)
 
     # --- what a used line costs in ml ---------------------------------------------------------------
+    def usage_count(self, component: str, volume_ml: int, units: Decimal | None = None,
+                    doses: Decimal | None = None) -> Decimal:
+        """How much of the component the line is, in its usage basis: ml, U or doses."""
+        rule = self.usage.get(component) or UsageRule("ml")
+        if rule.basis == "ml":
+            return Decimal(volume_ml)
+        count = doses if rule.basis == "doses" else units
+        if count is None:
+            count = Decimal(volume_ml) / rule.nominal_ml
+            if rule.basis == "doses":   # a bag is at least one dose
+                count = max(Decimal(1), count.to_integral_value(ROUND_HALF_UP))
+        return Decimal(count)
+
     def usage_ml(self, component: str, volume_ml: int, units: Decimal | None = None,
                  doses: Decimal | None = None) -> int:
         rule = self.usage.get(component) or UsageRule("ml")
-        if rule.basis == "ml":
-            ml = Decimal(volume_ml)
-        else:
-            count = doses if rule.basis == "doses" else units
-            if count is None:
-                count = Decimal(volume_ml) / rule.nominal_ml
-                if rule.basis == "doses":   # a bag is at least one dose
-                    count = max(Decimal(1), count.to_integral_value(ROUND_HALF_UP))
-            ml = Decimal(count) * rule.ml_per
+        ml = self.usage_count(component, volume_ml, units, doses) * (1 if rule.basis == "ml" else rule.ml_per)
         return max(1, int(ml.to_integral_value(ROUND_HALF_UP)))
 
     def to_dict(self) -> dict:
@@ -177,7 +201,9 @@ class Policy:
             "usage": {c: {"basis": r.basis, "ml_per": r.ml_per, "nominal_ml": r.nominal_ml}
                       for c, r in self.usage.items()},
             "price_tables": [{"effective_from": t.effective_from.isoformat(), "source": t.source,
-                              "prices": {k: str(v) for k, v in t.prices.items()}} for t in self.price_tables],
+                              "prices": {k: str(v) for k, v in t.prices.items()},
+                              "line_prices": {k: str(v) for k, v in t.line_prices.items()}}
+                             for t in self.price_tables],
             "claim_deadline_days": self.claim_deadline_days,
             "required_documents": {k: list(v) for k, v in self.required_documents.items()},
             "notes": self.notes,
@@ -201,7 +227,8 @@ class Policy:
             usage={c: UsageRule(r["basis"], int(r.get("ml_per", 1)), int(r.get("nominal_ml", 1)))
                    for c, r in d["usage"].items()},
             price_tables=tuple(PriceTable(date.fromisoformat(t["effective_from"]),
-                                          {k: Decimal(str(v)) for k, v in t["prices"].items()}, t.get("source", ""))
+                                          {k: Decimal(str(v)) for k, v in t["prices"].items()}, t.get("source", ""),
+                                          {k: Decimal(str(v)) for k, v in t.get("line_prices", {}).items()})
                                for t in d.get("price_tables", ())),
             claim_deadline_days=d.get("claim_deadline_days"),
             required_documents={k: tuple(v) for k, v in d.get("required_documents", {}).items()},

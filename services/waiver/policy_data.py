@@ -25,6 +25,10 @@ RARE_TYPES = ["rhd_neg", "bombay", "para_bombay"]
 
 # Bozhou 2025 supply prices (皖价医〔2006〕203号) [C]; used for valuation under the money model only.
 ANHUI_PRICES = {"whole_blood_200ml": "220.00", "whole_blood_200ml_rhd_neg": "390.00", "platelets_dose": "1400.00"}
+# A used line is waived at most at the supply price of its component (per U / per dose / per 100 ml). Only the
+# prices a source gives are listed: Anhui's apheresis platelet dose [C]. Shanghai, Jiangsu and Zhejiang have no
+# sourced table (docs/domain-reference.md §6), so their lines are waived as billed until one is added as data.
+ANHUI_LINE_PRICES = {"platelets": "1400.00"}
 
 _COMMON_NOTES = ("Cryo counts 100 ml per U (1 U is made from 200 ml of whole blood but is counted like 1 U of "
                  "plasma in hospital statistics) [U]. ")
@@ -129,7 +133,10 @@ DEFAULTS: list[dict] = [
         "platelet_dose_ml": 800,
         "usage": _usage(800),
         "price_tables": [{"effective_from": "2006-01-01", "prices": ANHUI_PRICES,
-                          "source": "皖价医〔2006〕203号 as Bozhou blood station quotes it, 2025-07-16 [C] R18"}],
+                          "source": "皖价医〔2006〕203号 as Bozhou blood station quotes it, 2025-07-16 [C] R18; "
+                                    "line prices: apheresis platelets per therapeutic dose [C] R18, no other "
+                                    "component's price was reached [U]",
+                          "line_prices": ANHUI_LINE_PRICES}],
         "claim_deadline_days": None,
         "required_documents": {"self": ["id_card", "donation_certificate", "invoice", "transfusion_record"],
                                "relative": ["id_card", "donation_certificate", "invoice", "transfusion_record",

@@ -12,7 +12,6 @@ from servicekit.errors import Forbidden, Unprocessable
 from servicekit.pii import PiiVault, mask
 
 from ..bank import Bank
-from ..allocation import LineRequest
 from ..errors import (AlreadyWaived, ClaimDeadlinePassed, ClaimNotFound, DocumentTooLarge, DonorNotFound, EmptyDocument,
                       NothingToWaive, PatientNotDonor, RelationNotVerified, UnsupportedDocumentType)
 from ..identity import normalise_national_id
@@ -20,8 +19,8 @@ from ..model import Claim, ClaimDocument, handling_region_of
 from ..policy import local_day
 from ..storage import DocumentStorage
 from .entitlements import load_book
-from .waiving import (check_relation, check_units, line_requests, plan_waiver, record_waiver, retry_unique_races,
-                      waivable_yuan)
+from .waiving import (check_relation, check_units, line_request, line_requests, plan_waiver, record_waiver,
+                      retry_unique_races)
 
 CHANNELS_BY_ROLE = {"donor": ("mini_program",), "reviewer": ("mail", "on_site")}
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -104,16 +103,6 @@ def _stored_line(line: dict, key: str) -> dict:
     return out | {"key": key}
 
 
-def _request_of(i: int, line: dict) -> LineRequest:
-    def dec(k):
-        return Decimal(line[k]) if line.get(k) is not None else None
-
-    return LineRequest(index=i, key=line["key"], component=line["component"], volume_ml=line["volume_ml"],
-                       amount_yuan=waivable_yuan(line),
-                       transfused_at=datetime.fromisoformat(line["transfused_at"]), units=dec("units"),
-                       doses=dec("doses"))
-
-
 def _accessible(uow, claim_id: str, principal: Principal, *, lock: bool = False, decide: bool = False) -> Claim:
     """The owner, and the reviewers of the region it was filed in or of the region that handles it, see it; for
     anyone else it does not exist. Only the handling region (where the paying blood was given) decides and pays."""
@@ -188,7 +177,7 @@ def _approve_once(uow, *, claim_id: str, principal: Principal, now: datetime) ->
         claim = _accessible(uow, claim_id, principal, lock=True, decide=True)
         claim.require("submitted")
         _require_verified_binding(uow, claim)
-        requests = [_request_of(i, line) for i, line in enumerate(claim.lines)]
+        requests = [line_request(i, line["key"], line) for i, line in enumerate(claim.lines)]
         plan = plan_waiver(uow, load_book(uow), donor=uow.ledger.get(claim.donor_id), relation=claim.relation,
                            lines=requests, local_region=claim.region, lock=True,
                            relative_conditions_attested=claim.relative_conditions_attested)

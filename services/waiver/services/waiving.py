@@ -14,7 +14,7 @@ from ..allocation import Allocation, LineRequest, PoolAccount, allocate
 from ..errors import DuplicateLine, PatientNotDonor, UnitMismatch
 from ..identity import line_key
 from ..model import LedgerDonor, Pool, PoolUsage, WaivedLine
-from ..policy import PolicyBook
+from ..policy import PolicyBook, local_day
 from .entitlements import payment_order, pool_accounts
 
 MAX_ATTEMPTS = 3
@@ -41,15 +41,40 @@ def line_requests(lines: list[dict], *, patient_blind: str, admission_no: str | 
         if key in seen:
             raise DuplicateLine(f"第 {seen[key] + 1} 行与第 {i + 1} 行是同一血液明细", lines=[seen[key], i])
         seen[key] = i
-        requests.append(LineRequest(index=i, key=key, component=line["component"], volume_ml=line["volume_ml"],
-                                    amount_yuan=waivable_yuan(line), transfused_at=line["transfused_at"],
-                                    units=line.get("units"), doses=line.get("doses")))
+        requests.append(line_request(i, key, line))
     return requests
+
+
+def line_request(index: int, key: str, line: dict) -> LineRequest:
+    """A line as the allocator takes it, from the request as parsed or as a claim stored it (JSON strings)."""
+    def dec(k):
+        return Decimal(str(line[k])) if line.get(k) is not None else None
+
+    at = line["transfused_at"]
+    return LineRequest(index=index, key=key, component=line["component"], volume_ml=line["volume_ml"],
+                       amount_yuan=waivable_yuan(line),
+                       transfused_at=datetime.fromisoformat(at) if isinstance(at, str) else at,
+                       units=dec("units"), doses=dec("doses"), insurance_paid_yuan=_insurance(line))
+
+
+def _insurance(line: dict) -> Decimal:
+    return Decimal(line.get("insurance_paid_yuan") or 0)
 
 
 def waivable_yuan(line: dict) -> Decimal:
     """The blood cost the pools may pay: the line's amount less what medical insurance already paid."""
-    return Decimal(line["amount_yuan"]) - Decimal(line.get("insurance_paid_yuan") or 0)
+    return Decimal(line["amount_yuan"]) - _insurance(line)
+
+
+def at_region_price(line: LineRequest, book: PolicyBook, region: str | None) -> LineRequest:
+    """The blood cost is at most the supply price of the region where the blood was used (its table on the day
+    of use), less what insurance paid of it: waived = min(billed, price) − insurance paid, within the quota."""
+    policy = book.in_force(region, local_day(line.transfused_at)) if region else None
+    price = policy.line_price(line.component, line.volume_ml, line.units, line.doses,
+                              local_day(line.transfused_at)) if policy else None
+    if price is None or line.amount_yuan + line.insurance_paid_yuan <= price:
+        return line
+    return replace(line, amount_yuan=max(Decimal("0.00"), price - line.insurance_paid_yuan), above_price=True)
 
 
 def check_relation(relation: str, *, donor_blind: str, patient_blind: str) -> None:
@@ -123,7 +148,7 @@ def plan_waiver(uow, book: PolicyBook, *, donor: LedgerDonor | None, relation: s
     for account in accounts:
         account.relative_conditions_attested = relative_conditions_attested
     already = uow.waived.existing([line.key for line in lines])
-    lines = [replace(line, already_waived=line.key in already) for line in lines]
+    lines = [replace(at_region_price(line, book, local_region), already_waived=line.key in already) for line in lines]
     first_use = min((line.transfused_at for line in lines), default=None)
     ordered = payment_order(accounts, first_use, local_region) if first_use else accounts
     no_pool = "not_a_donor" if donor is None else "no_donation"

@@ -95,6 +95,34 @@ def test_replayed_idempotency_key_returns_the_same_response_and_applies_once(cli
     assert len([e for e in envelopes(session_factory) if e["type"] == "DirectDeductionApplied"]) == 1
 
 
+AH_HOSPITAL = auth("hospital", site_id="AH-H1", region="AH")
+
+
+def test_a_line_billed_above_the_regions_supply_price_is_waived_at_that_price_less_insurance(client, ledger):
+    nid = person()
+    donor_id = ledger.donor(nid, region="AH")
+    for _ in range(2):   # two platelet doses given in Anhui: 2 × 1,400 yuan of base amount
+        ledger.donation(donor_id, nid, region="AH", kind="platelets", doses=1, collected_at=ago(days=30))
+    platelets = dict(component="platelets", volume_ml=250, units=None, doses=1)
+    d = _post(client, deduction_body(nid, [line(amount="1600.00", **platelets)]), key="1",
+              headers=AH_HOSPITAL).get_json()
+    assert (d["waived_yuan"], d["patient_pays_yuan"]) == ("1400.00", "200.00")       # the dose's price, 1,400
+    assert d["lines"][0]["reason"] == "above_region_price"
+    d = _post(client, deduction_body(nid, [line(amount="1600.00", insurance_paid_yuan="300.00", **platelets)]),
+              key="2", headers=AH_HOSPITAL).get_json()
+    assert (d["waived_yuan"], d["patient_pays_yuan"]) == ("1100.00", "200.00")       # min(1600, 1400) − 300
+    at_price = _post(client, deduction_body(nid, [line(amount="1400.00", **platelets)]), key="3",
+                     headers=AH_HOSPITAL)
+    assert at_price.get_json()["lines"][0].get("reason") == "quota_exhausted"       # 2,500 of 2,800 used: 300 left
+
+
+def test_a_region_without_a_sourced_price_waives_the_line_as_billed(client, ledger):
+    nid, _ = _donor(ledger, volume_ml=400)            # SH: 2,000 ml within 5 years
+    d = _post(client, deduction_body(nid, [line(amount="1600.00", component="platelets", volume_ml=250,
+                                                 units=None, doses=1)])).get_json()
+    assert d["waived_yuan"] == "1600.00" and "reason" not in d["lines"][0]
+
+
 def test_a_replay_after_a_reversal_answers_as_the_apply_did_and_gives_back_nothing_twice(client, ledger, counts):
     nid, _ = _donor(ledger)
     body = deduction_body(nid)

@@ -296,3 +296,16 @@ def test_regions_with_one_version_value_alike_with_or_without_the_book():
         ds = [donation(region, cst(2019, 3, 1), 400), donation(region, cst(2024, 3, 1), 300)]
         at = cst(2026, 12, 1)
         assert quota_by_book(region, ds, at) == quota(region, ds, at)
+
+
+def test_a_lines_price_is_per_count_of_its_usage_basis_and_absent_where_the_table_gives_none():
+    table = {"effective_from": "2020-01-01", "prices": {}, "source": "test",
+             "line_prices": {"plasma": "40.00", "red_cells": "210.00", "platelets": "1400.00"}}
+    p = Policy.from_dict({**DEFAULTS[0], "price_tables": [table]})
+    day = date(2026, 1, 1)
+    assert p.line_price("plasma", 250, None, None, day) == Decimal("100.00")            # per 100 ml
+    assert p.line_price("red_cells", 400, Decimal(2), None, day) == Decimal("420.00")   # per U
+    assert p.line_price("red_cells", 300, None, None, day) == Decimal("315.00")         # 300 ml = 1.5 U
+    assert p.line_price("platelets", 250, None, None, day) == Decimal("1400.00")        # a bag is one dose
+    assert p.line_price("cryo", 25, Decimal(1), None, day) is None
+    assert Policy.from_dict(p.to_dict()).price_tables == p.price_tables
