@@ -6,6 +6,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/donors": "donor",
     "/api/v1/me": "donor",
     "/api/v1/me/notifications": "donor",
+    "/api/v1/donation-points": "donor",
+    "/api/v1/prescreening": "donor",
     "/api/v1/sites": "inventory",
     "/api/v1/units": "inventory",
     "/api/v1/donations": "inventory",

@@ -1,5 +1,5 @@
 """Who may call what on the donor service (enforced before every view; deny by default)."""
-from servicekit.authz import Matrix, PathOwner, allow
+from servicekit.authz import PUBLIC, Matrix, PathOwner, allow
 
 from .errors import DonorNotFound
 
@@ -17,4 +17,14 @@ MATRIX = Matrix({
     ("GET", "/api/v1/donors/{donor_id}/awards"): allow("station", "donor", owner=OWN_DONOR),
     ("GET", "/api/v1/me"): allow("donor"),
     ("GET", "/api/v1/me/notifications"): allow("donor"),
+    ("GET", "/api/v1/me/appointments"): allow("donor"),
+    ("POST", "/api/v1/me/appointments"): allow("donor"),
+    ("POST", "/api/v1/me/appointments/{appointment_id}/cancel"): allow("donor"),   # another's: 404
+    # Where to donate is public: the mini-program shows it before anyone signs in.
+    ("GET", "/api/v1/donation-points"): allow(PUBLIC),
+    ("GET", "/api/v1/donation-points/{point_id}"): allow(PUBLIC),
+    ("GET", "/api/v1/prescreening"): allow(PUBLIC),
+    ("POST", "/api/v1/donation-points"): allow("station"),
+    ("POST", "/api/v1/donation-points/{point_id}/stops"): allow("station"),           # own points: 404 else
+    ("GET", "/api/v1/donation-points/{point_id}/day-sheet"): allow("station"),        # own points: 404 else
 })

@@ -31,3 +31,37 @@ class DinExists(DomainError):
 
 class InvalidDin(DomainError):
     status, code, title = 422, "invalid_din", "献血码无效"
+
+
+class PointNotFound(NotFound):
+    code = "point_not_found"
+
+    def __init__(self, detail: str = "献血点不存在", **kwargs):
+        super().__init__(detail, **kwargs)
+
+
+class AppointmentNotFound(NotFound):
+    code = "appointment_not_found"
+
+    def __init__(self, detail: str = "预约不存在", **kwargs):
+        super().__init__(detail, **kwargs)
+
+
+class SlotUnavailable(DomainError):
+    status, code, title = 422, "slot_unavailable", "该时段不可预约"
+
+
+class SlotFull(DomainError):
+    status, code, title = 409, "slot_full", "该时段已约满"
+
+
+class AppointmentExists(DomainError):
+    status, code, title = 409, "appointment_exists", "您已有一个待完成的预约"
+
+
+class AppointmentNotCancellable(DomainError):
+    status, code, title = 409, "appointment_not_cancellable", "预约无法取消"
+
+
+class NotAVehicle(DomainError):
+    status, code, title = 422, "not_a_vehicle", "只有采血车有停靠安排"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from .errors import InvalidNationalId
+from .errors import AppointmentNotCancellable, InvalidNationalId
 from .events import AwardGranted, DonationRecorded, DonorDeferred, DonorRegistered, DonorUpdated
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -187,3 +187,38 @@ class Notification:
     created_at: datetime
     read: bool = False
     dedupe_key: str | None = None   # the event that caused it: one notification per event
+
+
+APPOINTMENT_STATUSES = ("booked", "cancelled", "attended", "no_show")
+
+
+@dataclass(eq=False)
+class Appointment:
+    """A donor's booking of one slot at a donation point; at most one `booked` per donor (the database says so)."""
+    id: str
+    donor_id: str
+    point_id: str
+    station_id: str
+    kind: str
+    starts_at: datetime
+    answers: dict                   # the pre-screening questionnaire as answered (prescreen.QUESTIONS)
+    created_at: datetime
+    status: str = "booked"
+    cancelled_at: datetime | None = None
+    reminded_at: datetime | None = None
+    donation_id: str | None = None
+
+    @property
+    def day(self) -> date:
+        return shanghai_day(self.starts_at)
+
+    def cancel(self, now: datetime) -> None:
+        if self.status != "booked" or self.starts_at <= now:
+            raise AppointmentNotCancellable("只能取消尚未开始的预约")
+        self.status, self.cancelled_at = "cancelled", now
+
+    def attend(self, donation_id: str) -> None:
+        self.status, self.donation_id = "attended", donation_id
+
+    def miss(self) -> None:
+        self.status = "no_show"

@@ -1,13 +1,14 @@
 """Tables and the imperative mapping of the plain domain classes onto them."""
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, event)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, Float, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint, event, text)
 from sqlalchemy.orm import registry
 
+from servicekit.db import UtcDateTime
 from servicekit.mapping import map_once
 
-from . import model
+from . import model, points
 
 metadata = MetaData()
 mapper_registry = registry(metadata=metadata)
@@ -109,11 +110,78 @@ shortage_contacts = Table(
 )
 
 
+donation_points = Table(
+    "donation_points", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("station_id", String(40), nullable=False, index=True),
+    Column("region", String(8), nullable=False, index=True),
+    Column("address", String(200), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("capacity", JSON, nullable=False),
+    Column("hours", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+point_stops = Table(
+    "point_stops", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("point_id", String(36), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("address", String(200), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("opens", String(5), nullable=False),
+    Column("closes", String(5), nullable=False),
+    UniqueConstraint("point_id", "day", name="uq_point_stop_day"),        # a vehicle stands in one place a day
+)
+
+# One row per slot and kind that anyone has booked: `booked` never passes `capacity` (the CHECK, and the
+# conditional UPDATE that books, make the database the one that says no on the last place).
+slots = Table(
+    "slots", metadata,
+    Column("point_id", String(36), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("starts_at", UtcDateTime, primary_key=True),
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False),
+    CheckConstraint("booked >= 0 AND booked <= capacity", name="ck_slot_not_overbooked"),
+)
+
+appointments = Table(
+    "appointments", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("donor_id", String(36), nullable=False, index=True),
+    Column("point_id", String(36), nullable=False),
+    Column("station_id", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("answers", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Column("reminded_at", UtcDateTime, nullable=True),
+    Column("donation_id", String(36), nullable=True),
+    Index("ix_appointments_point_day", "point_id", "starts_at"),
+    Index("ix_appointments_due", "status", "starts_at"),
+    # One booking a donor has yet to keep, whatever races: a partial unique index on both databases.
+    Index("uq_one_booked_per_donor", "donor_id", unique=True, sqlite_where=text("status = 'booked'"),
+          postgresql_where=text("status = 'booked'")),
+)
+
+
 def _map_all() -> None:
     mapper_registry.map_imperatively(model.Donor, donors)
     mapper_registry.map_imperatively(model.Donation, donations)
     mapper_registry.map_imperatively(model.Award, awards)
     mapper_registry.map_imperatively(model.Notification, notifications)
+    mapper_registry.map_imperatively(points.DonationPoint, donation_points)
+    mapper_registry.map_imperatively(points.PointStop, point_stops)
+    mapper_registry.map_imperatively(model.Appointment, appointments)
 
 
 start_mappers = map_once(mapper_registry, _map_all)

@@ -112,3 +112,13 @@ REGIONAL_COMMENDATIONS: tuple = (
 )
 
 LEVEL_NAMES = {"bronze": "铜奖", "silver": "银奖", "gold": "金奖", "lifetime": "终身荣誉奖"}
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    """Appointments at donation points [U: station practice, no source; parameters to set per station]."""
+    horizon_days: int = 14          # slots can be booked up to this many days ahead (Asia/Shanghai days)
+    nearby_points: int = 20         # how many points a search returns at most, nearest first
+
+
+BOOKING = BookingRules()

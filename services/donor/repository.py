@@ -1,7 +1,7 @@
 """Donor persistence behind small role-named methods."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import for_update
 
-from .model import Award, Donation, Donor, Notification
-from .orm import din_sequences, shortage_campaigns, shortage_contacts
+from .model import Appointment, Award, Donation, Donor, Notification
+from .orm import din_sequences, shortage_campaigns, shortage_contacts, slots
+from .points import DonationPoint, PointStop
 
 
 class DonorRepository:
@@ -125,3 +126,94 @@ class ShortageRepository:
 
     def campaigns(self) -> list:
         return list(self.session.execute(select(shortage_campaigns).order_by(shortage_campaigns.c.created_at)))
+
+
+class PointRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, item: DonationPoint | PointStop) -> None:
+        self.session.add(item)
+
+    def get(self, point_id: str) -> DonationPoint | None:
+        return self.session.get(DonationPoint, point_id)
+
+    def active(self) -> list[DonationPoint]:
+        """Every open point: a region has hundreds, not millions, so ranking by distance happens in Python."""
+        return list(self.session.scalars(select(DonationPoint).where(DonationPoint.active.is_(True))))
+
+    def stops(self, point_ids: list[str], first: date, last: date) -> dict[str, list[PointStop]]:
+        out: dict[str, list[PointStop]] = {p: [] for p in point_ids}
+        if point_ids:
+            for stop in self.session.scalars(select(PointStop).where(PointStop.point_id.in_(point_ids),
+                                                                     PointStop.day >= first, PointStop.day <= last)):
+                out[stop.point_id].append(stop)
+        return out
+
+    def booked(self, point_ids: list[str], start: datetime, end: datetime) -> dict[tuple, int]:
+        """{(point_id, kind, starts_at): places taken} for slots starting in [start, end)."""
+        if not point_ids:
+            return {}
+        rows = self.session.execute(select(slots.c.point_id, slots.c.kind, slots.c.starts_at, slots.c.booked)
+                                    .where(slots.c.point_id.in_(point_ids), slots.c.starts_at >= start,
+                                           slots.c.starts_at < end))
+        return {(r.point_id, r.kind, r.starts_at): r.booked for r in rows}
+
+    def take_place(self, point_id: str, kind: str, starts_at: datetime, capacity: int) -> bool:
+        """Book one place: False when the slot is full. The slot row is created on first use (a conflicting
+        insert does nothing), then one conditional UPDATE takes the place: of two requests for the last place,
+        PostgreSQL re-checks the other's WHERE after the first commits, and SQLite serialises the writers."""
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        self.session.execute(insert(slots).values(point_id=point_id, kind=kind, starts_at=starts_at,
+                                                  capacity=capacity, booked=0).on_conflict_do_nothing())
+        taken = self.session.execute(slots.update().where(slots.c.point_id == point_id, slots.c.kind == kind,
+                                                          slots.c.starts_at == starts_at,
+                                                          slots.c.booked < slots.c.capacity)
+                                     .values(booked=slots.c.booked + 1))
+        return taken.rowcount == 1
+
+    def give_back_place(self, point_id: str, kind: str, starts_at: datetime) -> None:
+        self.session.execute(slots.update().where(slots.c.point_id == point_id, slots.c.kind == kind,
+                                                  slots.c.starts_at == starts_at, slots.c.booked > 0)
+                             .values(booked=slots.c.booked - 1))
+
+
+class AppointmentRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, appointment: Appointment) -> None:
+        """Written at once: a second booking of the same donor fails here (IntegrityError), not at commit."""
+        self.session.add(appointment)
+        self.session.flush()
+
+    def get(self, appointment_id: str, *, lock: bool = False) -> Appointment | None:
+        stmt = select(Appointment).where(Appointment.id == appointment_id)
+        return self.session.scalars(for_update(stmt, self.session) if lock else stmt).first()
+
+    def booked_for(self, donor_id: str) -> Appointment | None:
+        return self.session.scalars(select(Appointment).where(Appointment.donor_id == donor_id,
+                                                              Appointment.status == "booked")).first()
+
+    def for_donor(self, donor_id: str) -> list[Appointment]:
+        return list(self.session.scalars(select(Appointment).where(Appointment.donor_id == donor_id)
+                                         .order_by(Appointment.starts_at.desc())))
+
+    def at_point(self, point_id: str, start: datetime, end: datetime) -> list[Appointment]:
+        return list(self.session.scalars(select(Appointment).where(Appointment.point_id == point_id,
+                                                                   Appointment.starts_at >= start,
+                                                                   Appointment.starts_at < end)
+                                         .order_by(Appointment.starts_at)))
+
+    def due_reminders(self, start: datetime, end: datetime, batch: int) -> list[Appointment]:
+        """Booked, starting in [start, end), not yet reminded: claimed for this transaction (SKIP LOCKED)."""
+        stmt = (select(Appointment).where(Appointment.status == "booked", Appointment.reminded_at.is_(None),
+                                          Appointment.starts_at >= start, Appointment.starts_at < end)
+                .order_by(Appointment.starts_at).limit(batch))
+        return list(self.session.scalars(for_update(stmt, self.session, skip_locked=True)))
+
+    def missed(self, before: datetime, batch: int) -> list[Appointment]:
+        """Still booked though their day is over: claimed for this transaction (SKIP LOCKED)."""
+        stmt = (select(Appointment).where(Appointment.status == "booked", Appointment.starts_at < before)
+                .order_by(Appointment.starts_at).limit(batch))
+        return list(self.session.scalars(for_update(stmt, self.session, skip_locked=True)))

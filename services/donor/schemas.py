@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .model import ABO, ID_TYPES, KINDS, RHD, shanghai_day
+from .points import POINT_KINDS, WEEKDAYS
+from .prescreen import QUESTIONS
 
 PHONE = validate.Regexp(r"^1\d{10}$", error="手机号应为 11 位数字")
 
@@ -142,3 +144,164 @@ class NotificationSchema(Schema):
     body = fields.String()
     created_at = fields.AwareDateTime()
     read = fields.Boolean()
+
+
+# --- donation points and appointments -----------------------------------------------------------------
+HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="时间格式应为 HH:MM")
+
+
+def _window_list():
+    return fields.List(fields.List(fields.String(validate=HHMM), validate=validate.Length(equal=2)),
+                       validate=validate.Length(max=4))
+
+
+class CapacitySchema(Schema):
+    whole_blood = fields.Integer(load_default=0, validate=validate.Range(min=0, max=50))
+    platelets = fields.Integer(load_default=0, validate=validate.Range(min=0, max=20))
+
+    @validates_schema
+    def _takes_someone(self, data, **_kw):
+        if not any(data.values()):
+            raise ValidationError("每个时段至少可接待 1 位献血者", "whole_blood")
+
+
+class PointCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True, validate=validate.OneOf(POINT_KINDS))
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    slot_minutes = fields.Integer(load_default=30, validate=validate.Range(min=10, max=240))
+    capacity = fields.Nested(CapacitySchema, required=True)
+    # ISO weekday ("1" = Monday) → open windows [["09:00", "17:00"]]; a vehicle opens where its stops say.
+    hours = fields.Dict(keys=fields.String(validate=validate.OneOf(WEEKDAYS)), values=_window_list(),
+                        load_default=dict)
+
+    @validates_schema
+    def _windows_in_order(self, data, **_kw):
+        for windows in data.get("hours", {}).values():
+            if any(opens >= closes for opens, closes in windows):
+                raise ValidationError("开放时间须早于结束时间", "hours")
+
+
+class PointSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    station_id = fields.String()
+    region = fields.String()
+    address = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    slot_minutes = fields.Integer()
+    capacity = fields.Nested(CapacitySchema)
+    hours = fields.Dict(keys=fields.String(), values=fields.List(fields.List(fields.String())))
+
+
+class StopCreateSchema(Schema):
+    day = fields.Date(required=True)
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    opens = fields.String(required=True, validate=HHMM)
+    closes = fields.String(required=True, validate=HHMM)
+
+    @validates_schema
+    def _opens_first(self, data, **_kw):
+        if data.get("opens") and data.get("closes") and data["opens"] >= data["closes"]:
+            raise ValidationError("开放时间须早于结束时间", "closes")
+
+
+class StopSchema(StopCreateSchema):
+    id = fields.String()
+    point_id = fields.String()
+
+
+class PointQueryArgsSchema(Schema):
+    near = fields.String(validate=validate.Regexp(r"^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?$",
+                                                  error="near 格式应为 纬度,经度"),
+                         metadata={"description": "lat,lon of the donor: nearest points first"})
+    date = fields.Date(metadata={"description": "the day (Asia/Shanghai); default today"})
+    kind = fields.String(validate=validate.OneOf(KINDS))
+
+    @validates_schema
+    def _coordinates_on_earth(self, data, **_kw):
+        if data.get("near"):
+            lat, lon = (float(x) for x in data["near"].split(","))
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValidationError("坐标超出范围", "near")
+
+
+class DayArgsSchema(Schema):
+    date = fields.Date(metadata={"description": "the day (Asia/Shanghai); default today"})
+
+
+class SlotPlacesSchema(Schema):
+    starts_at = fields.AwareDateTime()
+    kind = fields.String()
+    capacity = fields.Integer()
+    free = fields.Integer()
+
+
+class WindowSchema(Schema):
+    opens = fields.Function(lambda w: w[0].strftime("%H:%M"))
+    closes = fields.Function(lambda w: w[1].strftime("%H:%M"))
+
+
+class PointDaySchema(Schema):
+    """A point on one day: where it stands (a vehicle's stop), its windows, how far, the places left."""
+    id = fields.String(attribute="point.id")
+    name = fields.String(attribute="point.name")
+    kind = fields.String(attribute="point.kind")
+    station_id = fields.String(attribute="point.station_id")
+    region = fields.String(attribute="point.region")
+    date = fields.Date(attribute="day")
+    open = fields.Function(lambda d: d.opening is not None, metadata={"type": "boolean"})
+    address = fields.Function(lambda d: (d.opening or d.point).address, metadata={"type": "string"})
+    lat = fields.Function(lambda d: (d.opening or d.point).lat, metadata={"type": "number"})
+    lon = fields.Function(lambda d: (d.opening or d.point).lon, metadata={"type": "number"})
+    windows = fields.List(fields.Nested(WindowSchema), attribute="opening.windows", dump_default=[])
+    distance_km = fields.Float(allow_none=True)
+    slots = fields.List(fields.Nested(SlotPlacesSchema))
+
+
+AnswersSchema = Schema.from_dict(
+    {q.code: fields.Boolean(required=True, metadata={"description": q.text}) for q in QUESTIONS},
+    name="PrescreenAnswersSchema")
+
+
+class QuestionSchema(Schema):
+    code = fields.String()
+    text = fields.String()
+    defers_if = fields.Boolean()
+
+
+class AppointmentCreateSchema(Schema):
+    point_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    starts_at = fields.AwareDateTime(required=True)
+    answers = fields.Nested(AnswersSchema, required=True)
+
+
+class AppointmentSchema(Schema):
+    id = fields.String()
+    point_id = fields.String()
+    station_id = fields.String()
+    kind = fields.String()
+    starts_at = fields.AwareDateTime()
+    status = fields.String()
+    answers = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    created_at = fields.AwareDateTime()
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    reminded_at = fields.AwareDateTime(allow_none=True)
+    donation_id = fields.String(allow_none=True)
+
+
+class ExpectedDonorSchema(Schema):
+    """A day sheet's line: the booking and who is coming (masked phone: the sheet is printed)."""
+    appointment = fields.Nested(AppointmentSchema)
+    donor_id = fields.String(attribute="donor.id")
+    name = fields.String(attribute="donor.name")
+    phone_masked = fields.String(attribute="donor.phone_masked")
+    abo = fields.String(attribute="donor.abo")
+    rhd = fields.String(attribute="donor.rhd")

@@ -5,8 +5,8 @@ from servicekit.uow import SqlAlchemyUnitOfWork
 
 from . import orm
 from .events import PUBLISHED
-from .repository import (AwardRepository, DonationRepository, DonorRepository, NotificationRepository,
-                         ShortageRepository)
+from .repository import (AppointmentRepository, AwardRepository, DonationRepository, DonorRepository,
+                         NotificationRepository, PointRepository, ShortageRepository)
 
 
 class DonorUnitOfWork(SqlAlchemyUnitOfWork):
@@ -20,3 +20,5 @@ class DonorUnitOfWork(SqlAlchemyUnitOfWork):
         self.awards = AwardRepository(self.session)
         self.notifications = NotificationRepository(self.session)
         self.shortages = ShortageRepository(self.session)
+        self.points = PointRepository(self.session)
+        self.appointments = AppointmentRepository(self.session)

@@ -1,5 +1,6 @@
 """HTTP resources of the donor service, one module per resource (access rules: authz.py)."""
 from .donors import blp
 from .me import me
+from .points import blp as points
 
-BLUEPRINTS = [blp, me]
+BLUEPRINTS = [blp, me, points]

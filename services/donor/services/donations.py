@@ -63,6 +63,13 @@ def _refuse(verdict) -> NotEligible:
                        next_eligible_at=verdict.next_eligible_at.isoformat() if verdict.next_eligible_at else None)
 
 
+def _keep_appointment(uow, donor_id: str, donation_id: str, day) -> None:
+    """The donor's booking for the day of the donation, if any, is kept by it (else it becomes a no-show)."""
+    appointment = uow.appointments.booked_for(donor_id)
+    if appointment is not None and appointment.day == day:
+        appointment.attend(donation_id)
+
+
 def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, kind: str, hemoglobin_g_l: float,
                     weight_kg: float, volume_ml: int | None = None, doses: int | None = None,
                     collected_at: datetime | None = None, systolic: int | None = None, diastolic: int | None = None,
@@ -102,6 +109,7 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
                             hematocrit=hematocrit, platelet_count=platelet_count, adverse_reaction=adverse_reaction)
         uow.donations.add(donation)
         donor.record_donation(donation)
+        _keep_appointment(uow, donor_id, donation.id, day)
         grant_awards(uow, notifier, donor, history + [donation], now)
         try:
             uow.commit()
