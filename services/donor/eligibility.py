@@ -38,9 +38,6 @@ class Assessment:
     reasons: tuple[str, ...]
     next_eligible_at: date | None
 
-    def as_dict(self) -> dict:
-        return {"eligible": self.eligible, "reasons": list(self.reasons), "next_eligible_at": self.next_eligible_at}
-
 
 def assess(*, kind: str, on: date, birth_date: date, sex: str, history: list[PastDonation], rules: EligibilityRules,
            vitals: Vitals | None = None, deferred_until: date | None = None,

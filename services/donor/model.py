@@ -161,6 +161,16 @@ class Donor:
         return True
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What a donor sees of themselves: their record, the totals of their donations, and when they may next give
+    whole blood."""
+    donor: Donor
+    donation_count: int
+    total_ml: int
+    next_eligible_at: date | None
+
+
 @dataclass(eq=False)
 class Award:
     id: str

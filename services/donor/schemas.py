@@ -94,6 +94,7 @@ class EligibilitySchema(Schema):
 
 
 class AwardSchema(Schema):
+    """An awards.EarnedAward."""
     level = fields.String()
     granted_at = fields.AwareDateTime()          # when the donor became eligible for the level
     status = fields.String()                     # "eligible": conferred at the next national commendation
@@ -101,12 +102,13 @@ class AwardSchema(Schema):
 
 
 class CommendationSchema(Schema):
-    region = fields.String()
-    name = fields.String()
-    min_ml = fields.Integer()
+    """An awards.CommendationProgress: the commendation, and the donor's ml towards it."""
+    region = fields.String(attribute="commendation.region")
+    name = fields.String(attribute="commendation.name")
+    min_ml = fields.Integer(attribute="commendation.min_ml")
     total_ml = fields.Integer()
     reached = fields.Boolean()
-    source = fields.String()
+    source = fields.String(attribute="commendation.source")
 
 
 class NextAwardSchema(Schema):
@@ -115,6 +117,7 @@ class NextAwardSchema(Schema):
 
 
 class AwardSummarySchema(Schema):
+    """An awards.AwardSummary."""
     donation_count = fields.Float()
     awards = fields.List(fields.Nested(AwardSchema))
     next = fields.Nested(NextAwardSchema, allow_none=True)
@@ -122,19 +125,18 @@ class AwardSummarySchema(Schema):
 
 
 class MeSchema(DonorSchema):
-    """Dumps {"donor": Donor, "donation_count", "total_ml", "next_eligible_at"} as one flat object."""
+    """A model.Profile as one flat object: the donor's fields (DonorSchema's), then the totals."""
 
     donation_count = fields.Integer()
     total_ml = fields.Integer()
     next_eligible_at = fields.Date(allow_none=True)
 
     def get_attribute(self, obj, attr, default):
-        if attr in ("donation_count", "total_ml", "next_eligible_at"):
-            return obj[attr]
-        return super().get_attribute(obj["donor"], attr, default)
+        own = attr in ("donation_count", "total_ml", "next_eligible_at")
+        return super().get_attribute(obj if own else obj.donor, attr, default)
 
     def _donor(self, obj):
-        return obj["donor"]
+        return obj.donor
 
 
 class NotificationSchema(Schema):

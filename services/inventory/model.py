@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import ClassVar
 
 from .errors import AlreadyTested, InvalidState
-from .policy import COMPONENTS, DONATION_YIELDS, LEVELS, PROCESSING, StockPolicy
+from .policy import (COMPONENTS, DONATION_YIELDS, LEVELS, NO_DATA, PROCESSING, TRACKED_COMPONENTS, StockPolicy,
+                     Thresholds)
 
 SITE_KINDS = ("station", "hospital")
 UNIT_STATUSES = ("quarantined", "available", "reserved", "in_transit", "issued", "transfused", "discarded", "expired")
@@ -24,11 +26,18 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def movement(unit_id: str, kind: str, status: str, at: datetime, *, from_site=None, to_site=None, ref=None,
-             note=None) -> dict:
+@dataclass(frozen=True)
+class Movement:
     """One line of a unit's history (created, released, issued, dispatched, received, transfused, ...)."""
-    return dict(unit_id=unit_id, kind=kind, status=status, at=at, from_site=from_site, to_site=to_site, ref=ref,
-                note=note)
+    unit_id: str
+    kind: str
+    status: str             # the unit's status after it
+    at: datetime
+    _: KW_ONLY
+    from_site: str | None = None
+    to_site: str | None = None
+    ref: str | None = None  # what caused it: the order, transfer, transfusion or DIN
+    note: str | None = None
 
 
 # ---- sites ------------------------------------------------------------------------------------------------
@@ -42,6 +51,21 @@ class Site:
     lat: float | None = None
     lon: float | None = None
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DemandLine:
+    component: str
+    abo: str
+    rhd: str
+    units_per_day: float
+
+
+@dataclass(frozen=True)
+class SiteDemand:
+    """A site's baseline daily demand, used until there is issue history (services/stock.py daily_demand)."""
+    site_id: str
+    lines: list[DemandLine]
 
 
 # ---- units ------------------------------------------------------------------------------------------------
@@ -69,6 +93,8 @@ class Unit:
     transfer_id: str | None = None
     reason: str | None = None
     updated_at: datetime | None = None
+    # Its movements as the repository loaded them (rows of their own table, not mapped here; orm.py).
+    history: list[Movement] = field(default_factory=list, repr=False)
 
     def is_expired(self, now: datetime) -> bool:
         return utc(self.expires_at) <= now
@@ -169,6 +195,19 @@ def sustained_level(raw: str, since: dict[str, datetime | None], now: datetime,
     return level, updated
 
 
+@dataclass(frozen=True)
+class StockLegend:
+    """The warning policy as staff read it in a legend: for the region asked about (one without a policy of its
+    own reads Shanghai's, as its levels are computed), the thresholds per tracked component."""
+    region: str
+    policy: StockPolicy
+    levels: ClassVar[tuple[str, ...]] = (*LEVELS, NO_DATA)     # as the stock rows show them
+
+    @property
+    def thresholds(self) -> dict[str, Thresholds]:
+        return {c: self.policy.thresholds_for(c) for c in TRACKED_COMPONENTS}
+
+
 def routine_cut(level: str, policy: StockPolicy) -> float:
     return policy.routine_cut.get(level, 0.0)
 
@@ -185,6 +224,8 @@ class Order:
     created_at: datetime
     unit_ids: list = field(default_factory=list)
     emergency_override: dict | None = None      # {approved_by, reason}: RhD-incompatible red cells allowed
+    # The bags it took (Unit rows by unit_ids, as the use case loaded them; not mapped, orm.py).
+    allocations: list[Unit] = field(default_factory=list, repr=False)
 
 
 def order_status(lines: list[dict]) -> str:
@@ -207,6 +248,7 @@ class Transfusion:
     patient_name_encrypted: str
     transfused_at: datetime
     recorded_at: datetime
+    unit: Unit | None = field(default=None, repr=False)    # the bag, as the use case loaded it (not mapped, orm.py)
 
 
 # ---- transfers --------------------------------------------------------------------------------------------
@@ -226,6 +268,8 @@ class Transfer:
     dispatched_at: datetime | None = None
     received_at: datetime | None = None
     cancelled_at: datetime | None = None
+    # Its bags (Unit rows by unit_ids) as the repository loaded them: not mapped (orm.py).
+    units: list[Unit] = field(default_factory=list, repr=False)
 
     def _require(self, status: str, action: str) -> None:
         if self.status != status:

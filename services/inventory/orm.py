@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
-                        UniqueConstraint)
+                        UniqueConstraint, event)
 from sqlalchemy.orm import registry
 
 from servicekit.db import UtcDateTime
@@ -171,6 +171,28 @@ def _map_all() -> None:
     mapper_registry.map_imperatively(model.Transfusion, transfusions)
     mapper_registry.map_imperatively(model.Transfer, transfers)
     mapper_registry.map_imperatively(model.Plan, plans)
+
+
+# What the entities carry besides their columns, for the schemas to present (the use cases fill them in): a
+# row loaded from the database skips __init__, so they start empty here.
+@event.listens_for(model.Unit, "load")
+def _init_unit(unit, _context):
+    unit.history = []
+
+
+@event.listens_for(model.Order, "load")
+def _init_order(order, _context):
+    order.allocations = []
+
+
+@event.listens_for(model.Transfusion, "load")
+def _init_transfusion(transfusion, _context):
+    transfusion.unit = None
+
+
+@event.listens_for(model.Transfer, "load")
+def _init_transfer(transfer, _context):
+    transfer.units = []
 
 
 start_mappers = map_once(mapper_registry, _map_all)

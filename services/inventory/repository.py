@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import for_update, is_sqlite
 
-from .model import Order, Plan, Site, Transfer, Transfusion, Unit
+from .model import DemandLine, Movement, Order, Plan, Site, SiteDemand, Transfer, Transfusion, Unit
 from .orm import site_demand, sites, stock_levels, unit_movements, units
 
 Key = tuple[str, str, str, str]   # site_id, component, abo, rhd
@@ -67,10 +67,10 @@ class SiteRepository:
         if lines:
             self.session.execute(site_demand.insert(), [dict(site_id=site_id, **line) for line in lines])
 
-    def demand_lines(self, site_id: str) -> list[dict]:
+    def demand(self, site_id: str) -> SiteDemand:
         rows = self.session.execute(select(site_demand).where(site_demand.c.site_id == site_id)
                                     .order_by(site_demand.c.component, site_demand.c.abo, site_demand.c.rhd))
-        return [dict(component=r.component, abo=r.abo, rhd=r.rhd, units_per_day=r.units_per_day) for r in rows]
+        return SiteDemand(site_id, [DemandLine(r.component, r.abo, r.rhd, r.units_per_day) for r in rows])
 
     def baseline_demand(self, site_ids: Iterable[str]) -> dict[Key, float]:
         """A site's own baseline plus that of the sites it supplies (a station serves its hospitals' demand)."""
@@ -228,15 +228,16 @@ class UnitRepository:
                 .order_by(Unit.expires_at, Unit.id).limit(limit))
         return list(self.session.scalars(for_update(stmt, self.session, skip_locked=True)))
 
-    def record_movements(self, rows: list[dict]) -> None:
-        if rows:
-            self.session.execute(unit_movements.insert(), rows)
+    def record_movements(self, moves: list[Movement]) -> None:
+        if moves:
+            self.session.execute(unit_movements.insert(), [vars(m) for m in moves])
 
-    def history(self, unit_id: str) -> list[dict]:
-        rows = self.session.execute(select(unit_movements).where(unit_movements.c.unit_id == unit_id)
+    def with_history(self, unit: Unit) -> Unit:
+        rows = self.session.execute(select(unit_movements).where(unit_movements.c.unit_id == unit.id)
                                     .order_by(unit_movements.c.at, unit_movements.c.id))
-        return [dict(at=r.at, kind=r.kind, status=r.status, from_site=r.from_site, to_site=r.to_site, ref=r.ref,
-                     note=r.note) for r in rows]
+        unit.history = [Movement(r.unit_id, r.kind, r.status, r.at, from_site=r.from_site, to_site=r.to_site,
+                                 ref=r.ref, note=r.note) for r in rows]
+        return unit
 
 
 class StockLevelRepository:
@@ -319,6 +320,13 @@ class TransferRepository:
         if status:
             stmt = stmt.where(Transfer.status == status)
         return list(self.session.scalars(stmt))
+
+    def with_units(self, transfers: list[Transfer]) -> list[Transfer]:
+        """Each transfer with its bags, in the order it took them, for a list in one query (not one per transfer)."""
+        by_id = {u.id: u for u in UnitRepository(self.session).by_ids(uid for t in transfers for uid in t.unit_ids)}
+        for t in transfers:
+            t.units = [by_id[i] for i in t.unit_ids if i in by_id]
+        return transfers
 
 
 class PlanRepository:

@@ -11,17 +11,6 @@ REGION = validate.Regexp(r"^[A-Z]{2,8}$", error="地区代码为 2–8 位大写
 ID = validate.Length(min=1, max=40)
 
 
-class _Wrapped(Schema):
-    """Dumps {"<part>": obj, ...} as one flat object: attributes come from `_part` unless given at the top."""
-
-    _part = ""
-
-    def get_attribute(self, obj, attr, default):
-        if isinstance(obj, dict) and attr in obj:
-            return obj[attr]
-        return super().get_attribute(obj[self._part] if isinstance(obj, dict) else obj, attr, default)
-
-
 # ---- sites ---------------------------------------------------------------------------------------------------
 class SiteCreateSchema(Schema):
     id = fields.String(required=True, validate=SITE_ID)
@@ -63,6 +52,7 @@ class DemandSchema(Schema):
 
 
 class DemandResultSchema(DemandSchema):
+    """A model.SiteDemand."""
     site_id = fields.String()
 
 
@@ -96,8 +86,8 @@ class MovementSchema(Schema):
     note = fields.String(allow_none=True)
 
 
-class UnitDetailSchema(_Wrapped, UnitSchema):
-    _part = "unit"
+class UnitDetailSchema(UnitSchema):
+    """A unit with its movements (model.Movement) as services/units.py get_unit loaded them."""
     history = fields.List(fields.Nested(MovementSchema))
 
 
@@ -141,10 +131,13 @@ class ThresholdsSchema(Schema):
 
 
 class StockPolicySchema(Schema):
+    """A model.StockLegend: the region asked about, its policy's figures, the thresholds per component."""
     region = fields.String()
-    effective_from = fields.Date()
-    sustain_days = fields.Float()                # yellow: more than this many consecutive days below its threshold
-    escalation_sustain_days = fields.Float()     # orange and red: the same (0: at once)
+    effective_from = fields.Date(attribute="policy.effective_from")
+    # yellow: more than this many consecutive days below its threshold
+    sustain_days = fields.Float(attribute="policy.sustain_days")
+    # orange and red: the same (0: at once)
+    escalation_sustain_days = fields.Float(attribute="policy.escalation_sustain_days")
     levels = fields.List(fields.String())
     thresholds = fields.Dict(keys=fields.String(), values=fields.Nested(ThresholdsSchema))   # per component
 
@@ -204,8 +197,7 @@ class OrderLineSchema(Schema):
     substitutions = fields.List(fields.Nested(SubstitutionSchema))
 
 
-class OrderSchema(_Wrapped):
-    _part = "order"
+class OrderSchema(Schema):
     id = fields.String()
     status = fields.String()
     priority = fields.String()
@@ -250,8 +242,7 @@ class TransferLineSchema(Schema):
     dispatched_units = fields.Float()
 
 
-class TransferSchema(_Wrapped):
-    _part = "transfer"
+class TransferSchema(Schema):
     id = fields.String()
     from_site = fields.String()
     to_site = fields.String()

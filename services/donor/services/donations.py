@@ -10,7 +10,7 @@ from servicekit.errors import Unprocessable
 
 from .. import awards as award_rules
 from ..din import compose, facility_for, normalise
-from ..eligibility import PastDonation, Vitals, assess
+from ..eligibility import Assessment, PastDonation, Vitals, assess
 from ..errors import DinExists, DonorNotFound, NotEligible
 from ..model import REASON_WORDS, Award, Donation, Donor, shanghai_day
 from ..policy import LEVEL_NAMES, NATIONAL_AWARDS, REGIONAL_COMMENDATIONS, rules_for
@@ -165,29 +165,19 @@ def list_donations(uow, donor_id: str) -> list[Donation]:
         return uow.donations.for_donor(donor_id)
 
 
-def check_eligibility(uow, donor_id: str, kind: str, region: str | None = None, now: datetime | None = None) -> dict:
+def check_eligibility(uow, donor_id: str, kind: str, region: str | None = None,
+                      now: datetime | None = None) -> Assessment:
     """Today's verdict (Asia/Shanghai) under the rules of `region` (the asking station's), else the donor's."""
     now = now or _now()
     with uow:
         donor = _get_donor(uow, donor_id)
         rules = rules_for(region or donor.region)
-        return assess_donor(donor, uow.donations.for_donor(donor_id), kind, shanghai_day(now), rules).as_dict()
+        return assess_donor(donor, uow.donations.for_donor(donor_id), kind, shanghai_day(now), rules)
 
 
-def award_summary(uow, donor_id: str, rules=NATIONAL_AWARDS) -> dict:
+def award_summary(uow, donor_id: str, rules=NATIONAL_AWARDS) -> award_rules.AwardSummary:
     with uow:
         _get_donor(uow, donor_id)
         donations = uow.donations.for_donor(donor_id)
         awards = uow.awards.for_donor(donor_id)
-    units = sum(rules.units(d.kind, d.volume_ml, d.doses) for d in donations)
-    commendations = []
-    for c in REGIONAL_COMMENDATIONS:
-        total = sum(d.counts_as_ml for d in donations if d.region == c.region)
-        commendations.append({"region": c.region, "name": c.name, "min_ml": c.min_ml, "total_ml": total,
-                              "reached": total >= c.min_ml, "source": c.source})
-    return {"donation_count": units,
-            "awards": [{"level": a.level, "granted_at": a.granted_at, "status": "eligible",
-                        "note": f"具备下一届全国无偿献血表彰（每{rules.commendation_every_years}年一届）{LEVEL_NAMES[a.level]}申报资格"}
-                       for a in awards],
-            "next": award_rules.next_award(units, {(a.level, a.cycle) for a in awards}, rules),
-            "commendations": commendations}
+    return award_rules.summarise(donations, awards, rules)

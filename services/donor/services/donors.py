@@ -10,7 +10,7 @@ from servicekit.errors import Unprocessable
 from servicekit.pii import PiiVault, mask
 
 from ..errors import DonorExists, DonorNotFound
-from ..model import Donor, parse_identity, shanghai_day
+from ..model import Donor, Profile, parse_identity, shanghai_day
 from ..policy import rules_for
 from .donations import assess_donor
 
@@ -61,7 +61,7 @@ def find_donors(uow, vault: PiiVault, *, national_id: str | None = None, phone: 
         return uow.donors.by_phone_blind(vault.blind_index(phone))
 
 
-def my_profile(uow, donor_id: str, now: datetime | None = None) -> dict:
+def my_profile(uow, donor_id: str, now: datetime | None = None) -> Profile:
     now = now or datetime.now(timezone.utc)
     with uow:
         donor = uow.donors.get(donor_id)
@@ -69,5 +69,5 @@ def my_profile(uow, donor_id: str, now: datetime | None = None) -> dict:
             raise DonorNotFound()
         donations = uow.donations.for_donor(donor_id)
         verdict = assess_donor(donor, donations, "whole_blood", shanghai_day(now), rules_for(donor.region))
-    return {"donor": donor, "donation_count": len(donations), "total_ml": sum(d.counts_as_ml for d in donations),
-            "next_eligible_at": verdict.next_eligible_at}
+    return Profile(donor, donation_count=len(donations), total_ml=sum(d.counts_as_ml for d in donations),
+                   next_eligible_at=verdict.next_eligible_at)

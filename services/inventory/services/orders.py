@@ -7,7 +7,7 @@ from datetime import datetime
 from ..allocation import take_bags
 from ..events import UnitsIssued
 from ..errors import SiteNotConfigured
-from ..model import EPS, Order, movement, new_id, order_status, routine_cut
+from ..model import EPS, Movement, Order, new_id, order_status, routine_cut
 from ..policy import substitutes
 from . import stock
 
@@ -23,7 +23,7 @@ def _supplier(uow, hospital_id: str):
 
 
 def place_order(uow, *, hospital_id: str, lines: list[dict], priority: str, now: datetime,
-                emergency_override: dict | None = None) -> dict:
+                emergency_override: dict | None = None) -> Order:
     """Allocate every line; the order is fulfilled, partial or backordered (nothing at all). No bag twice:
     each bag is taken by a conditional update (allocation.take_bags). An `emergency_override` (who decided, why)
     lets an emergency take RhD-incompatible bags after every compatible one; each such substitution says so."""
@@ -70,10 +70,10 @@ def place_order(uow, *, hospital_id: str, lines: list[dict], priority: str, now:
         order.status = order_status(result_lines)
         uow.orders.add(order)
         if unit_ids:
-            uow.units.record_movements([movement(uid, "issued", "issued", now, from_site=supplier.id,
+            uow.units.record_movements([Movement(uid, "issued", "issued", now, from_site=supplier.id,
                                                  to_site=hospital.id, ref=order.id) for uid in unit_ids])
             uow.publish(UnitsIssued(order_id=order.id, hospital_id=hospital.id, unit_ids=unit_ids, issued_at=now))
             stock.refresh(uow, touched, now)
-        allocations = uow.units.by_ids(unit_ids)
+        order.allocations = uow.units.by_ids(unit_ids)
         uow.commit()
-        return {"order": order, "allocations": allocations}
+        return order

@@ -8,7 +8,7 @@ from servicekit.errors import Unprocessable
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotYourSite, SiteExists, SiteNotFound
-from ..model import Site
+from ..model import Site, SiteDemand
 from . import stock
 
 
@@ -53,7 +53,7 @@ def may_manage(principal: Principal, site: Site) -> bool:
     return principal.role == "station" and principal.site_id in (site.id, site.supplier_id)
 
 
-def set_demand(uow, principal: Principal, *, site_id: str, lines: list[dict], now: datetime) -> dict:
+def set_demand(uow, principal: Principal, *, site_id: str, lines: list[dict], now: datetime) -> SiteDemand:
     keys = [(ln["component"], ln["abo"], ln["rhd"]) for ln in lines]
     if len(set(keys)) != len(keys):
         raise Unprocessable("同一成分和血型只能出现一次", errors={"lines": ["同一成分和血型只能出现一次"]})
@@ -67,13 +67,13 @@ def set_demand(uow, principal: Principal, *, site_id: str, lines: list[dict], no
         holder = site.supplier_id or site.id        # whose days of supply this demand feeds
         regions = {s.id: s.region for s in uow.sites.get_many([holder]).values()}
         stock.refresh(uow, {(holder, c, a, r) for c, a, r in keys} | set(uow.stock.keys_of([holder])), now, regions)
-        stored = uow.sites.demand_lines(site_id)
+        stored = uow.sites.demand(site_id)
         uow.commit()
-        return {"site_id": site_id, "lines": stored}
+        return stored
 
 
-def get_demand(uow, site_id: str) -> dict:
+def get_demand(uow, site_id: str) -> SiteDemand:
     with uow:
         if uow.sites.get(site_id) is None:
             raise SiteNotFound(f"站点 {site_id} 不存在")
-        return {"site_id": site_id, "lines": uow.sites.demand_lines(site_id)}
+        return uow.sites.demand(site_id)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ..events import StockLevelChanged
 from ..errors import SiteNotFound, UnknownRegion
-from ..model import EPS, days_of_supply, raw_level, sustained_level
+from ..model import EPS, StockLegend, days_of_supply, raw_level, sustained_level
 from ..policy import DEFAULT_POLICY_REGION, GROUPS, LEVELS, NO_DATA, STOCK_POLICIES, TRACKED_COMPONENTS, stock_policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -139,15 +139,12 @@ def list_stock(uow, *, region: str | None = None, site_id: str | None = None, no
         return compute(uow, site_regions, now)
 
 
-def policy_in_force(uow, *, region: str, now: datetime) -> dict:
+def policy_in_force(uow, *, region: str, now: datetime) -> StockLegend:
     """The thresholds staff read in the legend, per tracked component, as the levels are computed."""
     with uow:
         if region not in STOCK_POLICIES and not uow.sites.list(region=region):
             raise UnknownRegion(f"地区 {region} 不存在", errors={"region": [f"未知地区：{region}"]})
-    policy = policy_for(region, now)
-    return {"region": region, "effective_from": policy.effective_from, "sustain_days": policy.sustain_days,
-            "escalation_sustain_days": policy.escalation_sustain_days,
-            "levels": [*LEVELS, NO_DATA], "thresholds": {c: policy.thresholds_for(c) for c in TRACKED_COMPONENTS}}
+    return StockLegend(region, policy_for(region, now))
 
 
 def refresh_all(uow, now: datetime) -> int:

@@ -8,7 +8,7 @@ from servicekit.errors import Unprocessable
 from ..allocation import take_bags
 from ..events import TransferCancelled, TransferDispatched, TransferReceived, TransferRequested, UnitExpired
 from ..errors import InsufficientStock, NotYourSite, SiteNotFound, TransferNotFound
-from ..model import EPS, Transfer, movement, new_id
+from ..model import EPS, Movement, Transfer, new_id
 from . import stock
 
 
@@ -41,14 +41,14 @@ def new_transfer(uow, *, from_site: str, to_site: str, lines: list[dict], reason
 
 
 def request_transfer(uow, *, station_id: str | None, requested_by: str, from_site: str, to_site: str, lines: list,
-                     reason: str, now: datetime) -> dict:
+                     reason: str, now: datetime) -> Transfer:
     if station_id not in (from_site, to_site):
         raise NotYourSite("只能为本站发起调拨")
     with uow:
         transfer = new_transfer(uow, from_site=from_site, to_site=to_site, lines=lines, reason=reason, now=now,
                                 requested_by=requested_by)
         uow.commit()
-        return {"transfer": transfer, "units": []}
+        return transfer
 
 
 def _get(uow, transfer_id: str) -> Transfer:
@@ -58,7 +58,7 @@ def _get(uow, transfer_id: str) -> Transfer:
     return transfer
 
 
-def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> dict:
+def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> Transfer:
     """The sending station picks whole bags first-expiring-first; 409 insufficient_stock (nothing changed) when
     a group has fewer U available than requested, or when no bag at all fits the lines (every bag is bigger than
     its line asks for)."""
@@ -89,16 +89,16 @@ def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: dat
                 dict(component=k[1], abo=k[2], rhd=k[3], requested_units=w, available_units=sum(bags[k]),
                      smallest_bag_units=min(bags[k])) for k, w in wanted.items()])
         t.unit_ids, t.lines = unit_ids, lines
-        uow.units.record_movements([movement(uid, "dispatched", "in_transit", now, from_site=t.from_site,
+        uow.units.record_movements([Movement(uid, "dispatched", "in_transit", now, from_site=t.from_site,
                                              to_site=t.to_site, ref=t.id) for uid in unit_ids])
         uow.publish(_event(TransferDispatched, t, now))
         stock.refresh(uow, wanted, now)
-        units_ = uow.units.by_ids(unit_ids)
+        t.units = uow.units.by_ids(unit_ids)
         uow.commit()
-        return {"transfer": t, "units": units_}
+        return t
 
 
-def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> dict:
+def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> Transfer:
     with uow:
         t = _get(uow, transfer_id)
         if station_id != t.to_site:
@@ -106,8 +106,8 @@ def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: date
         t.receive(now)
         uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         to = uow.sites.get(t.to_site)
-        units_ = uow.units.by_ids(t.unit_ids)
-        for u in units_:
+        t.units = uow.units.by_ids(t.unit_ids)
+        for u in t.units:
             u.site_id, u.region, u.updated_at = t.to_site, to.region, now
             if u.is_expired(now):     # time ran out on the road: it arrives as waste, not stock
                 u.expire(now)
@@ -115,15 +115,15 @@ def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: date
                                         reason="expired_in_transit", at=now))
             else:
                 u.status = "available"
-        uow.units.record_movements([movement(u.id, "received", u.status, now, from_site=t.from_site, to_site=t.to_site,
-                                             ref=t.id) for u in units_])
+        uow.units.record_movements([Movement(u.id, "received", u.status, now, from_site=t.from_site, to_site=t.to_site,
+                                             ref=t.id) for u in t.units])
         uow.publish(_event(TransferReceived, t, now))
-        stock.refresh(uow, {(t.to_site, u.component, u.abo, u.rhd) for u in units_}, now)
+        stock.refresh(uow, {(t.to_site, u.component, u.abo, u.rhd) for u in t.units}, now)
         uow.commit()
-        return {"transfer": t, "units": units_}
+        return t
 
 
-def cancel_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> dict:
+def cancel_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> Transfer:
     with uow:
         t = _get(uow, transfer_id)
         if station_id not in (t.from_site, t.to_site):
@@ -132,13 +132,10 @@ def cancel_transfer(uow, *, station_id: str | None, transfer_id: str, now: datet
         uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         uow.publish(_event(TransferCancelled, t, now))
         uow.commit()
-        return {"transfer": t, "units": []}
+        return t                          # before dispatch: no bags
 
 
-def list_transfers(uow, *, site_id: str | None = None, status: str | None = None) -> list[dict]:
+def list_transfers(uow, *, site_id: str | None = None, status: str | None = None) -> list[Transfer]:
     with uow:
-        transfers = uow.transfers.list(site_id=site_id, status=status)
-        ids = [uid for t in transfers for uid in t.unit_ids]
-        by_id = {u.id: u for u in uow.units.by_ids(ids)}
-        return [{"transfer": t, "units": [by_id[i] for i in t.unit_ids if i in by_id]} for t in transfers]
+        return uow.transfers.with_units(uow.transfers.list(site_id=site_id, status=status))
 

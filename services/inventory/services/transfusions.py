@@ -8,14 +8,14 @@ from servicekit.pii import mask
 
 from ..events import UnitTransfused
 from ..errors import NotYourUnit, UnitNotFound, UnitNotIssuable, UnitPastExpiry
-from ..model import Transfusion, movement, new_id, utc
+from ..model import Movement, Transfusion, new_id, utc
 from ..policy import DEFAULT_POLICY_REGION
 
 CLOCK_SKEW = timedelta(minutes=5)
 
 
 def record_transfusion(uow, vault, *, hospital_id: str | None, unit_id: str, patient_national_id: str,
-                       patient_name: str, transfused_at: datetime, now: datetime) -> dict:
+                       patient_name: str, transfused_at: datetime, now: datetime) -> Transfusion:
     transfused_at = utc(transfused_at)
     if transfused_at > now + CLOCK_SKEW:
         raise Unprocessable("输血时间不能晚于当前时间", errors={"transfused_at": ["输血时间不能晚于当前时间"]})
@@ -38,10 +38,10 @@ def record_transfusion(uow, vault, *, hospital_id: str | None, unit_id: str, pat
                              patient_blind=vault.blind_index(patient_national_id),
                              patient_masked=mask(patient_national_id.strip().upper()),
                              patient_name_encrypted=vault.encrypt(patient_name), transfused_at=transfused_at,
-                             recorded_at=now)
+                             recorded_at=now, unit=unit)
         uow.transfusions.add(record)
         unit.status, unit.updated_at = "transfused", now
-        uow.units.record_movements([movement(unit.id, "transfused", "transfused", now, from_site=hospital_id,
+        uow.units.record_movements([Movement(unit.id, "transfused", "transfused", now, from_site=hospital_id,
                                              ref=record.id)])
         uow.publish(UnitTransfused(unit_id=unit.id, din=unit.din, donor_id=unit.donor_id, hospital_id=hospital_id,
                                    hospital_name=hospital.name if hospital else hospital_id,
@@ -49,5 +49,4 @@ def record_transfusion(uow, vault, *, hospital_id: str | None, unit_id: str, pat
                                    units=unit.units, volume_ml=unit.volume_ml, patient_blind=record.patient_blind,
                                    transfused_at=transfused_at))
         uow.commit()
-        return {"id": record.id, "unit_id": unit.id, "hospital_id": hospital_id, "patient_masked": record.patient_masked,
-                "transfused_at": transfused_at, "recorded_at": now, "unit": unit}
+        return record

@@ -10,7 +10,7 @@ from servicekit.auth import Principal
 
 from ..events import DonationDiscarded, DonationReleased, UnitDiscarded, UnitExpired, UnitsCreated
 from ..errors import AlreadyTested, DonationNotFound, NotYourSite, NotYourUnit, UnitNotFound
-from ..model import Unit, movement, new_id, products_of, utc
+from ..model import Movement, Unit, new_id, products_of, utc
 from ..policy import is_infectious
 from . import stock
 
@@ -36,7 +36,7 @@ def create_units_from_donation(uow, *, donation_id: str, donor_id: str, din: str
             uow.commit()
             return []
         uow.units.add_all(created)
-        uow.units.record_movements([movement(u.id, "created", u.status, now, to_site=site_id, ref=din) for u in created])
+        uow.units.record_movements([Movement(u.id, "created", u.status, now, to_site=site_id, ref=din) for u in created])
         uow.publish(UnitsCreated(din=din, donor_id=donor_id, site_id=site_id, region=region, units=[
             dict(unit_id=u.id, component=u.component, abo=u.abo, rhd=u.rhd, units=u.units, volume_ml=u.volume_ml,
                  expires_at=u.expires_at) for u in created]))
@@ -73,7 +73,7 @@ def load_opening_stock(uow, *, site_id: str, region: str, donations: list[Openin
                 for d in donations for p in products_of(d.kind, d.volume_ml, d.doses, d.collected_at)
                 if p.expires_at > now]
         uow.units.insert_rows(rows)
-        uow.units.record_movements([movement(r["id"], "opening_stock", "available", now, to_site=site_id) for r in rows])
+        uow.units.record_movements([Movement(r["id"], "opening_stock", "available", now, to_site=site_id) for r in rows])
         stock.refresh(uow, {(site_id, r["component"], r["abo"], r["rhd"]) for r in rows}, now, {site_id: region})
         uow.commit()
         return len(rows)
@@ -104,7 +104,7 @@ def record_test_result(uow, *, station_id: str | None, din: str, qualified: bool
             uow.publish(DonationDiscarded(din=din, donor_id=first.donor_id, reason=reason,
                                           infectious=is_infectious(reason) if infectious is None else infectious,
                                           unit_ids=[u.id for u in pending], discarded_at=now))
-        uow.units.record_movements([movement(u.id, "released" if qualified else "discarded", u.status, now,
+        uow.units.record_movements([Movement(u.id, "released" if qualified else "discarded", u.status, now,
                                              to_site=u.site_id, ref=din, note=None if qualified else reason)
                                     for u in pending])
         stock.refresh(uow, _keys(pending), now, {u.site_id: u.region for u in pending})
@@ -126,7 +126,7 @@ def discard_unit(uow, *, station_id: str | None, unit_id: str, reason: str, now:
     with uow:
         unit = _held_unit(uow, unit_id, station_id, "只能报废本站的血液")
         unit.discard(reason, now)
-        uow.units.record_movements([movement(unit.id, "discarded", unit.status, now, to_site=unit.site_id, note=reason)])
+        uow.units.record_movements([Movement(unit.id, "discarded", unit.status, now, to_site=unit.site_id, note=reason)])
         uow.publish(UnitDiscarded(unit_id=unit.id, din=unit.din, site_id=unit.site_id, component=unit.component,
                                   reason=reason, at=now))
         stock.refresh(uow, _keys([unit]), now, {unit.site_id: unit.region})
@@ -141,7 +141,7 @@ def process_unit(uow, *, station_id: str | None, unit_id: str, into: str, now: d
         before = _keys([unit])
         source = unit.component
         unit.process(into, now)
-        uow.units.record_movements([movement(unit.id, "processed", unit.status, now, to_site=unit.site_id,
+        uow.units.record_movements([Movement(unit.id, "processed", unit.status, now, to_site=unit.site_id,
                                              note=f"{source}→{into}")])
         stock.refresh(uow, before | _keys([unit]), now, {unit.site_id: unit.region})
         uow.commit()
@@ -156,7 +156,7 @@ def expire_units(uow, *, now: datetime, batch: int = 500) -> int:
             unit.expire(now)
             uow.publish(UnitExpired(unit_id=unit.id, din=unit.din, site_id=unit.site_id, component=unit.component,
                                     reason="expired", at=now))
-        uow.units.record_movements([movement(u.id, "expired", u.status, now, to_site=u.site_id) for u in due])
+        uow.units.record_movements([Movement(u.id, "expired", u.status, now, to_site=u.site_id) for u in due])
         stock.refresh(uow, _keys(due), now, {u.site_id: u.region for u in due})
         uow.commit()
         return len(due)
@@ -177,11 +177,11 @@ def list_units(uow, principal: Principal, *, site_id: str | None = None, **filte
         return uow.units.list(site_id=site_id, **filters)
 
 
-def get_unit(uow, principal: Principal, unit_id: str) -> dict:
+def get_unit(uow, principal: Principal, unit_id: str) -> Unit:
     with uow:
         unit = uow.units.get(unit_id)
         if unit is None:
             raise UnitNotFound()
         if principal.role == "hospital" and principal.site_id not in (unit.site_id, unit.issued_to):
             raise NotYourUnit("该血液未发往本院")
-        return {"unit": unit, "history": uow.units.history(unit_id)}
+        return uow.units.with_history(unit)

@@ -113,13 +113,17 @@ def _whole(uow_factory, donor, volumes, start, region="SH", site="SH-S01"):
 def test_reaching_a_level_is_told_as_eligibility_for_the_next_commendation_not_as_received(
         client, uow_factory, new_donor):
     donor = new_donor(birth="19950101")
-    _platelets(uow_factory, donor, 10, datetime(2024, 1, 2, 2, tzinfo=timezone.utc))      # 20 units: bronze
+    start = datetime(2024, 1, 2, 2, tzinfo=timezone.utc)
+    _platelets(uow_factory, donor, 10, start)                                             # 20 units: bronze
     me = auth("donor", donor_id=donor.id)
     note = next(n for n in client.get("/api/v1/me/notifications", headers=me).get_json() if n["kind"] == "award_granted")
     assert note["title"] == "您已达到全国无偿献血奉献奖铜奖的表彰条件"
     assert "申报资格" in note["body"] and "每2年一届" in note["body"] and "获得" not in note["title"] + note["body"]
     [award] = client.get(f"/api/v1/donors/{donor.id}/awards", headers=me).get_json()["awards"]
     assert award["status"] == "eligible" and "下一届全国无偿献血表彰" in award["note"]
+    assert award["note"] == "具备下一届全国无偿献血表彰（每2年一届）铜奖申报资格"
+    # eligible from the 10th donation's recording (an hour after its collection)
+    assert (award["level"], award["granted_at"]) == ("bronze", (start + timedelta(days=14 * 9, hours=1)).isoformat())
 
 
 def test_shanghai_commends_1000_ml_donated_in_shanghai_once(client, uow_factory, new_donor):

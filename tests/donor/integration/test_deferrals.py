@@ -71,3 +71,16 @@ def test_a_permanent_deferral_outlives_any_later_temporary_one(client, uow_facto
     assert (body["status"], body["deferred_until"]) == ("permanently_deferred", None)
     resp = client.post(f"/api/v1/donors/{donor.id}/donations", json=WHOLE, headers=station())
     assert resp.status_code == 422 and resp.get_json()["reasons"] == ["deferred"]
+
+
+def test_a_deferred_donors_own_page_shows_the_record_as_staff_see_it_with_the_deferral(client, uow_factory,
+                                                                                       new_donor):
+    donor = new_donor()
+    _discard(uow_factory, donor, infectious=False, at=datetime.now(timezone.utc) - timedelta(days=10))
+    record = client.get(f"/api/v1/donors/{donor.id}", headers=station()).get_json()
+    mine = client.get("/api/v1/me", headers=auth("donor", donor_id=donor.id)).get_json()
+    assert record["status"] == "deferred" and record["deferred_until"]
+    assert {k: mine[k] for k in record} == record               # the same fields, the deferral included
+    assert set(mine) - set(record) == {"donation_count", "total_ml", "next_eligible_at"}
+    assert (mine["donation_count"], mine["total_ml"]) == (0, 0)
+    assert mine["next_eligible_at"] >= record["deferred_until"]  # not before the deferral ends

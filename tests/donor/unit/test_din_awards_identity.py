@@ -47,8 +47,8 @@ def test_award_units_and_ladder():
     assert awards.earned(40) == [("bronze", 1), ("silver", 1), ("gold", 1)]
     assert awards.earned(119) == [("bronze", 1), ("silver", 1), ("gold", 1), ("gold", 2)]
     assert awards.earned(120)[-2:] == [("gold", 3), ("lifetime", 1)]
-    assert awards.next_award(18, set()) == {"level": "bronze", "remaining": 2}
-    assert awards.next_award(85, {("bronze", 1), ("silver", 1), ("gold", 1), ("gold", 2)}) == {"level": "lifetime", "remaining": 35}
+    assert awards.next_award(18, set()) == awards.NextAward("bronze", 2)
+    assert awards.next_award(85, {("bronze", 1), ("silver", 1), ("gold", 1), ("gold", 2)}) == awards.NextAward("lifetime", 35)
 
 
 def test_the_award_ladder_and_its_counting_are_data():
@@ -57,7 +57,7 @@ def test_the_award_ladder_and_its_counting_are_data():
     assert awards.award_units("whole_blood", 400, None, provincial) == 1
     assert awards.award_units("platelets", None, 2, provincial) == 1
     assert awards.earned(40, provincial) == [("bronze", 1), ("gold", 1), ("gold", 2), ("lifetime", 1)]
-    assert awards.next_award(15, {("bronze", 1)}, provincial) == {"level": "gold", "remaining": 5}
+    assert awards.next_award(15, {("bronze", 1)}, provincial) == awards.NextAward("gold", 5)
     assert awards.award_units("whole_blood", 300, None) == 1.5           # national: 200 ml counts 1
 
 

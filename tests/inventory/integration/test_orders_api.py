@@ -58,9 +58,9 @@ def test_expired_and_quarantined_units_are_never_issued_even_before_the_expiry_j
     [soon] = red_cells(1, days_ago=34.5)                 # expires in half a day
     donate(release=False)                                # quarantined
     later = datetime.now(timezone.utc) + timedelta(days=1)   # the expiry job has not run yet
-    result = orders.place_order(uow_factory(), hospital_id="SH-H1", priority="emergency", now=later,
-                                lines=[_line(2)])
-    assert result["order"].status == "backordered" and result["allocations"] == []
+    order = orders.place_order(uow_factory(), hospital_id="SH-H1", priority="emergency", now=later,
+                               lines=[_line(2)])
+    assert order.status == "backordered" and order.allocations == []
     unit = client.get(f"/api/v1/units/{soon}", headers=STATION1).get_json()
     assert unit["status"] == "available"                 # untouched: the job will mark it expired
 

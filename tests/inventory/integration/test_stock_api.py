@@ -169,3 +169,15 @@ def test_the_policy_in_force_gives_the_legend_its_thresholds_per_component(clien
     assert (body["sustain_days"], body["escalation_sustain_days"]) == (3, 0)     # yellow after > 3 days; the rest at once
     assert client.get("/api/v1/stock/policy", query_string={"region": "XX"}, headers=HOSPITAL1).status_code == 422
     assert client.get("/api/v1/stock/policy", headers=auth("donor", donor_id="d")).status_code == 403
+
+
+def test_the_policy_names_the_region_asked_about_and_the_version_in_force(client):
+    jiangsu = client.get("/api/v1/stock/policy", query_string={"region": "JS"}, headers=HOSPITAL1).get_json()
+    assert (jiangsu["region"], jiangsu["effective_from"]) == ("JS", "2017-09-01")
+    # A region with sites but no policy of its own is judged by Shanghai's: the legend says so under its own name.
+    site = {"id": "XY-S1", "name": "新区血站", "kind": "station", "region": "XY"}
+    assert client.post("/api/v1/sites", json=site, headers=auth("admin")).status_code == 201
+    borrowed = client.get("/api/v1/stock/policy", query_string={"region": "XY"}, headers=HOSPITAL1).get_json()
+    shanghai = client.get("/api/v1/stock/policy", query_string={"region": "SH"}, headers=HOSPITAL1).get_json()
+    assert (borrowed["region"], shanghai["region"]) == ("XY", "SH")
+    assert {**borrowed, "region": "SH"} == shanghai and shanghai["effective_from"] == "2010-07-01"

@@ -114,3 +114,19 @@ def test_a_transfusion_given_before_expiry_may_be_recorded_after_it(client, red_
     given = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
     resp = client.post("/api/v1/transfusions", json=_body(unit["id"], transfused_at=given), headers=HOSPITAL1)
     assert resp.status_code == 201, resp.get_json()
+
+
+def test_a_recorded_transfusion_answers_with_the_record_and_the_bag(client, donate):
+    donate()
+    unit = _issue(client, HOSPITAL1)
+    given = datetime.now(timezone.utc) - timedelta(minutes=2)     # after the issue, less its 5 min clock skew
+    body = client.post("/api/v1/transfusions", json=_body(unit["id"], transfused_at=given.isoformat()),
+                       headers=HOSPITAL1).get_json()
+    assert (body["unit_id"], body["hospital_id"], body["unit"]["id"]) == (unit["id"], "SH-H1", unit["id"])
+    assert datetime.fromisoformat(body["transfused_at"]) == given
+    recorded = datetime.fromisoformat(body["recorded_at"])
+    assert recorded.utcoffset() == timedelta(0) and given < recorded <= datetime.now(timezone.utc)
+    [moved] = [h for h in client.get(f"/api/v1/units/{unit['id']}", headers=HOSPITAL1).get_json()["history"]
+               if h["kind"] == "transfused"]
+    assert moved == {"kind": "transfused", "status": "transfused", "at": body["recorded_at"], "from_site": "SH-H1",
+                     "to_site": None, "ref": body["id"], "note": None}
