@@ -15,6 +15,7 @@ class Config(BaseConfig):
     database_url: str = "sqlite:///var/donor.db"
     default_region: str = "SH"
     din_facilities: str = "{}"     # JSON: station site id → ISBT 128 facility id (5 characters)
+    appointment_interval_s: int = 600   # how often `python -m donor.jobs appointments` reminds and records no-shows
 
     def facility_ids(self) -> dict[str, str]:
         """DIN_FACILITIES, checked: each value must be a valid ISBT 128 facility id (FIN)."""

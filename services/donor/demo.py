@@ -5,14 +5,17 @@ like real ones. Idempotent: a person already registered (same ID number) is skip
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from servicekit.db import make_engine, make_session_factory
 from servicekit.pii import PiiVault
 
-from .services import donations, donors
+from servicekit.auth import Principal
+
+from .model import SHANGHAI, gb11643_check_char, shanghai_day
+from .prescreen import QUESTIONS
+from .services import appointments, donations, donors, points
 from .errors import DonorExists
-from .model import gb11643_check_char
 from .notifier import Notifier
 from .unit_of_work import DonorUnitOfWork
 
@@ -41,6 +44,18 @@ PEOPLE = [
 
 VITALS = dict(hemoglobin_g_l=142, weight_kg=66, systolic=118, diastolic=76)
 
+_DAILY = {str(d): [["09:00", "11:30"], ["13:00", "17:00"]] for d in range(1, 8)}
+# name, kind, station, region, address, lat, lon, capacity, weekly hours (a vehicle: stops for the next week)
+POINTS = [
+    ("人民广场献血屋", "house", "SH-HP-S", "SH", "上海市黄浦区人民大道 185 号", 31.2304, 121.4737,
+     {"whole_blood": 4, "platelets": 1}, _DAILY),
+    ("陆家嘴固定献血点", "fixed", "SH-PD-S", "SH", "上海市浦东新区世纪大道 100 号", 31.2397, 121.4998,
+     {"whole_blood": 3}, {str(d): [["10:00", "16:00"]] for d in range(1, 6)}),
+    ("黄浦区采血车 1 号", "vehicle", "SH-HP-S", "SH", "黄浦区血液中心车库", 31.2200, 121.4800, {"whole_blood": 2}, {}),
+]
+VEHICLE_STOPS = [("复旦大学邯郸校区", 31.2990, 121.5010), ("上海交通大学徐汇校区", 31.2000, 121.4330)]
+ALL_WELL = {q.code: not q.defers_if for q in QUESTIONS}
+
 
 def id_number(address: str, birth: str, seq: int) -> str:
     first17 = f"{address}{birth}{seq:03d}"
@@ -67,6 +82,46 @@ def load(config) -> dict:
                                           region=region, collected_at=now - timedelta(days=days_ago), now=now,
                                           facility_ids=facility_ids, **donation, **VITALS)
                 recorded += 1
+        added = _load_points(sessions, notifier, now)
     finally:
         engine.dispose()
-    return {"donors_created": created, "donations_recorded": recorded}
+    return {"donors_created": created, "donations_recorded": recorded, **added}
+
+
+def _load_points(sessions, notifier, now: datetime) -> dict:
+    """Points with slots for the coming week, a vehicle's stops, and one booking (张伟, tomorrow 10:00)."""
+    existing = _names(sessions)
+    added = booked = 0
+    for name, kind, station, region, address, lat, lon, capacity, hours in POINTS:
+        if name in existing:
+            continue
+        principal = Principal(sub="demo", role="station", claims=(("site_id", station), ("region", region)))
+        point = points.register_point(DonorUnitOfWork(sessions), principal, now=now, body={
+            "name": name, "kind": kind, "address": address, "lat": lat, "lon": lon, "slot_minutes": 30,
+            "capacity": capacity, "hours": hours})
+        added += 1
+        if kind == "vehicle":
+            for offset in range(1, 8):
+                stop_name, stop_lat, stop_lon = VEHICLE_STOPS[offset % len(VEHICLE_STOPS)]
+                points.add_stop(DonorUnitOfWork(sessions), principal, point_id=point.id, body={
+                    "day": shanghai_day(now) + timedelta(days=offset), "address": stop_name, "lat": stop_lat,
+                    "lon": stop_lon, "opens": "10:00", "closes": "15:00"})
+        if name == "人民广场献血屋":
+            booked += _book_demo(sessions, notifier, point, now)
+    return {"points_created": added, "appointments_booked": booked}
+
+
+def _names(sessions) -> set[str]:
+    with DonorUnitOfWork(sessions) as uow:
+        return {p.name for p in uow.points.active()}
+
+
+def _book_demo(sessions, notifier, point, now: datetime) -> int:
+    with DonorUnitOfWork(sessions) as uow:
+        donor = next((d for d in uow.donors.active_in_group("SH", "B", "neg")), None)
+    if donor is None:
+        return 0
+    at = datetime.combine(shanghai_day(now) + timedelta(days=1), time(10), SHANGHAI)
+    appointments.book(DonorUnitOfWork(sessions), notifier, donor_id=donor.id, point_id=point.id, kind="whole_blood",
+                      starts_at=at, answers=ALL_WELL, now=now)
+    return 1

@@ -68,6 +68,18 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/api/v1/donors/{donor_id}/awards"): only(STATION, DONOR, donor=OWN_DONOR),
         ("GET", "/api/v1/me"): only(DONOR, donor=OWN_DONOR),
         ("GET", "/api/v1/me/notifications"): only(DONOR, donor=OWN_DONOR),
+        # added (#21, docs/api-notes.md): a donor books, lists and cancels their own appointments
+        ("GET", "/api/v1/me/appointments"): only(DONOR, donor=OWN_DONOR),
+        ("POST", "/api/v1/me/appointments"): only(DONOR, donor=OWN_DONOR),
+        ("POST", "/api/v1/me/appointments/{appointment_id}/cancel"): only(DONOR, donor=OWN_DONOR),
+        # added: where and when to donate is public (the mini-program shows it before sign-in), as the questionnaire
+        ("GET", "/api/v1/donation-points"): anyone(),
+        ("GET", "/api/v1/donation-points/{point_id}"): anyone(),
+        ("GET", "/api/v1/prescreening"): anyone(),
+        # added: a station registers the points it runs, schedules its vehicles and reads its day sheets
+        ("POST", "/api/v1/donation-points"): only(STATION),
+        ("POST", "/api/v1/donation-points/{point_id}/stops"): only(STATION, station=OWN_STATION),
+        ("GET", "/api/v1/donation-points/{point_id}/day-sheet"): only(STATION, station=OWN_STATION),
     },
     "inventory": {
         ("POST", "/api/v1/sites"): only(ADMIN),

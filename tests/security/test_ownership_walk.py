@@ -97,6 +97,69 @@ def _(w: DonorWorld):
     assert w.ok("GET", "/api/v1/me/notifications", w.as_donor(mine)) == []
 
 
+def _point(w: DonorWorld, kind="house", station=None) -> str:
+    """A point of SH-S01 (a house open every day, or a vehicle), registered through the API."""
+    body = {"name": "人民广场献血屋", "kind": kind, "address": "上海市黄浦区", "lat": 31.23, "lon": 121.47,
+            "capacity": {"whole_blood": 2}}
+    if kind == "house":
+        body["hours"] = {str(d): [["08:00", "20:00"]] for d in range(1, 8)}
+    return w.ok("POST", "/api/v1/donation-points", station or w.STATION, json=body)["id"]
+
+
+def _booking(w: DonorWorld, donor_id: str, point_id: str) -> dict:
+    from datetime import time, timedelta
+
+    from donor.model import SHANGHAI, shanghai_day
+    from donor.prescreen import QUESTIONS
+
+    day = shanghai_day(datetime.now(timezone.utc)) + timedelta(days=1)
+    body = {"point_id": point_id, "kind": "whole_blood", "starts_at": datetime.combine(day, time(9), SHANGHAI).isoformat(),
+            "answers": {q.code: not q.defers_if for q in QUESTIONS}}
+    return w.ok("POST", "/api/v1/me/appointments", w.as_donor(donor_id), json=body)
+
+
+OTHER_STATION = auth("station", site_id="SH-S02", region="SH")
+
+
+@case("donor", "GET", "/api/v1/me/appointments", DONOR, "another donor's appointments are not listed")
+def _(w: DonorWorld):
+    mine, other = w.donor(), w.donor()
+    _booking(w, other, _point(w))
+    assert w.ok("GET", "/api/v1/me/appointments", w.as_donor(mine)) == []
+    assert len(w.ok("GET", "/api/v1/me/appointments", w.as_donor(other))) == 1
+
+
+@case("donor", "POST", "/api/v1/me/appointments", DONOR, "a booking is always the token's donor's")
+def _(w: DonorWorld):
+    mine, other = w.donor(), w.donor()
+    _booking(w, mine, _point(w))
+    assert w.ok("GET", "/api/v1/me/appointments", w.as_donor(other)) == []
+
+
+@case("donor", "POST", "/api/v1/me/appointments/{appointment_id}/cancel", DONOR, "another donor's appointment")
+def _(w: DonorWorld):
+    mine, other = w.donor(), w.donor()
+    theirs = _booking(w, other, _point(w))["id"]
+    refused(w, "POST", f"/api/v1/me/appointments/{theirs}/cancel", w.as_donor(mine))
+    assert let_through(w, "POST", f"/api/v1/me/appointments/{theirs}/cancel", w.as_donor(other)).status_code == 200
+
+
+@case("donor", "POST", "/api/v1/donation-points/{point_id}/stops", STATION, "the station of another site")
+def _(w: DonorWorld):
+    vehicle = _point(w, kind="vehicle")
+    stop = {"day": "2030-01-02", "address": "复旦大学", "lat": 31.3, "lon": 121.5, "opens": "10:00", "closes": "15:00"}
+    refused(w, "POST", f"/api/v1/donation-points/{vehicle}/stops", OTHER_STATION, json=stop)
+    assert let_through(w, "POST", f"/api/v1/donation-points/{vehicle}/stops", w.STATION, json=stop).status_code == 201
+
+
+@case("donor", "GET", "/api/v1/donation-points/{point_id}/day-sheet", STATION, "the station of another site")
+def _(w: DonorWorld):
+    point = _point(w)
+    _booking(w, w.donor(), point)
+    refused(w, "GET", f"/api/v1/donation-points/{point}/day-sheet", OTHER_STATION)
+    assert let_through(w, "GET", f"/api/v1/donation-points/{point}/day-sheet", w.STATION).status_code == 200
+
+
 # ---- inventory service: stations and hospitals act on their own site, stations plan for their region -----------
 @case("inventory", "PUT", "/api/v1/sites/{site_id}/demand", STATION, "the station of another site")
 def _(w: InventoryWorld):
