@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
+from servicekit.auth import Principal
 from servicekit.db import make_engine, make_session_factory
 from servicekit.pii import PiiVault
-
-from servicekit.auth import Principal
 
 from .model import SHANGHAI, gb11643_check_char, shanghai_day
 from .prescreen import QUESTIONS
