@@ -112,3 +112,32 @@ def test_from_donation_to_transfusion_to_a_waiver_at_discharge(system):
                                if n["kind"] == "family_pool_used"], timeout_s=30)
     assert "子女" in told[0]["body"] and "220.00 元" in told[0]["body"]
     assert "旅程子女" not in told[0]["body"] and child not in told[0]["body"]
+
+
+def test_a_donor_finds_a_point_near_them_books_a_slot_and_the_station_expects_them(system):
+    """Mini-program → gateway → donor service: public search, sign-in by code, booking, the station's day sheet."""
+    station = system.staff("journey.booking.station", "station", site_id="SH-HP-S")
+    phone = f"1370{int(time.time()) % 10_000_000:07d}"
+    donor, _ = _donor(system, station, birth="19920404", seq=int(time.time()) % 300 + 2, phone=phone, abo="B")
+    tomorrow = (datetime.now(timezone.utc) + timedelta(hours=8) + timedelta(days=1)).date().isoformat()
+    found = system.http.get(system.url("/api/v1/donation-points"),
+                            params={"near": "31.2304,121.4737", "date": tomorrow, "kind": "whole_blood"})
+    assert found.status_code == 200, found.text
+    point = found.json()[0]
+    assert point["name"] == "人民广场献血屋" and point["distance_km"] < 1      # the demo's point at 人民广场
+    slot = next(s for s in point["slots"] if s["free"] > 0)
+    questions = system.http.get(system.url("/api/v1/prescreening")).json()
+    answers = {q["code"]: not q["defers_if"] for q in questions}
+    code = system.http.post(system.url("/api/v1/auth/donor/otp"), json={"phone": phone}).json()["dev_code"]
+    token = system.http.post(system.url("/api/v1/auth/donor/token"), json={"phone": phone, "code": code}).json()
+    me = {"Authorization": f"Bearer {token['access_token']}"}
+    booked = system.http.post(system.url("/api/v1/me/appointments"), headers=me, json={
+        "point_id": point["id"], "kind": "whole_blood", "starts_at": slot["starts_at"], "answers": answers})
+    assert booked.status_code == 201, booked.text
+    sheet = system.http.get(system.url(f"/api/v1/donation-points/{point['id']}/day-sheet"), headers=station,
+                            params={"date": tomorrow}).json()
+    assert donor["id"] in {line["donor_id"] for line in sheet}
+    inbox = system.http.get(system.url("/api/v1/me/notifications"), headers=me).json()
+    assert any(n["kind"] == "appointment_booked" for n in inbox)
+    cancelled = system.http.post(system.url(f"/api/v1/me/appointments/{booked.json()['id']}/cancel"), headers=me)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
