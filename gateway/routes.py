@@ -8,6 +8,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/me/notifications": "donor",
     "/api/v1/donation-points": "donor",
     "/api/v1/prescreening": "donor",
+    "/api/v1/call-ups": "donor",
     "/api/v1/sites": "inventory",
     "/api/v1/units": "inventory",
     "/api/v1/donations": "inventory",

@@ -27,4 +27,5 @@ MATRIX = Matrix({
     ("POST", "/api/v1/donation-points"): allow("station"),
     ("POST", "/api/v1/donation-points/{point_id}/stops"): allow("station"),           # own points: 404 else
     ("GET", "/api/v1/donation-points/{point_id}/day-sheet"): allow("station"),        # own points: 404 else
+    ("GET", "/api/v1/call-ups"): allow("station", "reviewer"),                         # their region's
 })

@@ -217,6 +217,7 @@ class Appointment:
     cancelled_at: datetime | None = None
     reminded_at: datetime | None = None
     donation_id: str | None = None
+    campaign_id: str | None = None      # the call-up whose invitation it was booked from
 
     @property
     def day(self) -> date:

@@ -166,11 +166,22 @@ appointments = Table(
     Column("cancelled_at", UtcDateTime, nullable=True),
     Column("reminded_at", UtcDateTime, nullable=True),
     Column("donation_id", String(36), nullable=True),
+    Column("campaign_id", String(36), nullable=True, index=True),     # booked from a call-up's invitation
     Index("ix_appointments_point_day", "point_id", "starts_at"),
     Index("ix_appointments_due", "status", "starts_at"),
     # One booking a donor has yet to keep, whatever races: a partial unique index on both databases.
     Index("uq_one_booked_per_donor", "donor_id", unique=True, sqlite_where=text("status = 'booked'"),
           postgresql_where=text("status = 'booked'")),
+)
+
+
+# Whom a call-up invited, and to which point: the call-up's report counts invited → booked → donated.
+call_up_invitations = Table(
+    "call_up_invitations", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("donor_id", String(36), primary_key=True),
+    Column("point_id", String(36), nullable=True),
+    Column("invited_at", UtcDateTime, nullable=False),
 )
 
 

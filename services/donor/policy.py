@@ -119,6 +119,12 @@ class BookingRules:
     """Appointments at donation points [U: station practice, no source; parameters to set per station]."""
     horizon_days: int = 14          # slots can be booked up to this many days ahead (Asia/Shanghai days)
     nearby_points: int = 20         # how many points a search returns at most, nearest first
+    # A shortage call-up invites donors to the places free in the next `call_up_days` days, at most
+    # `invitations_per_place` donors per free place (not every donor answers; more would overbook the call).
+    call_up_days: int = 3
+    invitations_per_place: int = 3
+    # The mini-program page a call-up's booking link opens (WeChat mini-program path with its query).
+    booking_link: str = "pages/appointments/new?campaign={campaign}&point={point}&kind={kind}"
 
 
 BOOKING = BookingRules()

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from servicekit.db import for_update
 
 from .model import Appointment, Award, Donation, Donor, Notification
-from .orm import din_sequences, shortage_campaigns, shortage_contacts, slots
+from .orm import appointments as orm_appointments
+from .orm import call_up_invitations, din_sequences, shortage_campaigns, shortage_contacts, slots
+from .orm import donations as donations_table
 from .points import DonationPoint, PointStop
 
 
@@ -120,6 +122,31 @@ class ShortageRepository:
                                              shortage_contacts.c.last_called_at <= not_since)
                                       .values(last_called_at=at))
         return result.rowcount == 1
+
+    def invite(self, campaign_id: str, donor_id: str, point_id: str | None, at: datetime) -> None:
+        self.session.execute(call_up_invitations.insert().values(campaign_id=campaign_id, donor_id=donor_id,
+                                                                 point_id=point_id, invited_at=at))
+
+    def invited(self, campaign_id: str, donor_id: str) -> bool:
+        return self.session.execute(select(call_up_invitations.c.donor_id).where(
+            call_up_invitations.c.campaign_id == campaign_id, call_up_invitations.c.donor_id == donor_id)).first() is not None
+
+    def reports(self, region: str, limit: int = 50) -> list:
+        """The region's latest call-ups with invited → booked (not cancelled) → donated (a donation by an invited
+        donor since the invitation) counted by the database."""
+        inv, appt, don = call_up_invitations, orm_appointments, donations_table
+        invited = (select(func.count()).select_from(inv).where(inv.c.campaign_id == shortage_campaigns.c.id)
+                   .scalar_subquery())
+        booked = (select(func.count()).select_from(appt).where(appt.c.campaign_id == shortage_campaigns.c.id,
+                                                               appt.c.status != "cancelled").scalar_subquery())
+        donated = (select(func.count(func.distinct(inv.c.donor_id))).select_from(
+            inv.join(don, (don.c.donor_id == inv.c.donor_id) & (don.c.collected_at >= inv.c.invited_at)))
+            .where(inv.c.campaign_id == shortage_campaigns.c.id).scalar_subquery())
+        stmt = (select(shortage_campaigns, invited.label("invited"), booked.label("booked"),
+                       donated.label("donated"))
+                .where(shortage_campaigns.c.region == region)
+                .order_by(shortage_campaigns.c.created_at.desc()).limit(limit))
+        return list(self.session.execute(stmt))
 
     def record_campaign(self, **values) -> None:
         self.session.execute(shortage_campaigns.insert().values(**values))

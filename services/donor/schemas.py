@@ -283,6 +283,8 @@ class AppointmentCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     starts_at = fields.AwareDateTime(required=True)
     answers = fields.Nested(AnswersSchema, required=True)
+    campaign_id = fields.String(validate=validate.Length(min=1, max=36),
+                                metadata={"description": "the call-up whose booking link was followed"})
 
 
 class AppointmentSchema(Schema):
@@ -297,6 +299,21 @@ class AppointmentSchema(Schema):
     cancelled_at = fields.AwareDateTime(allow_none=True)
     reminded_at = fields.AwareDateTime(allow_none=True)
     donation_id = fields.String(allow_none=True)
+    campaign_id = fields.String(allow_none=True)
+
+
+class CallUpReportSchema(Schema):
+    id = fields.String()
+    region = fields.String()
+    site_id = fields.String()
+    component = fields.String()
+    abo = fields.String()
+    rhd = fields.String()
+    level = fields.String()
+    created_at = fields.AwareDateTime()
+    invited = fields.Integer()
+    booked = fields.Integer()
+    donated = fields.Integer()
 
 
 class ExpectedDonorSchema(Schema):

@@ -80,6 +80,8 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/donation-points"): only(STATION),
         ("POST", "/api/v1/donation-points/{point_id}/stops"): only(STATION, station=OWN_STATION),
         ("GET", "/api/v1/donation-points/{point_id}/day-sheet"): only(STATION, station=OWN_STATION),
+        # added: what a region's shortage call-ups achieved, for its stations and waiver office
+        ("GET", "/api/v1/call-ups"): only(STATION, REVIEWER, station=OWN_REGION, reviewer=OWN_REGION),
     },
     "inventory": {
         ("POST", "/api/v1/sites"): only(ADMIN),

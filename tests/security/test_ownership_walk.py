@@ -160,6 +160,29 @@ def _(w: DonorWorld):
     assert let_through(w, "GET", f"/api/v1/donation-points/{point}/day-sheet", w.STATION).status_code == 200
 
 
+def _call_up(w: DonorWorld, region: str) -> None:
+    from donor.notifier import Notifier
+    from donor.services.notifications import call_up_for_shortage
+    from donor.unit_of_work import DonorUnitOfWork
+
+    call_up_for_shortage(DonorUnitOfWork(w.session_factory), Notifier(), region=region, site_id=f"{region}-S01",
+                         component="red_cells", abo="O", rhd="pos", level="red", previous_level="green")
+
+
+@case("donor", "GET", "/api/v1/call-ups", STATION, "another region's call-ups are not listed")
+def _(w: DonorWorld):
+    _call_up(w, "JS")
+    assert w.ok("GET", "/api/v1/call-ups", w.STATION) == []
+    assert len(w.ok("GET", "/api/v1/call-ups", auth("station", site_id="JS-S01", region="JS"))) == 1
+
+
+@case("donor", "GET", "/api/v1/call-ups", REVIEWER, "another region's call-ups are not listed")
+def _(w: DonorWorld):
+    _call_up(w, "ZJ")
+    assert w.ok("GET", "/api/v1/call-ups", auth("reviewer", region="SH")) == []
+    assert len(w.ok("GET", "/api/v1/call-ups", auth("reviewer", region="ZJ"))) == 1
+
+
 # ---- inventory service: stations and hospitals act on their own site, stations plan for their region -----------
 @case("inventory", "PUT", "/api/v1/sites/{site_id}/demand", STATION, "the station of another site")
 def _(w: InventoryWorld):

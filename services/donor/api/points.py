@@ -10,7 +10,7 @@ from servicekit.auth import current_principal
 
 from ..model import shanghai_day
 from ..prescreen import QUESTIONS
-from ..schemas import (DayArgsSchema, ExpectedDonorSchema, PointCreateSchema, PointDaySchema, PointQueryArgsSchema,
+from ..schemas import (CallUpReportSchema, DayArgsSchema, ExpectedDonorSchema, PointCreateSchema, PointDaySchema, PointQueryArgsSchema,
                        PointSchema, QuestionSchema, StopCreateSchema, StopSchema)
 from ..services import appointments, points
 from .common import deps
@@ -73,3 +73,11 @@ class Prescreening(MethodView):
     def get(self):
         """The questions a donor answers when booking (the answer that refuses a booking is `defers_if`)"""
         return list(QUESTIONS)
+
+
+@blp.route("/call-ups")
+class CallUps(MethodView):
+    @blp.response(200, CallUpReportSchema(many=True))
+    def get(self):
+        """My region's latest shortage call-ups: invited → booked → donated"""
+        return appointments.call_up_reports(deps().uow(), current_principal())

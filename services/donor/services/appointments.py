@@ -31,7 +31,7 @@ def _when(at: datetime) -> str:
 
 
 def book(uow, notifier, *, donor_id: str, point_id: str, kind: str, starts_at: datetime, answers: dict,
-         now: datetime) -> Appointment:
+         now: datetime, campaign_id: str | None = None) -> Appointment:
     """Refused with every reason at once (422 not_eligible) when the answers or the donor's record say the
     collection could not happen that day; 409 when the slot is full or the donor already holds a booking."""
     starts_at = starts_at.astimezone(timezone.utc)
@@ -58,9 +58,12 @@ def book(uow, notifier, *, donor_id: str, point_id: str, kind: str, starts_at: d
             raise AppointmentExists("请先完成或取消已有的预约")
         if not uow.points.take_place(point.id, kind, starts_at, point.takes(kind)):
             raise SlotFull("请选择其他时段")
+        # Booked from a call-up's link: counted in its report if the call-up invited this donor (a stale or
+        # forwarded link books all the same, uncounted).
+        invited = campaign_id is not None and uow.shortages.invited(campaign_id, donor_id)
         appointment = Appointment(id=str(uuid.uuid4()), donor_id=donor_id, point_id=point.id,
                                   station_id=point.station_id, kind=kind, starts_at=starts_at, answers=dict(answers),
-                                  created_at=now)
+                                  created_at=now, campaign_id=campaign_id if invited else None)
         try:
             uow.appointments.add(appointment)
         except IntegrityError:      # the same donor booking at the same moment: the partial unique index said no
@@ -82,6 +85,30 @@ def cancel(uow, *, donor_id: str, appointment_id: str, now: datetime) -> Appoint
         uow.points.give_back_place(appointment.point_id, appointment.kind, appointment.starts_at)
         uow.commit()
         return appointment
+
+
+@dataclass(frozen=True)
+class CallUpReport:
+    """A shortage call-up and what came of it: invited → booked (not cancelled) → donated since the invitation."""
+    id: str
+    region: str
+    site_id: str
+    component: str
+    abo: str
+    rhd: str
+    level: str
+    created_at: datetime
+    invited: int
+    booked: int
+    donated: int
+
+
+def call_up_reports(uow, principal: Principal) -> list[CallUpReport]:
+    """The latest call-ups of the caller's region."""
+    with uow:
+        return [CallUpReport(id=r.id, region=r.region, site_id=r.site_id, component=r.component, abo=r.abo, rhd=r.rhd,
+                             level=r.level, created_at=r.created_at, invited=r.invited, booked=r.booked,
+                             donated=r.donated) for r in uow.shortages.reports(principal.region)]
 
 
 def my_appointments(uow, *, donor_id: str) -> list[Appointment]:

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from ..errors import DonorNotFound
 from ..model import shanghai_day
-from ..policy import rules_for
+from ..policy import BOOKING, rules_for
 from .donations import assess_donor
+from .points import open_on
 
 SEVERITY = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
 LEVEL_WORDS = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
@@ -47,21 +48,30 @@ def tell_unit_used(uow, notifier, *, donor_id: str, unit_id: str, hospital_name:
 
 def call_up_for_shortage(uow, notifier, *, region: str, site_id: str, component: str, abo: str, rhd: str,
                          level: str, previous_level: str | None, now: datetime | None = None) -> int:
-    """When a group's stock turns yellow/orange/red, call eligible donors of that group and region,
-    each at most once per cooldown period; returns how many were called."""
+    """When a group's stock turns yellow/orange/red, call eligible donors of that group and region, each at
+    most once per cooldown period; returns how many were called.
+
+    Where the region's points have places free in the next days, each donor is invited to one (a point of the
+    station they registered at first) with a booking link, and no more donors than `invitations_per_place` per
+    free place are invited; with no place free the call goes out without a link, to every eligible donor."""
     now = now or datetime.now(timezone.utc)
     if SEVERITY.get(level, 0) == 0 or SEVERITY.get(level, 0) <= SEVERITY.get(previous_level or "green", 0):
         return 0
     rules = rules_for(region)
     kind = "platelets" if component == "platelets" else "whole_blood"
     today = shanghai_day(now)
+    campaign_id = str(uuid.uuid4())
     with uow:
+        places = _free_places(uow, region, kind, now)
+        budget = sum(free for _, free in places) * BOOKING.invitations_per_place if places else None
         candidates = [d for d in uow.donors.active_in_group(region, abo, rhd) if d.effective_status(today) == "active"]
         histories = uow.donations.for_donors([d.id for d in candidates])
         last = uow.shortages.last_called(list(histories))
         cooldown = timedelta(days=rules.shortage_call_cooldown_days)
         called = 0
         for donor in candidates:
+            if budget is not None and called >= budget:
+                break
             previous = last.get(donor.id)
             if previous is not None and (previous if previous.tzinfo else previous.replace(tzinfo=timezone.utc)) > now - cooldown:
                 continue
@@ -69,14 +79,39 @@ def call_up_for_shortage(uow, notifier, *, region: str, site_id: str, component:
                 continue
             if not uow.shortages.claim_call(donor.id, now, not_since=now - cooldown, known=previous is not None):
                 continue
-            notifier.notify(uow, donor, kind="shortage_call", title=f"{abo}型{GROUP_WORDS[rhd]}血液告急",
-                            body=f"本地区{abo}型{GROUP_WORDS[rhd]}血液库存处于{LEVEL_WORDS[level]}预警，诚邀您近期前往献血点献血。",
+            point = _invite_to(donor, places)
+            body = f"本地区{abo}型{GROUP_WORDS[rhd]}血液库存处于{LEVEL_WORDS[level]}预警，诚邀您近期前往献血点献血。"
+            if point is not None:
+                link = BOOKING.booking_link.format(campaign=campaign_id, point=point.id, kind=kind)
+                body += f"{point.name}近{BOOKING.call_up_days}天尚有名额，点击预约：{link}"
+            notifier.notify(uow, donor, kind="shortage_call", title=f"{abo}型{GROUP_WORDS[rhd]}血液告急", body=body,
                             now=now)
+            uow.shortages.invite(campaign_id, donor.id, point.id if point else None, now)
             called += 1
-        uow.shortages.record_campaign(id=str(uuid.uuid4()), region=region, site_id=site_id, component=component, abo=abo, rhd=rhd,
-                                      level=level, donors_notified=called, created_at=now)
+        uow.shortages.record_campaign(id=campaign_id, region=region, site_id=site_id, component=component, abo=abo,
+                                      rhd=rhd, level=level, donors_notified=called, created_at=now)
         uow.commit()
         return called
+
+
+
+def _free_places(uow, region: str, kind: str, now: datetime) -> list[tuple]:
+    """[(point, places free in its slots still to come over the next days)], most free first."""
+    free: dict[str, list] = {}
+    for offset in range(BOOKING.call_up_days):
+        for day in open_on(uow, day=shanghai_day(now) + timedelta(days=offset), near=None, kind=kind, limit=10_000,
+                           region=region):
+            left = sum(s.free for s in day.slots if s.starts_at > now)
+            if left:
+                free.setdefault(day.point.id, [day.point, 0])[1] += left
+    return sorted(((p, n) for p, n in free.values()), key=lambda pn: (-pn[1], pn[0].name))
+
+
+def _invite_to(donor, places: list[tuple]):
+    """A point of the station the donor registered at if it has places, else the one with most places free."""
+    if not places:
+        return None
+    return next((p for p, _ in places if p.station_id == donor.registered_site), places[0][0])
 
 
 CLAIM_TITLES = {

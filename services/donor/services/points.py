@@ -86,17 +86,23 @@ def points_open(uow, *, day: date, near: tuple[float, float] | None, kind: str |
                 limit: int = BOOKING.nearby_points) -> list[PointDay]:
     """The points open on `day`, nearest first (where the donor is, if they said), with places left."""
     with uow:
-        points = uow.points.active()
-        stops = uow.points.stops([p.id for p in points if p.kind == "vehicle"], day, day)
-        open_points = [(p, p.opening_on(day, stops.get(p.id, []))) for p in points]
-        open_points = [(p, o) for p, o in open_points if o is not None and (kind is None or p.takes(kind))]
-        ranked = sorted(((distance_km(*near, o.lat, o.lon) if near else None, p.name, p, o) for p, o in open_points),
-                        key=lambda r: (r[0] if r[0] is not None else 0, r[1]))[:limit]
-        start, end = day_bounds(day)
-        booked = uow.points.booked([r[2].id for r in ranked], start, end)
-        return [PointDay(p, day, o, [s for s in _days_slots(p, day, stops.get(p.id, []), booked)
-                                     if kind is None or s.kind == kind],
-                         round(d, 2) if d is not None else None) for d, _, p, o in ranked]
+        return open_on(uow, day=day, near=near, kind=kind, limit=limit)
+
+
+def open_on(uow, *, day: date, near: tuple[float, float] | None, kind: str | None, limit: int,
+            region: str | None = None) -> list[PointDay]:
+    """points_open inside a unit of work the caller holds (a call-up looks for places in its own transaction)."""
+    points = [p for p in uow.points.active() if region is None or p.region == region]
+    stops = uow.points.stops([p.id for p in points if p.kind == "vehicle"], day, day)
+    open_points = [(p, p.opening_on(day, stops.get(p.id, []))) for p in points]
+    open_points = [(p, o) for p, o in open_points if o is not None and (kind is None or p.takes(kind))]
+    ranked = sorted(((distance_km(*near, o.lat, o.lon) if near else None, p.name, p, o) for p, o in open_points),
+                    key=lambda r: (r[0] if r[0] is not None else 0, r[1]))[:limit]
+    start, end = day_bounds(day)
+    booked = uow.points.booked([r[2].id for r in ranked], start, end)
+    return [PointDay(p, day, o, [s for s in _days_slots(p, day, stops.get(p.id, []), booked)
+                                 if kind is None or s.kind == kind],
+                     round(d, 2) if d is not None else None) for d, _, p, o in ranked]
 
 
 def point_day(uow, *, point_id: str, day: date) -> PointDay:

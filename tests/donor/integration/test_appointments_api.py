@@ -278,3 +278,39 @@ def test_one_donor_racing_for_several_slots_holds_exactly_one(client, uow_factor
     assert all(r.code == "appointment_exists" for r in results if isinstance(r, Exception)), results
     taken = sum(4 - free(client, point, tomorrow(), at.isoformat()) for at in times)
     assert taken == 1                       # the losers' places were never taken: their transactions rolled back
+
+
+def test_a_call_up_invites_to_free_places_and_reports_invited_booked_donated(client, uow_factory, new_donor):
+    from donor.services.notifications import call_up_for_shortage
+
+    one_place = {str(tomorrow().isoweekday()): [["09:00", "09:30"]]}          # one 30-minute slot, one chair
+    point = house(client, name="告急献血屋", capacity={"whole_blood": 1}, hours=one_place)
+    donors = [new_donor(abo="AB", rhd="neg") for _ in range(5)]
+    called = call_up_for_shortage(uow_factory(), Notifier(), region="SH", site_id="SH-S01", component="red_cells",
+                                  abo="AB", rhd="neg", level="red", previous_level="green")
+    assert called == 3                                     # 3 invitations per free place, not every donor
+    invited = [d for d in donors if any(n["kind"] == "shortage_call" for n in
+                                        client.get("/api/v1/me/notifications", headers=me(d)).get_json())]
+    assert len(invited) == 3
+    note = next(n for n in client.get("/api/v1/me/notifications", headers=me(invited[0])).get_json()
+                if n["kind"] == "shortage_call")
+    assert "告急献血屋" in note["body"] and f"point={point['id']}" in note["body"]
+    campaign = note["body"].split("campaign=")[1].split("&")[0]
+    resp = client.post("/api/v1/me/appointments", headers=me(invited[0]), json={
+        "point_id": point["id"], "kind": "whole_blood", "starts_at": slot(tomorrow(), "09:00"), "answers": ALL_WELL,
+        "campaign_id": campaign})
+    assert resp.status_code == 201 and resp.get_json()["campaign_id"] == campaign
+    donations.record_donation(uow_factory(), Notifier(), donor_id=invited[1].id, site_id="SH-S01", region="SH",
+                              kind="whole_blood", volume_ml=400, **VITALS)       # came without booking
+    reports = client.get("/api/v1/call-ups", headers=station()).get_json()
+    mine = next(r for r in reports if r["id"] == campaign)
+    assert (mine["abo"], mine["rhd"], mine["invited"], mine["booked"], mine["donated"]) == ("AB", "neg", 3, 1, 1)
+    assert campaign not in {r["id"] for r in client.get("/api/v1/call-ups", headers=station(region="JS")).get_json()}
+
+
+def test_a_booking_link_followed_by_someone_not_invited_books_uncounted(client, new_donor):
+    point, donor = house(client), new_donor()
+    resp = client.post("/api/v1/me/appointments", headers=me(donor), json={
+        "point_id": point["id"], "kind": "whole_blood", "starts_at": slot(tomorrow()), "answers": ALL_WELL,
+        "campaign_id": "not-a-call-up"})
+    assert resp.status_code == 201 and resp.get_json()["campaign_id"] is None
