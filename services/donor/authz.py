@@ -28,4 +28,11 @@ MATRIX = Matrix({
     ("POST", "/api/v1/donation-points/{point_id}/stops"): allow("station"),           # own points: 404 else
     ("GET", "/api/v1/donation-points/{point_id}/day-sheet"): allow("station"),        # own points: 404 else
     ("GET", "/api/v1/call-ups"): allow("station", "reviewer"),                         # their region's
+    ("PUT", "/api/v1/donors/{donor_id}/rare-profile"): allow("station"),
+    ("GET", "/api/v1/rare-donors"): allow("station"),                                  # their region's
+    ("POST", "/api/v1/emergency-teams"): allow("station"),
+    ("GET", "/api/v1/emergency-teams"): allow("station"),                              # their region's
+    ("POST", "/api/v1/emergency-teams/{team_id}/members"): allow("station"),           # own team: 404 else
+    ("POST", "/api/v1/rare-call-ups"): allow("station"),
+    ("GET", "/api/v1/rare-call-ups"): allow("station"),                                # every region is told
 })

@@ -65,3 +65,10 @@ class AppointmentNotCancellable(DomainError):
 
 class NotAVehicle(DomainError):
     status, code, title = 422, "not_a_vehicle", "只有采血车有停靠安排"
+
+
+class TeamNotFound(NotFound):
+    code = "team_not_found"
+
+    def __init__(self, detail: str = "应急献血队伍不存在", **kwargs):
+        super().__init__(detail, **kwargs)

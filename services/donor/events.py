@@ -37,6 +37,9 @@ class DonorUpdated:
     rhd: str
     region: str
     updated_at: datetime
+    # Rare phenotypes the station recorded (hemolink.phenotypes.RECORDED); added after version 1 shipped: a reader
+    # that finds no key keeps what it knew.
+    phenotypes: tuple[str, ...] = ()
 
     @property
     def subject(self) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
+from hemolink.phenotypes import RHD_NEGATIVE
+
 from .errors import AppointmentNotCancellable, InvalidNationalId
 from .events import AwardGranted, DonationRecorded, DonorDeferred, DonorRegistered, DonorUpdated
 
@@ -111,6 +113,8 @@ class Donor:
     status: str = "active"
     deferred_until: date | None = None
     deferral_reason: str | None = None
+    phenotypes: list = field(default_factory=list)   # rare phenotypes found by serology (hemolink.phenotypes)
+    call_consent: bool = False                       # agrees to be called when their rare blood is needed
     events: list = field(default_factory=list, repr=False)
 
     @classmethod
@@ -134,8 +138,7 @@ class Donor:
         """Store the lapse (and tell subscribers) the first time the donor is written to after it."""
         if self.status == "deferred" and self.effective_status(today) == "active":
             self.status, self.deferred_until, self.deferral_reason = "active", None, None
-            self.events.append(DonorUpdated(donor_id=self.id, status=self.status, abo=self.abo, rhd=self.rhd,
-                                            region=self.region, updated_at=now))
+            self._updated(now)
 
     def record_donation(self, donation: Donation) -> None:
         self.events.append(DonationRecorded(
@@ -156,9 +159,23 @@ class Donor:
         self.deferral_reason = reason
         self.events.append(DonorDeferred(donor_id=self.id, reason=reason, permanent=permanent,
                                          until=self.deferred_until, deferred_at=now))
-        self.events.append(DonorUpdated(donor_id=self.id, status=self.status, abo=self.abo, rhd=self.rhd,
-                                        region=self.region, updated_at=now))
+        self._updated(now)
         return True
+
+    @property
+    def rare_types(self) -> list[str]:
+        """Every rare phenotype of the donor, RhD-negative (from the RhD) first."""
+        return ([RHD_NEGATIVE] if self.rhd == "neg" else []) + list(self.phenotypes)
+
+    def set_rare_profile(self, *, phenotypes: list[str], call_consent: bool, now: datetime) -> None:
+        changed = sorted(set(phenotypes)) != sorted(self.phenotypes)
+        self.phenotypes, self.call_consent = sorted(set(phenotypes)), call_consent
+        if changed:          # the waiver counts rare types for entitlements: it hears of every change
+            self._updated(now)
+
+    def _updated(self, now: datetime) -> None:
+        self.events.append(DonorUpdated(donor_id=self.id, status=self.status, abo=self.abo, rhd=self.rhd,
+                                        region=self.region, updated_at=now, phenotypes=tuple(self.phenotypes)))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ donors = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("deferred_until", Date, nullable=True),
     Column("deferral_reason", String(200), nullable=True),
+    Column("phenotypes", JSON, nullable=False, default=list),
+    Column("call_consent", Boolean, nullable=False, default=False),
+    Index("ix_donors_rhd_region", "rhd", "region"),        # the rare registry reads RhD-negative donors by it
 )
 
 donations = Table(
@@ -182,6 +185,38 @@ call_up_invitations = Table(
     Column("donor_id", String(36), primary_key=True),
     Column("point_id", String(36), nullable=True),
     Column("invited_at", UtcDateTime, nullable=False),
+)
+
+
+# Emergency donor teams (应急献血队伍): donors who agreed to come at once when called.
+emergency_teams = Table(
+    "emergency_teams", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("station_id", String(40), nullable=False),
+    Column("region", String(8), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+emergency_team_members = Table(
+    "emergency_team_members", metadata,
+    Column("team_id", String(36), primary_key=True),
+    Column("donor_id", String(36), primary_key=True),
+    Column("joined_at", UtcDateTime, nullable=False),
+)
+
+# An urgent call for a rare type: whom it reached in each region (every region's stations read it).
+rare_call_ups = Table(
+    "rare_call_ups", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("phenotype", String(20), nullable=False),
+    Column("abo", String(2), nullable=True),
+    Column("kind", String(20), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("requested_by", String(40), nullable=False),
+    Column("region", String(8), nullable=False),
+    Column("reached", JSON, nullable=False),          # {region: donors called}
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 

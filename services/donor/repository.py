@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -11,7 +11,8 @@ from servicekit.db import for_update
 
 from .model import Appointment, Award, Donation, Donor, Notification
 from .orm import appointments as orm_appointments
-from .orm import call_up_invitations, din_sequences, shortage_campaigns, shortage_contacts, slots
+from .orm import (call_up_invitations, din_sequences, emergency_team_members, emergency_teams, rare_call_ups,
+                  shortage_campaigns, shortage_contacts, slots)
 from .orm import donations as donations_table
 from .points import DonationPoint, PointStop
 
@@ -244,3 +245,47 @@ class AppointmentRepository:
         stmt = (select(Appointment).where(Appointment.status == "booked", Appointment.starts_at < before)
                 .order_by(Appointment.starts_at).limit(batch))
         return list(self.session.scalars(for_update(stmt, self.session, skip_locked=True)))
+
+
+class RareRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def rare_donors(self, region: str | None) -> list[Donor]:
+        """Donors with a rare type: RhD-negative or with a recorded phenotype (a list other than the empty one, as
+        both databases render it). A region of 1 M donors has a few thousand."""
+        stmt = select(Donor).where(Donor.status != "permanently_deferred",
+                                   (Donor.rhd == "neg") | (func.cast(Donor.phenotypes, String) != "[]"))
+        if region is not None:
+            stmt = stmt.where(Donor.region == region)
+        return list(self.session.scalars(stmt.order_by(Donor.region, Donor.name)))
+
+    def add_team(self, **values) -> None:
+        self.session.execute(emergency_teams.insert().values(**values))
+
+    def team(self, team_id: str):
+        return self.session.execute(select(emergency_teams).where(emergency_teams.c.id == team_id)).first()
+
+    def teams(self, region: str) -> list:
+        members = (select(func.count()).select_from(emergency_team_members)
+                   .where(emergency_team_members.c.team_id == emergency_teams.c.id).scalar_subquery())
+        return list(self.session.execute(select(emergency_teams, members.label("members"))
+                                         .where(emergency_teams.c.region == region)
+                                         .order_by(emergency_teams.c.created_at)))
+
+    def join(self, team_id: str, donor_id: str, at: datetime) -> bool:
+        """False when the donor is already a member (the primary key says so)."""
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        done = self.session.execute(insert(emergency_team_members).values(team_id=team_id, donor_id=donor_id,
+                                                                          joined_at=at).on_conflict_do_nothing())
+        return done.rowcount == 1
+
+    def team_members(self) -> set[str]:
+        return set(self.session.scalars(select(emergency_team_members.c.donor_id)))
+
+    def record_call_up(self, **values) -> None:
+        self.session.execute(rare_call_ups.insert().values(**values))
+
+    def call_ups(self, limit: int = 50) -> list:
+        return list(self.session.execute(select(rare_call_ups).order_by(rare_call_ups.c.created_at.desc())
+                                         .limit(limit)))

@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from hemolink.phenotypes import PHENOTYPES, RECORDED
+
 from .model import ABO, ID_TYPES, KINDS, RHD, shanghai_day
 from .points import POINT_KINDS, WEEKDAYS
 from .prescreen import QUESTIONS
@@ -324,3 +326,77 @@ class ExpectedDonorSchema(Schema):
     phone_masked = fields.String(attribute="donor.phone_masked")
     abo = fields.String(attribute="donor.abo")
     rhd = fields.String(attribute="donor.rhd")
+
+
+# --- rare donors and emergency teams ---------------------------------------------------------------------
+class RareProfileSchema(Schema):
+    phenotypes = fields.List(fields.String(validate=validate.OneOf(RECORDED)), required=True,
+                             validate=validate.Length(max=len(RECORDED)),
+                             metadata={"description": "rare phenotypes found by serology (RhD-negative comes from rhd)"})
+    call_consent = fields.Boolean(required=True)
+
+
+class RareDonorProfileSchema(Schema):
+    donor_id = fields.String(attribute="id")
+    name = fields.String()
+    phone_masked = fields.String()
+    abo = fields.String()
+    rhd = fields.String()
+    region = fields.String()
+    rare_types = fields.List(fields.String())
+    phenotypes = fields.List(fields.String())
+    call_consent = fields.Boolean()
+
+
+class RareDonorSchema(RareDonorProfileSchema):
+    """A registry line: the donor (through RareDonor.donor) and whether they are in an emergency team."""
+    donor_id = fields.String(attribute="donor.id")
+    name = fields.String(attribute="donor.name")
+    phone_masked = fields.String(attribute="donor.phone_masked")
+    abo = fields.String(attribute="donor.abo")
+    rhd = fields.String(attribute="donor.rhd")
+    region = fields.String(attribute="donor.region")
+    rare_types = fields.List(fields.String(), attribute="donor.rare_types")
+    phenotypes = fields.List(fields.String(), attribute="donor.phenotypes")
+    call_consent = fields.Boolean(attribute="donor.call_consent")
+    in_team = fields.Function(lambda r: r.teams > 0, metadata={"type": "boolean"})
+
+
+class RareQueryArgsSchema(Schema):
+    phenotype = fields.String(validate=validate.OneOf(tuple(PHENOTYPES)))
+
+
+class TeamCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class TeamMemberSchema(Schema):
+    donor_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class TeamSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    station_id = fields.String()
+    region = fields.String()
+    created_at = fields.AwareDateTime()
+    members = fields.Integer()
+
+
+class RareCallUpCreateSchema(Schema):
+    phenotype = fields.String(required=True, validate=validate.OneOf(tuple(PHENOTYPES)))
+    abo = fields.String(validate=validate.OneOf(ABO))
+    kind = fields.String(load_default="whole_blood", validate=validate.OneOf(KINDS))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RareCallUpSchema(Schema):
+    id = fields.String()
+    phenotype = fields.String()
+    abo = fields.String(allow_none=True)
+    kind = fields.String()
+    reason = fields.String()
+    requested_by = fields.String()
+    region = fields.String()
+    reached = fields.Dict(keys=fields.String(), values=fields.Integer())
+    created_at = fields.AwareDateTime()

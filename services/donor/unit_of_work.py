@@ -6,7 +6,7 @@ from servicekit.uow import SqlAlchemyUnitOfWork
 from . import orm
 from .events import PUBLISHED
 from .repository import (AppointmentRepository, AwardRepository, DonationRepository, DonorRepository,
-                         NotificationRepository, PointRepository, ShortageRepository)
+                         NotificationRepository, PointRepository, RareRepository, ShortageRepository)
 
 
 class DonorUnitOfWork(SqlAlchemyUnitOfWork):
@@ -22,3 +22,4 @@ class DonorUnitOfWork(SqlAlchemyUnitOfWork):
         self.shortages = ShortageRepository(self.session)
         self.points = PointRepository(self.session)
         self.appointments = AppointmentRepository(self.session)
+        self.rare = RareRepository(self.session)

@@ -24,7 +24,7 @@ class DonationFact:
     doses: int | None
     rhd: str
     collected_at: datetime
-    phenotypes: tuple[str, ...] = ()    # rare phenotypes recorded for the donation (none are sent yet)
+    phenotypes: tuple[str, ...] = ()    # the donor's rare phenotypes, as the donor service recorded them
 
     @property
     def types(self) -> set[str]:

@@ -22,6 +22,8 @@ class DonorRegisteredIn(_In):
 class DonorUpdatedIn(_In):
     donor_id = fields.String(required=True)
     region = fields.String(required=True)
+    # Added to DonorUpdated after it shipped: absent means "not told", and what the ledger knew stays.
+    phenotypes = fields.List(fields.String(), load_default=None)
 
 
 class DonationRecordedIn(_In):

@@ -23,6 +23,7 @@ class LedgerDonor:
     national_id_masked: str
     region: str
     registered_at: datetime
+    phenotypes: list | None = None      # rare phenotypes the donor service recorded (they count as rare types)
     events: list = field(default_factory=list, repr=False)
 
 

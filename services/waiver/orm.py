@@ -39,6 +39,7 @@ ledger_donors = Table(
     Column("national_id_masked", String(40), nullable=False),
     Column("region", String(8), nullable=False),
     Column("registered_at", UtcDateTime, nullable=False),
+    Column("phenotypes", JSON, nullable=True),          # rare phenotypes (DonorUpdated); none known: NULL
 )
 
 ledger_donations = Table(

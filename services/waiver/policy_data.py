@@ -19,8 +19,9 @@ def _usage(platelet_dose_ml: int, cryo_ml_per_unit: int = 100) -> dict:
 
 
 # "Rare blood type" as the entitlement rules use it: RhD-negative and the rare ABO phenotypes the reference names
-# (Bombay, para-Bombay: docs/domain-reference.md §7.3) [S]. A donation is rare when its recorded types meet this list; the
-# donation events carry only RhD today, so the others take effect once donor phenotypes are recorded (issue #21).
+# (Bombay, para-Bombay: docs/domain-reference.md §7.3) [S], codes of hemolink.phenotypes. A donation is rare when
+# the donor's types meet this list: RhD from the donation, the others as the donor service records them
+# (DonorUpdated.phenotypes).
 RARE_TYPES = ["rhd_neg", "bombay", "para_bombay"]
 
 # Bozhou 2025 supply prices (皖价医〔2006〕203号) [C]; used for valuation under the money model only.

@@ -49,8 +49,11 @@ class LedgerRepository(_Repo):
     # the consumer, so the donors and donations read here are plain values, never changed by the caller.
     _BY_BLIND = select(orm.ledger_donors).where(orm.ledger_donors.c.national_id_blind == bindparam("blind"))
     _d = orm.ledger_donations.c
-    _DONATIONS_OF = (select(_d.donation_id, _d.region, _d.kind, _d.volume_ml, _d.doses, _d.rhd, _d.collected_at)
-                     .where(_d.donor_id == bindparam("donor_id")).order_by(_d.collected_at))  # DonationFact's fields
+    # DonationFact's fields; the donor's rare phenotypes (found by serology) belong to every donation they gave.
+    _DONATIONS_OF = (select(_d.donation_id, _d.region, _d.kind, _d.volume_ml, _d.doses, _d.rhd, _d.collected_at,
+                            orm.ledger_donors.c.phenotypes)
+                     .join(orm.ledger_donors, orm.ledger_donors.c.donor_id == _d.donor_id)
+                     .where(_d.donor_id == bindparam("donor_id")).order_by(_d.collected_at))
 
     def get(self, donor_id: str) -> LedgerDonor | None:
         return self.session.get(LedgerDonor, donor_id)
@@ -65,7 +68,8 @@ class LedgerRepository(_Repo):
 
     def donation_facts(self, donor_id: str) -> list[DonationFact]:
         """The donor's donations as the entitlement arithmetic reads them, oldest first."""
-        return [DonationFact(*row) for row in self.session.execute(self._DONATIONS_OF, {"donor_id": donor_id})]
+        return [DonationFact(*row[:-1], phenotypes=tuple(row[-1] or ()))
+                for row in self.session.execute(self._DONATIONS_OF, {"donor_id": donor_id})]
 
     def get_award(self, donor_id: str, level: str) -> Award | None:
         return self.session.get(Award, (donor_id, level))

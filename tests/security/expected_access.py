@@ -82,6 +82,15 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/api/v1/donation-points/{point_id}/day-sheet"): only(STATION, station=OWN_STATION),
         # added: what a region's shortage call-ups achieved, for its stations and waiver office
         ("GET", "/api/v1/call-ups"): only(STATION, REVIEWER, station=OWN_REGION, reviewer=OWN_REGION),
+        # added (#21): a station records rare phenotypes (any station: donors give in several regions), keeps
+        # its region's registry and emergency teams, and calls every region's rare donors; every station sees calls
+        ("PUT", "/api/v1/donors/{donor_id}/rare-profile"): only(STATION),
+        ("GET", "/api/v1/rare-donors"): only(STATION, station=OWN_REGION),
+        ("POST", "/api/v1/emergency-teams"): only(STATION),
+        ("GET", "/api/v1/emergency-teams"): only(STATION, station=OWN_REGION),
+        ("POST", "/api/v1/emergency-teams/{team_id}/members"): only(STATION, station=OWN_STATION),
+        ("POST", "/api/v1/rare-call-ups"): only(STATION),
+        ("GET", "/api/v1/rare-call-ups"): only(STATION),
     },
     "inventory": {
         ("POST", "/api/v1/sites"): only(ADMIN),

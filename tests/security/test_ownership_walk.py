@@ -183,6 +183,34 @@ def _(w: DonorWorld):
     assert len(w.ok("GET", "/api/v1/call-ups", auth("reviewer", region="ZJ"))) == 1
 
 
+JS_STATION = auth("station", site_id="JS-S01", region="JS")
+
+
+@case("donor", "GET", "/api/v1/rare-donors", STATION, "another region's rare donors are not listed")
+def _(w: DonorWorld):
+    theirs = w.ok("POST", "/api/v1/donors", JS_STATION, json={
+        "name": "稀有", "national_id": make_national_id(birth="19910101", region="320102", seq=77),
+        "phone": "13912345678", "abo": "O", "rhd": "neg"})["id"]
+    assert theirs not in {r["donor_id"] for r in w.ok("GET", "/api/v1/rare-donors", w.STATION)}
+    assert theirs in {r["donor_id"] for r in w.ok("GET", "/api/v1/rare-donors", JS_STATION)}
+
+
+@case("donor", "GET", "/api/v1/emergency-teams", STATION, "another region's teams are not listed")
+def _(w: DonorWorld):
+    team = w.ok("POST", "/api/v1/emergency-teams", JS_STATION, json={"name": "南京应急献血队"})["id"]
+    assert team not in {t["id"] for t in w.ok("GET", "/api/v1/emergency-teams", w.STATION)}
+    assert team in {t["id"] for t in w.ok("GET", "/api/v1/emergency-teams", JS_STATION)}
+
+
+@case("donor", "POST", "/api/v1/emergency-teams/{team_id}/members", STATION, "another station's team")
+def _(w: DonorWorld):
+    team = w.ok("POST", "/api/v1/emergency-teams", w.STATION, json={"name": "黄浦区应急献血队"})["id"]
+    donor = w.donor()
+    refused(w, "POST", f"/api/v1/emergency-teams/{team}/members", OTHER_STATION, json={"donor_id": donor})
+    assert let_through(w, "POST", f"/api/v1/emergency-teams/{team}/members", w.STATION,
+                       json={"donor_id": donor}).status_code == 200
+
+
 # ---- inventory service: stations and hospitals act on their own site, stations plan for their region -----------
 @case("inventory", "PUT", "/api/v1/sites/{site_id}/demand", STATION, "the station of another site")
 def _(w: InventoryWorld):

@@ -2,5 +2,6 @@
 from .donors import blp
 from .me import me
 from .points import blp as points
+from .rare import blp as rare
 
-BLUEPRINTS = [blp, me, points]
+BLUEPRINTS = [blp, me, points, rare]

@@ -26,12 +26,15 @@ def record_donor(uow, *, donor_id: str, national_id_blind: str, national_id_mask
         uow.commit()
 
 
-def update_donor(uow, *, donor_id: str, region: str, **_ignored) -> None:
-    """DonorUpdated: the donor's home region decides which reviewers handle their bindings and claims."""
+def update_donor(uow, *, donor_id: str, region: str, phenotypes: list[str] | None = None, **_ignored) -> None:
+    """DonorUpdated: the donor's home region decides which reviewers handle their bindings and claims; their
+    rare phenotypes count as rare types for entitlements (a policy's `rare_types`)."""
     with uow:
         donor = uow.ledger.get(donor_id)
         if donor is not None:
             donor.region = region
+            if phenotypes is not None:
+                donor.phenotypes = sorted(phenotypes)
         uow.commit()
 
 

@@ -29,7 +29,8 @@ def test_a_deferral_stages_donor_deferred_and_donor_updated_as_documented(uow_fa
     assert staged["DonorDeferred"]["data"] == {"donor_id": donor.id, "reason": "test:W000126000001:ALT",
                                                "permanent": False, "until": "2027-04-30",
                                                "deferred_at": "2026-11-01T02:00:00+00:00"}
-    assert set(staged["DonorUpdated"]["data"]) == {"donor_id", "status", "abo", "rhd", "region", "updated_at"}
+    assert set(staged["DonorUpdated"]["data"]) == {"donor_id", "status", "abo", "rhd", "region", "updated_at",
+                                                  "phenotypes"}
     assert staged["DonorUpdated"]["data"]["status"] == "deferred"
 
 

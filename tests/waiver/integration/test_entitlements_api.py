@@ -110,3 +110,20 @@ def test_a_donation_event_before_the_registration_still_builds_the_ledger(ledger
     ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=5))
     resp = client.get(f"/api/v1/waiver/entitlements?patient_national_id={nid}", headers=HOSPITAL).get_json()
     assert resp["patient_is_donor"] and resp["pools"][0]["remaining_ml"] == 2000
+
+
+def test_a_rare_phenotype_the_donor_service_records_makes_a_zhejiang_donor_free_for_life(client, ledger):
+    nid = person(region="330106")
+    donor_id = ledger.donor(nid, region="ZJ")
+    ledger.donation(donor_id, nid, region="ZJ", volume_ml=200, collected_at=ago(days=30))
+    lookup = lambda: client.get("/api/v1/waiver/entitlements", query_string={"patient_national_id": nid},  # noqa: E731
+                                headers=HOSPITAL).get_json()["pools"]
+    assert not next(p for p in lookup() if p["kind"] == "self")["unlimited"]            # 200 ml, RhD-positive
+    updated = {"donor_id": donor_id, "status": "active", "abo": "O", "rhd": "pos", "region": "ZJ",
+               "updated_at": ago().isoformat()}
+    ledger.send("DonorUpdated", updated)                                   # an older producer: no phenotypes key
+    assert not next(p for p in lookup() if p["kind"] == "self")["unlimited"]
+    ledger.send("DonorUpdated", {**updated, "phenotypes": ["bombay"]})     # serology found Bombay
+    assert next(p for p in lookup() if p["kind"] == "self")["unlimited"]    # ZJ: rare-type donors free for life
+    ledger.send("DonorUpdated", updated)                                   # not told again: what it knew stays
+    assert next(p for p in lookup() if p["kind"] == "self")["unlimited"]
