@@ -35,4 +35,11 @@ MATRIX = Matrix({
     ("POST", "/api/v1/emergency-teams/{team_id}/members"): allow("station"),           # own team: 404 else
     ("POST", "/api/v1/rare-call-ups"): allow("station"),
     ("GET", "/api/v1/rare-call-ups"): allow("station"),                                # every region is told
+    ("POST", "/api/v1/organisations"): allow("station"),
+    ("GET", "/api/v1/organisations"): allow("station"),                                # their region's
+    ("POST", "/api/v1/drives"): allow("station"),
+    ("GET", "/api/v1/drives"): allow("station"),                                       # their region's
+    ("GET", "/api/v1/drives/{drive_id}"): allow("station"),                            # own drives: 404 else
+    ("POST", "/api/v1/drives/{drive_id}/roster"): allow("station"),                    # own drives: 404 else
+    ("GET", "/api/v1/group-donation/stats"): allow("station", "reviewer"),             # their region's
 })

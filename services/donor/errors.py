@@ -72,3 +72,21 @@ class TeamNotFound(NotFound):
 
     def __init__(self, detail: str = "应急献血队伍不存在", **kwargs):
         super().__init__(detail, **kwargs)
+
+
+class OrganisationNotFound(NotFound):
+    code = "organisation_not_found"
+
+    def __init__(self, detail: str = "团体不存在", **kwargs):
+        super().__init__(detail, **kwargs)
+
+
+class DriveNotFound(NotFound):
+    code = "drive_not_found"
+
+    def __init__(self, detail: str = "团体献血活动不存在", **kwargs):
+        super().__init__(detail, **kwargs)
+
+
+class DriveMismatch(DomainError):
+    status, code, title = 422, "drive_mismatch", "献血不属于该团体献血活动"

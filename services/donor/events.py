@@ -64,6 +64,7 @@ class DonationRecorded:
     collected_at: datetime
     abo: str
     rhd: str
+    drive_id: str | None = None     # a group drive's donation (added within v1: absent means street donation)
 
     @property
     def subject(self) -> str:

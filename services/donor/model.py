@@ -84,6 +84,7 @@ class Donation:
     pulse: int | None = None
     hematocrit: float | None = None
     platelet_count: float | None = None
+    drive_id: str | None = None        # collected at a group drive (团体献血), else street donation
 
     @property
     def din_check(self) -> str:
@@ -146,7 +147,7 @@ class Donor:
             national_id_masked=self.national_id_masked, region=donation.region, site_id=donation.site_id,
             kind=donation.kind, volume_ml=donation.volume_ml, doses=donation.doses,
             counts_as_ml=donation.counts_as_ml, din=donation.din, collected_at=donation.collected_at,
-            abo=self.abo, rhd=self.rhd))
+            abo=self.abo, rhd=self.rhd, drive_id=donation.drive_id))
 
     def defer(self, *, reason: str, permanent: bool, until: date | None, now: datetime) -> bool:
         """Defer (never shortening an existing deferral); returns False when nothing changed."""

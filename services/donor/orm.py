@@ -59,6 +59,7 @@ donations = Table(
     Column("pulse", Integer, nullable=True),
     Column("hematocrit", Float, nullable=True),
     Column("platelet_count", Float, nullable=True),
+    Column("drive_id", String(36), nullable=True, index=True),
 )
 
 # One counter per facility and year; incremented by an atomic upsert (no two DINs share a number).
@@ -217,6 +218,37 @@ rare_call_ups = Table(
     Column("region", String(8), nullable=False),
     Column("reached", JSON, nullable=False),          # {region: donors called}
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+# Group donation (团体献血): organisations, their drives (a day at a point or vehicle, a target, a roster).
+organisations = Table(
+    "organisations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("station_id", String(40), nullable=False),
+    Column("region", String(8), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+drives = Table(
+    "drives", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("organisation_id", String(36), nullable=False, index=True),
+    Column("station_id", String(40), nullable=False),
+    Column("region", String(8), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("point_id", String(36), nullable=True),
+    Column("target_donors", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+drive_roster = Table(
+    "drive_roster", metadata,
+    Column("drive_id", String(36), primary_key=True),
+    Column("donor_id", String(36), primary_key=True),
+    Column("added_at", UtcDateTime, nullable=False),
 )
 
 

@@ -11,8 +11,8 @@ from servicekit.db import for_update
 
 from .model import Appointment, Award, Donation, Donor, Notification
 from .orm import appointments as orm_appointments
-from .orm import (call_up_invitations, din_sequences, emergency_team_members, emergency_teams, rare_call_ups,
-                  shortage_campaigns, shortage_contacts, slots)
+from .orm import (call_up_invitations, din_sequences, drive_roster, drives, emergency_team_members, emergency_teams,
+                  organisations, rare_call_ups, shortage_campaigns, shortage_contacts, slots)
 from .orm import donations as donations_table
 from .points import DonationPoint, PointStop
 
@@ -289,3 +289,65 @@ class RareRepository:
     def call_ups(self, limit: int = 50) -> list:
         return list(self.session.execute(select(rare_call_ups).order_by(rare_call_ups.c.created_at.desc())
                                          .limit(limit)))
+
+
+class DriveRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add_organisation(self, **values) -> None:
+        self.session.execute(organisations.insert().values(**values))
+
+    def organisation(self, organisation_id: str):
+        return self.session.execute(select(organisations).where(organisations.c.id == organisation_id)).first()
+
+    def organisations(self, region: str) -> list:
+        return list(self.session.execute(select(organisations).where(organisations.c.region == region)
+                                         .order_by(organisations.c.name)))
+
+    def add_drive(self, **values) -> None:
+        self.session.execute(drives.insert().values(**values))
+
+    def drive(self, drive_id: str):
+        return self.session.execute(select(drives).where(drives.c.id == drive_id)).first()
+
+    def drives(self, region: str, since: date) -> list:
+        return list(self.session.execute(select(drives).where(drives.c.region == region, drives.c.day >= since)
+                                         .order_by(drives.c.day)))
+
+    def enrol(self, drive_id: str, donor_ids: list[str], at: datetime) -> None:
+        """Add to the roster; a donor already on it stays once (the primary key, a conflicting insert does nothing)."""
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        for donor_id in donor_ids:
+            self.session.execute(insert(drive_roster).values(drive_id=drive_id, donor_id=donor_id, added_at=at)
+                                 .on_conflict_do_nothing())
+
+    def roster(self, drive_id: str) -> list[str]:
+        return list(self.session.scalars(select(drive_roster.c.donor_id).where(drive_roster.c.drive_id == drive_id)))
+
+    def donated_at(self, drive_id: str) -> list[Donation]:
+        return list(self.session.scalars(select(Donation).where(Donation.drive_id == drive_id)))
+
+    def group_donations(self, region: str, start: datetime, end: datetime) -> list:
+        """(organisation id, organisation name, kind, donor id, counts_as_ml) of every drive donation in [start, end)."""
+        stmt = (select(organisations.c.id, organisations.c.name, organisations.c.kind, Donation.donor_id,
+                       Donation.counts_as_ml)
+                .select_from(Donation).join(drives, drives.c.id == Donation.drive_id)
+                .join(organisations, organisations.c.id == drives.c.organisation_id)
+                .where(drives.c.region == region, Donation.collected_at >= start, Donation.collected_at < end))
+        return list(self.session.execute(stmt))
+
+    def channel_split(self, region: str, start: datetime, end: datetime) -> dict[bool, tuple[int, int]]:
+        """{at a drive?: (donations, ml)} of the region's donations in [start, end): 双轨, group beside street."""
+        at_drive = Donation.drive_id.is_not(None)
+        rows = self.session.execute(select(at_drive.label("group"), func.count(), func.coalesce(func.sum(Donation.counts_as_ml), 0))
+                                    .where(Donation.region == region, Donation.collected_at >= start,
+                                           Donation.collected_at < end).group_by(at_drive))
+        return {bool(r[0]): (r[1], int(r[2])) for r in rows}
+
+    def donation_counts(self, donor_ids: list[str]) -> dict[str, int]:
+        if not donor_ids:
+            return {}
+        rows = self.session.execute(select(Donation.donor_id, func.count()).where(Donation.donor_id.in_(donor_ids))
+                                    .group_by(Donation.donor_id))
+        return {r[0]: r[1] for r in rows}

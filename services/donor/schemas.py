@@ -10,6 +10,7 @@ from hemolink.phenotypes import PHENOTYPES, RECORDED
 from .model import ABO, ID_TYPES, KINDS, RHD, shanghai_day
 from .points import POINT_KINDS, WEEKDAYS
 from .prescreen import QUESTIONS
+from .services.drives import ORGANISATION_KINDS
 
 PHONE = validate.Regexp(r"^1\d{10}$", error="手机号应为 11 位数字")
 
@@ -68,6 +69,8 @@ class DonationCreateSchema(Schema):
     platelet_count = fields.Float(validate=validate.Range(min=1, max=2000))             # x10^9/L
     adverse_reaction = fields.Boolean(load_default=False)
     din = fields.String(validate=validate.Length(min=13, max=14))
+    drive_id = fields.String(validate=validate.Length(min=1, max=36),
+                             metadata={"description": "the group drive (团体献血) it was collected at"})
 
 
 class DonationSchema(Schema):
@@ -83,6 +86,7 @@ class DonationSchema(Schema):
     region = fields.String()
     counts_as_ml = fields.Integer()
     adverse_reaction = fields.Boolean()
+    drive_id = fields.String(allow_none=True)
 
 
 class EligibilityArgsSchema(Schema):
@@ -400,3 +404,76 @@ class RareCallUpSchema(Schema):
     region = fields.String()
     reached = fields.Dict(keys=fields.String(), values=fields.Integer())
     created_at = fields.AwareDateTime()
+
+
+# --- group donation ----------------------------------------------------------------------------------------
+class OrganisationCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+
+
+class OrganisationSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    station_id = fields.String()
+    region = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class DriveCreateSchema(Schema):
+    organisation_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    day = fields.Date(required=True)
+    point_id = fields.String(validate=validate.Length(min=1, max=36))
+    target_donors = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
+    roster = fields.List(fields.String(validate=validate.Length(min=1, max=36)), load_default=list,
+                         validate=validate.Length(max=2000))
+
+
+class RosterSchema(Schema):
+    donor_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)), required=True,
+                            validate=validate.Length(min=1, max=2000))
+
+
+class DriveSchema(Schema):
+    id = fields.String()
+    organisation_id = fields.String()
+    station_id = fields.String()
+    region = fields.String()
+    day = fields.Date()
+    point_id = fields.String(allow_none=True)
+    target_donors = fields.Integer()
+    created_at = fields.AwareDateTime()
+    roster = fields.List(fields.String())
+    donated = fields.Integer()
+
+
+class DriveQueryArgsSchema(Schema):
+    since = fields.Date(metadata={"description": "drives on or after this day (default: today)"})
+
+
+class YearArgsSchema(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+
+
+class OrganisationYearSchema(Schema):
+    organisation_id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    donors = fields.Integer()
+    donations = fields.Integer()
+    ml = fields.Integer()
+    repeat_rate = fields.Float(allow_none=True)
+
+
+class ChannelFiguresSchema(Schema):
+    donations = fields.Integer()
+    ml = fields.Integer()
+
+
+class GroupYearSchema(Schema):
+    region = fields.String()
+    year = fields.Integer()
+    organisations = fields.List(fields.Nested(OrganisationYearSchema))
+    group = fields.Nested(ChannelFiguresSchema)
+    street = fields.Nested(ChannelFiguresSchema)

@@ -5,7 +5,7 @@ from servicekit.uow import SqlAlchemyUnitOfWork
 
 from . import orm
 from .events import PUBLISHED
-from .repository import (AppointmentRepository, AwardRepository, DonationRepository, DonorRepository,
+from .repository import (AppointmentRepository, AwardRepository, DonationRepository, DonorRepository, DriveRepository,
                          NotificationRepository, PointRepository, RareRepository, ShortageRepository)
 
 
@@ -23,3 +23,4 @@ class DonorUnitOfWork(SqlAlchemyUnitOfWork):
         self.points = PointRepository(self.session)
         self.appointments = AppointmentRepository(self.session)
         self.rare = RareRepository(self.session)
+        self.drives = DriveRepository(self.session)

@@ -91,6 +91,14 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/emergency-teams/{team_id}/members"): only(STATION, station=OWN_STATION),
         ("POST", "/api/v1/rare-call-ups"): only(STATION),
         ("GET", "/api/v1/rare-call-ups"): only(STATION),
+        # added (#21): group donation — a station's organisations, drives and rosters; the year's figures
+        ("POST", "/api/v1/organisations"): only(STATION),
+        ("GET", "/api/v1/organisations"): only(STATION, station=OWN_REGION),
+        ("POST", "/api/v1/drives"): only(STATION),
+        ("GET", "/api/v1/drives"): only(STATION, station=OWN_REGION),
+        ("GET", "/api/v1/drives/{drive_id}"): only(STATION, station=OWN_STATION),
+        ("POST", "/api/v1/drives/{drive_id}/roster"): only(STATION, station=OWN_STATION),
+        ("GET", "/api/v1/group-donation/stats"): only(STATION, REVIEWER, station=OWN_REGION, reviewer=OWN_REGION),
     },
     "inventory": {
         ("POST", "/api/v1/sites"): only(ADMIN),

@@ -211,6 +211,52 @@ def _(w: DonorWorld):
                        json={"donor_id": donor}).status_code == 200
 
 
+def _drive(w: DonorWorld, station) -> str:
+    org = w.ok("POST", "/api/v1/organisations", station, json={"name": "某大学", "kind": "university"})["id"]
+    return w.ok("POST", "/api/v1/drives", station, json={"organisation_id": org, "day": "2030-01-02",
+                                                          "target_donors": 10})["id"]
+
+
+@case("donor", "GET", "/api/v1/organisations", STATION, "another region's organisations are not listed")
+def _(w: DonorWorld):
+    _drive(w, JS_STATION)
+    assert w.ok("GET", "/api/v1/organisations", w.STATION) == []
+    assert len(w.ok("GET", "/api/v1/organisations", JS_STATION)) == 1
+
+
+@case("donor", "GET", "/api/v1/drives", STATION, "another region's drives are not listed")
+def _(w: DonorWorld):
+    _drive(w, JS_STATION)
+    assert w.ok("GET", "/api/v1/drives?since=2029-01-01", w.STATION) == []
+    assert len(w.ok("GET", "/api/v1/drives?since=2029-01-01", JS_STATION)) == 1
+
+
+@case("donor", "GET", "/api/v1/drives/{drive_id}", STATION, "another station's drive")
+def _(w: DonorWorld):
+    drive = _drive(w, w.STATION)
+    refused(w, "GET", f"/api/v1/drives/{drive}", OTHER_STATION)
+    assert let_through(w, "GET", f"/api/v1/drives/{drive}", w.STATION).status_code == 200
+
+
+@case("donor", "POST", "/api/v1/drives/{drive_id}/roster", STATION, "another station's drive")
+def _(w: DonorWorld):
+    drive, donor = _drive(w, w.STATION), w.donor()
+    refused(w, "POST", f"/api/v1/drives/{drive}/roster", OTHER_STATION, json={"donor_ids": [donor]})
+    assert let_through(w, "POST", f"/api/v1/drives/{drive}/roster", w.STATION,
+                       json={"donor_ids": [donor]}).status_code == 200
+
+
+@case("donor", "GET", "/api/v1/group-donation/stats", STATION, "another region's figures")
+def _(w: DonorWorld):
+    assert w.ok("GET", "/api/v1/group-donation/stats?year=2030", w.STATION)["region"] == "SH"
+    assert w.ok("GET", "/api/v1/group-donation/stats?year=2030", JS_STATION)["region"] == "JS"
+
+
+@case("donor", "GET", "/api/v1/group-donation/stats", REVIEWER, "another region's figures")
+def _(w: DonorWorld):
+    assert w.ok("GET", "/api/v1/group-donation/stats?year=2030", auth("reviewer", region="ZJ"))["region"] == "ZJ"
+
+
 # ---- inventory service: stations and hospitals act on their own site, stations plan for their region -----------
 @case("inventory", "PUT", "/api/v1/sites/{site_id}/demand", STATION, "the station of another site")
 def _(w: InventoryWorld):

@@ -1,7 +1,8 @@
 """HTTP resources of the donor service, one module per resource (access rules: authz.py)."""
 from .donors import blp
+from .drives import blp as drives
 from .me import me
 from .points import blp as points
 from .rare import blp as rare
 
-BLUEPRINTS = [blp, me, points, rare]
+BLUEPRINTS = [blp, me, points, rare, drives]

@@ -11,7 +11,7 @@ from servicekit.errors import Unprocessable
 from .. import awards as award_rules
 from ..din import compose, facility_for, normalise
 from ..eligibility import Assessment, PastDonation, Vitals, assess
-from ..errors import DinExists, DonorNotFound, NotEligible
+from ..errors import DinExists, DonorNotFound, DriveMismatch, NotEligible
 from ..model import REASON_WORDS, Award, Donation, Donor, shanghai_day
 from ..policy import LEVEL_NAMES, NATIONAL_AWARDS, REGIONAL_COMMENDATIONS, rules_for
 
@@ -63,6 +63,15 @@ def _refuse(verdict) -> NotEligible:
                        next_eligible_at=verdict.next_eligible_at.isoformat() if verdict.next_eligible_at else None)
 
 
+def _check_drive(uow, drive_id: str | None, site_id: str, day) -> None:
+    """A donation is a drive's only when the drive is this station's and takes place that day."""
+    if drive_id is None:
+        return
+    drive = uow.drives.drive(drive_id)
+    if drive is None or drive.station_id != site_id or drive.day != day:
+        raise DriveMismatch("请确认团体献血活动、采血血站和日期", drive_id=drive_id)
+
+
 def _keep_appointment(uow, donor_id: str, donation_id: str, day) -> None:
     """The donor's booking for the day of the donation, if any, is kept by it (else it becomes a no-show)."""
     appointment = uow.appointments.booked_for(donor_id)
@@ -75,7 +84,7 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
                     collected_at: datetime | None = None, systolic: int | None = None, diastolic: int | None = None,
                     pulse: int | None = None, hematocrit: float | None = None, platelet_count: float | None = None,
                     adverse_reaction: bool = False, din: str | None = None, facility_ids: dict | None = None,
-                    now: datetime | None = None) -> Donation:
+                    drive_id: str | None = None, now: datetime | None = None) -> Donation:
     """Record a collection at the calling station (its site and region come from the token)."""
     now = now or _now()
     rules = rules_for(region)
@@ -99,6 +108,7 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
             raise _refuse(verdict)
         if typed_din and uow.donations.din_taken(typed_din):
             raise DinExists("该献血码已登记")
+        _check_drive(uow, drive_id, site_id, day)
         donor.reactivate_if_lapsed(shanghai_day(now), now)
         counts = volume_ml if kind == "whole_blood" else doses * rules.platelet_dose_ml_equivalent
         donation = Donation(id=str(uuid.uuid4()), donor_id=donor_id,
@@ -106,7 +116,8 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
                             kind=kind, volume_ml=volume_ml, doses=doses, counts_as_ml=counts,
                             collected_at=collected_at, site_id=site_id, region=region, hemoglobin_g_l=hemoglobin_g_l,
                             weight_kg=weight_kg, systolic=systolic, diastolic=diastolic, pulse=pulse,
-                            hematocrit=hematocrit, platelet_count=platelet_count, adverse_reaction=adverse_reaction)
+                            hematocrit=hematocrit, platelet_count=platelet_count, adverse_reaction=adverse_reaction,
+                            drive_id=drive_id)
         uow.donations.add(donation)
         donor.record_donation(donation)
         _keep_appointment(uow, donor_id, donation.id, day)
