@@ -17,6 +17,11 @@ from .orm import donations as donations_table
 from .points import DonationPoint, PointStop
 
 
+def upsert_insert(session: Session):
+    """The dialect's INSERT, which has ON CONFLICT (the core one has not): PostgreSQL's or SQLite's."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 class DonorRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -65,7 +70,7 @@ class DonationRepository:
 
     def next_sequence(self, facility_id: str, year: int) -> int:
         """Atomic upsert: the database hands out each number once, even to concurrent requests."""
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_insert(self.session)
         stmt = insert(din_sequences).values(facility_id=facility_id, year=year, last_seq=1)
         stmt = stmt.on_conflict_do_update(index_elements=["facility_id", "year"],
                                           set_={"last_seq": din_sequences.c.last_seq + 1})
@@ -191,7 +196,7 @@ class PointRepository:
         """Book one place: False when the slot is full. The slot row is created on first use (a conflicting
         insert does nothing), then one conditional UPDATE takes the place: of two requests for the last place,
         PostgreSQL re-checks the other's WHERE after the first commits, and SQLite serialises the writers."""
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_insert(self.session)
         self.session.execute(insert(slots).values(point_id=point_id, kind=kind, starts_at=starts_at,
                                                   capacity=capacity, booked=0).on_conflict_do_nothing())
         taken = self.session.execute(slots.update().where(slots.c.point_id == point_id, slots.c.kind == kind,
@@ -275,7 +280,7 @@ class RareRepository:
 
     def join(self, team_id: str, donor_id: str, at: datetime) -> bool:
         """False when the donor is already a member (the primary key says so)."""
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_insert(self.session)
         done = self.session.execute(insert(emergency_team_members).values(team_id=team_id, donor_id=donor_id,
                                                                           joined_at=at).on_conflict_do_nothing())
         return done.rowcount == 1
@@ -317,7 +322,7 @@ class DriveRepository:
 
     def enrol(self, drive_id: str, donor_ids: list[str], at: datetime) -> None:
         """Add to the roster; a donor already on it stays once (the primary key, a conflicting insert does nothing)."""
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_insert(self.session)
         for donor_id in donor_ids:
             self.session.execute(insert(drive_roster).values(drive_id=drive_id, donor_id=donor_id, added_at=at)
                                  .on_conflict_do_nothing())

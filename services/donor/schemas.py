@@ -363,7 +363,7 @@ class RareDonorSchema(RareDonorProfileSchema):
     rare_types = fields.List(fields.String(), attribute="donor.rare_types")
     phenotypes = fields.List(fields.String(), attribute="donor.phenotypes")
     call_consent = fields.Boolean(attribute="donor.call_consent")
-    in_team = fields.Function(lambda r: r.teams > 0, metadata={"type": "boolean"})
+    in_team = fields.Boolean()
 
 
 class RareQueryArgsSchema(Schema):

@@ -31,14 +31,14 @@ def set_rare_profile(uow, *, donor_id: str, phenotypes: list[str], call_consent:
 @dataclass(frozen=True)
 class RareDonor:
     donor: Donor
-    teams: int          # how many emergency teams the donor is in
+    in_team: bool       # a member of an emergency team (called whatever their consent)
 
 
 def registry(uow, principal: Principal, *, phenotype: str | None) -> list[RareDonor]:
     """The caller's region's rare donors (a phenotype, if asked), consenting or not: a station sees whom it may ask."""
     with uow:
         members = uow.rare.team_members()
-        return [RareDonor(d, int(d.id in members)) for d in uow.rare.rare_donors(principal.region)
+        return [RareDonor(d, d.id in members) for d in uow.rare.rare_donors(principal.region)
                 if phenotype is None or phenotype in d.rare_types]
 
 
