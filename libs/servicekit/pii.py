@@ -15,6 +15,11 @@ class PiiVault:
         root = secret.encode()
         self._fernet = Fernet(base64.urlsafe_b64encode(hmac.new(root, b"encrypt", hashlib.sha256).digest()))
         self._index_key = hmac.new(root, b"blind-index", hashlib.sha256).digest()
+        self._root = root
+
+    def derived_key(self, purpose: bytes) -> bytes:
+        """A key of its own for another use of the same secret (the gateway's login-code hashes)."""
+        return hmac.new(self._root, purpose, hashlib.sha256).digest()
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()

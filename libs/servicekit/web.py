@@ -18,6 +18,7 @@ from .authz import Matrix, install_authz
 from .db import make_engine, make_session_factory, read_only_session_factory
 from .errors import http_exception_to_problem, register_error_handlers
 from .health import make_health_blueprint
+from .jwks import key_source
 from .logs import configure_logging
 from .pii import PiiVault
 
@@ -60,11 +61,11 @@ class ProblemApi(Api):
         return http_exception_to_problem(error)
 
 
-def create_service_app(name: str, config, engine, *, title: str, roles) -> tuple[Flask, ProblemApi]:
+def create_service_app(name: str, config, engine, *, title: str, roles, token_keys=None) -> tuple[Flask, ProblemApi]:
     app = Flask(name)
     app.config.update(
         SERVICE_NAME=config.service_name,
-        JWT_SECRET=config.jwt_secret,
+        JWT_KEYS=token_keys,
         JWT_ROLES=tuple(roles),
         API_TITLE=title,
         API_VERSION="v1",
@@ -95,18 +96,21 @@ def install_metrics_endpoint(app: Flask, extra=()) -> None:
 
 def create_app(import_name: str, config, *, title: str, roles: Iterable[str], blueprints: Iterable = (),
                matrix: Matrix | None = None, unit_of_work=None, log_name: str | None = None,
-               extras: Callable[[SimpleNamespace], dict] | None = None) -> Flask:
+               extras: Callable[[SimpleNamespace], dict] | None = None, token_keys=None) -> Flask:
     """Build an app; nothing connects at import time and nothing here is specific to one service.
 
     `app.extensions[config.service_name]` holds what views need: config, engine, session_factory, the smorest
     `api`, a PII `vault`, `uow()` when a `unit_of_work` class is given (read-only on GET), and whatever
     `extras(deps)` returns (built once the engine and sessions exist). A `matrix` is enforced before every view.
+    Tokens are verified with `token_keys` (the gateway passes its own keyring), by default the issuer's public
+    keys as configured (servicekit.jwks.key_source).
     """
     config.check_secrets()
     configure_logging(log_name or f"{config.service_name}-api", config.log_level)
     engine = make_engine(config.database_url)
     sessions = make_session_factory(engine)
-    app, api = create_service_app(import_name, config, engine, title=title, roles=roles)
+    token_keys = token_keys if token_keys is not None else key_source(config)
+    app, api = create_service_app(import_name, config, engine, title=title, roles=roles, token_keys=token_keys)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     if matrix is not None:
@@ -116,7 +120,7 @@ def create_app(import_name: str, config, *, title: str, roles: Iterable[str], bl
     install_metrics_endpoint(app, [metrics.OutboxCollector(sessions, config.service_name)]
                              if unit_of_work is not None else ())
     deps = SimpleNamespace(config=config, engine=engine, session_factory=sessions, api=api,
-                           vault=PiiVault(config.pii_key))
+                           vault=PiiVault(config.pii_key), token_keys=token_keys)
     if unit_of_work is not None:
         deps.uow = request_uow_factory(unit_of_work, sessions, read_only_session_factory(engine))
     if extras is not None:

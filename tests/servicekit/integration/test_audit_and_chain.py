@@ -12,7 +12,7 @@ from servicekit.db import make_engine, make_session_factory
 from servicekit.errors import register_error_handlers
 from servicekit.web import install_request_context
 from hemolink.access import ROLES
-from tests.helpers import JWT_SECRET, auth
+from tests.helpers import TEST_KEYS, auth
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def sf(databases, db_kind):
 
 def _app(sf):
     app = Flask(__name__)
-    app.config.update(JWT_SECRET=JWT_SECRET, JWT_ROLES=ROLES, SERVICE_NAME="kit")
+    app.config.update(JWT_KEYS=TEST_KEYS, JWT_ROLES=ROLES, SERVICE_NAME="kit")
     register_error_handlers(app)
     install_request_context(app)
     install_audit(app, sf, "kit")

@@ -1,7 +1,7 @@
 """Configuration from the environment; production refuses development secrets."""
 import pytest
 
-from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY, BaseConfig
+from servicekit.config import DEV_PII_KEY, BaseConfig
 
 
 def test_values_come_from_upper_case_variables_with_types():
@@ -10,21 +10,22 @@ def test_values_come_from_upper_case_variables_with_types():
     assert (config.database_url, config.topic_partitions, config.log_level) == ("postgresql+psycopg://x/y", 6, "DEBUG")
 
 
-GOOD = {"ENVIRONMENT": "production", "JWT_SECRET": "a" * 40, "PII_KEY": "b" * 40}
+GOOD = {"ENVIRONMENT": "production", "JWT_JWKS_URL": "http://gateway:8080/api/v1/.well-known/jwks.json",
+        "PII_KEY": "b" * 40}
 
 
 def test_production_starts_with_strong_secrets_and_no_development_switch():
     BaseConfig.from_env(GOOD).check_secrets()
-    BaseConfig.from_env({"JWT_SECRET": DEV_JWT_SECRET, "HEMOLINK_DEV_OTP": "1"}).check_secrets()  # development: allowed
+    BaseConfig.from_env({"PII_KEY": DEV_PII_KEY, "HEMOLINK_DEV_OTP": "1"}).check_secrets()  # development: allowed
 
 
 @pytest.mark.parametrize("change,reason", [
-    ({"JWT_SECRET": DEV_JWT_SECRET}, "development default"),
+    ({"JWT_JWKS_URL": "gateway:8080/jwks.json"}, "JWT_JWKS_URL"),
     ({"PII_KEY": DEV_PII_KEY}, "development default"),
-    ({"JWT_SECRET": "short-secret"}, "JWT_SECRET must be at least 32 bytes"),
+    ({"PII_KEY": "short-secret"}, "PII_KEY must be at least 32 bytes"),
     ({"HEMOLINK_DEV_OTP": "1"}, "HEMOLINK_DEV_OTP"),
-    ({"JWT_SECRET": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "JWT_SECRET still holds the CHANGE_ME placeholder"),
-], ids=["default-jwt", "default-pii", "short-jwt", "dev-otp", "placeholder"])
+    ({"PII_KEY": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "PII_KEY still holds the CHANGE_ME placeholder"),
+], ids=["jwks-url", "default-pii", "short-pii", "dev-otp", "placeholder"])
 def test_production_refuses_to_start_with_any_one_weakness(change, reason):
     with pytest.raises(RuntimeError, match=reason):
         BaseConfig.from_env({**GOOD, **change}).check_secrets()
