@@ -41,3 +41,17 @@ def test_consumer_group_fetch_wait_comes_from_the_environment():
     assert (local["group_id"], local["fetch_max_wait_ms"]) == ("waiver", 25)
     assert production["fetch_max_wait_ms"] == 500
     assert local["metrics_enabled"] is False
+
+
+def test_a_secret_may_come_from_a_file_named_by_its_file_variable(tmp_path):
+    """Kubernetes mounts secrets as files: PII_KEY_FILE names one, its trailing newline dropped; PII_KEY wins."""
+    secret = tmp_path / "pii"
+    secret.write_text("k" * 40 + "\n")
+    assert BaseConfig.from_env({"PII_KEY_FILE": str(secret)}).pii_key == "k" * 40
+    assert BaseConfig.from_env({"PII_KEY_FILE": str(secret), "PII_KEY": "e" * 40}).pii_key == "e" * 40
+    assert BaseConfig.from_env({"TOPIC_PARTITIONS_FILE": str(_write(tmp_path / "n", "6\n"))}).topic_partitions == 6
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
