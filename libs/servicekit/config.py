@@ -35,6 +35,12 @@ class BaseConfig:
     jwt_public_keys: str = ""
     jwt_jwks_cache_s: float = 300.0
     pii_key: str = DEV_PII_KEY
+    # Encryption key ids (servicekit.pii): new values under PII_KEY_ID; PII_OLD_KEYS (`id=secret,…`) stay readable
+    # until `python -m servicekit.keys rotate` is done. The blind index has its own key (default PII_KEY), the same
+    # in every service (docs/operations.md §Data keys).
+    pii_key_id: str = "k1"
+    pii_old_keys: str = ""
+    pii_index_key: str = ""
     log_level: str = "INFO"
     environment: str = "development"
     topic_partitions: int = 3

@@ -120,7 +120,7 @@ def create_app(import_name: str, config, *, title: str, roles: Iterable[str], bl
     install_metrics_endpoint(app, [metrics.OutboxCollector(sessions, config.service_name)]
                              if unit_of_work is not None else ())
     deps = SimpleNamespace(config=config, engine=engine, session_factory=sessions, api=api,
-                           vault=PiiVault(config.pii_key), token_keys=token_keys)
+                           vault=PiiVault.from_config(config), token_keys=token_keys)
     if unit_of_work is not None:
         deps.uow = request_uow_factory(unit_of_work, sessions, read_only_session_factory(engine))
     if extras is not None:
