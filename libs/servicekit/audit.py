@@ -99,6 +99,8 @@ def _writer(session_factory):
     return write
 
 
+AUDIT_HOOK = "servicekit.audit"      # the key of the in-transaction writer in each session's `info`
+
 # What the response may tell that the commit did not know yet: how it ended, what it created, who logged in.
 AMENDABLE = ("status", "outcome", "target", "actor", "role", "site_id", "region")
 
@@ -135,7 +137,8 @@ def install_audit(app: Flask, session_factory, service: str) -> None:
     engine = session_factory.kw["bind"]
 
     def _in_transaction(session) -> None:
-        if not has_request_context() or request.method not in WRITE_METHODS or g.get("audit_row") is not None:
+        if not has_request_context() or request.method not in WRITE_METHODS or g.get("audit_row") is not None \
+                or g.get("audit_pending") is not None:
             return
         row = _row(service, _success_status(), _path_target())
         result = session.execute(_INSERT, row)
@@ -150,6 +153,9 @@ def install_audit(app: Flask, session_factory, service: str) -> None:
             g.audit_pending = None
 
     event.listen(session_factory, "before_commit", _in_transaction)
+    # A unit of work writes the row before its last writes (uow.last_before_commit): the money chain's head lock
+    # is then held for the append and the COMMIT only, not for the audit row too.
+    session_factory.configure(info={**session_factory.kw.get("info", {}), AUDIT_HOOK: _in_transaction})
     event.listen(session_factory, "after_commit", _committed)
     event.listen(session_factory, "after_rollback", _rolled_back)
 
