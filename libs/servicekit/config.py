@@ -112,6 +112,8 @@ class BaseConfig:
             problems.append(f"PII_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if PLACEHOLDER in self.pii_key:
             problems.append(f"PII_KEY still holds the {PLACEHOLDER} placeholder of the env example")
+        if self.pii_index_key and len(self.pii_index_key.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"PII_INDEX_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if not self.jwt_public_keys and not self.jwt_jwks_url.startswith(("https://", "http://")):
             problems.append("JWT_JWKS_URL must be the gateway's http(s) JWKS address (or set JWT_PUBLIC_KEYS)")
         if self.hemolink_dev_otp:

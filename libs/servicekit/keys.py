@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m servicekit.keys", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=("status", "rotate"))
-    parser.add_argument("service", help="the service whose database DATABASE_URL names (donor, inventory, waiver)")
+    parser.add_argument("service", help="the service whose database DATABASE_URL names (an installed servicekit service)")
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args(argv)
     config = BaseConfig.from_env()

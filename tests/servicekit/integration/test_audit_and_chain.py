@@ -25,12 +25,17 @@ def sf(databases, db_kind):
     engine.dispose()
 
 
-def _app(sf):
+def _audited_app(sf) -> Flask:
     app = Flask(__name__)
     app.config.update(JWT_KEYS=TEST_KEYS, JWT_ROLES=ROLES, SERVICE_NAME="kit")
     register_error_handlers(app)
     install_request_context(app)
     install_audit(app, sf, "kit")
+    return app
+
+
+def _app(sf):
+    app = _audited_app(sf)
 
     @app.post("/things/<thing_id>/approve")
     @require_role("reviewer")
@@ -63,11 +68,7 @@ def test_every_write_request_is_recorded_with_actor_target_and_outcome(sf):
 
 def _committing_app(sf):
     """Views that change state through the app's session factory, as the units of work do."""
-    app = Flask(__name__)
-    app.config.update(JWT_KEYS=TEST_KEYS, JWT_ROLES=ROLES, SERVICE_NAME="kit")
-    register_error_handlers(app)
-    install_request_context(app)
-    install_audit(app, sf, "kit")
+    app = _audited_app(sf)
 
     @app.post("/things/<thing_id>/spend")
     @require_role("reviewer")
