@@ -7,7 +7,8 @@ def refusals_are_problem_json(ctx, response, case):
     """Every refusal (4xx) and failure (5xx) is RFC 9457 problem+json with a stable `code` (docs/api.md)."""
     if response.status_code < 400:
         return None
-    content_type = response.headers.get("Content-Type", [""])
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    content_type = headers.get("content-type", [""])
     content_type = content_type[0] if isinstance(content_type, list) else content_type
     if not content_type.startswith("application/problem+json"):
         raise AssertionError(f"{response.status_code} answered as {content_type!r}, not application/problem+json")
