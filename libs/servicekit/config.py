@@ -41,6 +41,11 @@ class BaseConfig:
     pii_key_id: str = "k1"
     pii_old_keys: str = ""
     pii_index_key: str = ""
+    # The waiver money chain's HMAC key (servicekit.chain): CHAIN_KEY, by default derived from PII_KEY; entries
+    # carry CHAIN_KEY_ID, and CHAIN_OLD_KEYS (`id=secret,…`) keep older entries verifiable.
+    chain_key: str = ""
+    chain_key_id: str = "c1"
+    chain_old_keys: str = ""
     log_level: str = "INFO"
     environment: str = "development"
     topic_partitions: int = 3
@@ -112,8 +117,9 @@ class BaseConfig:
             problems.append(f"PII_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if PLACEHOLDER in self.pii_key:
             problems.append(f"PII_KEY still holds the {PLACEHOLDER} placeholder of the env example")
-        if self.pii_index_key and len(self.pii_index_key.encode()) < MIN_SECRET_BYTES:
-            problems.append(f"PII_INDEX_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        for name, value in (("PII_INDEX_KEY", self.pii_index_key), ("CHAIN_KEY", self.chain_key)):
+            if value and len(value.encode()) < MIN_SECRET_BYTES:
+                problems.append(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
         if not self.jwt_public_keys and not self.jwt_jwks_url.startswith(("https://", "http://")):
             problems.append("JWT_JWKS_URL must be the gateway's http(s) JWKS address (or set JWT_PUBLIC_KEYS)")
         if self.hemolink_dev_otp:
