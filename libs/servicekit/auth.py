@@ -77,12 +77,12 @@ def issue_token(signer: Signer, *, sub: str, role: str, roles: Collection[str], 
 # that passed verification are kept, each until its own expiry (the same `now < exp` rule as PyJWT's). Bounded:
 # the oldest entries go first.
 _VERIFIED_MAX = 4096
-_verified: dict[tuple[int, str], tuple[Principal, float]] = {}
+_verified: dict[tuple[PublicKeys, str], tuple[Principal, float]] = {}
 _verified_lock = threading.Lock()
 
 
 def verify_token(keys: PublicKeys, token: str, roles: Collection[str]) -> Principal:
-    key = (id(keys), token)
+    key = (keys, token)     # the key source itself (by identity), never its id(): a freed one's id is reused
     hit = _verified.get(key)
     if hit is not None:
         if time.time() < hit[1]:
