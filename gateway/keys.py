@@ -8,6 +8,7 @@ overlap so that no valid token is refused at any point:
                                      # longer than the services' JWKS cache): published everywhere before it signs
     python -m gateway.keys retire    # drops keys superseded longer ago than the longest token lifetime
     python -m gateway.keys list
+    python -m gateway.keys rotate --file PATH   # where no keyring exists yet: creates one (a new deployment)
 
 Running gateways re-read the file when it changes (a Kubernetes secret volume is updated in place), so neither
 step needs a restart. A compromised key: `rotate --now`, then `retire --kid <old> --now` (its tokens die at
@@ -179,10 +180,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="rotate: sign with the new key at once; retire: drop --kid without waiting")
     parser.add_argument("--kid", help="retire only this key")
     args = parser.parse_args(argv)
-    if args.command == "rotate":
-        ensure_keyring(args.file)
+    if args.command == "rotate" and ensure_keyring(args.file):
+        print(f"created {args.file} with one signing key")      # a new deployment's first keyring
+    elif args.command == "rotate":
         entry = rotate(args.file, 0 if args.now else config.jwt_rotation_lead_s)
         print(f"added {entry['kid']}")
+    elif not os.path.isfile(args.file):
+        parser.exit(2, f"{parser.prog}: no keyring at {args.file} (JWT_SIGNING_KEYS_FILE)\n")
     elif args.command == "retire":
         if args.now and not args.kid:
             parser.error("retire --now needs --kid")

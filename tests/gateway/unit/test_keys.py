@@ -132,3 +132,14 @@ def test_a_service_that_never_reached_the_gateway_answers_503_not_401():
     with pytest.raises(DomainError) as refused:
         remote.public_key("any")
     assert refused.value.status == 503 and refused.value.code == "token_keys_unavailable"
+
+
+def test_the_command_creates_a_first_keyring_then_rotates_and_refuses_a_missing_one(tmp_path, capsys):
+    path = str(tmp_path / "keys.json")
+    with pytest.raises(SystemExit) as missing:
+        keys.main(["list", "--file", path])
+    assert missing.value.code == 2
+    assert keys.main(["rotate", "--file", path]) == 0 and len(keys.read_entries(path)) == 1
+    assert keys.main(["rotate", "--file", path]) == 0 and len(keys.read_entries(path)) == 2
+    out = capsys.readouterr().out
+    assert "created" in out and "added" in out and out.count("(signing)") == 2
