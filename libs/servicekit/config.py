@@ -41,7 +41,7 @@ class BaseConfig:
     pii_key_id: str = "k1"
     pii_old_keys: str = ""
     pii_index_key: str = ""
-    # The waiver money chain's HMAC key (servicekit.chain): CHAIN_KEY, by default derived from PII_KEY; entries
+    # The hash-chained log's HMAC key (servicekit.chain): CHAIN_KEY, by default derived from PII_KEY; entries
     # carry CHAIN_KEY_ID, and CHAIN_OLD_KEYS (`id=secret,…`) keep older entries verifiable.
     chain_key: str = ""
     chain_key_id: str = "c1"
