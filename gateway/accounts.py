@@ -16,6 +16,7 @@ from hemolink.access import ROLES, STAFF
 from servicekit.auth import issue_token
 from servicekit.errors import Conflict, DomainError, Unauthorized
 
+from .keys import Keyring
 from .orm import his_clients, users
 from .passwords import DUMMY_HASH, hash_password, verify_password
 from .site_directory import SITE_ROLES, site_region
@@ -38,12 +39,12 @@ def create_user(session_factory, site_of: SiteLookup, *, username: str, password
     return row
 
 
-def issue_staff_token(session_factory, secret: str, ttl_s: int, *, username: str, password: str) -> dict:
+def issue_staff_token(session_factory, signer, ttl_s: int, *, username: str, password: str) -> dict:
     with session_factory() as session:
         user = session.execute(select(users).where(users.c.username == username)).first()
     if not verify_password(password, user.password_hash if user else DUMMY_HASH) or user is None:
         raise Unauthorized("用户名或密码错误", code="invalid_credentials", title="登录失败")
-    token = issue_token(secret, roles=ROLES, sub=user.username, role=user.role, ttl_s=ttl_s, site_id=user.site_id,
+    token = issue_token(signer, roles=ROLES, sub=user.username, role=user.role, ttl_s=ttl_s, site_id=user.site_id,
                         region=user.region)
     return {"access_token": token, "token_type": "Bearer", "expires_in": ttl_s, "role": user.role,
             "site_id": user.site_id, "region": user.region}
@@ -82,7 +83,7 @@ def bootstrap_admin(session_factory, password: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m gateway.accounts check` with the gateway's DATABASE_URL, INVENTORY_URL and JWT_SECRET."""
+    """`python -m gateway.accounts check` with the gateway's DATABASE_URL, INVENTORY_URL and JWT_SIGNING_KEYS_FILE."""
     import urllib3
 
     from servicekit.db import make_engine, make_session_factory
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = Config.from_env()
     engine = make_engine(config.database_url)
-    directory = SiteDirectory(config.inventory_url, config.jwt_secret, urllib3.PoolManager())
+    directory = SiteDirectory(config.inventory_url, Keyring(config.jwt_signing_keys_file), urllib3.PoolManager())
     problems = region_problems(make_session_factory(engine), directory.get)
     engine.dispose()
     for line in problems:

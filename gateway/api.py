@@ -1,7 +1,7 @@
 """The gateway's own endpoints: tokens, users, health."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -27,7 +27,7 @@ class StaffToken(MethodView):
         deps = _deps()
         claim_actor(creds["username"])   # a refused attempt is audited against the account it tried
         with deps.auth_throttle.staff(request.remote_addr or "", creds["username"]):
-            token = accounts.issue_staff_token(deps.session_factory, deps.config.jwt_secret,
+            token = accounts.issue_staff_token(deps.session_factory, deps.token_keys,
                                                deps.config.token_ttl_s, **creds)
         claim_actor(creds["username"], role=token["role"], site_id=token["site_id"], region=token["region"])
         return token
@@ -42,6 +42,16 @@ class Users(MethodView):
         """Create a staff user"""
         deps = _deps()
         return accounts.create_user(deps.session_factory, deps.sites.get, **payload)
+
+
+@blp.route("/.well-known/jwks.json")
+class Jwks(MethodView):
+    @blp.response(200)
+    def get(self):
+        """The public keys that verify the gateway's tokens (RFC 7517 JWK Set; the services fetch it)"""
+        response = jsonify(_deps().token_keys.jwks())
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
 
 
 @blp.route("/health")

@@ -27,7 +27,7 @@ class DonorOtp(MethodView):
         """Send a one-time login code to a donor's phone"""
         deps = _deps()
         deps.otp_limits.admit(request.remote_addr or "", deps.vault.blind_index(payload["phone"]))
-        code = otp.send_code(deps.session_factory, deps.vault, deps.sms, deps.config.jwt_secret, **payload)
+        code = otp.send_code(deps.session_factory, deps.vault, deps.sms, **payload)
         return {"sent": True, **({"dev_code": code} if deps.config.hemolink_dev_otp else {})}
 
 
@@ -40,7 +40,7 @@ class DonorToken(MethodView):
         deps = _deps()
         # Refusals stay anonymous in the audit: the only name they carry is a phone number.
         with deps.auth_throttle.donor(request.remote_addr or ""):
-            token = otp.exchange_code(deps.session_factory, deps.vault, deps.donors, deps.config.jwt_secret,
+            token = otp.exchange_code(deps.session_factory, deps.vault, deps.donors, deps.token_keys,
                                       deps.config.donor_token_ttl_s, **payload)
         claim_actor(token["donor_id"], role="donor")
         return token
@@ -55,7 +55,7 @@ class ClientToken(MethodView):
         deps = _deps()
         claim_actor(creds["client_id"])   # a refused attempt is audited against the client it named
         with deps.auth_throttle.client(request.remote_addr or "", creds["client_id"]):
-            token = clients.issue_client_token(deps.session_factory, deps.config.jwt_secret,
+            token = clients.issue_client_token(deps.session_factory, deps.token_keys,
                                                deps.config.client_token_ttl_s, **creds)
         claim_actor(creds["client_id"], role="hospital", site_id=token["site_id"], region=token["region"])
         return token

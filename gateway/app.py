@@ -14,6 +14,7 @@ from .openapi import SpecCache, make_docs_blueprint
 from .ratelimit import AuthThrottle, OtpLimits, RateLimiter
 from .sms import make_sender
 from .config import Config
+from .keys import Keyring, ensure_keyring
 from .proxy import Proxy
 
 
@@ -47,10 +48,17 @@ class GatewayApp:
 
 def create_app(config: Config | None = None, **overrides) -> GatewayApp:
     config = config or Config.from_env(**overrides)
+    config.check_secrets()
+    if config.keyring_problems():
+        raise RuntimeError("refusing to start in production: " + "; ".join(config.keyring_problems()))
+    if not config.is_production:
+        ensure_keyring(config.jwt_signing_keys_file)     # make up: a key of its own on first start (var/)
+    keyring = Keyring(config.jwt_signing_keys_file)
     # Audit covers only the gateway's own endpoints: proxied requests never reach Flask and each service audits
     # its own.
     flask_app = build_app(__name__, config, title="Hemolink API gateway", roles=ROLES,
-                          blueprints=[api.blp, api_login.blp], log_name="gateway", extras=_dependencies)
+                          blueprints=[api.blp, api_login.blp], log_name="gateway", extras=_dependencies,
+                          token_keys=keyring)
     deps = flask_app.extensions["gateway"]
     flask_app.register_blueprint(make_docs_blueprint(deps.api, SpecCache(config.upstreams(), deps.proxy.http)))
     flask_app.register_blueprint(console.bp)
@@ -62,14 +70,14 @@ def _dependencies(deps) -> dict:
     config = deps.config
     limiter = RateLimiter(per_token=config.rate_limit_per_token, per_ip=config.rate_limit_per_ip,
                           storage_uri=config.rate_limit_storage_uri)
-    proxy = Proxy(config.upstreams(), jwt_secret=config.jwt_secret,
+    proxy = Proxy(config.upstreams(), token_keys=deps.token_keys,
                   connect_timeout_s=config.upstream_connect_timeout_s,
                   read_timeout_s=config.upstream_read_timeout_s, max_body_bytes=config.max_body_bytes,
                   limiter=limiter, revocations=RevocationList(deps.session_factory))
     return dict(
         proxy=proxy, limiter=limiter, sms=make_sender(config),
-        donors=DonorDirectory(config.donor_url, config.jwt_secret, proxy.http),
-        sites=SiteDirectory(config.inventory_url, config.jwt_secret, proxy.http),
+        donors=DonorDirectory(config.donor_url, deps.token_keys, proxy.http),
+        sites=SiteDirectory(config.inventory_url, deps.token_keys, proxy.http),
         otp_limits=OtpLimits(limiter, per_phone=config.rate_limit_otp_per_phone,
                              per_ip=config.rate_limit_otp_per_ip, ceiling=config.rate_limit_sms_ceiling),
         auth_throttle=AuthThrottle(limiter, per_ip=config.rate_limit_auth_per_ip,

@@ -61,13 +61,13 @@ def revoke_client(session_factory, client_id: str) -> dict:
     return _public(row)
 
 
-def issue_client_token(session_factory, secret_key: str, ttl_s: int, *, client_id: str, client_secret: str) -> dict:
+def issue_client_token(session_factory, signer, ttl_s: int, *, client_id: str, client_secret: str) -> dict:
     with session_factory() as session:
         row = session.execute(select(his_clients).where(his_clients.c.client_id == client_id)).first()
     expected = row.secret_hash if row else _hash("no-such-client")
     if not hmac.compare_digest(expected, _hash(client_secret)) or row is None or row.revoked_at is not None:
         raise Unauthorized("客户端凭据无效", code="invalid_client", title="客户端认证失败")
-    token = issue_token(secret_key, roles=ROLES, sub=row.client_id, role="hospital", ttl_s=ttl_s, site_id=row.site_id,
+    token = issue_token(signer, roles=ROLES, sub=row.client_id, role="hospital", ttl_s=ttl_s, site_id=row.site_id,
                         region=row.region, client_id=row.client_id)
     return {"access_token": token, "token_type": "Bearer", "expires_in": ttl_s, "role": "hospital",
             "site_id": row.site_id, "region": row.region}

@@ -19,8 +19,15 @@ class Config(BaseConfig):
     upstream_connect_timeout_s: float = 2.0
     upstream_read_timeout_s: float = 30.0
     max_body_bytes: int = 11 * 1024 * 1024
+    # The keyring the gateway alone signs with (gateway/keys.py); created on first start outside production.
+    jwt_signing_keys_file: str = "var/jwt-signing-keys.json"
+    # How long a rotated-in key is published before it signs: longer than the services' JWKS cache.
+    jwt_rotation_lead_s: float = 600.0
+    # Revocation reaches the services through token lifetimes (docs/operations.md §Token keys): the gateway
+    # refuses a revoked HIS client's token within seconds; a service called directly accepts it at most
+    # client_token_ttl_s longer, so HIS tokens are short (a HIS asks for a new one every 5 minutes).
     token_ttl_s: int = 3600
-    client_token_ttl_s: int = 900
+    client_token_ttl_s: int = 300
     donor_token_ttl_s: int = 7 * 24 * 3600
     hemolink_admin_password: str = ""
     rate_limit_per_token: str = "600/minute"
@@ -55,6 +62,11 @@ class Config(BaseConfig):
             overrides["trusted_proxies"] = int(env["TRUSTED_PROXY_COUNT"])
         return super().from_env(environ, **overrides)
 
+    @property
+    def max_token_ttl_s(self) -> int:
+        """The longest a token the gateway issued may stay valid: how long a superseded key stays published."""
+        return max(self.token_ttl_s, self.client_token_ttl_s, self.donor_token_ttl_s)
+
     def production_problems(self) -> list[str]:
         problems = super().production_problems() + self._admin_password_problems()
         if PLACEHOLDER in self.hemolink_admin_password:
@@ -85,6 +97,13 @@ class Config(BaseConfig):
         if password == "admin" or len(password) < MIN_ADMIN_PASSWORD_CHARS:
             return [f"HEMOLINK_ADMIN_PASSWORD must not be 'admin' and must have at least "
                     f"{MIN_ADMIN_PASSWORD_CHARS} characters"]
+        return []
+
+    def keyring_problems(self) -> list[str]:
+        """Read at start rather than with the settings: the file is a mounted secret, not an environment value."""
+        if self.is_production and not os.path.isfile(self.jwt_signing_keys_file):
+            return [f"JWT_SIGNING_KEYS_FILE {self.jwt_signing_keys_file} does not exist (python -m gateway.keys rotate "
+                    "--file … creates one; production never generates its own)"]
         return []
 
     def upstreams(self) -> dict[str, str]:

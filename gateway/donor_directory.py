@@ -9,13 +9,13 @@ from .service_calls import service_get
 
 
 class DonorDirectory:
-    def __init__(self, donor_url: str, jwt_secret: str, http: urllib3.PoolManager):
+    def __init__(self, donor_url: str, signer, http: urllib3.PoolManager):
         self.donor_url = donor_url
-        self.jwt_secret = jwt_secret
+        self.signer = signer
         self.http = http
 
     def find_by_phone(self, phone: str) -> dict | None:
-        resp = service_get(self.http, self.jwt_secret, f"{self.donor_url}/api/v1/donors?phone={quote(phone)}")
+        resp = service_get(self.http, self.signer, f"{self.donor_url}/api/v1/donors?phone={quote(phone)}")
         if resp.status != 200:
             raise RuntimeError(f"donor lookup failed with {resp.status}")
         donors = resp.json()

@@ -37,11 +37,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _code_hash(secret: str, phone_blind: str, code: str) -> str:
-    return hmac.new(secret.encode(), f"{phone_blind}:{code}".encode(), hashlib.sha256).hexdigest()
+def _code_hash(vault: PiiVault, phone_blind: str, code: str) -> str:
+    return hmac.new(vault.derived_key(b"otp-code"), f"{phone_blind}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def send_code(session_factory, vault: PiiVault, sender, secret: str, *, phone: str, now: datetime | None = None) -> str:
+def send_code(session_factory, vault: PiiVault, sender, *, phone: str, now: datetime | None = None) -> str:
     """Create (or replace) the phone's code and send it; returns the code (shown only in dev mode)."""
     now = now or _now()
     blind = vault.blind_index(phone)
@@ -53,7 +53,7 @@ def send_code(session_factory, vault: PiiVault, sender, secret: str, *, phone: s
         # Wrong attempts count per phone, not per code: asking for a new code does not buy five more guesses.
         # They start again only after a lock has run its course (or a successful login removed the row).
         attempts = row.attempts if row and not _aware(row.locked_until) else 0
-        values = dict(code_hash=_code_hash(secret, blind, code), expires_at=now + CODE_TTL, attempts=attempts,
+        values = dict(code_hash=_code_hash(vault, blind, code), expires_at=now + CODE_TTL, attempts=attempts,
                       locked_until=None)
         if row:
             session.execute(update(donor_otps).where(donor_otps.c.phone_blind == blind).values(**values))
@@ -63,7 +63,7 @@ def send_code(session_factory, vault: PiiVault, sender, secret: str, *, phone: s
     return code
 
 
-def exchange_code(session_factory, vault: PiiVault, directory, secret: str, ttl_s: int, *, phone: str, code: str,
+def exchange_code(session_factory, vault: PiiVault, directory, signer, ttl_s: int, *, phone: str, code: str,
                   now: datetime | None = None) -> dict:
     """A donor token for a valid, unexpired code; the code is used up."""
     now = now or _now()
@@ -83,7 +83,7 @@ def exchange_code(session_factory, vault: PiiVault, directory, secret: str, ttl_
             if session.execute(select(donor_otps.c.phone_blind).where(donor_otps.c.phone_blind == blind)).first():
                 raise PhoneLocked("验证码错误次数过多，请 15 分钟后再试")
             invalid = True                                   # no code was sent to this phone
-        elif _aware(row.expires_at) > now and hmac.compare_digest(row.code_hash, _code_hash(secret, blind, code)):
+        elif _aware(row.expires_at) > now and hmac.compare_digest(row.code_hash, _code_hash(vault, blind, code)):
             session.execute(delete(donor_otps).where(donor_otps.c.phone_blind == blind))   # the code is used up
             invalid = False
         else:
@@ -96,7 +96,7 @@ def exchange_code(session_factory, vault: PiiVault, directory, secret: str, ttl_
     donor = directory.find_by_phone(phone)
     if donor is None:
         raise Unauthorized("验证码错误或已过期", code="invalid_code", title="验证码无效")
-    token = issue_token(secret, roles=ROLES, sub=donor["id"], role="donor", ttl_s=ttl_s, donor_id=donor["id"],
+    token = issue_token(signer, roles=ROLES, sub=donor["id"], role="donor", ttl_s=ttl_s, donor_id=donor["id"],
                         region=donor.get("region"))
     return {"access_token": token, "token_type": "Bearer", "expires_in": ttl_s, "role": "donor",
             "donor_id": donor["id"]}

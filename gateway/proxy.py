@@ -40,10 +40,10 @@ OWN_HEADERS = {"x-request-id", "traceparent"}
 
 
 class Proxy:
-    def __init__(self, upstreams: dict[str, str], *, jwt_secret: str, connect_timeout_s: float,
+    def __init__(self, upstreams: dict[str, str], *, token_keys, connect_timeout_s: float,
                  read_timeout_s: float, max_body_bytes: int, limiter=None, revocations=None):
         self.upstreams = upstreams
-        self.jwt_secret = jwt_secret
+        self.token_keys = token_keys
         self.max_body_bytes = max_body_bytes
         self.limiter = limiter
         self.revocations = revocations
@@ -117,7 +117,7 @@ class Proxy:
         header = environ.get("HTTP_AUTHORIZATION", "")
         if header[:7].lower() != "bearer ":
             return None
-        principal = verify_token(self.jwt_secret, header[7:].strip(), ROLES)
+        principal = verify_token(self.token_keys, header[7:].strip(), ROLES)
         if principal.client_id and self.revocations is not None and self.revocations.is_revoked(principal.client_id):
             raise Unauthorized("客户端已被吊销", code="client_revoked")
         return f"{principal.role}:{principal.sub}"

@@ -9,6 +9,6 @@ from servicekit.auth import issue_token
 TIMEOUT = urllib3.Timeout(connect=1.0, read=5.0)
 
 
-def service_get(http: urllib3.PoolManager, jwt_secret: str, url: str) -> urllib3.BaseHTTPResponse:
-    token = issue_token(jwt_secret, roles=ROLES, sub="gateway", role="service", ttl_s=60)
+def service_get(http: urllib3.PoolManager, signer, url: str) -> urllib3.BaseHTTPResponse:
+    token = issue_token(signer, roles=ROLES, sub="gateway", role="service", ttl_s=60)
     return http.request("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT, retries=False)

@@ -18,15 +18,15 @@ class SiteLookupFailed(DomainError):
 
 
 class SiteDirectory:
-    def __init__(self, inventory_url: str, jwt_secret: str, http: urllib3.PoolManager):
+    def __init__(self, inventory_url: str, signer, http: urllib3.PoolManager):
         self.inventory_url = inventory_url
-        self.jwt_secret = jwt_secret
+        self.signer = signer
         self.http = http
 
     def get(self, site_id: str) -> dict | None:
         """The site as the inventory service has it ({id, kind, region, ...}), or None when it is not registered."""
         try:
-            resp = service_get(self.http, self.jwt_secret, f"{self.inventory_url}/api/v1/sites/{quote(site_id, safe='')}")
+            resp = service_get(self.http, self.signer, f"{self.inventory_url}/api/v1/sites/{quote(site_id, safe='')}")
         except urllib3.exceptions.HTTPError as exc:
             raise SiteLookupFailed(f"库存服务无法连接：{exc.__class__.__name__}") from exc
         if resp.status == 404:

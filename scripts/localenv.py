@@ -34,6 +34,9 @@ def local_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
     if not env.get("RATE_LIMIT_STORAGE_URI", "memory://").startswith(("redis://", "rediss://")):
         env["GATEWAY_WORKERS"] = "1"
     env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{env['BROKER_PORT']}"
+    # The gateway signs with a keyring under var/ (created on its first start); the services fetch its public keys.
+    env.setdefault("JWT_SIGNING_KEYS_FILE", f"{env['HEMOLINK_VAR']}/jwt-signing-keys.json")
+    env.setdefault("JWT_JWKS_URL", f"http://127.0.0.1:{env['GATEWAY_PORT']}/api/v1/.well-known/jwks.json")
     env.setdefault("DOCUMENTS_DIR", f"{env['HEMOLINK_VAR']}/documents")   # waiver claim documents
     env.setdefault("BANK_BATCH_DIR", f"{env['HEMOLINK_VAR']}/bank")       # development bank batch files
     for svc in SERVICES:

@@ -1,6 +1,6 @@
 """The fixtures every service's integration tests share, built once: a migrated database of the service
 (`service_db`, also named `<service>_db`, on SQLite and PostgreSQL through `db_kind`), its `session_factory` (engine disposed after the
-test), `uow_factory`, `app` (built with the shared test secrets plus the conftest's `app_settings`) and `client`.
+test), `uow_factory`, `app` (built with the test issuer's keys plus the conftest's `app_settings`) and `client`.
 A service's conftest binds them to its own module:
 
     service_db, donor_db, session_factory, uow_factory, app, client = service_fixtures("donor", DonorUnitOfWork)
@@ -12,7 +12,7 @@ import importlib
 import pytest
 
 from servicekit.db import make_engine, make_session_factory
-from tests.helpers import JWT_SECRET, PII_KEY
+from tests.helpers import PII_KEY, SERVICE_KEYS, gateway_keys
 
 
 def service_fixtures(service: str, uow_class=None) -> tuple:
@@ -39,7 +39,8 @@ def service_fixtures(service: str, uow_class=None) -> tuple:
     @pytest.fixture(name="app")
     def app(service_db, app_settings):
         create_app = importlib.import_module(f"{service}.app").create_app
-        return create_app(database_url=service_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY,
+        keys = gateway_keys() if service == "gateway" else SERVICE_KEYS   # the issuer signs, the services verify
+        return create_app(database_url=service_db, **keys, pii_key=PII_KEY,
                           **app_settings)
 
     @pytest.fixture(name="client")

@@ -1,18 +1,59 @@
 """Helpers shared by tests: tokens, polling, valid national IDs."""
 from __future__ import annotations
 
+import hashlib
+import json
+import tempfile
 import time
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hemolink.access import ROLES
 from servicekit.auth import issue_token
-from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY
+from servicekit.config import DEV_PII_KEY
+from servicekit.jwks import StaticKeys, public_jwk
 
-JWT_SECRET = DEV_JWT_SECRET
 PII_KEY = DEV_PII_KEY
+
+# The test issuer: one fixed Ed25519 key. Services under test are configured with its public half
+# (SERVICE_KEYS), the gateway under test signs with it (GATEWAY_KEYS), and token() mints with it.
+TEST_KID = "test-issuer-1"
+TEST_KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"hemolink test issuer").digest())
+PUBLIC_KEYS = json.dumps({"keys": [public_jwk(TEST_KID, TEST_KEY)]})
+TEST_KEYS = StaticKeys(PUBLIC_KEYS)     # what verify_token checks test tokens with
+
+
+class TestSigner:
+    __test__ = False
+
+    def signing_key(self):
+        return TEST_KID, TEST_KEY
+
+
+SIGNER = TestSigner()
+
+
+@lru_cache(maxsize=None)
+def keyring_file() -> str:
+    """The test key as a gateway keyring file (gateway/keys.py), written once per test process."""
+    from gateway.keys import key_entry, write_entries
+
+    path = Path(tempfile.mkdtemp(prefix="hemolink-keys-")) / "jwt-signing-keys.json"
+    write_entries(str(path), [key_entry(TEST_KEY, 0, kid=TEST_KID)])
+    return str(path)
+
+
+SERVICE_KEYS = {"jwt_public_keys": PUBLIC_KEYS}
+
+
+def gateway_keys() -> dict:
+    return {"jwt_signing_keys_file": keyring_file()}
 
 
 def token(role: str, sub: str | None = None, **claims) -> str:
-    return issue_token(JWT_SECRET, roles=ROLES, sub=sub or f"{role}-user", role=role, **claims)
+    return issue_token(SIGNER, roles=ROLES, sub=sub or f"{role}-user", role=role, **claims)
 
 
 def auth(role: str, **claims) -> dict:

@@ -1,5 +1,8 @@
 """JWT issue/verify and the role check every service repeats (zero trust inside).
 
+Tokens are EdDSA (Ed25519) with a `kid`: the gateway alone holds the private keys and signs; every process
+verifies with public keys (servicekit.jwks), so reading a service's configuration gives no way to mint a token.
+
 Which roles exist and which claims a token carries are the project's (hemolink.access): the functions here
 take the roles as an argument, and a Principal keeps whatever claims the issuer added.
 """
@@ -10,14 +13,17 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import wraps
-from typing import Collection
+from typing import Collection, Protocol
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app, g, request
 
 from .errors import Forbidden, Unauthorized
 
 ISSUER = "hemolink"
+AUDIENCE = "hemolink-api"
+ALGORITHM = "EdDSA"
 _REGISTERED = frozenset({"sub", "role", "iat", "exp", "nbf", "iss", "aud", "jti"})
 
 
@@ -41,35 +47,49 @@ class Principal:
                    claims=tuple(sorted((k, v) for k, v in claims.items() if k not in _REGISTERED)))
 
 
-def issue_token(secret: str, *, sub: str, role: str, roles: Collection[str], ttl_s: int = 3600, **claims) -> str:
+class Signer(Protocol):
+    """What signs tokens: only the issuer has one (the gateway's keyring, gateway/keys.py)."""
+
+    def signing_key(self) -> tuple[str, Ed25519PrivateKey]: ...
+
+
+class PublicKeys(Protocol):
+    """What verifies them: a public key by key id (servicekit.jwks), None for a kid it does not know."""
+
+    def public_key(self, kid: str) -> Ed25519PublicKey | None: ...
+
+
+def issue_token(signer: Signer, *, sub: str, role: str, roles: Collection[str], ttl_s: int = 3600,
+                **claims) -> str:
     if role not in roles:
         raise ValueError(f"unknown role {role}")
+    kid, key = signer.signing_key()
     now = int(time.time())
-    payload = {"sub": sub, "role": role, "iat": now, "exp": now + ttl_s, "iss": ISSUER,
+    payload = {"sub": sub, "role": role, "iat": now, "exp": now + ttl_s, "iss": ISSUER, "aud": AUDIENCE,
                "jti": uuid.uuid4().hex}
     payload.update({k: v for k, v in claims.items() if v is not None})
-    return jwt.encode(payload, secret, algorithm="HS256")
+    return jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
-# Tokens already verified, by (secret, exact token text) → (principal, exp). A caller presents the same token on
-# every request until it expires, and checking its HMAC and parsing its JSON again each time was a large share of
-# the gateway's CPU per proxied request (docs/performance.md, "Why the code is this way"). Only tokens that passed verification are kept, each until its own expiry
-# (the same `now < exp` rule as PyJWT's); revocation of HIS clients is checked by the gateway on every request
-# regardless. Bounded: the oldest entries go first.
+# Tokens already verified, by (key source, exact token text) → (principal, exp). A caller presents the same token
+# on every request until it expires, and checking its signature and parsing its JSON again each time was a large
+# share of the gateway's CPU per proxied request (docs/performance.md, "Why the code is this way"). Only tokens
+# that passed verification are kept, each until its own expiry (the same `now < exp` rule as PyJWT's). Bounded:
+# the oldest entries go first.
 _VERIFIED_MAX = 4096
-_verified: dict[tuple[str, str], tuple[Principal, float]] = {}
+_verified: dict[tuple[PublicKeys, str], tuple[Principal, float]] = {}
 _verified_lock = threading.Lock()
 
 
-def verify_token(secret: str, token: str, roles: Collection[str]) -> Principal:
-    key = (secret, token)
+def verify_token(keys: PublicKeys, token: str, roles: Collection[str]) -> Principal:
+    key = (keys, token)     # the key source itself (by identity), never its id(): a freed one's id is reused
     hit = _verified.get(key)
     if hit is not None:
         if time.time() < hit[1]:
             return _known_role(hit[0], roles)
         with _verified_lock:
             _verified.pop(key, None)
-    principal, exp = _decode(secret, token)
+    principal, exp = _decode(keys, token)
     _known_role(principal, roles)
     with _verified_lock:
         while len(_verified) >= _VERIFIED_MAX:
@@ -78,10 +98,17 @@ def verify_token(secret: str, token: str, roles: Collection[str]) -> Principal:
     return principal
 
 
-def _decode(secret: str, token: str) -> tuple[Principal, float]:
+def _decode(keys: PublicKeys, token: str) -> tuple[Principal, float]:
+    """Only EdDSA, only a kid the issuer publishes: `alg` none, HS256 keyed with a public key, or a key of the
+    caller's own choosing never reach a verification that could pass."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
-                            options={"require": ["exp", "sub", "role"]})
+        header = jwt.get_unverified_header(token)
+        kid = header.get("kid")
+        public = keys.public_key(kid) if header.get("alg") == ALGORITHM and isinstance(kid, str) else None
+        if public is None:
+            raise jwt.InvalidTokenError("unknown signing key or algorithm")
+        claims = jwt.decode(token, public, algorithms=[ALGORITHM], issuer=ISSUER, audience=AUDIENCE,
+                            options={"require": ["exp", "sub", "role", "aud"]})
     except jwt.PyJWTError as exc:
         raise Unauthorized("令牌无效或已过期", code="invalid_token") from exc
     return Principal.from_claims(claims), float(claims["exp"])
@@ -107,7 +134,7 @@ def current_principal() -> Principal:
         token = bearer_token()
         if not token:
             raise Unauthorized("缺少访问令牌", code="missing_token")
-        principal = verify_token(current_app.config["JWT_SECRET"], token, current_app.config["JWT_ROLES"])
+        principal = verify_token(current_app.config["JWT_KEYS"], token, current_app.config["JWT_ROLES"])
         g.principal = principal
     return principal
 

@@ -13,13 +13,16 @@ import argparse
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Mapping
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from .config import DEV_PII_KEY
+from .config import BaseConfig
 from .db import is_sqlite
+from .pii import parse_old_keys
 
 GENESIS = "0" * 64
 
@@ -41,6 +44,8 @@ chain_entries = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The chain key the entry's HMAC is under (CHAIN_KEY_ID when it was written); NULL: before key ids, DEFAULT_KEY_ID.
+    Column("key_id", String(20), nullable=True),
 )
 
 
@@ -54,6 +59,29 @@ def create_chain_tables(connection) -> None:
 def chain_key(secret: str) -> bytes:
     """The chain's HMAC key, derived from a service secret (PII_KEY) so operations keep one secret less."""
     return hmac.new(secret.encode(), b"hemolink:money-chain:v1", hashlib.sha256).digest()
+
+
+DEFAULT_KEY_ID = "c1"
+
+
+@dataclass(frozen=True)
+class ChainKeys:
+    """The key new entries are written under (`key_id`) and every key an entry may be under, by id. A chain cannot
+    be re-keyed (that would be rewriting it), so old keys stay configured for verifying the entries under them."""
+
+    key_id: str
+    keys: Mapping[str, bytes]
+
+    @property
+    def current(self) -> bytes:
+        return self.keys[self.key_id]
+
+    @classmethod
+    def from_config(cls, config) -> "ChainKeys":
+        """CHAIN_KEY (default PII_KEY) under CHAIN_KEY_ID; CHAIN_OLD_KEYS (`id=secret,…`) for older entries."""
+        keys = {kid: chain_key(secret) for kid, secret in parse_old_keys(config.chain_old_keys).items()}
+        keys[config.chain_key_id] = chain_key(config.chain_key or config.pii_key)
+        return cls(config.chain_key_id, keys)
 
 
 def entry_hash(prev_hash: str, seq: int, at: str, kind: str, subject: str, payload: str,
@@ -72,7 +100,8 @@ _HEAD = select(chain_head.c.last_seq, chain_head.c.last_hash).where(chain_head.c
 _HEAD_LOCKED = _HEAD.with_for_update()
 _INSERT_ENTRY = chain_entries.insert().values(
     seq=bindparam("e_seq"), at=bindparam("e_at"), kind=bindparam("e_kind"), subject=bindparam("e_subject"),
-    payload=bindparam("e_payload"), prev_hash=bindparam("e_prev"), hash=bindparam("e_hash"))
+    payload=bindparam("e_payload"), prev_hash=bindparam("e_prev"), hash=bindparam("e_hash"),
+    key_id=bindparam("e_key_id"))
 _MOVE_HEAD = (update(chain_head).where(chain_head.c.id == 1)
               .values(last_seq=bindparam("e_seq"), last_hash=bindparam("e_hash")))
 _entry = _INSERT_ENTRY.returning(chain_entries.c.seq, chain_entries.c.hash).cte("entry")
@@ -81,15 +110,17 @@ _INSERT_AND_MOVE_HEAD = (update(chain_head).where(chain_head.c.id == 1, chain_he
                          .values(last_seq=_entry.c.seq, last_hash=_entry.c.hash).add_cte(_entry))
 
 
-def append(session: Session, *, kind: str, subject: str, payload: dict, key: bytes | None = None) -> int:
-    """Add an entry in the caller's transaction; returns its sequence number."""
+def append(session: Session, *, kind: str, subject: str, payload: dict, key: bytes | None = None,
+           key_id: str | None = None) -> int:
+    """Add an entry in the caller's transaction, its HMAC under `key` (named `key_id`); returns its sequence number."""
     sqlite = is_sqlite(session.get_bind())      # SQLite: the transaction already holds the write lock
     head = session.execute(_HEAD if sqlite else _HEAD_LOCKED).one()
     seq = head.last_seq + 1
     at = datetime.now(timezone.utc).replace(microsecond=0)
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     params = {"e_seq": seq, "e_at": at, "e_kind": kind, "e_subject": subject, "e_payload": text,
-              "e_prev": head.last_hash, "e_hash": entry_hash(head.last_hash, seq, _at_text(at), kind, subject, text, key)}
+              "e_prev": head.last_hash, "e_key_id": key_id,
+              "e_hash": entry_hash(head.last_hash, seq, _at_text(at), kind, subject, text, key)}
     if sqlite:
         session.execute(_INSERT_ENTRY, params)
         session.execute(_MOVE_HEAD, params)
@@ -100,14 +131,19 @@ def append(session: Session, *, kind: str, subject: str, payload: dict, key: byt
     return seq
 
 
-def verify(session: Session, key: bytes | None = None) -> tuple[bool, str]:
-    """Recompute the chain; (True, summary) or (False, where it breaks)."""
+def verify(session: Session, key: bytes | None = None, *, keys: ChainKeys | None = None) -> tuple[bool, str]:
+    """Recompute the chain; (True, summary) or (False, where it breaks). With `keys`, each entry is checked under
+    the key its key id names."""
     prev, expected_seq = GENESIS, 1
     for row in session.execute(select(chain_entries).order_by(chain_entries.c.seq)):
         if row.seq != expected_seq:
             return False, f"entry {expected_seq} is missing (found {row.seq})"
         if row.prev_hash != prev:
             return False, f"entry {row.seq} does not follow entry {row.seq - 1}"
+        if keys is not None:
+            key = keys.keys.get(row.key_id or DEFAULT_KEY_ID)
+            if key is None:
+                return False, f"entry {row.seq} is under chain key {row.key_id}, which is not configured (CHAIN_OLD_KEYS)"
         if not hmac.compare_digest(entry_hash(prev, row.seq, _at_text(row.at), row.kind, row.subject, row.payload, key),
                                    row.hash):
             return False, f"entry {row.seq} was altered"
@@ -119,8 +155,8 @@ def verify(session: Session, key: bytes | None = None) -> tuple[bool, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m servicekit.chain verify --database-url URL` — exit 1 when the chain is broken. The key is
-    derived from PII_KEY, as the service that wrote the chain derived it."""
+    """`python -m servicekit.chain verify --database-url URL` — exit 1 when the chain is broken. The keys are the
+    service's (CHAIN_KEY or else PII_KEY under CHAIN_KEY_ID, CHAIN_OLD_KEYS), as the service that wrote it has them."""
     import os
 
     from .db import make_engine, make_session_factory
@@ -130,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--unkeyed", action="store_true", help="a chain written without a key (tests, tools)")
     args = parser.parse_args(argv)
-    key = None if args.unkeyed else chain_key(os.environ.get("PII_KEY", DEV_PII_KEY))
+    keys = None if args.unkeyed else ChainKeys.from_config(BaseConfig.from_env())
     with make_session_factory(make_engine(args.database_url))() as session:
-        ok, message = verify(session, key)
+        ok, message = verify(session, keys=keys)
     print(("OK: " if ok else "BROKEN: ") + message)
     return 0 if ok else 1
 

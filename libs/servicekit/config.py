@@ -5,9 +5,8 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 DEV_PII_KEY = "dev-only-pii-key-change-me-0123456789abc"
-MIN_SECRET_BYTES = 32      # HS256 keys shorter than the hash output can be brute-forced offline
+MIN_SECRET_BYTES = 32      # HMAC keys shorter than the hash output can be brute-forced offline
 PLACEHOLDER = "CHANGE_ME"  # what deploy/env/*.env.example ship; copied verbatim it is public knowledge
 KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -30,8 +29,23 @@ class BaseConfig:
     service_name: str = "service"
     database_url: str = "sqlite:///var/service.db"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    jwt_secret: str = DEV_JWT_SECRET
+    # Tokens are verified with the gateway's public keys only: its JWKS (fetched, kept jwt_jwks_cache_s), or a
+    # fixed JWK Set in JWT_PUBLIC_KEYS (JWT_PUBLIC_KEYS_FILE) when keys are distributed out of band.
+    jwt_jwks_url: str = "http://127.0.0.1:8080/api/v1/.well-known/jwks.json"
+    jwt_public_keys: str = ""
+    jwt_jwks_cache_s: float = 300.0
     pii_key: str = DEV_PII_KEY
+    # Encryption key ids (servicekit.pii): new values under PII_KEY_ID; PII_OLD_KEYS (`id=secret,…`) stay readable
+    # until `python -m servicekit.keys rotate` is done. The blind index has its own key (default PII_KEY), the same
+    # in every service (docs/operations.md §Data keys).
+    pii_key_id: str = "k1"
+    pii_old_keys: str = ""
+    pii_index_key: str = ""
+    # The hash-chained log's HMAC key (servicekit.chain): CHAIN_KEY, by default derived from PII_KEY; entries
+    # carry CHAIN_KEY_ID, and CHAIN_OLD_KEYS (`id=secret,…`) keep older entries verifiable.
+    chain_key: str = ""
+    chain_key_id: str = "c1"
+    chain_old_keys: str = ""
     log_level: str = "INFO"
     environment: str = "development"
     topic_partitions: int = 3
@@ -54,7 +68,8 @@ class BaseConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any):
-        """Build from upper-case environment variables named like the fields (DATABASE_URL, ...)."""
+        """Build from upper-case environment variables named like the fields (DATABASE_URL, ...); `<NAME>_FILE`
+        names a file holding the value instead (a mounted Kubernetes secret), its trailing newline dropped."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -63,6 +78,9 @@ class BaseConfig:
             key = f.name.upper()
             if key in env:
                 values[f.name] = _coerce(env[key], f.type)
+            elif f"{key}_FILE" in env:
+                with open(env[f"{key}_FILE"], encoding="utf-8") as handle:
+                    values[f.name] = _coerce(handle.read().rstrip("\r\n"), f.type)
         values.update(overrides)
         return cls(**values)
 
@@ -93,13 +111,17 @@ class BaseConfig:
         """What makes this configuration unsafe to serve the public with (empty when fine).
         Subclasses extend it (the gateway adds its admin password and SMS provider)."""
         problems = []
-        if self.jwt_secret == DEV_JWT_SECRET or self.pii_key == DEV_PII_KEY:
-            problems.append("JWT_SECRET/PII_KEY is a development default secret")
-        for name, value in (("JWT_SECRET", self.jwt_secret), ("PII_KEY", self.pii_key)):
-            if len(value.encode()) < MIN_SECRET_BYTES:
+        if self.pii_key == DEV_PII_KEY:
+            problems.append("PII_KEY is a development default secret")
+        if len(self.pii_key.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"PII_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        if PLACEHOLDER in self.pii_key:
+            problems.append(f"PII_KEY still holds the {PLACEHOLDER} placeholder of the env example")
+        for name, value in (("PII_INDEX_KEY", self.pii_index_key), ("CHAIN_KEY", self.chain_key)):
+            if value and len(value.encode()) < MIN_SECRET_BYTES:
                 problems.append(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
-            if PLACEHOLDER in value:
-                problems.append(f"{name} still holds the {PLACEHOLDER} placeholder of the env example")
+        if not self.jwt_public_keys and not self.jwt_jwks_url.startswith(("https://", "http://")):
+            problems.append("JWT_JWKS_URL must be the gateway's http(s) JWKS address (or set JWT_PUBLIC_KEYS)")
         if self.hemolink_dev_otp:
             problems.append("HEMOLINK_DEV_OTP=1 returns login codes in responses")
         if PLACEHOLDER in self.database_url:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from . import context, heartbeat, inbox, metrics, parking, tracing
 from .envelope import Envelope, parse, type_from_headers
+from .topics import topic_owner
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class EventProcessor:
         self.dlq_topic = dlq_topic or f"{group}.dlq"
         self.max_attempts = max_attempts
         self.retry_sleep_s = retry_sleep_s
+        self._types = frozenset(t for t, _version in handlers)
 
     def process(self, record) -> str:
         if self._unhandled(record):
@@ -69,6 +71,13 @@ class EventProcessor:
         except ValueError as exc:
             log.error("malformed record sent to dead-letter topic", extra={"error": str(exc)})
             self._dead_letter(record, f"malformed: {exc}")
+            return DEAD_LETTERED
+        refusal = self.refusal(record.topic, envelope)
+        if refusal is not None:
+            # Not parked: a forged event must not hold back the genuine events of the key it names.
+            log.error("event refused, sent to dead-letter topic",
+                      extra={"event_type": envelope.type, "event_id": envelope.id, "reason": refusal})
+            self._dead_letter(record, refusal)
             return DEAD_LETTERED
         handler = self.handlers.get((envelope.type, envelope.version))
         if handler is None:
@@ -86,10 +95,23 @@ class EventProcessor:
             context.causation_id.reset(tokens[1])
 
     def _unhandled(self, record) -> bool:
-        """True when the record's headers name a type and version this consumer has no handler for. A record
-        without usable headers is parsed in full (and dead-lettered if malformed)."""
+        """True when the record's headers name a type this consumer has no handler for (a version it does not
+        know is refused, not skipped). A record without usable headers is parsed in full (and dead-lettered if
+        malformed)."""
         key = type_from_headers(record.headers)
-        return key is not None and key not in self.handlers
+        return key is not None and key[0] not in self._types
+
+    def refusal(self, topic: str, envelope: Envelope) -> str | None:
+        """Why an event of a type this consumer reads must not be applied, or None: it names a `source` other
+        than the topic's owner (anyone who can write to the broker could otherwise publish another service's
+        facts), or a schema version of the type that no handler here knows."""
+        owner = topic_owner(topic)
+        if owner is not None and envelope.source != owner:
+            return f"wrong_source: {envelope.source!r} on {topic}, which only {owner!r} publishes"
+        if envelope.type in self._types and (envelope.type, envelope.version) not in self.handlers:
+            known = sorted(v for t, v in self.handlers if t == envelope.type)
+            return f"unknown_version: {envelope.type} v{envelope.version} (this consumer reads v{known})"
+        return None
 
     def _apply_with_retries(self, record, envelope: Envelope, handler: Handler) -> str:
         attempt = 0

@@ -56,6 +56,12 @@ def all_topics() -> list[str]:
     return [t.name for t in TOPICS]
 
 
+def topic_owner(topic: str) -> str | None:
+    """The one service that publishes on `topic` (`<service>.events`: the envelope's `source`); None for a topic
+    not named that way."""
+    return topic[:-len(".events")] if topic.endswith(".events") else None
+
+
 def own_topics(service: str) -> list[str]:
     """The topics a service's processes write (its events and its dead letters)."""
     return [t.name for t in TOPICS if t.name.split(".")[0] == service]

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import outbox
+from .audit import AUDIT_HOOK
 from .envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ class SqlAlchemyUnitOfWork:
             envelope = Envelope.new(event.TYPE, event.VERSION, self.source, event.subject,
                                     schema.dump(event))
             outbox.add(self.session, envelope, self.topic)
+        audit = self.session.info.get(AUDIT_HOOK)
+        if audit is not None:
+            audit(self.session)         # the request's audit row, before the writes that take shared locks
         writes, self._last_writes = self._last_writes, []
         for write in writes:
             write()

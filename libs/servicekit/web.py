@@ -2,6 +2,7 @@
 authorisation, audit, and the dependencies views reach through `current_app.extensions[<service name>]`."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from decimal import Decimal
@@ -16,14 +17,18 @@ from . import context, metrics, tracing
 from .audit import install_audit
 from .authz import Matrix, install_authz
 from .db import make_engine, make_session_factory, read_only_session_factory
-from .errors import http_exception_to_problem, register_error_handlers
+from .errors import DomainError, http_exception_to_problem, register_error_handlers
 from .health import make_health_blueprint
+from .jwks import key_source
 from .logs import configure_logging
 from .pii import PiiVault
 
 log = logging.getLogger("access")
 
 MAX_BODY_BYTES = 11 * 1024 * 1024  # 10 MB documents plus multipart overhead
+# No request body of ours nests deeper than a handful of levels; a deeper one is refused before any schema sees it
+# (a thousand levels made the JSON parser itself overflow the stack: a 500).
+MAX_JSON_DEPTH = 32
 
 
 class ProblemSchema(Schema):
@@ -60,11 +65,11 @@ class ProblemApi(Api):
         return http_exception_to_problem(error)
 
 
-def create_service_app(name: str, config, engine, *, title: str, roles) -> tuple[Flask, ProblemApi]:
+def create_service_app(name: str, config, engine, *, title: str, roles, token_keys=None) -> tuple[Flask, ProblemApi]:
     app = Flask(name)
     app.config.update(
         SERVICE_NAME=config.service_name,
-        JWT_SECRET=config.jwt_secret,
+        JWT_KEYS=token_keys,
         JWT_ROLES=tuple(roles),
         API_TITLE=title,
         API_VERSION="v1",
@@ -79,7 +84,40 @@ def create_service_app(name: str, config, engine, *, title: str, roles) -> tuple
     register_error_handlers(app)
     app.register_blueprint(make_health_blueprint(engine, config.kafka_bootstrap_servers))
     install_request_context(app)
+    install_json_depth_limit(app)
     return app, api
+
+
+def json_depth(value) -> int:
+    """How deeply `value` nests lists and objects (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def install_json_depth_limit(app: Flask) -> None:
+    """400 problem+json for a JSON body nested deeper than MAX_JSON_DEPTH. The body is read once (cached for the
+    schema's parser); a body that is not JSON at all is left to that parser's own 400."""
+
+    @app.before_request
+    def _limit_depth():
+        if not request.is_json or not request.content_length:
+            return None
+        try:
+            depth = json_depth(json.loads(request.get_data(cache=True)))
+        except RecursionError:
+            depth = MAX_JSON_DEPTH + 1
+        except ValueError:
+            return None
+        if depth > MAX_JSON_DEPTH:
+            raise DomainError(f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层", status=400, code="bad_request",
+                              title="请求格式错误")
+        return None
 
 
 def install_metrics_endpoint(app: Flask, extra=()) -> None:
@@ -95,18 +133,21 @@ def install_metrics_endpoint(app: Flask, extra=()) -> None:
 
 def create_app(import_name: str, config, *, title: str, roles: Iterable[str], blueprints: Iterable = (),
                matrix: Matrix | None = None, unit_of_work=None, log_name: str | None = None,
-               extras: Callable[[SimpleNamespace], dict] | None = None) -> Flask:
+               extras: Callable[[SimpleNamespace], dict] | None = None, token_keys=None) -> Flask:
     """Build an app; nothing connects at import time and nothing here is specific to one service.
 
     `app.extensions[config.service_name]` holds what views need: config, engine, session_factory, the smorest
     `api`, a PII `vault`, `uow()` when a `unit_of_work` class is given (read-only on GET), and whatever
     `extras(deps)` returns (built once the engine and sessions exist). A `matrix` is enforced before every view.
+    Tokens are verified with `token_keys` (the gateway passes its own keyring), by default the issuer's public
+    keys as configured (servicekit.jwks.key_source).
     """
     config.check_secrets()
     configure_logging(log_name or f"{config.service_name}-api", config.log_level)
     engine = make_engine(config.database_url)
     sessions = make_session_factory(engine)
-    app, api = create_service_app(import_name, config, engine, title=title, roles=roles)
+    token_keys = token_keys if token_keys is not None else key_source(config)
+    app, api = create_service_app(import_name, config, engine, title=title, roles=roles, token_keys=token_keys)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     if matrix is not None:
@@ -116,7 +157,7 @@ def create_app(import_name: str, config, *, title: str, roles: Iterable[str], bl
     install_metrics_endpoint(app, [metrics.OutboxCollector(sessions, config.service_name)]
                              if unit_of_work is not None else ())
     deps = SimpleNamespace(config=config, engine=engine, session_factory=sessions, api=api,
-                           vault=PiiVault(config.pii_key))
+                           vault=PiiVault.from_config(config), token_keys=token_keys)
     if unit_of_work is not None:
         deps.uow = request_uow_factory(unit_of_work, sessions, read_only_session_factory(engine))
     if extras is not None:

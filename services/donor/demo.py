@@ -64,7 +64,7 @@ def id_number(address: str, birth: str, seq: int) -> str:
 def load(config) -> dict:
     engine = make_engine(config.database_url)
     sessions = make_session_factory(engine)
-    vault, notifier, facility_ids = PiiVault(config.pii_key), Notifier(), config.facility_ids()
+    vault, notifier, facility_ids = PiiVault.from_config(config), Notifier(), config.facility_ids()
     now = datetime.now(timezone.utc)
     created = recorded = 0
     try:

@@ -20,7 +20,7 @@ def create_app(config: Config | None = None, *, clock=None, storage=None, bank=N
     """`clock`, `storage` and `bank` may be injected (tests); by default they come from the config."""
     config = config or Config.from_env(**overrides)
     return build_app(__name__, config, title="Hemolink waiver service", roles=ROLES, blueprints=api.BLUEPRINTS,
-                     matrix=MATRIX, unit_of_work=partial(WaiverUnitOfWork, chain_key=chain.chain_key(config.pii_key)),
+                     matrix=MATRIX, unit_of_work=partial(WaiverUnitOfWork, chain_keys=chain.ChainKeys.from_config(config)),
                      extras=lambda deps: {
                          "clock": clock or (lambda: datetime.now(timezone.utc)),
                          "storage": storage or make_storage(config),

@@ -12,10 +12,10 @@ from .repository import (ClaimRepository, DeductionRepository, FamilyRepository,
 
 
 class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
-    def __init__(self, session_factory, read_only: bool = False, chain_key: bytes | None = None):
+    def __init__(self, session_factory, read_only: bool = False, chain_keys: chain.ChainKeys | None = None):
         orm.start_mappers()
         super().__init__(session_factory, source="waiver", published=PUBLISHED, read_only=read_only)
-        self.chain_key = chain_key
+        self.chain_keys = chain_keys
 
     def begin(self) -> None:
         s = self.session
@@ -33,5 +33,7 @@ class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
         """Append to the hash-chained money log in this transaction. Every money write queues on the chain's
         head row, so the append is the transaction's last write (after the outbox rows): the lock is held for
         the append and the commit only."""
+        keys = self.chain_keys
         self.last_before_commit(lambda: chain.append(self.session, kind=kind, subject=subject, payload=payload,
-                                                     key=self.chain_key))
+                                                     key=keys.current if keys else None,
+                                                     key_id=keys.key_id if keys else None))

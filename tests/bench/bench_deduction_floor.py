@@ -24,7 +24,7 @@ from sqlalchemy import event
 
 from servicekit.db import make_engine, make_session_factory
 from servicekit.testing import DatabaseFactory
-from tests.helpers import JWT_SECRET, PII_KEY, auth
+from tests.helpers import SERVICE_KEYS, PII_KEY, auth
 from tests.waiver.builders import Ledger, deduction_body, line, person
 from waiver.app import create_app
 
@@ -44,7 +44,7 @@ def run() -> dict:
 def _measure(factory: DatabaseFactory, tmp: str) -> dict:
     url = factory.new("waiver", "postgresql")
     patients = _seed(url)
-    app = create_app(database_url=url, jwt_secret=JWT_SECRET, pii_key=PII_KEY, log_level="WARNING",
+    app = create_app(database_url=url, **SERVICE_KEYS, pii_key=PII_KEY, log_level="WARNING",
                      documents_dir=f"{tmp}/documents", bank_batch_dir=f"{tmp}/bank")
     engine = app.extensions["waiver"].engine
     client, headers = app.test_client(), auth("hospital", site_id="H1", region="SH")

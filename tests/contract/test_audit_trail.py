@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from servicekit.audit import audit_log
-from tests.helpers import JWT_SECRET, PII_KEY, auth, make_national_id
+from tests.helpers import SERVICE_KEYS, PII_KEY, auth, make_national_id
 
 STATION = auth("station", sub="st-1", site_id="SH-S1", region="SH")
 HOSPITAL = auth("hospital", sub="hs-1", site_id="SH-H1", region="SH")
@@ -31,7 +31,7 @@ CASES = {
 def test_every_write_is_audited_with_who_what_and_outcome(databases, service):
     url = databases.new(service, "sqlite")
     create_app = importlib.import_module(f"{service}.app").create_app
-    client = create_app(database_url=url, jwt_secret=JWT_SECRET, pii_key=PII_KEY).test_client()
+    client = create_app(database_url=url, **SERVICE_KEYS, pii_key=PII_KEY).test_client()
     done, refused, read = CASES[service]
     responses = []
     for i, (method, path, headers, *body) in enumerate((done, refused, read)):

@@ -18,7 +18,7 @@ from servicekit.tables import processed_events
 from servicekit.testing import CountingProcessor
 from servicekit.topics import ensure_topics
 from servicekit.wakeup import wakeup_for
-from tests.helpers import JWT_SECRET, PII_KEY, auth, make_national_id, wait_until
+from tests.helpers import SERVICE_KEYS, PII_KEY, auth, make_national_id, wait_until
 from waiver.handlers import HANDLERS as WAIVER_HANDLERS
 from waiver.orm import ledger_donors
 from waiver.unit_of_work import WaiverUnitOfWork
@@ -44,7 +44,7 @@ def test_donors_registered_while_the_broker_is_down_reach_both_groups_once(datab
     stop_event, threads = stop
     broker = LocalBroker(free_port())                           # not started yet: the broker is down
     donor_url = databases.new("donor", db_kind)
-    client = donor_app(database_url=donor_url, jwt_secret=JWT_SECRET, pii_key=PII_KEY).test_client()
+    client = donor_app(database_url=donor_url, **SERVICE_KEYS, pii_key=PII_KEY).test_client()
     for i in range(100):
         birth = (date(1980, 1, 1) + timedelta(days=i)).strftime("%Y%m%d")
         resp = client.post("/api/v1/donors", headers=STATION, json={

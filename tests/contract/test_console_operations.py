@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 from gateway.app import create_app
 from servicekit.broker import free_port
 from tests.gateway.console import api_paths, scripts
-from tests.helpers import JWT_SECRET, PII_KEY
+from tests.helpers import PII_KEY, SERVICE_KEYS, gateway_keys
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def real_upstreams(databases):
     servers, urls = [], {}
     for service in ("inventory", "waiver"):
         app = importlib.import_module(f"{service}.app").create_app(
-            database_url=databases.new(service, "sqlite"), jwt_secret=JWT_SECRET, pii_key=PII_KEY)
+            database_url=databases.new(service, "sqlite"), **SERVICE_KEYS, pii_key=PII_KEY)
         port = free_port()
         server = make_server("127.0.0.1", port, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -35,7 +35,7 @@ def _template(path: str) -> str:
 
 
 def test_every_operation_the_console_calls_is_in_the_merged_openapi(databases, real_upstreams):
-    gateway = create_app(database_url=databases.new("gateway", "sqlite"), jwt_secret=JWT_SECRET, pii_key=PII_KEY,
+    gateway = create_app(database_url=databases.new("gateway", "sqlite"), **gateway_keys(), pii_key=PII_KEY,
                          donor_url=f"http://127.0.0.1:{free_port()}", hemolink_admin_password="s3cret-admin",
                          kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", **real_upstreams)
     spec = gateway.test_client().get("/api/v1/openapi.json").get_json()

@@ -5,7 +5,7 @@ import importlib
 import pytest
 from jsonschema import Draft4Validator
 
-from tests.helpers import JWT_SECRET, PII_KEY
+from tests.helpers import SERVICE_KEYS, PII_KEY
 
 SERVICES = ["donor", "inventory", "waiver"]
 NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
@@ -13,7 +13,7 @@ NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"
 
 def _spec(databases, service) -> dict:
     create_app = importlib.import_module(f"{service}.app").create_app
-    app = create_app(database_url=databases.new(service, "sqlite"), jwt_secret=JWT_SECRET, pii_key=PII_KEY)
+    app = create_app(database_url=databases.new(service, "sqlite"), **SERVICE_KEYS, pii_key=PII_KEY)
     return app.test_client().get("/openapi.json").get_json()
 
 

@@ -14,12 +14,14 @@ import pytest
 from servicekit.topics import MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, TOPICS
 from tests.deploy.processes import OUR_PACKAGES, ROOT, procfile, production_problems, strong_secret
 from tests.deploy.processes import runs as _command_runs
+from tests.helpers import keyring_file
 
 COMPOSE = ROOT / "deploy" / "compose.yml"
 # Strong values for every required secret: a process must then find nothing to refuse.
 SECRETS = {k: strong_secret(k) for k in (
-    "POSTGRES_PASSWORD", "JWT_SECRET", "PII_KEY", "HEMOLINK_ADMIN_PASSWORD", "SMS_GATEWAY_TOKEN", "REDIS_PASSWORD",
+    "POSTGRES_PASSWORD", "PII_KEY", "HEMOLINK_ADMIN_PASSWORD", "SMS_GATEWAY_TOKEN", "REDIS_PASSWORD",
     "DONOR_DB_PASSWORD", "INVENTORY_DB_PASSWORD", "WAIVER_DB_PASSWORD", "GATEWAY_DB_PASSWORD", "SMS_GATEWAY_URL")}
+SECRETS["JWT_SIGNING_KEYS_FILE"] = keyring_file()       # a file compose mounts as the gateway's secret
 CLIENTS = {"redis": "redis", "postgresql+psycopg": "psycopg"}     # URL scheme → the package its client needs
 
 

@@ -21,6 +21,7 @@ import yaml
 
 from servicekit.topics import MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, SERVICES, TOPICS
 from tests.deploy.processes import OUR_PACKAGES, ROOT, procfile, production_problems, runs, strong_secret
+from tests.helpers import keyring_file
 
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "production")
@@ -315,9 +316,10 @@ def test_production_consumers_let_apache_kafka_park_empty_fetches(docs):
             if runs(c.get("command")).endswith(".consumer"):
                 assert int(_environ(c, docs)["KAFKA_FETCH_MAX_WAIT_MS"]) >= 500, name
     binary = Path(compose.__file__).parent / "docker-compose"
-    env = {k: strong_secret(k) for k in ("POSTGRES_PASSWORD", "JWT_SECRET", "PII_KEY", "HEMOLINK_ADMIN_PASSWORD",
+    env = {k: strong_secret(k) for k in ("POSTGRES_PASSWORD", "PII_KEY", "HEMOLINK_ADMIN_PASSWORD",
            "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN", "REDIS_PASSWORD", "DONOR_DB_PASSWORD", "INVENTORY_DB_PASSWORD",
            "WAIVER_DB_PASSWORD", "GATEWAY_DB_PASSWORD")}
+    env["JWT_SIGNING_KEYS_FILE"] = keyring_file()
     rendered = subprocess.run([str(binary), "-f", str(ROOT / "deploy" / "compose.yml"), "config", "--format", "json"],
                               capture_output=True, text=True, env={**os.environ, **env}, check=True)
     for svc in ("donor", "inventory", "waiver"):

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from servicekit.broker import free_port
+from tests.helpers import keyring_file
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -24,7 +25,10 @@ class System:
         ports = {k: str(free_port()) for k in ("BROKER_PORT", "GATEWAY_PORT", "DONOR_PORT", "INVENTORY_PORT", "WAIVER_PORT")}
         # Every e2e request comes from 127.0.0.1 and the fuzzer alone sends thousands a minute: the per-IP
         # budget is raised so journeys after it are not refused. tests/gateway tests the limits themselves.
+        # The gateway signs with the test issuer's key (tests.helpers.token mints for the fuzzer); the services
+        # still fetch its public keys from the gateway's JWKS as under `make up`.
         self.env = local_env({"HEMOLINK_VAR": str(var_dir), "HEMOLINK_ADMIN_PASSWORD": "e2e-admin-pass", **ports,
+                              "JWT_SIGNING_KEYS_FILE": keyring_file(),
                               "RATE_LIMIT_PER_IP": "100000/minute", "RATE_LIMIT_AUTH_PER_IP": "10000/minute",
                               **(extra_env or {})})
         self.base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"

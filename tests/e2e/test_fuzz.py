@@ -1,8 +1,10 @@
-"""Property-based fuzzing of the merged OpenAPI through the gateway (schemathesis): no 5xx, and no
+"""Property-based fuzzing of the merged OpenAPI through the gateway (schemathesis): no 5xx, every refusal
+problem+json with its code (schemathesis_hooks.py), and no
 response that breaks its own documented schema, over a bounded number of examples per operation.
 
 Each role fuzzes with its own token, so operations are exercised past the authorisation layer.
 """
+import os
 import re
 import subprocess
 import sys
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-CHECKS = "not_a_server_error,response_schema_conformance"
+ROOT = Path(__file__).resolve().parents[2]
+CHECKS = "not_a_server_error,response_schema_conformance,refusals_are_problem_json"   # the last: schemathesis_hooks.py
 
 
 @pytest.mark.parametrize("role", ["admin", "station", "hospital", "reviewer", "donor"])
@@ -26,7 +29,8 @@ def test_no_server_errors_or_schema_violations(system, role):
          "-n", "8", "--phases", "examples,fuzzing", "--generation-deterministic", "--request-timeout", "10",
          "-H", f"Authorization: Bearer {bearer}", "--exclude-path-regex", "^/api/v1/auth/donor/otp$",
          "--suppress-health-check", "all", "--warnings", "off"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     # a green run means little if most operations were never reached: every selected one must be tested
     selected = re.search(r"Selected:\s*(\d+)/(\d+)", result.stdout)

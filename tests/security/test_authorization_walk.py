@@ -14,7 +14,7 @@ import re
 import pytest
 
 from servicekit.authz import PUBLIC
-from tests.helpers import JWT_SECRET, PII_KEY, auth
+from tests.helpers import SERVICE_KEYS, PII_KEY, auth
 from tests.security.expected_access import EXPECTED, ROLES, template
 
 SERVICES = tuple(EXPECTED)
@@ -32,7 +32,7 @@ def clients(databases):
     def client(service):
         if service not in built:
             create_app = importlib.import_module(f"{service}.app").create_app
-            app = create_app(database_url=databases.new(service, "sqlite"), jwt_secret=JWT_SECRET, pii_key=PII_KEY)
+            app = create_app(database_url=databases.new(service, "sqlite"), **SERVICE_KEYS, pii_key=PII_KEY)
             built[service] = app.test_client()
         return built[service]
     return client

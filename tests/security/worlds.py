@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table, inspect, select
 from servicekit.consumer import EventProcessor
 from servicekit.db import make_engine, make_session_factory
 from servicekit.testing import FakeProducer, make_envelope, record_of
-from tests.helpers import JWT_SECRET, NETWORK, PII_KEY, auth, make_national_id
+from tests.helpers import NETWORK, PII_KEY, SERVICE_KEYS, auth, make_national_id
 
 # Tables that change on purpose even when a request is refused.
 NOT_STATE = {"audit_log",          # records every write attempt, refusals included (that is its job)
@@ -212,7 +212,7 @@ class WaiverWorld(World):
 
 
 def apps_kwargs() -> dict:
-    return {"jwt_secret": JWT_SECRET, "pii_key": PII_KEY}
+    return {**SERVICE_KEYS, "pii_key": PII_KEY}
 
 
 def session_factory_for(database_url: str):

@@ -4,11 +4,11 @@ from sqlalchemy import select
 from donor import demo
 from donor.config import Config
 from donor.orm import awards, donors
-from tests.helpers import JWT_SECRET, PII_KEY
+from tests.helpers import SERVICE_KEYS, PII_KEY
 
 
 def test_demo_data_loads_once(donor_db, session_factory, state):
-    config = Config(database_url=donor_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY)
+    config = Config(database_url=donor_db, **SERVICE_KEYS, pii_key=PII_KEY)
     first = demo.load(config)
     assert first == {"donors_created": len(demo.PEOPLE), "donations_recorded": sum(len(p[-1]) for p in demo.PEOPLE),
                      "points_created": len(demo.POINTS), "appointments_booked": 1}

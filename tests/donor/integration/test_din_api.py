@@ -6,7 +6,7 @@ import pytest
 
 from donor.app import create_app
 from donor.din import check_character, compose, default_facility_id
-from tests.helpers import JWT_SECRET, PII_KEY
+from tests.helpers import SERVICE_KEYS, PII_KEY
 
 from .conftest import station
 
@@ -15,7 +15,7 @@ YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
 
 
 def test_a_configured_facility_id_prefixes_the_station_dins(donor_db, new_donor):
-    app = create_app(database_url=donor_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY,
+    app = create_app(database_url=donor_db, **SERVICE_KEYS, pii_key=PII_KEY,
                      din_facilities='{"SH-S01": "B3101"}')
     client = app.test_client()
     first, second, elsewhere = new_donor(), new_donor(), new_donor()
@@ -30,7 +30,7 @@ def test_a_configured_facility_id_prefixes_the_station_dins(donor_db, new_donor)
 @pytest.mark.parametrize("facilities", ['{"SH-S01": "O1234"}', '{"SH-S01": "B31"}', '["B3101"]', "not json"])
 def test_a_malformed_facility_map_stops_the_service_at_start(donor_db, facilities):
     with pytest.raises(ValueError):
-        create_app(database_url=donor_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY, din_facilities=facilities)
+        create_app(database_url=donor_db, **SERVICE_KEYS, pii_key=PII_KEY, din_facilities=facilities)
 
 
 def test_generation_skips_a_number_a_station_typed_by_hand(client, new_donor):

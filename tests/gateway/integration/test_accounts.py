@@ -8,7 +8,7 @@ from hemolink.access import ROLES
 from servicekit.auth import verify_token
 from servicekit.broker import free_port
 from servicekit.testing import row_counts
-from tests.helpers import JWT_SECRET, auth
+from tests.helpers import TEST_KEYS, auth
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_admin_exists_from_first_start_with_the_configured_password(client):
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["token_type"] == "Bearer" and body["role"] == "admin" and body["expires_in"] > 0
-    assert verify_token(JWT_SECRET, body["access_token"], ROLES).role == "admin"
+    assert verify_token(TEST_KEYS, body["access_token"], ROLES).role == "admin"
 
 
 def test_wrong_password_and_unknown_user_are_the_same_401(client):

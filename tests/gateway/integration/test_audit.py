@@ -5,7 +5,7 @@ from gateway.app import create_app
 from servicekit.audit import audit_log
 from servicekit.broker import free_port
 from servicekit.db import make_engine, make_session_factory
-from tests.helpers import JWT_SECRET, PII_KEY
+from tests.helpers import PII_KEY, gateway_keys
 
 PHONE = "13912345678"
 ADMIN_PASSWORD = "s3cret-admin"
@@ -18,7 +18,7 @@ class FakeDirectory:
 
 
 def _client(gateway_db, upstream, **overrides):
-    app = create_app(database_url=gateway_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY, donor_url=upstream.url,
+    app = create_app(database_url=gateway_db, **gateway_keys(), pii_key=PII_KEY, donor_url=upstream.url,
                      inventory_url=upstream.url, waiver_url=upstream.url, hemolink_admin_password=ADMIN_PASSWORD,
                      kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", hemolink_dev_otp=True, **overrides)
     app.flask_app.extensions["gateway"].donors = FakeDirectory()

@@ -8,7 +8,7 @@ from gateway.config import Config
 from gateway.orm import donor_otps
 from servicekit.broker import free_port
 from servicekit.db import make_engine, make_session_factory
-from tests.helpers import JWT_SECRET, PII_KEY, auth
+from tests.helpers import PII_KEY, auth, gateway_keys
 
 PROXY = "10.0.0.2"          # the load balancer the gateway sees as its peer
 NAT = "100.64.7.1"          # one carrier-grade NAT address in front of many phones
@@ -30,7 +30,7 @@ class CountingSender:
 
 
 def _app(gateway_db, upstream, **overrides):
-    settings = dict(database_url=gateway_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY, donor_url=upstream.url,
+    settings = dict(database_url=gateway_db, **gateway_keys(), pii_key=PII_KEY, donor_url=upstream.url,
                     inventory_url=upstream.url, waiver_url=upstream.url, hemolink_admin_password="s3cret-admin",
                     kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", hemolink_dev_otp=True, trusted_proxies=1)
     app = create_app(**{**settings, **overrides})

@@ -11,9 +11,9 @@ from gateway.orm import donor_otps, his_clients
 from hemolink.access import ROLES
 from servicekit.auth import verify_token
 from servicekit.broker import free_port
-from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY
+from servicekit.config import DEV_PII_KEY
 from servicekit.db import make_engine, make_session_factory
-from tests.helpers import JWT_SECRET, PII_KEY, auth
+from tests.helpers import PII_KEY, SIGNER, TEST_KEYS, auth, gateway_keys, keyring_file
 
 PHONE = "13912345678"
 
@@ -27,7 +27,7 @@ class FakeDirectory:
 
 
 def _app(gateway_db, upstream, **overrides):
-    settings = dict(database_url=gateway_db, jwt_secret=JWT_SECRET, pii_key=PII_KEY, donor_url=upstream.url,
+    settings = dict(database_url=gateway_db, **gateway_keys(), pii_key=PII_KEY, donor_url=upstream.url,
                     inventory_url=upstream.url, waiver_url=upstream.url, hemolink_admin_password="s3cret-admin",
                     kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", hemolink_dev_otp=True,
                     rate_limit_otp_per_phone="100/minute")
@@ -57,7 +57,7 @@ def test_a_donor_logs_in_with_the_code_sent_to_their_phone(login_client, gateway
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["role"] == "donor" and body["donor_id"] == "donor-1"
-    assert verify_token(JWT_SECRET, body["access_token"], ROLES).donor_id == "donor-1"
+    assert verify_token(TEST_KEYS, body["access_token"], ROLES).donor_id == "donor-1"
     again = login_client.post("/api/v1/auth/donor/token", json={"phone": PHONE, "code": code})
     assert again.status_code == 401 and again.get_json()["code"] == "invalid_code"   # used up
     assert PHONE not in caplog.text
@@ -89,9 +89,9 @@ def test_an_expired_code_is_refused(gateway_db):
 
     vault = PiiVault(PII_KEY)
     sent_at = datetime.now(timezone.utc) - timedelta(minutes=5, seconds=1)
-    code = otp.send_code(sf, vault, type("S", (), {"send_code": lambda *a: None})(), JWT_SECRET, phone=PHONE, now=sent_at)
+    code = otp.send_code(sf, vault, type("S", (), {"send_code": lambda *a: None})(), phone=PHONE, now=sent_at)
     with pytest.raises(Exception) as err:
-        otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code=code)
+        otp.exchange_code(sf, vault, FakeDirectory(), SIGNER, 60, phone=PHONE, code=code)
     assert getattr(err.value, "code", None) == "invalid_code"
 
 
@@ -115,14 +115,14 @@ def test_parallel_wrong_guesses_spend_one_attempt_each_and_stop_at_five(gateway_
     from servicekit.pii import PiiVault
 
     sf, vault = make_session_factory(make_engine(gateway_db)), PiiVault(PII_KEY)
-    code = otp.send_code(sf, vault, type("S", (), {"send_code": lambda *a: None})(), JWT_SECRET, phone=PHONE)
+    code = otp.send_code(sf, vault, type("S", (), {"send_code": lambda *a: None})(), phone=PHONE)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     start, answers = threading.Barrier(20), []
 
     def guess():
         start.wait()
         try:
-            otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code=wrong)
+            otp.exchange_code(sf, vault, FakeDirectory(), SIGNER, 60, phone=PHONE, code=wrong)
         except Exception as exc:          # every guess is refused; which way is what we count
             answers.append(getattr(exc, "code", repr(exc)))
 
@@ -141,18 +141,18 @@ def test_a_new_code_does_not_reset_the_wrong_attempts_but_an_elapsed_lock_does(g
 
     sf, vault = make_session_factory(make_engine(gateway_db)), PiiVault(PII_KEY)
     sms = type("S", (), {"send_code": lambda *a: None})()
-    code = otp.send_code(sf, vault, sms, JWT_SECRET, phone=PHONE)
+    code = otp.send_code(sf, vault, sms, phone=PHONE)
     for _ in range(4):
         with pytest.raises(Exception):
-            otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code="000000" if code != "000000" else "111111")
-    code = otp.send_code(sf, vault, sms, JWT_SECRET, phone=PHONE)          # a fresh code, same phone
+            otp.exchange_code(sf, vault, FakeDirectory(), SIGNER, 60, phone=PHONE, code="000000" if code != "000000" else "111111")
+    code = otp.send_code(sf, vault, sms, phone=PHONE)          # a fresh code, same phone
     with pytest.raises(Exception) as fifth:
-        otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code=f"{(int(code) + 1) % 10**6:06d}")
+        otp.exchange_code(sf, vault, FakeDirectory(), SIGNER, 60, phone=PHONE, code=f"{(int(code) + 1) % 10**6:06d}")
     assert fifth.value.code == "invalid_code" and _otp_row(gateway_db).locked_until is not None   # the fifth locks
     later = datetime.now(timezone.utc) + timedelta(minutes=15, seconds=1)
-    code = otp.send_code(sf, vault, sms, JWT_SECRET, phone=PHONE, now=later)     # the lock has run its course
+    code = otp.send_code(sf, vault, sms, phone=PHONE, now=later)     # the lock has run its course
     assert _otp_row(gateway_db).attempts == 0
-    token = otp.exchange_code(sf, vault, FakeDirectory(), JWT_SECRET, 60, phone=PHONE, code=code, now=later)
+    token = otp.exchange_code(sf, vault, FakeDirectory(), SIGNER, 60, phone=PHONE, code=code, now=later)
     assert token["donor_id"] == "donor-1" and _otp_row(gateway_db) is None               # used up
 
 
@@ -263,7 +263,7 @@ def test_his_client_gets_hospital_tokens_until_revoked(gateway_db, upstream):
     assert "client_secret" not in listed[0]                                             # shown once
     token = client.post("/api/v1/auth/client-token", json={"client_id": created["client_id"], "client_secret": secret})
     assert token.status_code == 200
-    principal = verify_token(JWT_SECRET, token.get_json()["access_token"], ROLES)
+    principal = verify_token(TEST_KEYS, token.get_json()["access_token"], ROLES)
     assert (principal.role, principal.site_id, principal.client_id) == ("hospital", "SH-H01", created["client_id"])
     bearer = {"Authorization": "Bearer " + token.get_json()["access_token"]}
     assert client.get("/api/v1/waiver/x", headers=bearer).status_code == 200
@@ -285,7 +285,7 @@ def test_wrong_client_secret_and_non_admin_client_creation_are_refused(gateway_d
         assert s.execute(select(his_clients)).first() is None
 
 
-STRONG_PRODUCTION = dict(environment="production", jwt_secret="j" * 32, pii_key="p" * 40,
+STRONG_PRODUCTION = dict(environment="production", jwt_signing_keys_file=keyring_file(), pii_key="p" * 40,
                          hemolink_admin_password="a-strong-admin-pass", hemolink_dev_otp=False,
                          sms_gateway_url="https://sms.example.cn/v1/send", sms_gateway_token="sms-token",
                          rate_limit_storage_uri="redis://127.0.0.1:6379/0", trusted_proxies=1)
@@ -298,13 +298,13 @@ def test_a_valid_production_configuration_starts(gateway_db):
 
 @pytest.mark.parametrize("flip,reason", [
     ({"hemolink_dev_otp": True}, "HEMOLINK_DEV_OTP"),
-    ({"jwt_secret": DEV_JWT_SECRET}, "development default secret"),
+    ({"jwt_signing_keys_file": "/nonexistent/keys.json"}, "JWT_SIGNING_KEYS_FILE"),
     ({"pii_key": DEV_PII_KEY}, "development default secret"),
     ({"hemolink_admin_password": "admin"}, "HEMOLINK_ADMIN_PASSWORD"),
     ({"hemolink_admin_password": "elevenchars"}, "HEMOLINK_ADMIN_PASSWORD"),
     ({"hemolink_admin_password": ""}, "HEMOLINK_ADMIN_PASSWORD"),
-    ({"jwt_secret": "j" * 31}, "JWT_SECRET"),
-    ({"jwt_secret": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "CHANGE_ME"),
+    ({"pii_key": "p" * 31}, "PII_KEY"),
+    ({"pii_key": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "CHANGE_ME"),
     ({"sms_gateway_url": ""}, "SMS_GATEWAY_URL"),
     ({"sms_gateway_url": "sms.example.cn/v1/send"}, "SMS_GATEWAY_URL"),
     ({"rate_limit_storage_uri": "memory://"}, "RATE_LIMIT_STORAGE_URI must be a redis://"),

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from servicekit.broker import free_port
-from tests.helpers import JWT_SECRET, PII_KEY, wait_until
+from tests.helpers import PII_KEY, keyring_file, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 @pytest.fixture
 def gateways(gateway_db, upstream, redis_server, tmp_path):
     redis_server.flush()
-    env = {**os.environ, "DATABASE_URL": gateway_db, "JWT_SECRET": JWT_SECRET, "PII_KEY": PII_KEY,
+    env = {**os.environ, "DATABASE_URL": gateway_db, "JWT_SIGNING_KEYS_FILE": keyring_file(), "PII_KEY": PII_KEY,
            "HEMOLINK_ADMIN_PASSWORD": "s3cret-admin", "HEMOLINK_DEV_OTP": "1",
            "RATE_LIMIT_STORAGE_URI": redis_server.url, "RATE_LIMIT_LOGIN_PER_USERNAME": "3/minute",
            "DONOR_URL": upstream.url, "INVENTORY_URL": upstream.url, "WAIVER_URL": upstream.url,

@@ -9,10 +9,10 @@ from servicekit import chain
 from servicekit.audit import audit_log, create_audit_tables, install_audit
 from servicekit.auth import require_role
 from servicekit.db import make_engine, make_session_factory
-from servicekit.errors import register_error_handlers
+from servicekit.errors import Conflict, register_error_handlers
 from servicekit.web import install_request_context
 from hemolink.access import ROLES
-from tests.helpers import JWT_SECRET, auth
+from tests.helpers import TEST_KEYS, auth
 
 
 @pytest.fixture
@@ -25,12 +25,17 @@ def sf(databases, db_kind):
     engine.dispose()
 
 
-def _app(sf):
+def _audited_app(sf) -> Flask:
     app = Flask(__name__)
-    app.config.update(JWT_SECRET=JWT_SECRET, JWT_ROLES=ROLES, SERVICE_NAME="kit")
+    app.config.update(JWT_KEYS=TEST_KEYS, JWT_ROLES=ROLES, SERVICE_NAME="kit")
     register_error_handlers(app)
     install_request_context(app)
     install_audit(app, sf, "kit")
+    return app
+
+
+def _app(sf):
+    app = _audited_app(sf)
 
     @app.post("/things/<thing_id>/approve")
     @require_role("reviewer")
@@ -59,6 +64,55 @@ def test_every_write_request_is_recorded_with_actor_target_and_outcome(sf):
     ]
     assert rows[0].action == "POST /things/<thing_id>/approve" and rows[0].request_id == "rq-1"
     assert rows[0].region == "SH" and rows[1].site_id == "H1"
+
+
+def _committing_app(sf):
+    """Views that change state through the app's session factory, as the units of work do."""
+    app = _audited_app(sf)
+
+    @app.post("/things/<thing_id>/spend")
+    @require_role("reviewer")
+    def spend(thing_id):
+        with sf.begin() as session:          # a change committed, then the use case refuses (an attempt counted)
+            session.execute(chain.chain_entries.insert().values(**_entry(thing_id)))
+        raise Conflict("已用完", code="used_up")
+
+    @app.post("/things/<thing_id>/twice")
+    @require_role("reviewer")
+    def twice(thing_id):
+        for step in ("a", "b"):
+            with sf.begin() as session:
+                session.execute(chain.chain_entries.insert().values(**_entry(f"{thing_id}-{step}")))
+        return {"ok": True}
+
+    @app.post("/things/<thing_id>/broken")
+    @require_role("reviewer")
+    def broken(thing_id):
+        with sf.begin() as session:          # the change fails: nothing commits, the request is still audited
+            session.execute(chain.chain_entries.insert().values(**_entry(thing_id)))
+            raise RuntimeError("lost")
+
+    return app.test_client()
+
+
+def _entry(subject):
+    from datetime import datetime, timezone
+    return {"at": datetime.now(timezone.utc), "kind": "test", "subject": subject, "payload": "{}",
+            "prev_hash": "0", "hash": subject}
+
+
+def test_the_audit_row_of_a_change_commits_with_it_and_says_how_the_request_ended(sf):
+    client = _committing_app(sf)
+    reviewer = auth("reviewer", sub="rev-1", region="SH")
+    assert client.post("/things/t-1/spend", headers={**reviewer, "X-Request-ID": "rq-spend"}).status_code == 409
+    assert client.post("/things/t-2/twice", headers={**reviewer, "X-Request-ID": "rq-twice"}).status_code == 200
+    assert client.post("/things/t-3/broken", headers={**reviewer, "X-Request-ID": "rq-broken"}).status_code == 500
+    with sf() as s:
+        rows = s.execute(select(audit_log).order_by(audit_log.c.id)).all()
+        subjects = set(s.execute(select(chain.chain_entries.c.subject)).scalars())
+    assert [(r.request_id, r.status, r.outcome) for r in rows] == [
+        ("rq-spend", 409, "refused"), ("rq-twice", 200, "succeeded"), ("rq-broken", 500, "failed")]
+    assert subjects == {"t-1", "t-2-a", "t-2-b"}
 
 
 def _append(sf, n, kind="deduction"):

@@ -152,6 +152,34 @@ def test_a_handler_that_keeps_failing_sends_the_record_to_the_dlq_and_the_consum
         assert [r.key for r in s.execute(ledger.select())] == ["good"]
 
 
+def test_events_from_another_source_or_of_an_unknown_version_reach_the_dlq_with_the_reason_not_the_handler(
+        databases, broker, running):
+    owner = f"own{uuid.uuid4().hex[:8]}"
+    topic, group = f"{owner}.events", f"kit{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic, f"{group}.dlq"], 1)
+    db = _fresh_db(databases, "sqlite")
+    producer = make_producer(broker.bootstrap)
+    for envelope in (make_envelope("Noted", {"key": "forged"}, source="intruder"),
+                     make_envelope("Noted", {"key": "future"}, source=owner, version=9),
+                     make_envelope("Noted", {"key": "genuine"}, source=owner)):
+        producer.send(topic, envelope.to_json(), key=envelope.subject.encode(),
+                      headers=envelope.headers()).get(timeout=10)
+    producer.close()
+    _processor, loop = _consumer(group, db, broker.bootstrap, topic)
+    running.start(loop.run)
+    wait_until(lambda: ledger_count(db) == 1, timeout_s=30)
+
+    dlq = KafkaConsumer(f"{group}.dlq", bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest",
+                        fetch_max_wait_ms=25, consumer_timeout_ms=10000)
+    dead = [next(iter(dlq)) for _ in range(2)]
+    dlq.close()
+    reasons = {json.loads(d.value)["data"]["key"]: dict(d.headers)["dlq_error"].decode() for d in dead}
+    assert reasons["forged"].startswith("wrong_source: 'intruder'") and owner in reasons["forged"]
+    assert reasons["future"].startswith("unknown_version: Noted v9")
+    with db() as s:
+        assert [r.key for r in s.execute(ledger.select())] == ["genuine"]
+
+
 def test_a_dead_lettered_key_parks_its_later_events_while_other_keys_flow_until_replayed(
         databases, db_kind, broker, running):
     """Through the real broker: a's first event fails for good, a's next one waits (parked), b flows; once the

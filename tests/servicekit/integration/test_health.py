@@ -8,7 +8,7 @@ from servicekit.web import create_service_app
 
 
 def _client(engine, bootstrap):
-    config = SimpleNamespace(service_name="probe", jwt_secret="x" * 32, kafka_bootstrap_servers=bootstrap)
+    config = SimpleNamespace(service_name="probe", kafka_bootstrap_servers=bootstrap)
     app, _ = create_service_app("probe", config, engine, title="probe", roles=())
     return app.test_client()
 

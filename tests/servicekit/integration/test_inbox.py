@@ -61,8 +61,6 @@ def test_the_type_header_decides_a_skip_without_reading_the_body(kit_db):
     processor = _processor(kit_db, producer=producer)
     foreign = FakeRecord(value=b"{not even json", headers=[("type", b"SomethingElse"), ("version", b"1")])
     assert processor.process(foreign) == SKIPPED                 # not ours: its body is never parsed
-    newer = record_of(make_envelope("Noted", {"key": "v2"}, version=2))
-    assert processor.process(newer) == SKIPPED                   # a version we do not read yet
     ours_but_broken = FakeRecord(value=b"{not even json", headers=[("type", b"Noted"), ("version", b"1")])
     assert processor.process(ours_but_broken) == DEAD_LETTERED   # ours: parsed, and malformed
     unlabelled = FakeRecord(value=b"{oops", headers=[("type", b"Noted"), ("version", b"one")])
@@ -70,3 +68,35 @@ def test_the_type_header_decides_a_skip_without_reading_the_body(kit_db):
     null_version = FakeRecord(value=b"{oops", headers=[("type", b"SomethingElse"), ("version", None)])
     assert processor.process(null_version) == DEAD_LETTERED      # a null header value too
     assert len(producer.sent) == 3 and ledger_count(kit_db) == 0
+
+
+def _parked(session_factory) -> list:
+    with session_factory() as s:
+        return list(s.execute(parked_events.select()))
+
+
+def test_an_event_whose_source_is_not_its_topics_owner_is_dead_lettered_with_the_reason(kit_db):
+    """Anyone who can write to the broker could put a `DonationRecorded` on the donor topic: only the donor
+    service's own events are applied, and a forgery does not park the genuine events of the key it names."""
+    producer = FakeProducer()
+    processor = _processor(kit_db, producer=producer)
+    forged = make_envelope("Noted", {"key": "forged"}, source="intruder", subject="donor-1")
+    assert processor.process(FakeRecord(value=forged.to_json(), topic="test.events", key=b"donor-1",
+                                        headers=forged.headers())) == DEAD_LETTERED
+    [sent] = producer.sent
+    assert sent["topic"] == "kit.dlq" and b"wrong_source" in dict(sent["headers"])["dlq_error"]
+    assert ledger_count(kit_db) == 0 and _parked(kit_db) == []
+    genuine = make_envelope("Noted", {"key": "genuine"}, source="test", subject="donor-1")
+    assert processor.process(record_of(genuine)) == APPLIED
+    assert ledger_count(kit_db) == 1
+
+
+def test_an_event_of_a_type_read_here_in_a_version_no_handler_knows_is_dead_lettered(kit_db):
+    producer = FakeProducer()
+    processor = _processor(kit_db, producer=producer)
+    newer = make_envelope("Noted", {"key": "v2"}, version=2, subject="k-2")
+    assert processor.process(record_of(newer)) == DEAD_LETTERED
+    [sent] = producer.sent
+    assert b"unknown_version: Noted v2 (this consumer reads v[1])" in dict(sent["headers"])["dlq_error"]
+    assert ledger_count(kit_db) == 0 and _parked(kit_db) == []
+    assert processor.process(record_of(make_envelope("Noted", {"key": "v1"}, subject="k-2"))) == APPLIED

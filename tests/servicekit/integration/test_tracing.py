@@ -25,7 +25,7 @@ from servicekit.testing import CountingProcessor
 from servicekit.topics import ensure_topics
 from servicekit.uow import SqlAlchemyUnitOfWork
 from servicekit.web import create_service_app
-from tests.helpers import JWT_SECRET, PII_KEY, auth, wait_until
+from tests.helpers import PII_KEY, SERVICE_KEYS, auth, gateway_keys, wait_until
 
 from .conftest import Noted, NotedSchema, note
 
@@ -37,7 +37,7 @@ class TinyService:
     """`POST /api/v1/donors/<key>` stages Noted(key) in the outbox and says what trace it ran in."""
 
     def __init__(self, session_factory, source):
-        config = BaseConfig(service_name=source, jwt_secret=JWT_SECRET, kafka_bootstrap_servers="127.0.0.1:1")
+        config = BaseConfig(service_name=source, **SERVICE_KEYS, kafka_bootstrap_servers="127.0.0.1:1")
         app, _api = create_service_app(__name__, config, session_factory.kw["bind"], title="t", roles=["station"])
 
         def stage(key):
@@ -58,7 +58,7 @@ def test_a_traceparent_sent_to_the_gateway_reaches_the_service_the_kafka_headers
     source = f"trace{uuid.uuid4().hex[:8]}"
     topic = f"{source}.events"
     service = TinyService(kit_db, source)
-    gateway = create_gateway(database_url=databases.new("gateway", db_kind), jwt_secret=JWT_SECRET, pii_key=PII_KEY,
+    gateway = create_gateway(database_url=databases.new("gateway", db_kind), **gateway_keys(), pii_key=PII_KEY,
                              donor_url=service.url, inventory_url=service.url, waiver_url=service.url,
                              hemolink_admin_password="s3cret-admin", kafka_bootstrap_servers=broker.bootstrap)
     try:

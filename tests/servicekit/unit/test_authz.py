@@ -5,7 +5,7 @@ from flask import Flask
 from hemolink.access import ROLES
 from servicekit.authz import PUBLIC, Matrix, PathOwner, allow, install_authz, openapi_path
 from servicekit.errors import NotFound, register_error_handlers
-from tests.helpers import JWT_SECRET, auth
+from tests.helpers import TEST_KEYS, auth
 
 OWN_DONOR = PathOwner("own_donor", role="donor", param="donor_id", refusal=lambda: NotFound("no such donor"))
 
@@ -19,7 +19,7 @@ MATRIX = Matrix({
 @pytest.fixture
 def client():
     app = Flask(__name__)
-    app.config["JWT_SECRET"] = JWT_SECRET
+    app.config["JWT_KEYS"] = TEST_KEYS
     app.config["JWT_ROLES"] = ROLES
     register_error_handlers(app)
     install_authz(app, MATRIX)

@@ -1,7 +1,7 @@
 """Configuration from the environment; production refuses development secrets."""
 import pytest
 
-from servicekit.config import DEV_JWT_SECRET, DEV_PII_KEY, BaseConfig
+from servicekit.config import DEV_PII_KEY, BaseConfig
 
 
 def test_values_come_from_upper_case_variables_with_types():
@@ -10,21 +10,22 @@ def test_values_come_from_upper_case_variables_with_types():
     assert (config.database_url, config.topic_partitions, config.log_level) == ("postgresql+psycopg://x/y", 6, "DEBUG")
 
 
-GOOD = {"ENVIRONMENT": "production", "JWT_SECRET": "a" * 40, "PII_KEY": "b" * 40}
+GOOD = {"ENVIRONMENT": "production", "JWT_JWKS_URL": "http://gateway:8080/api/v1/.well-known/jwks.json",
+        "PII_KEY": "b" * 40}
 
 
 def test_production_starts_with_strong_secrets_and_no_development_switch():
     BaseConfig.from_env(GOOD).check_secrets()
-    BaseConfig.from_env({"JWT_SECRET": DEV_JWT_SECRET, "HEMOLINK_DEV_OTP": "1"}).check_secrets()  # development: allowed
+    BaseConfig.from_env({"PII_KEY": DEV_PII_KEY, "HEMOLINK_DEV_OTP": "1"}).check_secrets()  # development: allowed
 
 
 @pytest.mark.parametrize("change,reason", [
-    ({"JWT_SECRET": DEV_JWT_SECRET}, "development default"),
+    ({"JWT_JWKS_URL": "gateway:8080/jwks.json"}, "JWT_JWKS_URL"),
     ({"PII_KEY": DEV_PII_KEY}, "development default"),
-    ({"JWT_SECRET": "short-secret"}, "JWT_SECRET must be at least 32 bytes"),
+    ({"PII_KEY": "short-secret"}, "PII_KEY must be at least 32 bytes"),
     ({"HEMOLINK_DEV_OTP": "1"}, "HEMOLINK_DEV_OTP"),
-    ({"JWT_SECRET": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "JWT_SECRET still holds the CHANGE_ME placeholder"),
-], ids=["default-jwt", "default-pii", "short-jwt", "dev-otp", "placeholder"])
+    ({"PII_KEY": "CHANGE_ME_AT_LEAST_32_CHARACTERS"}, "PII_KEY still holds the CHANGE_ME placeholder"),
+], ids=["jwks-url", "default-pii", "short-pii", "dev-otp", "placeholder"])
 def test_production_refuses_to_start_with_any_one_weakness(change, reason):
     with pytest.raises(RuntimeError, match=reason):
         BaseConfig.from_env({**GOOD, **change}).check_secrets()
@@ -40,3 +41,17 @@ def test_consumer_group_fetch_wait_comes_from_the_environment():
     assert (local["group_id"], local["fetch_max_wait_ms"]) == ("waiver", 25)
     assert production["fetch_max_wait_ms"] == 500
     assert local["metrics_enabled"] is False
+
+
+def test_a_secret_may_come_from_a_file_named_by_its_file_variable(tmp_path):
+    """Kubernetes mounts secrets as files: PII_KEY_FILE names one, its trailing newline dropped; PII_KEY wins."""
+    secret = tmp_path / "pii"
+    secret.write_text("k" * 40 + "\n")
+    assert BaseConfig.from_env({"PII_KEY_FILE": str(secret)}).pii_key == "k" * 40
+    assert BaseConfig.from_env({"PII_KEY_FILE": str(secret), "PII_KEY": "e" * 40}).pii_key == "e" * 40
+    assert BaseConfig.from_env({"TOPIC_PARTITIONS_FILE": str(_write(tmp_path / "n", "6\n"))}).topic_partitions == 6
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path

@@ -59,3 +59,25 @@ def test_mask_keeps_three_and_four():
     assert mask("11010519491231002X") == "110***********002X"
     assert mask("13812345678") == "138****5678"
     assert mask("abc") == "a**"
+
+
+def test_values_carry_their_key_id_and_older_keys_and_key_less_values_stay_readable():
+    import base64
+    import hashlib
+    import hmac
+
+    import pytest
+    from cryptography.fernet import Fernet
+
+    old, new = "o" * 40, "n" * 40
+    before_ids = Fernet(base64.urlsafe_b64encode(hmac.new(old.encode(), b"encrypt", hashlib.sha256).digest()))
+    legacy = before_ids.encrypt(b"310104199001010011").decode()       # as values were stored before key ids
+    under_old = PiiVault(old, key_id="k1").encrypt("13900000000")
+    vault = PiiVault(new, key_id="k2", old_keys={"k1": old})
+    assert under_old.startswith("k1:") and vault.encrypt("x").startswith("k2:")
+    assert vault.decrypt(under_old) == "13900000000" and vault.decrypt(legacy) == "310104199001010011"
+    assert vault.key_id_of(vault.reencrypt(under_old)) == "k2"
+    with pytest.raises(KeyError):
+        PiiVault(new, key_id="k2").decrypt(under_old)                 # an id nobody configured
+    # the index key is its own: rotating the encryption key leaves every index value as it was
+    assert PiiVault(new, index_secret=old).blind_index("X1") == PiiVault(old).blind_index("X1")

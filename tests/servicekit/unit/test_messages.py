@@ -48,9 +48,9 @@ def test_bounds_and_choices_keep_their_values():
 
 def test_a_422_from_a_service_carries_chinese_messages(databases):
     from inventory.app import create_app
-    from tests.helpers import JWT_SECRET, PII_KEY, auth
+    from tests.helpers import SERVICE_KEYS, PII_KEY, auth
 
-    client = create_app(database_url=databases.new("inventory", "sqlite"), jwt_secret=JWT_SECRET,
+    client = create_app(database_url=databases.new("inventory", "sqlite"), **SERVICE_KEYS,
                         pii_key=PII_KEY).test_client()
     resp = client.post("/api/v1/rebalancing/plans", json={"target_days": 0, "extra": 1, "region": 7},
                        headers=auth("admin"))

@@ -65,6 +65,7 @@ def test_without_the_key_the_chain_cannot_be_rewritten_consistently(client, ledg
         client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, [line(amount="220.00", units=1)]),
                     headers={**HOSPITAL, "Idempotency-Key": f"forge-{n}"})
     key = chain.chain_key(PII_KEY)
+    assert {e.key_id for e in _entries(session_factory)} == {chain.DEFAULT_KEY_ID}
     with session_factory() as s:
         assert chain.verify(s, key) == (True, "2 entries verified")
         assert chain.verify(s, chain.chain_key("another-secret"))[0] is False
@@ -104,7 +105,42 @@ def test_the_chain_head_is_locked_by_the_last_write_before_commit(client, ledger
         event.remove(Engine, "before_cursor_execute", seen)
     assert r.status_code == 201
     head = next(i for i, s in enumerate(statements) if s.startswith("SELECT chain_head"))
-    # then only the commit, and the audit row in a transaction of its own (SQLite: BEGIN IMMEDIATE + INSERT)
-    writes_after = [s for s in statements[head:] if not s.startswith(("INSERT INTO audit_log", "BEGIN"))]
+    # then only the commit; the audit row is written before the head (in the transaction), and a creation's id
+    # is added to it after the commit, in a statement of its own
+    writes_after = [s for s in statements[head:] if not s.startswith(("UPDATE audit_log", "BEGIN"))]
     assert any(s.startswith("INSERT INTO outbox") for s in statements[:head])
+    assert any(s.startswith("INSERT INTO audit_log") for s in statements[:head])
     assert all("chain_" in s for s in writes_after), writes_after
+
+
+def test_a_new_chain_key_signs_new_entries_while_the_old_one_still_verifies_the_entries_under_it(
+        ledger, session_factory, waiver_db, tmp_path, monkeypatch, capsys):
+    """Changing CHAIN_KEY cannot re-key the chain (that would be rewriting it): entries name their key id, and the
+    verify command checks each under the key it names, refusing when that key is no longer configured."""
+    from servicekit.config import BaseConfig
+    from tests.helpers import PII_KEY, SERVICE_KEYS
+    from waiver.app import create_app
+
+    new_secret = "a-new-chain-key-of-at-least-32-bytes!!"
+    nid = person()
+    donor_id = ledger.donor(nid)
+    ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=30))
+    settings = dict(database_url=waiver_db, pii_key=PII_KEY, documents_dir=str(tmp_path / "d"),
+                    bank_batch_dir=str(tmp_path / "b"), **SERVICE_KEYS)
+    before = create_app(**settings).test_client()
+    after = create_app(**settings, chain_key=new_secret, chain_key_id="c2", chain_old_keys=f"c1={PII_KEY}").test_client()
+    for n, client in enumerate((before, after)):
+        assert client.post("/api/v1/waiver/direct-deductions", json=deduction_body(nid, [line(amount="100.00", units=1)]),
+                           headers={**HOSPITAL, "Idempotency-Key": f"rekey-{n}"}).status_code == 201
+    assert [e.key_id for e in _entries(session_factory)] == ["c1", "c2"]
+    both = chain.ChainKeys.from_config(BaseConfig(pii_key=PII_KEY, chain_key=new_secret, chain_key_id="c2",
+                                                  chain_old_keys=f"c1={PII_KEY}"))
+    only_new = chain.ChainKeys.from_config(BaseConfig(pii_key=PII_KEY, chain_key=new_secret, chain_key_id="c2"))
+    with session_factory() as s:
+        assert chain.verify(s, keys=both) == (True, "2 entries verified")
+        assert chain.verify(s, keys=only_new) == (False, "entry 1 is under chain key c1, which is not configured "
+                                                         "(CHAIN_OLD_KEYS)")
+    for name, value in {"DATABASE_URL": waiver_db, "PII_KEY": PII_KEY, "CHAIN_KEY": new_secret, "CHAIN_KEY_ID": "c2",
+                        "CHAIN_OLD_KEYS": f"c1={PII_KEY}"}.items():
+        monkeypatch.setenv(name, value)
+    assert chain.main(["verify"]) == 0 and "OK: 2 entries verified" in capsys.readouterr().out
