@@ -243,10 +243,25 @@ def test_killing_replicas_loses_no_write_applies_none_twice_and_keeps_each_donor
     units = Counter(r[0] for r in _rows(urls["INVENTORY_DATABASE_URL"], "SELECT din FROM units"))
     assert set(units.values()) == {2}, units.most_common(3)    # never a third bag from a doubled donation
 
-    def donors_told_of_every_transfusion():
-        notes = _rows(urls["DONOR_DATABASE_URL"], "SELECT donor_id FROM notifications WHERE kind = 'unit_used'")
-        return Counter(r[0] for r in notes) == Counter(ledger.transfusions.values())
-    wait_until(donors_told_of_every_transfusion, timeout_s=90, interval_s=1)
+    # Every transfusion the inventory holds (the acknowledged ones and those whose 201 was cut, answered 409 on the
+    # retry) tells the unit's donor once: one `unit_used:<unit>` notification, addressed to the donor of the bag.
+    transfused = {r[0]: r[1] for r in _rows(urls["INVENTORY_DATABASE_URL"],
+                                            "SELECT t.unit_id, u.donor_id FROM transfusions t JOIN units u ON u.id = t.unit_id")}
+    assert set(ledger.transfusions) <= set(transfused)
+    assert all(transfused.values()), "a drill unit without its donor"
+
+    def told() -> dict[str, str]:
+        return {r[0].removeprefix("unit_used:"): r[1] for r in _rows(
+            urls["DONOR_DATABASE_URL"], "SELECT dedupe_key, donor_id FROM notifications WHERE kind = 'unit_used'")}
+    try:
+        wait_until(lambda: told() == transfused, timeout_s=90, interval_s=1)
+    except AssertionError:
+        notes = told()
+        missing = {u: d for u, d in transfused.items() if u not in notes}
+        wrong = {u: (notes[u], d) for u, d in transfused.items() if u in notes and notes[u] != d}
+        extra = set(notes) - set(transfused)
+        raise AssertionError(f"{len(missing)} transfusions never told, {len(wrong)} told the wrong donor, "
+                             f"{len(extra)} told without a transfusion: {list(missing.items())[:3]} {wrong} {extra}")
 
     # each donor's events were applied in their order, by every consumer group
     outbox = {r[0]: (r[1], r[2], r[3]) for r in _rows(
