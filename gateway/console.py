@@ -15,7 +15,9 @@ PAGE = "console.html"
 ASSETS = {                      # URL name → content type; nothing else under static/ is reachable here
     "console.css": "text/css",
     "console-api.js": "text/javascript",
+    "console-discharge.js": "text/javascript",
     "console-dom.js": "text/javascript",
+    "console-hospital.js": "text/javascript",
     "console-inventory.js": "text/javascript",
     "console-waiver.js": "text/javascript",
     "console.js": "text/javascript",

@@ -6,8 +6,10 @@ import {
 } from "./console-dom.js";
 import { rebalancingView, stockView } from "./console-inventory.js";
 import { claimsView, directView, statsView } from "./console-waiver.js";
+import { hospitalView } from "./console-hospital.js";
+import { dischargeView } from "./console-discharge.js";
 
-const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "direct", reviewer: "claims" };
+const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "hospital", reviewer: "claims" };
 const MAX_TIMEOUT_MS = 2147483647;
 
 let session = null;
@@ -161,6 +163,8 @@ function initLogin() {
 function main() {
   views.stock = stockView(ctx);
   views.rebalancing = rebalancingView(ctx);
+  views.hospital = hospitalView(ctx);
+  views.discharge = dischargeView(ctx);
   views.claims = claimsView(ctx);
   views.stats = statsView(ctx);
   views.direct = directView(ctx);

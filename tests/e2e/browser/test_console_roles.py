@@ -7,10 +7,10 @@ from .conftest import ADMIN
 ROLES = {   # username → the tabs the role's work needs (console.html's data-roles), in page order
     "admin": ["stock", "rebalancing", "stats", "direct", "health"],
     "station.hp": ["stock", "rebalancing", "health"],
-    "hospital.hp": ["stock", "direct", "health"],
+    "hospital.hp": ["stock", "hospital", "discharge", "direct", "health"],
     "reviewer.sh": ["stock", "claims", "stats", "direct", "health"],
 }
-DEFAULT_VIEW = {"admin": "stock", "station.hp": "stock", "hospital.hp": "direct", "reviewer.sh": "claims"}
+DEFAULT_VIEW = {"admin": "stock", "station.hp": "stock", "hospital.hp": "hospital", "reviewer.sh": "claims"}
 
 
 def _password(username):
