@@ -22,6 +22,7 @@ export const API_PATHS = Object.freeze({
   entitlements: ["GET", "/api/v1/waiver/entitlements"],
   settlements: ["GET", "/api/v1/waiver/settlements"],
   site: ["GET", "/api/v1/sites/{site_id}"],
+  sites: ["GET", "/api/v1/sites"],
   createOrder: ["POST", "/api/v1/orders"],
   units: ["GET", "/api/v1/units"],
   recordTransfusion: ["POST", "/api/v1/transfusions"],

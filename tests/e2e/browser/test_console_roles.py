@@ -32,13 +32,6 @@ def test_each_role_sees_its_tabs_and_every_tab_loads_without_errors(console, use
     assert "总体状态" in console.text("#health-result")
 
 
-def test_the_stock_tab_shows_the_demo_network_in_chinese(console):
-    console.login("station.hp")
-    console.settled("stock")
-    result = console.text("#stock-result")
-    assert "红细胞" in result and "O" in result
-
-
 def test_a_wrong_password_is_refused_with_a_chinese_message_and_no_session(console):
     console.expect_error("401")
     console.open()
