@@ -49,8 +49,8 @@ def chromium():
 
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory):
-    """Where pages are photographed: $CONSOLE_SCREENSHOTS (the README's images come from a run with it set to
-    docs/images), else the run's temp dir."""
+    """Where pages are photographed: $CONSOLE_SCREENSHOTS (the README's images come from a run with it set),
+    else the run's temp dir."""
     target = os.environ.get("CONSOLE_SCREENSHOTS")
     path = Path(target) if target else tmp_path_factory.mktemp("screenshots")
     path.mkdir(parents=True, exist_ok=True)
