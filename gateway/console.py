@@ -30,7 +30,8 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",      # blob: a claim document fetched with the token, shown inline
+    "frame-src blob:",                 # the same for a PDF document
     "connect-src 'self'",
     "font-src 'self'",
     "base-uri 'none'",

@@ -15,6 +15,7 @@ export const API_PATHS = Object.freeze({
   receiveTransfer: ["POST", "/api/v1/transfers/{transfer_id}/receive"],
   claims: ["GET", "/api/v1/waiver/claims"],
   claim: ["GET", "/api/v1/waiver/claims/{claim_id}"],
+  claimDocument: ["GET", "/api/v1/waiver/claims/{claim_id}/documents/{document_id}"],
   approveClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/approve"],
   rejectClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/reject"],
   payClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/pay"],

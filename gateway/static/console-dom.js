@@ -3,7 +3,9 @@
 
 const ATTRIBUTES = new Set(["id", "type", "for", "colspan", "scope", "title", "role", "value", "disabled",
   "hidden", "open", "datetime", "aria-label", "aria-live", "aria-current", "aria-busy", "min", "max", "step",
-  "maxlength", "placeholder", "selected", "autocomplete", "tabindex", "rows"]);
+  "maxlength", "placeholder", "selected", "autocomplete", "tabindex", "rows", "alt", "download",
+  // only ever set to blob: URLs the console made itself from a fetched document (CSP allows nothing else)
+  "src", "href"]);
 
 // el("td", {class: "num"}, "12.5") — strings and numbers are appended as text nodes.
 export function el(tag, props, ...children) {

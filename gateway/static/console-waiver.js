@@ -14,6 +14,49 @@ function poolsSummary(pools) {
     .join("；") || "—";
 }
 
+// A claim's document shown inline: fetched with the token (an <img> or <iframe> could not send it), held as a
+// blob: URL while shown and revoked when closed, so nothing of it outlives the view.
+function documentViewer(ctx) {
+  const node = el("div", { class: "doc-viewer", id: "doc-viewer", hidden: true });
+  let url = null;
+
+  function close() {
+    if (url) {
+      URL.revokeObjectURL(url);
+      url = null;
+    }
+    clear(node);
+    node.hidden = true;
+  }
+
+  async function show(claimId, doc, button) {
+    await busy(button, async () => {
+      close();
+      node.hidden = false;
+      try {
+        const response = await ctx.call("claimDocument", { params: { claim_id: claimId, document_id: doc.id },
+          accept: doc.content_type || "*/*", raw: true });
+        url = URL.createObjectURL(await response.blob());
+        const title = `${DOCUMENT_KIND_LABELS[doc.kind] || doc.kind}：${doc.filename || doc.id}`;
+        const shown = (doc.content_type || "").startsWith("image/")
+          ? el("img", { src: url, alt: title, class: "doc-image" })
+          : el("iframe", { src: url, title, class: "doc-frame" });
+        const closeButton = el("button", { type: "button", class: "secondary small" }, "关闭材料");
+        closeButton.addEventListener("click", close);
+        node.appendChild(el("div", { class: "doc-bar" }, el("strong", {}, title), " ",
+          el("a", { href: url, download: doc.filename || `${doc.id}`, class: "small" }, "下载"), " ", closeButton));
+        node.appendChild(shown);
+      } catch (err) {
+        const box = el("div", { class: "msg" });
+        node.appendChild(box);
+        showMessage(box, "error", err);
+      }
+    });
+  }
+
+  return { node, show, close };
+}
+
 // ---- 减免审核 --------------------------------------------------------------------------------------------------
 
 export function claimsView(ctx) {
@@ -36,6 +79,7 @@ export function claimsView(ctx) {
   const paymentRef = byId("claim-payment-ref");
   let current = null;
   let loaded = false;
+  const viewer = documentViewer(ctx);
 
   async function loadList(keepMessage = false) {
     if (!keepMessage) {
@@ -67,6 +111,7 @@ export function claimsView(ctx) {
 
   function renderDetail(c) {
     current = c;
+    viewer.close();
     clear(detailBody);
     detailBody.appendChild(facts([
       ["申请编号", el("code", {}, c.id)],
@@ -116,7 +161,10 @@ export function claimsView(ctx) {
       { label: "类型 content_type", value: (d) => d.content_type || "—" },
       { label: "大小", class: "num", value: (d) => (d.size ? `${fmtNumber(d.size / 1024, 1)} KB` : "—") },
       { label: "SHA-256", value: (d) => el("code", { title: d.sha256 || "" }, (d.sha256 || "").slice(0, 16)) },
+      { label: "查看", value: (d) => el("button", { type: "button", class: "small", "data-document": d.id,
+        onclick: (event) => viewer.show(c.id, d, event.currentTarget) }, "查看") },
     ], c.documents || [], { empty: "未上传材料" }));
+    detailBody.appendChild(viewer.node);
     approveBox.hidden = c.status !== "submitted";
     rejectBox.hidden = c.status !== "submitted";
     payBox.hidden = c.status !== "approved";
@@ -169,6 +217,7 @@ export function claimsView(ctx) {
       (c) => `已登记付款（${fmtTime(c.paid_at)}）。`);
   });
   byId("claim-close").addEventListener("click", () => {
+    viewer.close();
     detail.hidden = true;
     current = null;
     clear(detailBody);
@@ -187,6 +236,7 @@ export function claimsView(ctx) {
     reset() {
       loaded = false;
       current = null;
+      viewer.close();
       form.reset();
       detail.hidden = true;
       [msg, detailMsg].forEach(hideMessage);
