@@ -19,6 +19,7 @@ ASSETS = {                      # URL name → content type; nothing else under 
     "console-dom.js": "text/javascript",
     "console-hospital.js": "text/javascript",
     "console-inventory.js": "text/javascript",
+    "console-map.js": "text/javascript",
     "console-stock.js": "text/javascript",
     "console-waiver.js": "text/javascript",
     "console.js": "text/javascript",

@@ -3,6 +3,11 @@ import {
   COMPONENT_LABELS, PLAN_STATUS_LABELS, TRANSFER_STATUS_LABELS, bloodGroup, busy, byId, clear, coded, el, facts,
   fmtNumber, fmtTime, hideMessage, linesSummary, showMessage, statusBadge, table,
 } from "./console-dom.js";
+import { planMap } from "./console-map.js";
+import { siteLabel } from "./console-stock.js";
+
+// What the optimiser does, in the words of services/inventory/rebalancing/__init__.py's objective.
+const SOLVER_PLAIN = "线性规划（HiGHS 优化器）：先使缺口最小，再使临期报废最少，最后使运输距离最短";
 
 function upper(input) {
   return input.value.trim().toUpperCase();
@@ -50,7 +55,7 @@ export function rebalancingView(ctx) {
         ["地区", plan.region || "全部"],
         plan.from_site ? ["调出站点", el("code", {}, plan.from_site)] : null,
         ["目标可供天数", fmtNumber(plan.target_days, 1)],
-        ["求解器", plan.solver],
+        ["求解方法", [SOLVER_PLAIN, el("br", {}), el("code", { class: "solver" }, plan.solver)]],
         ["生成时间", fmtTime(plan.created_at)],
         plan.approved_at ? ["批准时间", fmtTime(plan.approved_at)] : null,
         (plan.transfer_ids || []).length ? ["生成的调拨单", `${plan.transfer_ids.length} 张（见下方调拨单）`] : null,
@@ -77,6 +82,61 @@ export function rebalancingView(ctx) {
         ], plan.moves || [], { empty: "各站点均已达到目标，无需调剂" }))));
     if (approve) {
       approve.addEventListener("click", () => approvePlan(plan, approve));
+    }
+    if ((plan.moves || []).length) {
+      drawMap(plan);
+    }
+  }
+
+  // The map and the per-site before/after days of supply: the sites' coordinates and today's stock, with the
+  // plan's moves applied to it (an estimate from current stock; the plan's own totals are above).
+  async function drawMap(plan) {
+    const box = el("div", { class: "plan-map-box", id: "plan-map-box" }, el("p", { class: "hint" }, "正在加载地图…"));
+    planResult.appendChild(box);
+    try {
+      const [sites, stock] = await Promise.all([ctx.call("sites", {}), ctx.call("stock", { query: { region: plan.region || "" } })]);
+      const names = new Map(sites.map((s) => [s.id, s.name]));
+      const rows = new Map(stock.map((r) => [`${r.site_id}|${r.component}|${r.abo}|${r.rhd}`, r]));
+      const delta = new Map();
+      for (const m of plan.moves) {
+        for (const [site, sign] of [[m.from_site, -1], [m.to_site, 1]]) {
+          const key = `${site}|${m.component}|${m.abo}|${m.rhd}`;
+          delta.set(key, (delta.get(key) || 0) + sign * Number(m.units || 0));
+        }
+      }
+      const changes = [...delta.entries()].map(([key, d]) => {
+        const [site, component, abo, rhd] = key.split("|");
+        const row = rows.get(key);
+        const demand = row ? Number(row.daily_demand || 0) : 0;
+        const before = row && demand > 0 ? Number(row.available_units) / demand : null;
+        const after = row && demand > 0 ? (Number(row.available_units) + d) / demand : null;
+        return { site, component, abo, rhd, d, before, after };
+      }).sort((a, b) => String(names.get(a.site) || a.site).localeCompare(String(names.get(b.site) || b.site), "zh-CN")
+        || a.component.localeCompare(b.component));
+      const daysBySite = new Map();
+      for (const c of changes) {
+        const text = `${COMPONENT_LABELS[c.component] || c.component} ${bloodGroup(c.abo, c.rhd)}：`
+          + `${fmtNumber(c.before, 1)} → ${fmtNumber(c.after, 1)} 天`;
+        daysBySite.set(c.site, [daysBySite.get(c.site), text].filter(Boolean).join("\n"));
+      }
+      clear(box);
+      box.appendChild(el("h3", {}, "方案示意图"));
+      box.appendChild(el("div", { class: "map-frame" }, planMap(plan, sites, { daysBySite })));
+      box.appendChild(el("details", { class: "moves site-days", open: changes.length <= 20 },
+        el("summary", {}, `各站点调剂前后可供天数（${changes.length} 项，按当前库存与日均用量估算；地图上悬停站点亦可查看）`),
+        table([
+        { label: "站点", value: (c) => siteLabel(names, c.site) },
+        { label: "成分", value: (c) => coded(COMPONENT_LABELS, c.component) },
+        { label: "血型", value: (c) => bloodGroup(c.abo, c.rhd) },
+        { label: "调入/调出 (U)", class: "num", value: (c) => `${c.d > 0 ? "+" : ""}${fmtNumber(c.d, 2)}` },
+        { label: "调剂前可供天数", class: "num", value: (c) => fmtNumber(c.before, 1) },
+        { label: "调剂后可供天数", class: "num", value: (c) => fmtNumber(c.after, 1) },
+      ], changes)));
+    } catch (err) {
+      clear(box);
+      const msg = el("div", { class: "msg" });
+      box.appendChild(msg);
+      showMessage(msg, "error", err);
     }
   }
 
