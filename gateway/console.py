@@ -17,6 +17,7 @@ ASSETS = {                      # URL name → content type; nothing else under 
     "console-api.js": "text/javascript",
     "console-discharge.js": "text/javascript",
     "console-dom.js": "text/javascript",
+    "console-family.js": "text/javascript",
     "console-hospital.js": "text/javascript",
     "console-inventory.js": "text/javascript",
     "console-map.js": "text/javascript",

@@ -19,6 +19,8 @@ export const API_PATHS = Object.freeze({
   approveClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/approve"],
   rejectClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/reject"],
   payClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/pay"],
+  familyBindings: ["GET", "/api/v1/waiver/family"],
+  verifyFamily: ["POST", "/api/v1/waiver/family/{binding_id}/verify"],
   stats: ["GET", "/api/v1/waiver/stats"],
   entitlements: ["GET", "/api/v1/waiver/entitlements"],
   settlements: ["GET", "/api/v1/waiver/settlements"],

@@ -222,6 +222,7 @@ export const PRIORITY_LABELS = { routine: "常规", urgent: "加急", emergency:
 export const UNIT_STATUS_LABELS = { quarantined: "待检", available: "可用", reserved: "已预留", in_transit: "运输中",
   issued: "已发往医院", transfused: "已输注", discarded: "已报废", expired: "已过期" };
 export const DEDUCTION_STATUS_LABELS = { applied: "已直免", reversed: "已冲正" };
+export const BINDING_STATUS_LABELS = { pending: "待核验", verified: "已通过", rejected: "已驳回" };
 export const ABO_GROUPS = ["A", "B", "O", "AB"];
 
 // "红细胞 red_cells": the Chinese label with the stable code beside it.

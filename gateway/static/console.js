@@ -9,6 +9,7 @@ import { stockView } from "./console-stock.js";
 import { claimsView, directView, statsView } from "./console-waiver.js";
 import { hospitalView } from "./console-hospital.js";
 import { dischargeView } from "./console-discharge.js";
+import { familyView } from "./console-family.js";
 
 const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "hospital", reviewer: "claims" };
 const MAX_TIMEOUT_MS = 2147483647;
@@ -168,6 +169,7 @@ function main() {
   views.hospital = hospitalView(ctx);
   views.discharge = dischargeView(ctx);
   views.claims = claimsView(ctx);
+  views.family = familyView(ctx);
   views.stats = statsView(ctx);
   views.direct = directView(ctx);
   views.health = healthView();

@@ -8,7 +8,7 @@ ROLES = {   # username → the tabs the role's work needs (console.html's data-r
     "admin": ["stock", "rebalancing", "stats", "direct", "health"],
     "station.hp": ["stock", "rebalancing", "health"],
     "hospital.hp": ["stock", "hospital", "discharge", "direct", "health"],
-    "reviewer.sh": ["stock", "claims", "stats", "direct", "health"],
+    "reviewer.sh": ["stock", "claims", "family", "stats", "direct", "health"],
 }
 DEFAULT_VIEW = {"admin": "stock", "station.hp": "stock", "hospital.hp": "hospital", "reviewer.sh": "claims"}
 

@@ -89,3 +89,40 @@ def test_a_reviewer_reads_the_documents_inline_then_approves_and_pays(console, s
     page.wait_for_selector('#claim-msg.msg-ok:has-text("已登记付款")')
     stored = system.http.get(system.url(f"/api/v1/waiver/claims/{claim_id}"), headers=submitted_claim["reviewer"]).json()
     assert stored["status"] == "paid" and stored["approved_yuan"] == "440.00"
+
+
+def test_a_reviewer_verifies_one_family_binding_and_rejects_another_with_a_reason(console, system):
+    station = system.login("station.hp", "password1")
+    stamp = int(time.time() * 10) % 100_000
+    nid = make_national_id(birth="19800808", region="310115", seq=stamp % 400 + 9)
+    phone = f"1390{stamp:07d}"
+    system.remember(nid, phone)
+    assert system.http.post(system.url("/api/v1/donors"), headers=station, json={
+        "name": "浏览器家属献血者", "national_id": nid, "phone": phone, "abo": "A", "rhd": "pos"}).status_code == 201
+    code = system.http.post(system.url("/api/v1/auth/donor/otp"), json={"phone": phone}).json()["dev_code"]
+    token = system.http.post(system.url("/api/v1/auth/donor/token"), json={"phone": phone, "code": code}).json()
+    me = {"Authorization": f"Bearer {token['access_token']}"}
+    names = {"spouse": f"配偶{stamp}", "child": f"子女{stamp}"}
+    ids = {}
+    for relation, birth in (("spouse", "19810909"), ("child", "20100101")):
+        relative = make_national_id(birth=birth, region="310115", seq=stamp % 400 + 11)
+        system.remember(relative)
+        made = system.http.post(system.url("/api/v1/me/family"), headers=me,
+                                json={"name": names[relation], "national_id": relative, "relation": relation})
+        assert made.status_code == 201, made.text
+        ids[relation] = made.json()["id"]
+
+    page = console.page
+    console.login("reviewer.sh")
+    console.tab("family")
+    console.settled("family")
+    page.click(f'button[data-verify="{ids["spouse"]}"]')
+    page.wait_for_selector("#family-msg.msg-ok")
+    page.click(f'button[data-reject="{ids["child"]}"]')
+    page.wait_for_selector("#family-msg.msg-error")         # a rejection needs a reason: nothing sent
+    page.fill(f'tr:has(button[data-reject="{ids["child"]}"]) input', "出生证明与登记信息不符")
+    page.click(f'button[data-reject="{ids["child"]}"]')
+    page.wait_for_selector(f'#family-msg.msg-ok:has-text("{names["child"]}")')
+    mine = {b["id"]: b for b in system.http.get(system.url("/api/v1/me/family"), headers=me).json()}
+    assert mine[ids["spouse"]]["status"] == "verified" and mine[ids["child"]]["status"] == "rejected"
+    assert page.locator(f'button[data-verify="{ids["spouse"]}"]').count() == 0     # no longer pending
