@@ -91,7 +91,7 @@ export function claimsView(ctx) {
         loaded = true;
         clear(result);
         result.appendChild(table([
-          { label: "申请编号", value: (c) => el("code", {}, c.id) },
+          { label: "申请编号", value: (c) => el("code", { class: "id" }, c.id) },
           { label: "渠道", value: (c) => coded(CHANNEL_LABELS, c.channel) },
           { label: "患者", value: (c) => c.patient_name },
           { label: "证件（脱敏）", value: (c) => el("code", {}, c.patient_national_id_masked) },

@@ -119,6 +119,7 @@ def test_order_receive_transfuse_then_discharge_preview_confirm_print_and_revers
     page.evaluate("() => { document.querySelector('#discharge-receipt').classList.remove('print-target');"
                   " document.body.classList.remove('printing'); }")
     console.shot("discharge-receipt")
+    page.locator("#discharge-receipt").screenshot(path=str(console.shots / "discharge-desk.png"))
 
     # a reversal needs a reason; without one nothing is sent
     page.click("#reverse-submit")

@@ -54,7 +54,7 @@ def test_the_matrix_shows_each_site_and_group_at_its_level_with_the_own_site_fir
     # headers stay in view: the group row on top, the site column on the left
     assert page.eval_on_selector("#stock-matrix-table thead th", "t => getComputedStyle(t).position") == "sticky"
     assert page.eval_on_selector("#stock-matrix-table tbody th", "t => getComputedStyle(t).position") == "sticky"
-    console.shot("stock-picture")
+    page.locator("#stock-matrix").screenshot(path=str(console.shots / "stock-picture.png"))
 
     # another component is another matrix; "alerts only" keeps only sites with a warning
     page.select_option("#stock-component", "platelets")
