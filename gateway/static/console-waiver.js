@@ -57,6 +57,44 @@ function documentViewer(ctx) {
   return { node, show, close };
 }
 
+// The pools that would pay, beside the claim: the claim keeps only a masked ID, so the reviewer types the patient's
+// ID from the ID-card document; it goes into this one request and is wiped from the input at once.
+export function entitlementCheck(ctx) {
+  const input = el("input", { type: "password", autocomplete: "off", maxlength: "30", id: "claim-ent-id",
+    "aria-label": "患者证件号码" });
+  const button = el("button", { type: "button", class: "small", id: "claim-ent-submit" }, "查询剩余额度");
+  const out = el("div", { id: "claim-ent-result" });
+  button.addEventListener("click", async () => {
+    clear(out);
+    const id = input.value.replace(/\s+/g, "").toUpperCase();
+    input.value = "";
+    if (id.length < 6) {
+      const box = el("div", { class: "msg" });
+      out.appendChild(box);
+      showMessage(box, "error", "请输入患者证件号码（见身份证件材料）。");
+      return;
+    }
+    await busy(button, async () => {
+      try {
+        const found = await ctx.call("entitlements", { query: { patient_national_id: id } });
+        out.appendChild(table([
+          { label: "额度类型", value: (p) => coded(POOL_KIND_LABELS, p.kind) },
+          { label: "献血地区", value: (p) => p.region },
+          { label: "献血者（脱敏）", value: (p) => el("code", {}, p.donor_masked || "—") },
+          { label: "关系", value: (p) => coded(RELATION_LABELS, p.relation) },
+          { label: "剩余额度 (ml)", class: "num", value: (p) => (p.unlimited ? "不限量" : fmtNumber(p.remaining_ml, 0)) },
+        ], found.pools || [], { empty: "该患者没有可用的减免额度" }));
+      } catch (err) {
+        const box = el("div", { class: "msg" });
+        out.appendChild(box);
+        showMessage(box, "error", err);
+      }
+    });
+  });
+  return el("div", { class: "card ent-check" }, el("h4", {}, "献血者剩余额度"),
+    el("div", { class: "filters" }, el("label", {}, "患者证件号码（见身份证件材料）", input), button), out);
+}
+
 // ---- 减免审核 --------------------------------------------------------------------------------------------------
 
 export function claimsView(ctx) {
@@ -153,6 +191,9 @@ export function claimsView(ctx) {
     ], c.lines || [], { empty: "无明细" }));
     if ((c.pools_used || []).length) {
       detailBody.appendChild(el("p", {}, "使用额度：", poolsSummary(c.pools_used)));
+    }
+    if (c.status === "submitted") {
+      detailBody.appendChild(entitlementCheck(ctx));
     }
     detailBody.appendChild(el("h4", {}, "材料"));
     detailBody.appendChild(table([
