@@ -15,8 +15,13 @@ PAGE = "console.html"
 ASSETS = {                      # URL name → content type; nothing else under static/ is reachable here
     "console.css": "text/css",
     "console-api.js": "text/javascript",
+    "console-discharge.js": "text/javascript",
     "console-dom.js": "text/javascript",
+    "console-family.js": "text/javascript",
+    "console-hospital.js": "text/javascript",
     "console-inventory.js": "text/javascript",
+    "console-map.js": "text/javascript",
+    "console-stock.js": "text/javascript",
     "console-waiver.js": "text/javascript",
     "console.js": "text/javascript",
 }
@@ -27,7 +32,8 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",      # blob: a claim document fetched with the token, shown inline
+    "frame-src blob:",                 # the same for a PDF document
     "connect-src 'self'",
     "font-src 'self'",
     "base-uri 'none'",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Debian packages a run needs when their command is missing (CI starts from a clean machine).
 # Usage: ensure-debian.sh [<command>=<package>=<version glob> ...]; without arguments, every line of
-# scripts/debian-packages.txt (the one list: Redis for the shared limits, nginx for the replicated run).
+# scripts/debian-packages.txt (the one list: Redis for the shared limits, nginx for the replicated run, Chromium
+# for the console's browser tests). A <command> that is an absolute path is a file the package installs (fonts).
 set -euo pipefail
 if [ $# -eq 0 ]; then
   mapfile -t specs < <(grep -v '^\s*#' "$(dirname "$0")/debian-packages.txt" | grep -v '^\s*$')
@@ -10,7 +11,9 @@ fi
 missing=()
 for spec in "$@"; do
   IFS='=' read -r cmd pkg version <<<"$spec"
-  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+  if [[ "$cmd" == /* ]]; then
+    [ -e "$cmd" ] || missing+=("$pkg=$version")
+  elif ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
     missing+=("$pkg=$version")
   fi
 done

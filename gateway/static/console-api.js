@@ -15,12 +15,24 @@ export const API_PATHS = Object.freeze({
   receiveTransfer: ["POST", "/api/v1/transfers/{transfer_id}/receive"],
   claims: ["GET", "/api/v1/waiver/claims"],
   claim: ["GET", "/api/v1/waiver/claims/{claim_id}"],
+  claimDocument: ["GET", "/api/v1/waiver/claims/{claim_id}/documents/{document_id}"],
   approveClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/approve"],
   rejectClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/reject"],
   payClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/pay"],
+  familyBindings: ["GET", "/api/v1/waiver/family"],
+  verifyFamily: ["POST", "/api/v1/waiver/family/{binding_id}/verify"],
   stats: ["GET", "/api/v1/waiver/stats"],
   entitlements: ["GET", "/api/v1/waiver/entitlements"],
   settlements: ["GET", "/api/v1/waiver/settlements"],
+  site: ["GET", "/api/v1/sites/{site_id}"],
+  sites: ["GET", "/api/v1/sites"],
+  createOrder: ["POST", "/api/v1/orders"],
+  units: ["GET", "/api/v1/units"],
+  recordTransfusion: ["POST", "/api/v1/transfusions"],
+  previewDeduction: ["POST", "/api/v1/waiver/direct-deductions/preview"],
+  applyDeduction: ["POST", "/api/v1/waiver/direct-deductions"],
+  deduction: ["GET", "/api/v1/waiver/direct-deductions/{deduction_id}"],
+  reverseDeduction: ["POST", "/api/v1/waiver/direct-deductions/{deduction_id}/reverse"],
 });
 
 // The session lives in sessionStorage: it ends with the tab and is never shared with other tabs.
@@ -123,14 +135,15 @@ async function readProblem(response) {
 }
 
 // request("stock", {query: {region: "SH"}}) → parsed JSON; throws ApiError with the problem's title/detail.
-// {raw: true} returns the Response itself (CSV downloads); {accept} overrides the Accept header.
-export async function request(name, { params, query, body, accept, raw, session } = {}) {
+// {raw: true} returns the Response itself (CSV downloads); {accept} overrides the Accept header;
+// {headers} adds request headers (Idempotency-Key).
+export async function request(name, { params, query, body, accept, raw, session, headers: extra } = {}) {
   const entry = API_PATHS[name];
   if (!entry) {
     throw new Error(`unknown API operation ${name}`);
   }
   const [method, path] = entry;
-  const headers = { Accept: accept || "application/json" };
+  const headers = { ...(extra || {}), Accept: accept || "application/json" };
   if (session) {
     headers.Authorization = `Bearer ${session.access_token}`;
   }

@@ -1,118 +1,16 @@
-// 库存 (stock with warning levels) and 调剂 (rebalancing plans, transfers).
+// 调剂 (rebalancing plans, transfers); 库存 is console-stock.js.
 import {
-  COMPONENT_LABELS, LEVEL_LABELS, LEVEL_ORDER, PLAN_STATUS_LABELS, TRANSFER_STATUS_LABELS, bloodGroup, busy, byId,
-  clear, coded, el, facts, fmtNumber, fmtTime, hideMessage, levelBadge, linesSummary, showMessage, statusBadge, table,
+  COMPONENT_LABELS, PLAN_STATUS_LABELS, TRANSFER_STATUS_LABELS, bloodGroup, busy, byId, clear, coded, el, facts,
+  fmtNumber, fmtTime, hideMessage, linesSummary, showMessage, statusBadge, table,
 } from "./console-dom.js";
+import { planMap } from "./console-map.js";
+import { siteLabel } from "./console-stock.js";
+
+// What the optimiser does, in the words of services/inventory/rebalancing/__init__.py's objective.
+const SOLVER_PLAIN = "线性规划（HiGHS 优化器）：先使缺口最小，再使临期报废最少，最后使运输距离最短";
 
 function upper(input) {
   return input.value.trim().toUpperCase();
-}
-
-// ---- 库存 ------------------------------------------------------------------------------------------------------
-
-export function stockView(ctx) {
-  const form = byId("stock-form");
-  const region = byId("stock-region");
-  const site = byId("stock-site");
-  const alertsOnly = byId("stock-alerts-only");
-  const submit = byId("stock-submit");
-  const msg = byId("stock-msg");
-  const summary = byId("stock-summary");
-  const result = byId("stock-result");
-  const legend = byId("stock-legend");
-  let rows = [];
-  let loaded = false;
-
-  // The legend is the policy in force (GET /stock/policy): thresholds per component, as the service computes levels.
-  async function loadLegend(regionCode) {
-    try {
-      const policy = await ctx.call("stockPolicy", { query: { region: regionCode || "SH" } });
-      clear(legend);
-      legend.appendChild(el("p", {}, `预警等级（${policy.region}，按可供天数 days_of_supply 判定`,
-        policy.sustain_days ? `，持续 ${fmtNumber(policy.sustain_days, 0)} 天以上才升级` : "", "）："));
-      legend.appendChild(table([
-        { label: "成分", value: (c) => coded(COMPONENT_LABELS, c[0]) },
-        { label: levelBadge("yellow"), value: (c) => `< ${fmtNumber(c[1].yellow_below_days, 1)} 天` },
-        { label: levelBadge("orange"), value: (c) => `< ${fmtNumber(c[1].orange_below_days, 1)} 天` },
-        { label: levelBadge("red"), value: (c) => `< ${fmtNumber(c[1].red_below_days, 1)} 天` },
-      ], Object.entries(policy.thresholds)));
-      legend.appendChild(el("p", {}, levelBadge("green"), " 不低于偏紧阈值；", levelBadge("no_data"),
-        " 既无库存也无用量数据（无法判断，不是正常）"));
-    } catch (_err) {
-      // the legend is help, not data: the stock table still loads without it
-    }
-  }
-
-  function render() {
-    clear(summary);
-    clear(result);
-    const counts = { red: 0, orange: 0, yellow: 0, green: 0, no_data: 0 };
-    for (const row of rows) {
-      if (row.level in counts) {
-        counts[row.level] += 1;
-      }
-    }
-    summary.appendChild(el("p", {}, `共 ${rows.length} 项：`,
-      ["red", "orange", "yellow", "green", "no_data"].map((level) =>
-        el("span", { class: `badge level-${level}` }, `${LEVEL_LABELS[level]} ${counts[level]}`))));
-    const shown = rows
-      .filter((row) => !alertsOnly.checked || !["green", "no_data"].includes(row.level))
-      .sort((a, b) => (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9)
-        || (a.days_of_supply ?? Infinity) - (b.days_of_supply ?? Infinity)
-        || String(a.site_id).localeCompare(String(b.site_id)));
-    result.appendChild(table([
-      { label: "预警", value: (r) => levelBadge(r.level) },
-      { label: "站点 site_id", value: (r) => el("code", {}, r.site_id) },
-      { label: "地区", value: (r) => r.region },
-      { label: "成分", value: (r) => coded(COMPONENT_LABELS, r.component) },
-      { label: "血型", value: (r) => bloodGroup(r.abo, r.rhd) },
-      { label: "可用量 (U)", class: "num", value: (r) => fmtNumber(r.available_units, 2) },
-      { label: "日均用量 (U)", class: "num", value: (r) => fmtNumber(r.daily_demand, 2) },
-      { label: "可供天数", class: "num", value: (r) => (r.days_of_supply === null || r.days_of_supply === undefined
-        ? el("span", { title: "无用量数据" }, "—") : fmtNumber(r.days_of_supply, 1)) },
-    ], shown, { empty: alertsOnly.checked && rows.length ? "没有预警项" : "没有库存数据" }));
-  }
-
-  async function load() {
-    hideMessage(msg);
-    await busy(submit, async () => {
-      try {
-        rows = await ctx.call("stock", { query: { region: upper(region), site_id: site.value.trim() } });
-        loaded = true;
-        render();
-        loadLegend(upper(region) || (rows[0] && rows[0].region));
-      } catch (err) {
-        showMessage(msg, "error", err);
-      }
-    });
-  }
-
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    load();
-  });
-  alertsOnly.addEventListener("change", () => {
-    if (loaded) {
-      render();
-    }
-  });
-
-  return {
-    enter() {
-      if (!loaded) {
-        region.value = ctx.session().region || "";
-        load();
-      }
-    },
-    reset() {
-      rows = [];
-      loaded = false;
-      form.reset();
-      hideMessage(msg);
-      clear(summary);
-      clear(result);
-    },
-  };
 }
 
 // ---- 调剂 ------------------------------------------------------------------------------------------------------
@@ -157,7 +55,7 @@ export function rebalancingView(ctx) {
         ["地区", plan.region || "全部"],
         plan.from_site ? ["调出站点", el("code", {}, plan.from_site)] : null,
         ["目标可供天数", fmtNumber(plan.target_days, 1)],
-        ["求解器", plan.solver],
+        ["求解方法", [SOLVER_PLAIN, el("br", {}), el("code", { class: "solver" }, plan.solver)]],
         ["生成时间", fmtTime(plan.created_at)],
         plan.approved_at ? ["批准时间", fmtTime(plan.approved_at)] : null,
         (plan.transfer_ids || []).length ? ["生成的调拨单", `${plan.transfer_ids.length} 张（见下方调拨单）`] : null,
@@ -184,6 +82,61 @@ export function rebalancingView(ctx) {
         ], plan.moves || [], { empty: "各站点均已达到目标，无需调剂" }))));
     if (approve) {
       approve.addEventListener("click", () => approvePlan(plan, approve));
+    }
+    if ((plan.moves || []).length) {
+      drawMap(plan);
+    }
+  }
+
+  // The map and the per-site before/after days of supply: the sites' coordinates and today's stock, with the
+  // plan's moves applied to it (an estimate from current stock; the plan's own totals are above).
+  async function drawMap(plan) {
+    const box = el("div", { class: "plan-map-box", id: "plan-map-box" }, el("p", { class: "hint" }, "正在加载地图…"));
+    planResult.appendChild(box);
+    try {
+      const [sites, stock] = await Promise.all([ctx.call("sites", {}), ctx.call("stock", { query: { region: plan.region || "" } })]);
+      const names = new Map(sites.map((s) => [s.id, s.name]));
+      const rows = new Map(stock.map((r) => [`${r.site_id}|${r.component}|${r.abo}|${r.rhd}`, r]));
+      const delta = new Map();
+      for (const m of plan.moves) {
+        for (const [site, sign] of [[m.from_site, -1], [m.to_site, 1]]) {
+          const key = `${site}|${m.component}|${m.abo}|${m.rhd}`;
+          delta.set(key, (delta.get(key) || 0) + sign * Number(m.units || 0));
+        }
+      }
+      const changes = [...delta.entries()].map(([key, d]) => {
+        const [site, component, abo, rhd] = key.split("|");
+        const row = rows.get(key);
+        const demand = row ? Number(row.daily_demand || 0) : 0;
+        const before = row && demand > 0 ? Number(row.available_units) / demand : null;
+        const after = row && demand > 0 ? (Number(row.available_units) + d) / demand : null;
+        return { site, component, abo, rhd, d, before, after };
+      }).sort((a, b) => String(names.get(a.site) || a.site).localeCompare(String(names.get(b.site) || b.site), "zh-CN")
+        || a.component.localeCompare(b.component));
+      const daysBySite = new Map();
+      for (const c of changes) {
+        const text = `${COMPONENT_LABELS[c.component] || c.component} ${bloodGroup(c.abo, c.rhd)}：`
+          + `${fmtNumber(c.before, 1)} → ${fmtNumber(c.after, 1)} 天`;
+        daysBySite.set(c.site, [daysBySite.get(c.site), text].filter(Boolean).join("\n"));
+      }
+      clear(box);
+      box.appendChild(el("h3", {}, "方案示意图"));
+      box.appendChild(el("div", { class: "map-frame" }, planMap(plan, sites, { daysBySite })));
+      box.appendChild(el("details", { class: "moves site-days", open: changes.length <= 20 },
+        el("summary", {}, `各站点调剂前后可供天数（${changes.length} 项，按当前库存与日均用量估算；地图上悬停站点亦可查看）`),
+        table([
+        { label: "站点", value: (c) => siteLabel(names, c.site) },
+        { label: "成分", value: (c) => coded(COMPONENT_LABELS, c.component) },
+        { label: "血型", value: (c) => bloodGroup(c.abo, c.rhd) },
+        { label: "调入/调出 (U)", class: "num", value: (c) => `${c.d > 0 ? "+" : ""}${fmtNumber(c.d, 2)}` },
+        { label: "调剂前可供天数", class: "num", value: (c) => fmtNumber(c.before, 1) },
+        { label: "调剂后可供天数", class: "num", value: (c) => fmtNumber(c.after, 1) },
+      ], changes)));
+    } catch (err) {
+      clear(box);
+      const msg = el("div", { class: "msg" });
+      box.appendChild(msg);
+      showMessage(msg, "error", err);
     }
   }
 
@@ -217,6 +170,10 @@ export function rebalancingView(ctx) {
     if (planOwn.checked && ctx.session().site_id) {
       body.from_site = ctx.session().site_id;
     }
+    await createPlan(body);
+  });
+
+  async function createPlan(body) {
     await busy(planSubmit, async () => {
       try {
         renderPlan(await ctx.call("createPlan", { body }));
@@ -225,7 +182,20 @@ export function rebalancingView(ctx) {
         showMessage(planMsg, "error", err);
       }
     });
-  });
+  }
+
+  // From the stock picture's near-expiry list: a plan moving one site's surplus, computed right away.
+  function propose({ from_site: fromSite, region }) {
+    hideMessage(planMsg);
+    planRegion.value = region || planRegion.value;
+    planOwn.checked = ctx.session().role === "station";
+    const body = { from_site: fromSite, target_days: Number(planTarget.value) || 7 };
+    if (region) {
+      body.region = region;
+    }
+    planResult.scrollIntoView({ block: "start" });
+    return createPlan(body);
+  }
 
   function transferActions(t) {
     const session = ctx.session();
@@ -298,13 +268,16 @@ export function rebalancingView(ctx) {
   });
 
   return {
-    enter() {
+    enter(arg) {
       if (!loaded) {
         const session = ctx.session();
         planRegion.value = session.region || "";
         planOwnLabel.hidden = session.role !== "station";
         trSite.value = session.role === "station" ? session.site_id || "" : "";
         loadTransfers();
+      }
+      if (arg && arg.propose) {
+        propose(arg.propose);
       }
     },
     reset() {

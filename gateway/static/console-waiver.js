@@ -14,6 +14,87 @@ function poolsSummary(pools) {
     .join("；") || "—";
 }
 
+// A claim's document shown inline: fetched with the token (an <img> or <iframe> could not send it), held as a
+// blob: URL while shown and revoked when closed, so nothing of it outlives the view.
+function documentViewer(ctx) {
+  const node = el("div", { class: "doc-viewer", id: "doc-viewer", hidden: true });
+  let url = null;
+
+  function close() {
+    if (url) {
+      URL.revokeObjectURL(url);
+      url = null;
+    }
+    clear(node);
+    node.hidden = true;
+  }
+
+  async function show(claimId, doc, button) {
+    await busy(button, async () => {
+      close();
+      node.hidden = false;
+      try {
+        const response = await ctx.call("claimDocument", { params: { claim_id: claimId, document_id: doc.id },
+          accept: doc.content_type || "*/*", raw: true });
+        url = URL.createObjectURL(await response.blob());
+        const title = `${DOCUMENT_KIND_LABELS[doc.kind] || doc.kind}：${doc.filename || doc.id}`;
+        const shown = (doc.content_type || "").startsWith("image/")
+          ? el("img", { src: url, alt: title, class: "doc-image" })
+          : el("iframe", { src: url, title, class: "doc-frame" });
+        const closeButton = el("button", { type: "button", class: "secondary small" }, "关闭材料");
+        closeButton.addEventListener("click", close);
+        node.appendChild(el("div", { class: "doc-bar" }, el("strong", {}, title), " ",
+          el("a", { href: url, download: doc.filename || `${doc.id}`, class: "small" }, "下载"), " ", closeButton));
+        node.appendChild(shown);
+      } catch (err) {
+        const box = el("div", { class: "msg" });
+        node.appendChild(box);
+        showMessage(box, "error", err);
+      }
+    });
+  }
+
+  return { node, show, close };
+}
+
+// The pools that would pay, beside the claim: the claim keeps only a masked ID, so the reviewer types the patient's
+// ID from the ID-card document; it goes into this one request and is wiped from the input at once.
+export function entitlementCheck(ctx) {
+  const input = el("input", { type: "password", autocomplete: "off", maxlength: "30", id: "claim-ent-id",
+    "aria-label": "患者证件号码" });
+  const button = el("button", { type: "button", class: "small", id: "claim-ent-submit" }, "查询剩余额度");
+  const out = el("div", { id: "claim-ent-result" });
+  button.addEventListener("click", async () => {
+    clear(out);
+    const id = input.value.replace(/\s+/g, "").toUpperCase();
+    input.value = "";
+    if (id.length < 6) {
+      const box = el("div", { class: "msg" });
+      out.appendChild(box);
+      showMessage(box, "error", "请输入患者证件号码（见身份证件材料）。");
+      return;
+    }
+    await busy(button, async () => {
+      try {
+        const found = await ctx.call("entitlements", { query: { patient_national_id: id } });
+        out.appendChild(table([
+          { label: "额度类型", value: (p) => coded(POOL_KIND_LABELS, p.kind) },
+          { label: "献血地区", value: (p) => p.region },
+          { label: "献血者（脱敏）", value: (p) => el("code", {}, p.donor_masked || "—") },
+          { label: "关系", value: (p) => coded(RELATION_LABELS, p.relation) },
+          { label: "剩余额度 (ml)", class: "num", value: (p) => (p.unlimited ? "不限量" : fmtNumber(p.remaining_ml, 0)) },
+        ], found.pools || [], { empty: "该患者没有可用的减免额度" }));
+      } catch (err) {
+        const box = el("div", { class: "msg" });
+        out.appendChild(box);
+        showMessage(box, "error", err);
+      }
+    });
+  });
+  return el("div", { class: "card ent-check" }, el("h4", {}, "献血者剩余额度"),
+    el("div", { class: "filters" }, el("label", {}, "患者证件号码（见身份证件材料）", input), button), out);
+}
+
 // ---- 减免审核 --------------------------------------------------------------------------------------------------
 
 export function claimsView(ctx) {
@@ -36,6 +117,7 @@ export function claimsView(ctx) {
   const paymentRef = byId("claim-payment-ref");
   let current = null;
   let loaded = false;
+  const viewer = documentViewer(ctx);
 
   async function loadList(keepMessage = false) {
     if (!keepMessage) {
@@ -47,7 +129,7 @@ export function claimsView(ctx) {
         loaded = true;
         clear(result);
         result.appendChild(table([
-          { label: "申请编号", value: (c) => el("code", {}, c.id) },
+          { label: "申请编号", value: (c) => el("code", { class: "id" }, c.id) },
           { label: "渠道", value: (c) => coded(CHANNEL_LABELS, c.channel) },
           { label: "患者", value: (c) => c.patient_name },
           { label: "证件（脱敏）", value: (c) => el("code", {}, c.patient_national_id_masked) },
@@ -67,6 +149,7 @@ export function claimsView(ctx) {
 
   function renderDetail(c) {
     current = c;
+    viewer.close();
     clear(detailBody);
     detailBody.appendChild(facts([
       ["申请编号", el("code", {}, c.id)],
@@ -109,6 +192,9 @@ export function claimsView(ctx) {
     if ((c.pools_used || []).length) {
       detailBody.appendChild(el("p", {}, "使用额度：", poolsSummary(c.pools_used)));
     }
+    if (c.status === "submitted") {
+      detailBody.appendChild(entitlementCheck(ctx));
+    }
     detailBody.appendChild(el("h4", {}, "材料"));
     detailBody.appendChild(table([
       { label: "类型", value: (d) => coded(DOCUMENT_KIND_LABELS, d.kind) },
@@ -116,7 +202,10 @@ export function claimsView(ctx) {
       { label: "类型 content_type", value: (d) => d.content_type || "—" },
       { label: "大小", class: "num", value: (d) => (d.size ? `${fmtNumber(d.size / 1024, 1)} KB` : "—") },
       { label: "SHA-256", value: (d) => el("code", { title: d.sha256 || "" }, (d.sha256 || "").slice(0, 16)) },
+      { label: "查看", value: (d) => el("button", { type: "button", class: "small", "data-document": d.id,
+        onclick: (event) => viewer.show(c.id, d, event.currentTarget) }, "查看") },
     ], c.documents || [], { empty: "未上传材料" }));
+    detailBody.appendChild(viewer.node);
     approveBox.hidden = c.status !== "submitted";
     rejectBox.hidden = c.status !== "submitted";
     payBox.hidden = c.status !== "approved";
@@ -169,6 +258,7 @@ export function claimsView(ctx) {
       (c) => `已登记付款（${fmtTime(c.paid_at)}）。`);
   });
   byId("claim-close").addEventListener("click", () => {
+    viewer.close();
     detail.hidden = true;
     current = null;
     clear(detailBody);
@@ -187,6 +277,7 @@ export function claimsView(ctx) {
     reset() {
       loaded = false;
       current = null;
+      viewer.close();
       form.reset();
       detail.hidden = true;
       [msg, detailMsg].forEach(hideMessage);

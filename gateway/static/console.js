@@ -4,10 +4,14 @@ import {
   COMPONENT_NAMES, HEALTH_LABELS, REGION_LABELS, ROLE_LABELS, busy, byId, clear, el, fmtTime, hideMessage,
   showMessage, statusBadge, table,
 } from "./console-dom.js";
-import { rebalancingView, stockView } from "./console-inventory.js";
+import { rebalancingView } from "./console-inventory.js";
+import { stockView } from "./console-stock.js";
 import { claimsView, directView, statsView } from "./console-waiver.js";
+import { hospitalView } from "./console-hospital.js";
+import { dischargeView } from "./console-discharge.js";
+import { familyView } from "./console-family.js";
 
-const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "direct", reviewer: "claims" };
+const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "hospital", reviewer: "claims" };
 const MAX_TIMEOUT_MS = 2147483647;
 
 let session = null;
@@ -18,6 +22,7 @@ const ctx = {
   session: () => session,
   call: (name, options = {}) => request(name, { ...options, session }),
   confirm: (question) => window.confirm(question),
+  go: (view, arg) => show(view, arg),     // one view hands work to another (near-expiry → a plan)
 };
 
 function healthView() {
@@ -54,7 +59,7 @@ function allowed(node) {
   return (node.dataset.roles || "").split(/\s+/).includes(session && session.role);
 }
 
-function show(name) {
+function show(name, arg) {
   const tab = /^[a-z]+$/.test(name) ? document.querySelector(`.tab[data-view="${name}"]`) : null;
   if (!tab || !allowed(tab)) {
     name = DEFAULT_VIEW[session.role];
@@ -78,7 +83,7 @@ function show(name) {
   if (window.location.hash !== `#${name}`) {
     window.history.replaceState(null, "", `#${name}`);
   }
-  views[name].enter();
+  views[name].enter(arg);
 }
 
 function showSessionInfo() {
@@ -161,7 +166,10 @@ function initLogin() {
 function main() {
   views.stock = stockView(ctx);
   views.rebalancing = rebalancingView(ctx);
+  views.hospital = hospitalView(ctx);
+  views.discharge = dischargeView(ctx);
   views.claims = claimsView(ctx);
+  views.family = familyView(ctx);
   views.stats = statsView(ctx);
   views.direct = directView(ctx);
   views.health = healthView();

@@ -25,6 +25,8 @@ MATRIX = Matrix({
     ("GET", "/api/v1/me/claims"): allow("donor", owner=OWN_RESOURCE),
     ("GET", f"{W}/claims/{{claim_id}}"): allow("donor", "reviewer", owner=(OWN_RESOURCE, OWN_REGION)),
     ("POST", f"{W}/claims/{{claim_id}}/documents"): allow("donor", "reviewer", owner=(OWN_RESOURCE, OWN_REGION)),
+    ("GET", f"{W}/claims/{{claim_id}}/documents/{{document_id}}"): allow("donor", "reviewer",
+                                                                       owner=(OWN_RESOURCE, OWN_REGION)),
     ("POST", f"{W}/claims/{{claim_id}}/submit"): allow("donor", "reviewer", owner=(OWN_RESOURCE, OWN_REGION)),
     ("POST", f"{W}/claims/{{claim_id}}/approve"): allow("reviewer", owner=OWN_REGION),
     ("POST", f"{W}/claims/{{claim_id}}/reject"): allow("reviewer", owner=OWN_REGION),

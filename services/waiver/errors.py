@@ -68,6 +68,10 @@ class NothingToWaive(DomainError):
     status, code, title = 422, "nothing_to_waive", "没有可减免的额度"
 
 
+class DocumentNotFound(DomainError):
+    status, code, title = 404, "document_not_found", "材料不存在"
+
+
 class DocumentTooLarge(DomainError):
     status, code, title = 413, "document_too_large", "材料文件超过 10 MB"
 

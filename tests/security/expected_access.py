@@ -157,6 +157,9 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/waiver/claims"): only(DONOR, REVIEWER, donor=OWN_DONOR, reviewer=OWN_REGION),
         ("POST", "/api/v1/waiver/claims/{claim_id}/documents"): only(DONOR, REVIEWER, donor=OWN_DONOR,
                                                                      reviewer=OWN_REGION),
+        # added: a claim's documents opened again, by whoever may see the claim (the owner, its regions' reviewers)
+        ("GET", "/api/v1/waiver/claims/{claim_id}/documents/{document_id}"): only(DONOR, REVIEWER, donor=OWN_DONOR,
+                                                                                  reviewer=OWN_REGION),
         ("POST", "/api/v1/waiver/claims/{claim_id}/submit"): only(DONOR, REVIEWER, donor=OWN_DONOR,
                                                                   reviewer=OWN_REGION),
         ("POST", "/api/v1/waiver/claims/{claim_id}/approve"): only(REVIEWER, reviewer=OWN_REGION),

@@ -526,6 +526,25 @@ def _(w: WaiverWorld):
     assert let_through(w, "GET", f"/api/v1/waiver/claims/{claim}", w.REVIEWER_SH).status_code == 200
 
 
+def _claim_document(role):
+    def run(w: WaiverWorld):
+        nid, _, owner = w.donor(region="SH")
+        _, _, stranger = w.donor(region="SH")
+        claim = w.claim(owner, nid)
+        doc = w.ok("POST", f"/api/v1/waiver/claims/{claim}/documents", owner, content_type="multipart/form-data",
+                   data={"kind": "invoice", "file": (io.BytesIO(b"%PDF-1.7\n..."), "f.pdf")})["id"]
+        url = f"/api/v1/waiver/claims/{claim}/documents/{doc}"
+        wrong, right = {DONOR: (stranger, owner), REVIEWER: (w.REVIEWER_JS, w.REVIEWER_SH)}[role]
+        assert b"%PDF" not in refused(w, "GET", url, wrong).data
+        assert let_through(w, "GET", url, right).data == b"%PDF-1.7\n..."
+    return run
+
+
+for _role in (DONOR, REVIEWER):
+    case("waiver", "GET", "/api/v1/waiver/claims/{claim_id}/documents/{document_id}", _role,
+         "another donor's claim" if _role == DONOR else "a claim of another region")(_claim_document(_role))
+
+
 @case("waiver", "GET", "/api/v1/waiver/claims", REVIEWER, "another region's claims are not listed")
 def _(w: WaiverWorld):
     nid, _, owner = w.donor(region="SH")

@@ -1,6 +1,9 @@
 """Claims: mini-program (donors), mail and on-site (reviewers); documents; review; payment."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -58,6 +61,23 @@ class ClaimDocuments(MethodView):
         data = upload.stream.read(MAX_DOCUMENT_BYTES + 1)   # one byte more tells "too large" apart
         return claims.add_document(deps().uow(), deps().storage, claim_id=claim_id, principal=current_principal(),
                                    kind=form["kind"], filename=upload.filename or "", data=data, now=now())
+
+
+@blp.route("/waiver/claims/<string:claim_id>/documents/<string:document_id>")
+class ClaimDocumentFile(MethodView):
+    @blp.response(200, content_type="application/octet-stream",
+                  description="The file as uploaded (PDF, JPEG or PNG, its type sniffed at upload), shown inline")
+    def get(self, claim_id, document_id):
+        """Download a document of a claim (same access as the claim)"""
+        doc, data = claims.open_document(deps().uow(), deps().storage, claim_id=claim_id, document_id=document_id,
+                                         principal=current_principal())
+        # The stored type was sniffed from the bytes at upload; nosniff keeps the browser to it, and the file is
+        # personal data: never cached.
+        return Response(data, mimetype=doc.content_type, headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(doc.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        })
 
 
 @blp.route("/waiver/claims/<string:claim_id>/submit")

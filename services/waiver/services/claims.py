@@ -12,7 +12,7 @@ from servicekit.errors import Forbidden, Unprocessable
 from servicekit.pii import PiiVault, mask
 
 from ..bank import Bank
-from ..errors import (AlreadyWaived, ClaimDeadlinePassed, ClaimNotFound, DocumentTooLarge, DonorNotFound, EmptyDocument,
+from ..errors import (AlreadyWaived, ClaimDeadlinePassed, ClaimNotFound, DocumentNotFound, DocumentTooLarge, DonorNotFound, EmptyDocument,
                       NothingToWaive, PatientNotDonor, RelationNotVerified, UnsupportedDocumentType)
 from ..identity import normalise_national_id
 from ..model import Claim, ClaimDocument, handling_region_of
@@ -232,6 +232,18 @@ def pay_claim(uow, bank: Bank, vault: PiiVault, *, claim_id: str, principal: Pri
         claim.pay(payment_ref=payment_ref or ";".join(p["payment_ref"] for p in payments), at=now)
         uow.commit()
         return uow.claims.with_documents([claim])[0]
+
+
+def open_document(uow, storage: DocumentStorage, *, claim_id: str, document_id: str,
+                  principal: Principal) -> tuple[ClaimDocument, bytes]:
+    """A document of a claim, to whoever may see the claim (its owner, the reviewers of its regions); for anyone
+    else the claim does not exist, and a document of another claim is not found under this one."""
+    with uow:
+        claim = _accessible(uow, claim_id, principal)
+        doc = next((d for d in uow.claims.documents(claim.id) if d.id == document_id), None)
+        if doc is None:
+            raise DocumentNotFound("该申请下没有这份材料")
+        return doc, storage.get(doc.storage_key)
 
 
 def get_claim(uow, *, claim_id: str, principal: Principal) -> Claim:

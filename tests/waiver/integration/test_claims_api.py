@@ -304,3 +304,45 @@ def test_a_claim_paid_from_two_regions_pools_is_one_payment_per_region(client, l
     batch_rows = [row for f in (tmp_path / "bank").glob("bank-batch-*.csv")
                   for row in csv.DictReader(f.open(encoding="utf-8"))]
     assert sorted(r["amount_yuan"] for r in batch_rows if r["claim_id"] == claim["id"]) == ["1100.00", "220.00"]
+
+
+# ---- documents opened again: the same access as the claim ------------------------------------------------------
+
+def _document_url(claim_id, document_id):
+    return f"{CLAIMS}/{claim_id}/documents/{document_id}"
+
+
+def test_the_owner_and_the_reviewer_open_a_document_inline_as_uploaded(client, donor):
+    nid, _, me = donor
+    claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    png = _upload(client, claim["id"], me, kind="id_card", data=PNG, name="身份证.png").get_json()
+    pdf = _upload(client, claim["id"], me, kind="invoice", data=PDF, name="invoice.pdf").get_json()
+    for headers in (me, REVIEWER):
+        got = client.get(_document_url(claim["id"], png["id"]), headers=headers)
+        assert got.status_code == 200 and got.data == PNG and got.mimetype == "image/png"
+        assert got.headers["Content-Disposition"] == "inline; filename*=UTF-8''%E8%BA%AB%E4%BB%BD%E8%AF%81.png"
+        assert got.headers["X-Content-Type-Options"] == "nosniff" and "no-store" in got.headers["Cache-Control"]
+    got = client.get(_document_url(claim["id"], pdf["id"]), headers=REVIEWER)
+    assert got.status_code == 200 and got.data == PDF and got.mimetype == "application/pdf"
+
+
+def test_a_document_is_refused_to_anyone_who_may_not_see_the_claim(client, donor, ledger):
+    nid, _, me = donor
+    claim = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    doc = _upload(client, claim["id"], me).get_json()
+    url = _document_url(claim["id"], doc["id"])
+    other_donor = auth("donor", donor_id="someone-else")
+    for headers, status in ((other_donor, 404), (REVIEWER_JS, 404), (HOSPITAL, 403), ({}, 401)):
+        refused = client.get(url, headers=headers)
+        assert refused.status_code == status, (headers, refused.get_json())
+        assert refused.mimetype == "application/problem+json" and PDF not in refused.data
+
+
+def test_a_document_of_another_claim_is_not_found_under_this_one(client, donor):
+    nid, _, me = donor
+    first = client.post(CLAIMS, json=claim_body(nid), headers=me).get_json()
+    second = client.post(CLAIMS, json=claim_body(nid, invoice_no="INV-2"), headers=me).get_json()
+    doc = _upload(client, first["id"], me).get_json()
+    missing = client.get(_document_url(second["id"], doc["id"]), headers=me)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "document_not_found"
+    assert client.get(_document_url(first["id"], "no-such-document"), headers=REVIEWER).status_code == 404
