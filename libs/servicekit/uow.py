@@ -98,13 +98,14 @@ class SqlAlchemyUnitOfWork:
         if self._depth > 1:
             return  # the outer use case owns the transaction
         self.session.flush()
+        envelopes = []
         for event in self._collect():
             schema = self.published.get(type(event))
             if schema is None:
                 continue  # internal event
-            envelope = Envelope.new(event.TYPE, event.VERSION, self.source, event.subject,
-                                    schema.dump(event))
-            outbox.add(self.session, envelope, self.topic)
+            envelopes.append(Envelope.new(event.TYPE, event.VERSION, self.source, event.subject,
+                                          schema.dump(event)))
+        outbox.add_many(self.session, envelopes, self.topic)
         writes, self._last_writes = self._last_writes, []
         for write in writes:
             write()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import zlib
 
+from servicekit.errors import DomainError
+
 from .errors import InvalidDin
 
 _CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"

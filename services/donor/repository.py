@@ -67,6 +67,17 @@ class DonationRepository:
                                           set_={"last_seq": din_sequences.c.last_seq + 1})
         return self.session.execute(stmt.returning(din_sequences.c.last_seq)).scalar_one()
 
+    def sequence_at_least(self, facility_id: str, year: int, seq: int) -> None:
+        """Numbers up to `seq` are taken (imported with their DINs): the counter hands out only later ones, instead
+        of `next_din` stepping over each taken number."""
+        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(din_sequences).values(facility_id=facility_id, year=year, last_seq=seq)
+        stmt = stmt.on_conflict_do_update(index_elements=["facility_id", "year"],
+                                          set_={"last_seq": func.max(din_sequences.c.last_seq, seq)
+                                                if self.session.get_bind().dialect.name == "sqlite"
+                                                else func.greatest(din_sequences.c.last_seq, seq)})
+        self.session.execute(stmt)
+
 
 class AwardRepository:
     def __init__(self, session: Session):
