@@ -81,4 +81,8 @@ HANDLERS = {
     ("AwardGranted", 1): on_award_granted,
     ("UnitTransfused", 1): on_unit_transfused,
 }
+# Every handler here may share a transaction with the events around them (servicekit EventProcessor.process_run):
+# ledger inserts and updates that look up what exists first and never roll the session back themselves. A bulk
+# import's donors and donations build their pools in runs of events per commit.
+BATCHABLE = frozenset(HANDLERS)
 TOPICS = ["donor.events", "inventory.events"]
