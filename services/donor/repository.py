@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from servicekit.db import for_update
+from servicekit.db import for_update, insert_of, is_sqlite
 
 from .model import Award, Donation, Donor, Notification
 from .orm import din_sequences, shortage_campaigns, shortage_contacts
@@ -70,13 +70,10 @@ class DonationRepository:
     def sequence_at_least(self, facility_id: str, year: int, seq: int) -> None:
         """Numbers up to `seq` are taken (imported with their DINs): the counter hands out only later ones, instead
         of `next_din` stepping over each taken number."""
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(din_sequences).values(facility_id=facility_id, year=year, last_seq=seq)
-        stmt = stmt.on_conflict_do_update(index_elements=["facility_id", "year"],
-                                          set_={"last_seq": func.max(din_sequences.c.last_seq, seq)
-                                                if self.session.get_bind().dialect.name == "sqlite"
-                                                else func.greatest(din_sequences.c.last_seq, seq)})
-        self.session.execute(stmt)
+        greatest = func.max if is_sqlite(self.session.get_bind()) else func.greatest   # SQLite's max() of two
+        stmt = insert_of(din_sequences, self.session).values(facility_id=facility_id, year=year, last_seq=seq)
+        self.session.execute(stmt.on_conflict_do_update(index_elements=["facility_id", "year"],
+                                                        set_={"last_seq": greatest(din_sequences.c.last_seq, seq)}))
 
 
 class AwardRepository:

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from servicekit.db import for_update
+from servicekit.db import for_update, insert_of
 
 from . import orm
 from .allocation import DonationFact
@@ -60,8 +60,12 @@ class LedgerRepository(_Repo):
         row = self.session.execute(self._BY_BLIND, {"blind": blind}).first()
         return LedgerDonor(**row._mapping) if row else None
 
-    def get_donation(self, donation_id: str) -> Donation | None:
-        return self.session.get(Donation, donation_id)
+    def add_donation_once(self, donation: Donation) -> bool:
+        """Insert the donation unless its id is there already (one statement); True when it was new."""
+        stmt = (insert_of(orm.ledger_donations, self.session).values(_row(donation, orm.ledger_donations))
+                .on_conflict_do_nothing(index_elements=["donation_id"])
+                .returning(orm.ledger_donations.c.donation_id))
+        return self.session.execute(stmt).first() is not None
 
     def donation_facts(self, donor_id: str) -> list[DonationFact]:
         """The donor's donations as the entitlement arithmetic reads them, oldest first."""
@@ -90,14 +94,19 @@ class TransfusionRepository(_Repo):
                        .order_by(Transfusion.transfused_at).limit(limit), self.session, skip_locked=True)))
 
 
+_ENSURE_POOLS: dict = {}
+
+
 class PoolRepository(_Repo):
-    def get_or_create(self, donor_id: str, kind: str, region: str) -> Pool:
-        pool = self.session.scalars(select(Pool).where(Pool.donor_id == donor_id, Pool.kind == kind,
-                                                       Pool.region == region)).first()
-        if pool is None:
-            pool = Pool(id=str(uuid.uuid4()), donor_id=donor_id, kind=kind, region=region)
-            self.session.add(pool)
-        return pool
+    def ensure(self, donor_id: str, kinds: tuple[str, ...], region: str) -> None:
+        """The donor's pools of these kinds in `region` exist afterwards (one statement; existing ones untouched)."""
+        rows = [dict(id=str(uuid.uuid4()), donor_id=donor_id, kind=kind, region=region, used_ml=0, used_yuan=0)
+                for kind in kinds]
+        dialect = self.session.get_bind().dialect.name
+        if dialect not in _ENSURE_POOLS:     # built once per database kind: a statement with its rows inline is not cached
+            _ENSURE_POOLS[dialect] = insert_of(orm.pools, self.session).on_conflict_do_nothing(
+                index_elements=["donor_id", "kind", "region"])
+        self.session.execute(_ENSURE_POOLS[dialect], rows)
 
     # Prepared once; FOR UPDATE is left out by SQLite's compiler (its IMMEDIATE transactions hold the
     # write lock already), as servicekit.db.for_update does.

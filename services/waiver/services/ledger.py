@@ -38,18 +38,18 @@ def update_donor(uow, *, donor_id: str, region: str, **_ignored) -> None:
 def record_donation(uow, *, donation_id: str, donor_id: str, national_id_blind: str, national_id_masked: str,
                     region: str, site_id: str, kind: str, volume_ml: int | None, doses: int | None,
                     counts_as_ml: int, din: str, collected_at: datetime, rhd: str, **_ignored) -> None:
-    """DonationRecorded, from any region: the donation joins the ledger and its region's pools exist."""
+    """DonationRecorded, from any region: the donation joins the ledger and its region's pools exist.
+    Two statements for a donor already known: a bulk import sends thousands of these a minute."""
     with uow:
         if uow.ledger.get(donor_id) is None:
             uow.ledger.add(LedgerDonor(donor_id=donor_id, national_id_blind=national_id_blind,
                                        national_id_masked=national_id_masked, region=region,
                                        registered_at=collected_at))
-        if uow.ledger.get_donation(donation_id) is None:
-            uow.ledger.add(Donation(donation_id=donation_id, donor_id=donor_id, region=region, site_id=site_id,
-                                    kind=kind, volume_ml=volume_ml, doses=doses, counts_as_ml=counts_as_ml,
-                                    din=din, rhd=rhd, collected_at=collected_at))
-            for kind_ in ("self", "family"):
-                uow.pools.get_or_create(donor_id, kind_, region)
+        added = uow.ledger.add_donation_once(Donation(
+            donation_id=donation_id, donor_id=donor_id, region=region, site_id=site_id, kind=kind,
+            volume_ml=volume_ml, doses=doses, counts_as_ml=counts_as_ml, din=din, rhd=rhd, collected_at=collected_at))
+        if added:
+            uow.pools.ensure(donor_id, ("self", "family"), region)
         uow.commit()
 
 
