@@ -49,12 +49,15 @@ class EventProcessor:
 
     def __init__(self, *, group: str, handlers: Mapping[tuple[str, int], Handler], uow_factory,
                  dlq_producer=None, dlq_producer_factory=None, dlq_topic: str | None = None,
-                 max_attempts: int = 3, retry_sleep_s: float = 0.2, batchable=frozenset()):
+                 max_attempts: int = 3, retry_sleep_s: float = 0.2, batchable=frozenset(), bulk_handlers=None):
         """`batchable`: the (type, version)s whose handlers may share a transaction with the events around them
-        (`process_run`): a handler that neither rolls the session back itself nor relies on failing alone."""
+        (`process_run`): a handler that neither rolls the session back itself nor relies on failing alone.
+        `bulk_handlers`: for some of those, a handler(uow, envelopes) that applies consecutive events of its type
+        in a run at once, with the same effect as the one-event handler applied to each in turn."""
         self.group = group
         self.handlers = handlers
-        self.batchable = frozenset(batchable)
+        self.bulk_handlers = dict(bulk_handlers or {})
+        self.batchable = frozenset(batchable) | frozenset(self.bulk_handlers)
         self.uow_factory = uow_factory
         self.dlq_producer = dlq_producer
         self.dlq_producer_factory = dlq_producer_factory
@@ -122,6 +125,7 @@ class EventProcessor:
             with uow:
                 claimed = inbox.claim_many(uow.session, self.group, [(e.id, e.type) for _, _, e, _ in work])
                 parked = parking.parked_keys(uow.session, self.group, {e.subject for _, _, e, _ in work})
+                todo = []
                 for i, record, envelope, handler in work:
                     if envelope.id not in claimed:
                         outcomes[i] = DUPLICATE
@@ -131,11 +135,11 @@ class EventProcessor:
                         parking.park(uow.session, self.group, record, envelope, dead_letter=False)
                         outcomes[i] = PARKED
                         continue
-                    with context.caused_by(envelope), tracing.span(
-                            f"consume {envelope.type}", tracing.from_record_headers(record.headers), tracing.CONSUMER):
-                        handler(uow, envelope)
-                        uow.stage_events()     # its events take this event's trace and correlation, not the last one's
-                    outcomes[i] = APPLIED
+                    todo.append((i, record, envelope, handler))
+                for stretch in _stretches(todo, self.bulk_handlers):
+                    self._apply_stretch(uow, stretch)
+                    for i, *_ in stretch:
+                        outcomes[i] = APPLIED
                 uow.commit()
         except Exception as exc:
             log.warning("batch not applied, its events are applied one by one",
@@ -144,6 +148,20 @@ class EventProcessor:
         log.info("events applied", extra={"records": len(records), "applied": outcomes.count(APPLIED),
                                           "duplicates": outcomes.count(DUPLICATE), "parked": outcomes.count(PARKED)})
         return outcomes
+
+    def _apply_stretch(self, uow, stretch) -> None:
+        """One event through its handler, or consecutive events of one type through their bulk handler."""
+        _, record, envelope, handler = stretch[0]
+        bulk = self.bulk_handlers.get((envelope.type, envelope.version)) if len(stretch) > 1 else None
+        with context.caused_by(envelope), tracing.span(
+                f"consume {envelope.type}", tracing.from_record_headers(record.headers), tracing.CONSUMER):
+            if bulk is None:
+                handler(uow, envelope)
+            else:
+                bulk(uow, [e for _, _, e, _ in stretch])
+            uow.stage_events()     # its events take this event's trace and correlation, not the next one's
+        if bulk is not None:
+            uow.session.expire_all()   # written with Core: what the session holds is re-read when next used
 
     def _unhandled(self, record) -> bool:
         """True when the record's headers name a type and version this consumer has no handler for. A record
@@ -210,6 +228,24 @@ class EventProcessor:
                     uow.commit()
             log.error("event dead-lettered, its key is parked until replayed or discarded",
                       extra={"event_type": envelope.type, "event_id": envelope.id, "key": envelope.subject})
+
+
+def _stretches(todo, bulk_handlers):
+    """Split the run's events to apply into single events and maximal stretches of one type with a bulk handler."""
+    stretch = []
+    for item in todo:
+        kind = (item[2].type, item[2].version)
+        if stretch and kind in bulk_handlers and (stretch[0][2].type, stretch[0][2].version) == kind:
+            stretch.append(item)
+            continue
+        if stretch:
+            yield stretch
+        stretch = [item]
+        if kind not in bulk_handlers:
+            yield stretch
+            stretch = []
+    if stretch:
+        yield stretch
 
 
 class ConsumerLoop:

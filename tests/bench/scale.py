@@ -95,7 +95,7 @@ def apply_outbox(donor_url: str, service: str, service_url: str) -> dict:
     wired = wiring(config)
     engine = make_engine(service_url)
     processor = EventProcessor(group=service, handlers=wired["handlers"], batchable=wired["batchable"],
-                               uow_factory=wired["uow_factory_builder"](make_session_factory(engine), config))
+                               bulk_handlers=wired.get("bulk_handlers"), uow_factory=wired["uow_factory_builder"](make_session_factory(engine), config))
     source = make_engine(donor_url)
     applied, last, seconds = 0, 0, 0.0
     try:

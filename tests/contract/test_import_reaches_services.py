@@ -83,6 +83,7 @@ def test_imported_donations_reach_inventory_and_waiver_in_runs_and_once(database
         counters[group] = _CountingCommits(wired["uow_factory_builder"](sf, None))
         processors[group] = CountingProcessor(group=group, handlers=wired["handlers"], uow_factory=counters[group],
                                               batchable=wired["batchable"], dlq_producer_factory=producer,
+                                              bulk_handlers=wired.get("bulk_handlers"),
                                               retry_sleep_s=0.01)
         sinks[group] = sf
     try:

@@ -20,6 +20,7 @@ from servicekit.pii import PiiVault, mask
 
 from .. import orm
 from ..din import facility_for, normalise
+from ..events import DonorRegistered
 from ..model import Donation, Donor, parse_identity, shanghai_day
 from ..policy import rules_for
 from .donations import check_amount, next_din
@@ -184,8 +185,13 @@ def _import(uow, vault, rows, *, site_id, region, file_key, checkpoint, upto, re
         if new_donations:
             session.execute(orm.donations.insert(), [_row(orm.donations, d) for d in new_donations])
             _advance_sequences(uow, facility_for(site_id, facility_ids), new_donations)
+        # The batch's registrations first, then its donations (each donor's in file order): a registration still comes
+        # before its donations (the order per key), and consumers meet long stretches of one type to apply at once.
+        events = [e for donor in touched.values() for e in donor.events]
         for donor in touched.values():
-            uow.publish_events_of(donor)    # DonorRegistered first, then its donations, in collection order
+            donor.events.clear()
+        for e in sorted(events, key=lambda e: not isinstance(e, DonorRegistered)):
+            uow.publish(e)
         result.donors, result.donations = len(new_donors), len(new_donations)
         result.rejected.sort(key=lambda r: r.line)
         after = replace(checkpoint, byte_offset=upto[0], line_no=upto[1], donors=checkpoint.donors + result.donors,
