@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install up down test bench clean
+.PHONY: install up down test bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: install
 
 bench: install
 	$(PY) -m tests.bench.run
+
+# Issue #18's figures at a region's volume on PostgreSQL; BENCH_SCALE_DONORS (default 1000000) sets the scale.
+bench-scale: install
+	bash scripts/ensure-postgres.sh
+	$(PY) -m tests.bench.scale
 
 clean:
 	rm -rf var .bench

@@ -50,9 +50,15 @@ class EventProcessor:
 
     def __init__(self, *, group: str, handlers: Mapping[tuple[str, int], Handler], uow_factory,
                  dlq_producer=None, dlq_producer_factory=None, dlq_topic: str | None = None,
-                 max_attempts: int = 3, retry_sleep_s: float = 0.2):
+                 max_attempts: int = 3, retry_sleep_s: float = 0.2, batchable=frozenset(), bulk_handlers=None):
+        """`batchable`: the (type, version)s whose handlers may share a transaction with the events around them
+        (`process_run`): a handler that neither rolls the session back itself nor relies on failing alone.
+        `bulk_handlers`: for some of those, a handler(uow, envelopes) that applies consecutive events of its type
+        in a run at once, with the same effect as the one-event handler applied to each in turn."""
         self.group = group
         self.handlers = handlers
+        self.bulk_handlers = dict(bulk_handlers or {})
+        self.batchable = frozenset(batchable) | frozenset(self.bulk_handlers)
         self.uow_factory = uow_factory
         self.dlq_producer = dlq_producer
         self.dlq_producer_factory = dlq_producer_factory
@@ -93,6 +99,78 @@ class EventProcessor:
         finally:
             context.correlation_id.reset(tokens[0])
             context.causation_id.reset(tokens[1])
+
+    def batches(self, record) -> bool:
+        """Whether `record` may go into a run applied in one transaction: a type this consumer skips, or one whose
+        handler is batchable (judged by the headers; a record without them goes alone)."""
+        key = type_from_headers(record.headers)
+        return key is not None and (key not in self.handlers or key in self.batchable)
+
+    def process_run(self, records) -> list[str] | None:
+        """Apply consecutive records of one partition in ONE transaction: one inbox insert for all of them, one
+        parked-key read, each handler in order, one commit. A bulk import's thousands of events then cost a
+        commit per run, not per event. Returns each record's outcome, or None when anything failed: the run is
+        rolled back whole (its inbox claims too) and the caller processes its records one by one, with the
+        retries and dead letters of `process`."""
+        outcomes: list[str | None] = [None] * len(records)
+        work = []
+        for i, record in enumerate(records):
+            if self._unhandled(record):
+                outcomes[i] = SKIPPED
+                continue
+            try:
+                envelope = parse(record.value)
+            except ValueError:
+                return None                     # `process` dead-letters it
+            handler = self.handlers.get((envelope.type, envelope.version))
+            if handler is None:
+                outcomes[i] = SKIPPED
+                continue
+            work.append((i, record, envelope, handler))
+        if not work:
+            return outcomes
+        uow = self.uow_factory()
+        try:
+            with uow:
+                claimed = inbox.claim_many(uow.session, self.group, [(e.id, e.type) for _, _, e, _ in work])
+                parked = parking.parked_keys(uow.session, self.group, {e.subject for _, _, e, _ in work})
+                todo = []
+                for i, record, envelope, handler in work:
+                    if envelope.id not in claimed:
+                        outcomes[i] = DUPLICATE
+                        continue
+                    claimed.discard(envelope.id)          # the same event twice in one run: the second is a duplicate
+                    if envelope.subject in parked:
+                        parking.park(uow.session, self.group, record, envelope, dead_letter=False)
+                        outcomes[i] = PARKED
+                        continue
+                    todo.append((i, record, envelope, handler))
+                for stretch in _stretches(todo, self.bulk_handlers):
+                    self._apply_stretch(uow, stretch)
+                    for i, *_ in stretch:
+                        outcomes[i] = APPLIED
+                uow.commit()
+        except Exception as exc:
+            log.warning("batch not applied, its events are applied one by one",
+                        extra={"records": len(records), "error": repr(exc)[:500]})
+            return None
+        log.info("events applied", extra={"records": len(records), "applied": outcomes.count(APPLIED),
+                                          "duplicates": outcomes.count(DUPLICATE), "parked": outcomes.count(PARKED)})
+        return outcomes
+
+    def _apply_stretch(self, uow, stretch) -> None:
+        """One event through its handler, or consecutive events of one type through their bulk handler."""
+        _, record, envelope, handler = stretch[0]
+        bulk = self.bulk_handlers.get((envelope.type, envelope.version)) if len(stretch) > 1 else None
+        with context.caused_by(envelope), tracing.span(
+                f"consume {envelope.type}", tracing.from_record_headers(record.headers), tracing.CONSUMER):
+            if bulk is None:
+                handler(uow, envelope)
+            else:
+                bulk(uow, [e for _, _, e, _ in stretch])
+            uow.stage_events()     # its events take this event's trace and correlation, not the next one's
+        if bulk is not None:
+            uow.session.expire_all()   # written with Core: what the session holds is re-read when next used
 
     def _unhandled(self, record) -> bool:
         """True when the record's headers name a type this consumer has no handler for (a version it does not
@@ -174,6 +252,24 @@ class EventProcessor:
                       extra={"event_type": envelope.type, "event_id": envelope.id, "key": envelope.subject})
 
 
+def _stretches(todo, bulk_handlers):
+    """Split the run's events to apply into single events and maximal stretches of one type with a bulk handler."""
+    stretch = []
+    for item in todo:
+        kind = (item[2].type, item[2].version)
+        if stretch and kind in bulk_handlers and (stretch[0][2].type, stretch[0][2].version) == kind:
+            stretch.append(item)
+            continue
+        if stretch:
+            yield stretch
+        stretch = [item]
+        if kind not in bulk_handlers:
+            yield stretch
+            stretch = []
+    if stretch:
+        yield stretch
+
+
 class ConsumerLoop:
     """Polls, processes in order, and commits offsets only for records whose effect is committed."""
 
@@ -221,22 +317,48 @@ class ConsumerLoop:
             log.info("consumer stopped")
 
     def _process_batches(self, batches, stop: threading.Event):
-        """Process in order; returns offsets to commit and, per partition, the first record not done."""
+        """Process in order; returns offsets to commit and, per partition, the first record not done. Consecutive
+        records the processor lets share a transaction go in one run (`EventProcessor.process_run`); the others,
+        and every record of a run that failed, one by one."""
         done: dict[TopicPartition, OffsetAndMetadata] = {}
         unfinished: dict[TopicPartition, int] = {}
         for tp, records in batches.items():
-            for record in records:
+            for run in self._runs(records):
                 if stop.is_set() or unfinished:
-                    unfinished.setdefault(tp, record.offset)
+                    unfinished.setdefault(tp, run[0].offset)
                     break
-                try:
-                    self.processor.process(record)
-                except Exception as exc:
-                    log.error("record not processed, will retry: %r", exc)
-                    unfinished[tp] = record.offset
+                if len(run) > 1 and self.processor.process_run(run) is not None:
+                    done[tp] = OffsetAndMetadata(run[-1].offset + 1, "", -1)
+                    continue
+                for record in run:
+                    if stop.is_set():
+                        unfinished.setdefault(tp, record.offset)
+                        break
+                    try:
+                        self.processor.process(record)
+                    except Exception as exc:
+                        log.error("record not processed, will retry: %r", exc)
+                        unfinished[tp] = record.offset
+                        break
+                    done[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+                if tp in unfinished:
                     break
-                done[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
         return done, unfinished
+
+    def _runs(self, records):
+        """Split one partition's records into runs: maximal stretches the processor may batch, and single records."""
+        batches = getattr(self.processor, "batches", None)
+        run = []
+        for record in records:
+            if batches is not None and batches(record):
+                run.append(record)
+                continue
+            if run:
+                yield run
+                run = []
+            yield [record]
+        if run:
+            yield run
 
     def _connect(self, stop: threading.Event):
         """Create the Kafka consumer, waiting for the broker instead of crashing the process."""

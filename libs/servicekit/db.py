@@ -145,6 +145,14 @@ def read_only_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
 
 
+def insert_of(table, engine_or_session):
+    """The database's own INSERT of `table` (with `on_conflict_do_nothing` / `on_conflict_do_update`)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return (sqlite if is_sqlite(bind) else postgresql).insert(table)
+
+
 def for_update(stmt, engine_or_session, **kwargs):
     """Add FOR UPDATE where the database has it (SQLite locks the whole file instead)."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session

@@ -45,16 +45,20 @@ def relay_main(config, argv: list[str] | None = None) -> None:
         relay.close()
 
 
-def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder) -> None:
-    """`python -m <service>.consumer`; the group is the service name, failures go to `<service>.dlq`."""
+def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder, batchable=frozenset(),
+                  bulk_handlers=None) -> None:
+    """`python -m <service>.consumer`; the group is the service name, failures go to `<service>.dlq`. Consecutive
+    events of the `batchable` types are applied in one transaction (servicekit.consumer.EventProcessor.process_run)."""
     configure_logging(f"{config.service_name}-consumer", config.log_level)
     config.check_secrets()
-    loop = ConsumerLoop(_processor(config, handlers, uow_factory_builder), topics, group_settings(config))
+    loop = ConsumerLoop(_processor(config, handlers, uow_factory_builder, batchable, bulk_handlers), topics,
+                        group_settings(config))
     metrics.serve(config.metrics_port)
     run_until_signalled(loop.run)
 
 
-def dlq_main(config, argv: list[str] | None = None, *, handlers, uow_factory_builder, topics=None) -> None:
+def dlq_main(config, argv: list[str] | None = None, *, handlers, uow_factory_builder, topics=None,
+             batchable=frozenset(), bulk_handlers=None) -> None:
     """`python -m <service>.dlq list [--json] | replay ID | discard ID`: the consumer's dead letters and the
     events parked behind them (servicekit.parking). Exits 2 with the reason when a release cannot be done."""
     parser = argparse.ArgumentParser(prog=f"{config.service_name}.dlq")
@@ -84,10 +88,11 @@ def dlq_main(config, argv: list[str] | None = None, *, handlers, uow_factory_bui
     print(f"已释放 (released): {applied} event(s) applied")
 
 
-def _processor(config, handlers, uow_factory_builder) -> EventProcessor:
+def _processor(config, handlers, uow_factory_builder, batchable=frozenset(), bulk_handlers=None) -> EventProcessor:
     """The service's consumer group (its name) applying its handlers; dead letters go to `<service>.dlq`."""
     session_factory = make_session_factory(make_engine(config.database_url))
-    return EventProcessor(group=config.service_name, handlers=handlers,
+    return EventProcessor(group=config.service_name, handlers=handlers, batchable=batchable,
+                          bulk_handlers=bulk_handlers,
                           uow_factory=uow_factory_builder(session_factory, config),
                           dlq_producer_factory=lambda: _producer_with_topics(config),
                           dlq_topic=f"{config.service_name}.dlq",

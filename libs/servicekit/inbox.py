@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .db import insert_of
 from .tables import processed_events
 
 
@@ -26,3 +27,16 @@ def claim(session: Session, consumer: str, event_id: str, event_type: str) -> bo
     )
     return session.execute(stmt).first() is not None
 
+
+
+def claim_many(session: Session, consumer: str, events: list[tuple[str, str]]) -> set[str]:
+    """Insert the inbox rows of several (event id, type)s in one statement; returns the ids not seen before."""
+    if not events:
+        return set()
+    now = datetime.now(timezone.utc)
+    rows = list({event_id: dict(consumer=consumer, event_id=event_id, event_type=event_type, processed_at=now)
+                 for event_id, event_type in events}.values())
+    stmt = (insert_of(processed_events, session).values(rows)
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(processed_events.c.event_id))
+    return set(session.execute(stmt).scalars())

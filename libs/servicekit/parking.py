@@ -46,6 +46,15 @@ def is_parked(session: Session, consumer: str, key: str) -> bool:
     return bool(session.execute(_locked(stmt, session, share=True)).first())
 
 
+def parked_keys(session: Session, consumer: str, keys: set[str]) -> set[str]:
+    """Which of `keys` have a dead letter waiting (`is_parked` for several keys, in one read, FOR SHARE)."""
+    if not keys:
+        return set()
+    stmt = (select(parked_events.c.key)
+            .where(parked_events.c.consumer == consumer, parked_events.c.key.in_(keys)))
+    return set(session.execute(_locked(stmt, session, share=True)).scalars())
+
+
 def park(session: Session, consumer: str, record, envelope: Envelope, *, dead_letter: bool,
          error: str | None = None) -> None:
     """Keep `record` (already claimed in the inbox by the caller's transaction) until its key is released."""

@@ -153,6 +153,11 @@ class CountingProcessor(EventProcessor):
         self.outcomes.append(outcome)
         return outcome
 
+    def process_run(self, records):
+        outcomes = super().process_run(records)
+        self.outcomes.extend(outcomes or [])      # a failed run's records come again through process()
+        return outcomes
+
 
 class LocalRedis:
     """Debian's redis-server on a free port, in memory only (no RDB/AOF files): what the gateways of a deployment

@@ -98,14 +98,7 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit (a GET must not change state)")
         if self._depth > 1:
             return  # the outer use case owns the transaction
-        self.session.flush()
-        for event in self._collect():
-            schema = self.published.get(type(event))
-            if schema is None:
-                continue  # internal event
-            envelope = Envelope.new(event.TYPE, event.VERSION, self.source, event.subject,
-                                    schema.dump(event))
-            outbox.add(self.session, envelope, self.topic)
+        self.stage_events()
         audit = self.session.info.get(AUDIT_HOOK)
         if audit is not None:
             audit(self.session)         # the request's audit row, before the writes that take shared locks
@@ -120,6 +113,20 @@ class SqlAlchemyUnitOfWork:
                 callback()
             except Exception:      # the commit stands; a failed side effect must not fail the request
                 log.exception("after-commit callback failed")
+
+    def stage_events(self) -> None:
+        """Write the events recorded so far as outbox rows now, in this transaction. Commit does it; a consumer
+        applying several events in one transaction calls it after each, so each event's outcome carries that
+        event's correlation and trace ids (taken when the row is written), not the last one's."""
+        self.session.flush()
+        envelopes = []
+        for event in self._collect():
+            schema = self.published.get(type(event))
+            if schema is None:
+                continue  # internal event
+            envelopes.append(Envelope.new(event.TYPE, event.VERSION, self.source, event.subject,
+                                          schema.dump(event)))
+        outbox.add_many(self.session, envelopes, self.topic)
 
     def rollback(self) -> None:
         self._after_commit = []

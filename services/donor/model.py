@@ -76,8 +76,8 @@ class Donation:
     collected_at: datetime
     site_id: str
     region: str
-    hemoglobin_g_l: float
-    weight_kg: float
+    hemoglobin_g_l: float | None      # None for a donation imported from a region's history
+    weight_kg: float | None
     systolic: int | None = None
     diastolic: int | None = None
     adverse_reaction: bool = False     # a reaction during/after this donation ends "repeat donor" status

@@ -1,8 +1,8 @@
 """Tables and the imperative mapping of the plain domain classes onto them."""
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, Float, Index, Integer, MetaData,
-                        String, Table, Text, UniqueConstraint, event, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, Index, Integer,
+                        MetaData, String, Table, Text, UniqueConstraint, event, text)
 from sqlalchemy.orm import registry
 
 from servicekit.db import UtcDateTime
@@ -51,8 +51,9 @@ donations = Table(
     Column("collected_at", DateTime(timezone=True), nullable=False),
     Column("site_id", String(40), nullable=False),
     Column("region", String(8), nullable=False),
-    Column("hemoglobin_g_l", Float, nullable=False),
-    Column("weight_kg", Float, nullable=False),
+    # Null only for donations imported from a region's history (donor.importer): their vitals were not kept.
+    Column("hemoglobin_g_l", Float, nullable=True),
+    Column("weight_kg", Float, nullable=True),
     Column("systolic", Integer, nullable=True),
     Column("diastolic", Integer, nullable=True),
     Column("adverse_reaction", Boolean, nullable=False, default=False),
@@ -60,6 +61,8 @@ donations = Table(
     Column("hematocrit", Float, nullable=True),
     Column("platelet_count", Float, nullable=True),
     Column("drive_id", String(36), nullable=True, index=True),
+    # A donor's history newest first, and the importer's "same donor, same collection time" check.
+    Index("ix_donations_donor_collected", "donor_id", "collected_at"),
 )
 
 # One counter per facility and year; incremented by an atomic upsert (no two DINs share a number).
@@ -249,6 +252,22 @@ drive_roster = Table(
     Column("drive_id", String(36), primary_key=True),
     Column("donor_id", String(36), primary_key=True),
     Column("added_at", UtcDateTime, nullable=False),
+)
+
+
+# Where an interrupted bulk import stands (donor.importer): written in each batch's transaction, so a resumed
+# run starts exactly after the last committed batch; deleted when the file is done.
+import_checkpoints = Table(
+    "import_checkpoints", metadata,
+    Column("file_key", String(64), primary_key=True),     # sha256 of the file's size and first MiB
+    Column("byte_offset", BigInteger, nullable=False),    # where the next batch starts in the file
+    Column("line_no", Integer, nullable=False),           # the last line read
+    Column("donors", Integer, nullable=False),
+    Column("donations", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("rejects_bytes", BigInteger, nullable=False),  # the rejects file's committed length
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 

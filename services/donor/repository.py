@@ -7,7 +7,7 @@ from sqlalchemy import String, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from servicekit.db import for_update
+from servicekit.db import for_update, insert_of, is_sqlite
 
 from .model import Appointment, Award, Donation, Donor, Notification
 from .orm import appointments as orm_appointments
@@ -75,6 +75,14 @@ class DonationRepository:
         stmt = stmt.on_conflict_do_update(index_elements=["facility_id", "year"],
                                           set_={"last_seq": din_sequences.c.last_seq + 1})
         return self.session.execute(stmt.returning(din_sequences.c.last_seq)).scalar_one()
+
+    def sequence_at_least(self, facility_id: str, year: int, seq: int) -> None:
+        """Numbers up to `seq` are taken (imported with their DINs): the counter hands out only later ones, instead
+        of `next_din` stepping over each taken number."""
+        greatest = func.max if is_sqlite(self.session.get_bind()) else func.greatest   # SQLite's max() of two
+        stmt = insert_of(din_sequences, self.session).values(facility_id=facility_id, year=year, last_seq=seq)
+        self.session.execute(stmt.on_conflict_do_update(index_elements=["facility_id", "year"],
+                                                        set_={"last_seq": greatest(din_sequences.c.last_seq, seq)}))
 
 
 class AwardRepository:

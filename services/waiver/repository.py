@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from servicekit.db import for_update
+from servicekit.db import for_update, insert_of
 
 from . import orm
 from .allocation import DonationFact
@@ -63,8 +63,34 @@ class LedgerRepository(_Repo):
         row = self.session.execute(self._BY_BLIND, {"blind": blind}).first()
         return LedgerDonor(**row._mapping) if row else None
 
-    def get_donation(self, donation_id: str) -> Donation | None:
-        return self.session.get(Donation, donation_id)
+    def add_donors_once(self, donors: list[LedgerDonor]) -> None:
+        """Insert the donors the ledger does not have yet (one statement); known ones are left as they are."""
+        if donors:
+            stmt = _built(self.session, "donors_once", lambda insert: insert(orm.ledger_donors)
+                          .on_conflict_do_nothing(index_elements=["donor_id"]))
+            self.session.execute(stmt, [_row(d, orm.ledger_donors) for d in donors])
+
+    def upsert_donors(self, donors: list[LedgerDonor]) -> None:
+        """Insert new donors, and give known ones these regions (one statement; one row per donor)."""
+        if donors:
+            def build(insert):
+                stmt = insert(orm.ledger_donors)
+                return stmt.on_conflict_do_update(index_elements=["donor_id"], set_={"region": stmt.excluded.region})
+            self.session.execute(_built(self.session, "donors_upsert", build),
+                                 [_row(d, orm.ledger_donors) for d in donors])
+
+    def add_donations_once_many(self, donations: list[Donation]) -> set[str]:
+        """Insert the donations whose ids are new (one statement); returns those ids."""
+        if not donations:
+            return set()
+        stmt = _built(self.session, "donations_once", lambda insert: insert(orm.ledger_donations)
+                      .on_conflict_do_nothing(index_elements=["donation_id"])
+                      .returning(orm.ledger_donations.c.donation_id))
+        return set(self.session.execute(stmt, [_row(d, orm.ledger_donations) for d in donations]).scalars())
+
+    def add_donation_once(self, donation: Donation) -> bool:
+        """Insert the donation unless its id is there already (one statement); True when it was new."""
+        return bool(self.add_donations_once_many([donation]))
 
     def donation_facts(self, donor_id: str) -> list[DonationFact]:
         """The donor's donations as the entitlement arithmetic reads them, oldest first."""
@@ -94,14 +120,32 @@ class TransfusionRepository(_Repo):
                        .order_by(Transfusion.transfused_at).limit(limit), self.session, skip_locked=True)))
 
 
+_BUILT: dict = {}
+
+
+def _built(session, name: str, build):
+    """A statement built once per database kind (`build` gets its INSERT): SQLAlchemy caches its compiled form,
+    and several rows go as one executemany, which it sends as one multi-row statement."""
+    dialect = session.get_bind().dialect.name
+    key = (name, dialect)
+    if key not in _BUILT:
+        _BUILT[key] = build(lambda table: insert_of(table, session))
+    return _BUILT[key]
+
+
 class PoolRepository(_Repo):
-    def get_or_create(self, donor_id: str, kind: str, region: str) -> Pool:
-        pool = self.session.scalars(select(Pool).where(Pool.donor_id == donor_id, Pool.kind == kind,
-                                                       Pool.region == region)).first()
-        if pool is None:
-            pool = Pool(id=str(uuid.uuid4()), donor_id=donor_id, kind=kind, region=region)
-            self.session.add(pool)
-        return pool
+    def ensure(self, donor_id: str, kinds: tuple[str, ...], region: str) -> None:
+        """The donor's pools of these kinds in `region` exist afterwards (one statement; existing ones untouched)."""
+        self.ensure_many([(donor_id, region)], kinds)
+
+    def ensure_many(self, donors_regions: list[tuple[str, str]], kinds: tuple[str, ...]) -> None:
+        """`ensure` for several (donor, region)s in one statement."""
+        if donors_regions:
+            stmt = _built(self.session, "pools_once", lambda insert: insert(orm.pools).on_conflict_do_nothing(
+                index_elements=["donor_id", "kind", "region"]))
+            self.session.execute(stmt, [dict(id=str(uuid.uuid4()), donor_id=donor_id, kind=kind, region=region,
+                                             used_ml=0, used_yuan=0)
+                                        for donor_id, region in donors_regions for kind in kinds])
 
     # Prepared once; FOR UPDATE is left out by SQLite's compiler (its IMMEDIATE transactions hold the
     # write lock already), as servicekit.db.for_update does.

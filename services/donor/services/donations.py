@@ -40,7 +40,7 @@ def _get_donor(uow, donor_id: str, for_update: bool = False) -> Donor:
     return donor
 
 
-def _check_amount(kind: str, volume_ml, doses, rules) -> None:
+def check_amount(kind: str, volume_ml, doses, rules) -> None:
     if kind == "whole_blood" and volume_ml not in rules.whole_blood_volumes_ml:
         allowed = "、".join(str(v) for v in rules.whole_blood_volumes_ml)
         raise Unprocessable(f"全血献血量应为 {allowed} 毫升", errors={"volume_ml": [f"must be one of {allowed}"]})
@@ -88,7 +88,7 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
     """Record a collection at the calling station (its site and region come from the token)."""
     now = now or _now()
     rules = rules_for(region)
-    _check_amount(kind, volume_ml, doses, rules)
+    check_amount(kind, volume_ml, doses, rules)
     _check_apheresis_tests(kind, hematocrit, platelet_count)
     if kind == "whole_blood":
         doses = None
@@ -112,7 +112,7 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
         donor.reactivate_if_lapsed(shanghai_day(now), now)
         counts = volume_ml if kind == "whole_blood" else doses * rules.platelet_dose_ml_equivalent
         donation = Donation(id=str(uuid.uuid4()), donor_id=donor_id,
-                            din=typed_din or _next_din(uow, facility_for(site_id, facility_ids), day.year),
+                            din=typed_din or next_din(uow, facility_for(site_id, facility_ids), day.year),
                             kind=kind, volume_ml=volume_ml, doses=doses, counts_as_ml=counts,
                             collected_at=collected_at, site_id=site_id, region=region, hemoglobin_g_l=hemoglobin_g_l,
                             weight_kg=weight_kg, systolic=systolic, diastolic=diastolic, pulse=pulse,
@@ -129,7 +129,7 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
         return donation
 
 
-def _next_din(uow, facility: str, year: int) -> str:
+def next_din(uow, facility: str, year: int) -> str:
     """Next number from the facility-year counter (an atomic upsert, so concurrent requests never
     share one), skipping numbers a station already typed in by hand."""
     while True:

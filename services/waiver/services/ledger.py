@@ -26,6 +26,15 @@ def record_donor(uow, *, donor_id: str, national_id_blind: str, national_id_mask
         uow.commit()
 
 
+def record_donors(uow, registrations: list[dict]) -> None:
+    """Consecutive DonorRegistered events at once (a bulk import's), as `record_donor` applied to each in turn:
+    one statement inserts the new donors and gives the known ones the registration's region."""
+    latest = {r["donor_id"]: r for r in registrations}      # the last registration of a donor is the one that holds
+    with uow:
+        uow.ledger.upsert_donors([LedgerDonor(**r) for r in latest.values()])
+        uow.commit()
+
+
 def update_donor(uow, *, donor_id: str, region: str, phenotypes: list[str] | None = None, **_ignored) -> None:
     """DonorUpdated: the donor's home region decides which reviewers handle their bindings and claims; their
     rare phenotypes count as rare types for entitlements (a policy's `rare_types`)."""
@@ -41,18 +50,36 @@ def update_donor(uow, *, donor_id: str, region: str, phenotypes: list[str] | Non
 def record_donation(uow, *, donation_id: str, donor_id: str, national_id_blind: str, national_id_masked: str,
                     region: str, site_id: str, kind: str, volume_ml: int | None, doses: int | None,
                     counts_as_ml: int, din: str, collected_at: datetime, rhd: str, **_ignored) -> None:
-    """DonationRecorded, from any region: the donation joins the ledger and its region's pools exist."""
+    """DonationRecorded, from any region: the donation joins the ledger and its region's pools exist.
+    Two statements for a donor already known: a bulk import sends thousands of these a minute."""
     with uow:
         if uow.ledger.get(donor_id) is None:
             uow.ledger.add(LedgerDonor(donor_id=donor_id, national_id_blind=national_id_blind,
                                        national_id_masked=national_id_masked, region=region,
                                        registered_at=collected_at))
-        if uow.ledger.get_donation(donation_id) is None:
-            uow.ledger.add(Donation(donation_id=donation_id, donor_id=donor_id, region=region, site_id=site_id,
-                                    kind=kind, volume_ml=volume_ml, doses=doses, counts_as_ml=counts_as_ml,
-                                    din=din, rhd=rhd, collected_at=collected_at))
-            for kind_ in ("self", "family"):
-                uow.pools.get_or_create(donor_id, kind_, region)
+        added = uow.ledger.add_donation_once(Donation(
+            donation_id=donation_id, donor_id=donor_id, region=region, site_id=site_id, kind=kind,
+            volume_ml=volume_ml, doses=doses, counts_as_ml=counts_as_ml, din=din, rhd=rhd, collected_at=collected_at))
+        if added:
+            uow.pools.ensure(donor_id, ("self", "family"), region)
+        uow.commit()
+
+
+def record_donations(uow, donations: list[dict]) -> None:
+    """Consecutive DonationRecorded events at once (a bulk import's), as `record_donation` applied to each in
+    turn: three statements for the lot (donors first seen, donations not seen before, their pools)."""
+    with uow:
+        first = {}
+        for d in donations:
+            first.setdefault(d["donor_id"], d)
+        uow.ledger.add_donors_once([LedgerDonor(donor_id=d["donor_id"], national_id_blind=d["national_id_blind"],
+                                                national_id_masked=d["national_id_masked"], region=d["region"],
+                                                registered_at=d["collected_at"]) for d in first.values()])
+        fields = ("donation_id", "donor_id", "region", "site_id", "kind", "volume_ml", "doses", "counts_as_ml", "din",
+                  "rhd", "collected_at")
+        added = uow.ledger.add_donations_once_many([Donation(**{k: d[k] for k in fields}) for d in donations])
+        uow.pools.ensure_many(sorted({(d["donor_id"], d["region"]) for d in donations if d["donation_id"] in added}),
+                              ("self", "family"))
         uow.commit()
 
 

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from kafka import KafkaConsumer
+from sqlalchemy import func, select
 
 from servicekit import outbox
 from servicekit.broker import LocalBroker, free_port
@@ -58,11 +59,11 @@ def running():
     r.close()
 
 
-def _consumer(group, session_factory, bootstrap, topic, handlers=None):
+def _consumer(group, session_factory, bootstrap, topic, handlers=None, batchable=(), uow_factory=None):
     processor = CountingProcessor(group=group, handlers=handlers or {("Noted", 1): note},
-                                  uow_factory=make_uow_factory(session_factory),
+                                  uow_factory=uow_factory or make_uow_factory(session_factory),
                                   dlq_producer_factory=_producer_factory(bootstrap, [f"{group}.dlq"]),
-                                  retry_sleep_s=0.01)
+                                  retry_sleep_s=0.01, batchable=batchable)
     loop = ConsumerLoop(processor, [topic], consumer_settings(bootstrap, group))
     return processor, loop
 
@@ -208,3 +209,85 @@ def test_a_dead_lettered_key_parks_its_later_events_while_other_keys_flow_until_
     handler.broken.clear()
     assert parking.release(processor, dead.id, replay=True) == 3
     assert handler.applied[2:] == [("a", 0), ("a", 1), ("a", 2)] and ledger_count(db) == 5
+
+
+def _in_key_order(uow, envelope):
+    """Handler: apply event n of a key only after events 0..n-1 of that key (else fail: dead letter)."""
+    subject, n = envelope.subject, envelope.data["n"]
+    if envelope.data.get("bad"):
+        raise ValueError("cannot handle this one")
+    done = uow.session.execute(select(func.count()).select_from(ledger)
+                               .where(ledger.c.key.like(f"{subject}-%"))).scalar_one()
+    if done != n:
+        raise AssertionError(f"{subject}: event {n} before event {done}")
+    note(uow, envelope)
+
+
+class _CountingCommits:
+    """A unit-of-work factory that counts the transactions it commits."""
+
+    def __init__(self, session_factory):
+        self.commits, self._factory = 0, make_uow_factory(session_factory)
+
+    def __call__(self):
+        uow, counter = self._factory(), self
+        commit = uow.commit
+
+        def counted():
+            if uow._depth == 1:
+                counter.commits += 1
+            commit()
+        uow.commit = counted
+        return uow
+
+
+def _envelopes(events):
+    return [make_envelope("Noted", {"key": f"{subject}-{n}", "n": n, **data}, subject=subject)
+            for subject, n, data in events]
+
+
+def _send(bootstrap, topic, envelopes):
+    producer = make_producer(bootstrap)
+    for envelope in envelopes:
+        producer.send(topic, key=envelope.subject.encode(), value=envelope.to_json(), headers=envelope.headers())
+    producer.flush(timeout=30)
+    producer.close()
+
+
+def test_batchable_events_are_applied_in_runs_of_one_transaction_once_each_and_in_key_order(
+        databases, db_kind, broker, running):
+    topic, group = f"runs-{uuid.uuid4().hex[:8]}", f"kit{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic, f"{group}.dlq"], 3)
+    db = _fresh_db(databases, db_kind)
+    envelopes = _envelopes([(f"k{k}", n, {}) for n in range(30) for k in range(10)])
+    _send(broker.bootstrap, topic, envelopes)
+    counting = _CountingCommits(db)
+    processor, loop = _consumer(group, db, broker.bootstrap, topic, handlers={("Noted", 1): _in_key_order},
+                                batchable={("Noted", 1)}, uow_factory=counting)
+    running.start(loop.run)
+    wait_until(lambda: ledger_count(db) == 300, timeout_s=60)
+    assert processor.outcomes.count("applied") == 300 and "dead_lettered" not in processor.outcomes
+    assert counting.commits <= 300 / 5, counting.commits          # runs, not one transaction per event
+    # The same events again (a redelivery, a replay): every one a duplicate, nothing applied twice.
+    processor.outcomes.clear()
+    _send(broker.bootstrap, topic, envelopes[:50])
+    wait_until(lambda: processor.outcomes.count("duplicate") == 50, timeout_s=60)
+    assert ledger_count(db) == 300 and "applied" not in processor.outcomes
+
+
+def test_a_run_with_a_failing_event_falls_back_to_one_by_one_and_only_that_key_waits(
+        databases, db_kind, broker, running):
+    topic, group = f"runs-{uuid.uuid4().hex[:8]}", f"kit{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic, f"{group}.dlq"], 1)
+    db = _fresh_db(databases, db_kind)
+    _send(broker.bootstrap, topic, _envelopes([(f"k{k}", n, {"bad": (k, n) == (3, 4)}) for n in range(10)
+                                               for k in range(5)]))
+    processor, loop = _consumer(group, db, broker.bootstrap, topic, handlers={("Noted", 1): _in_key_order},
+                                batchable={("Noted", 1)})
+    running.start(loop.run)
+    # k3's events 0-3 are applied, its 4 is dead-lettered, 5-9 wait behind it; every other key is applied whole.
+    wait_until(lambda: ledger_count(db) == 4 * 10 + 4 and processor.outcomes.count("parked") == 5, timeout_s=60)
+    assert processor.outcomes.count("dead_lettered") == 1
+    with db() as s:
+        keys = {r.key for r in s.execute(ledger.select())}
+    assert keys == {f"k{k}-{n}" for k in range(5) for n in range(10) if k != 3 or n < 4}

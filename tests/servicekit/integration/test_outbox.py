@@ -55,7 +55,7 @@ def test_failure_while_writing_the_outbox_rolls_back_the_state(kit_db, monkeypat
     def broken_add(*_a, **_k):
         raise RuntimeError("outbox insert failed")
 
-    monkeypatch.setattr(outbox, "add", broken_add)
+    monkeypatch.setattr(outbox, "add_many", broken_add)
     uow = make_uow_factory(kit_db)()
     with pytest.raises(RuntimeError):
         with uow:

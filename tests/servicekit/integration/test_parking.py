@@ -8,7 +8,7 @@ from servicekit.consumer import APPLIED, DEAD_LETTERED, DUPLICATE, PARKED, Event
 from servicekit.tables import parked_events, processed_events
 from servicekit.testing import FakeProducer, make_envelope, record_of
 
-from .conftest import make_uow_factory, note
+from .conftest import ledger, make_uow_factory, note
 
 
 class Recorder:
@@ -113,3 +113,24 @@ def test_a_parked_event_that_fails_on_release_becomes_the_keys_dead_letter(kit_d
     assert letter.event_id == events[4][0].id and letter.waiting == 0
     _, record = _event("a", 3, 5)
     assert processor.process(record) == PARKED                   # still parked behind the new dead letter
+
+
+def test_a_run_in_one_transaction_parks_a_parked_keys_events_drops_duplicates_and_applies_the_rest(kit_db):
+    handler, processor, events, _ = _dead_lettered_world(kit_db)
+    processor.batchable = frozenset({("Noted", 1)})
+    b2, a3, c0 = _event("b", 2, 5), _event("a", 3, 6), _event("c", 0, 7)
+    run = [b2[1], events[1][1], a3[1], c0[1], c0[1]]           # b's event 0 and c's event 0 twice: duplicates
+    assert processor.process_run(run) == [APPLIED, DUPLICATE, PARKED, APPLIED, DUPLICATE]
+    assert handler.applied[-2:] == [("b", 2), ("c", 0)]
+    assert _parked(kit_db)[-1] == ("a", "Noted", False)          # behind a's dead letter, in arrival order
+    assert processor.process_run([b2[1], a3[1]]) == [DUPLICATE, DUPLICATE]
+
+
+def test_a_run_whose_handler_fails_is_rolled_back_whole(kit_db):
+    handler = Recorder(broken={("b", 1)})
+    processor = _processor(kit_db, handler)
+    processor.batchable = frozenset({("Noted", 1)})
+    run = [_event("a", 0, 0)[1], _event("b", 1, 1)[1]]
+    assert processor.process_run(run) is None
+    with kit_db() as s:
+        assert s.execute(select(ledger)).all() == [] and s.execute(select(processed_events)).all() == []

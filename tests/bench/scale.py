@@ -1,0 +1,284 @@
+"""`make bench-scale`: issue #18's figures at a region's volume, on PostgreSQL, each a ratio within this run.
+
+    BENCH_SCALE_DONORS=1000000 python -m tests.bench.scale        (default 1,000,000 donors, ~3 M donations)
+
+Not a test: it prints figures beside their goals and asserts nothing. Two regions are generated
+(tests.bench.region): a 1,000-donor one and one of BENCH_SCALE_DONORS donors, each with a donor of 200 donations.
+For each, on fresh PostgreSQL databases:
+
+- the file is imported by `python -m donor.importer` (a subprocess: its wall time and peak RSS), and the same rows
+  are `COPY`ed into a bare table (the importer's rate against COPY's; goal ≥ 25 %);
+- the donor service's outbox is applied by the waiver and inventory consumers' processors, in the runs the
+  consumer loop makes (events/s against the importer's rows/s; goal: at least as fast, so the pools of the region
+  are built within the import's own time again);
+- the hot reads are timed through each service's app (Flask test client, in this process), small and large
+  database in alternating rounds: entitlement lookup by patient national ID, donor by national ID, donor by phone,
+  the history of the donor with 200 donations. Goal: p99 at scale ≤ 1.25 × p99 on the small database. The plan
+  of every statement each sends (EXPLAIN, at scale) is printed; a sequential scan is flagged.
+
+Not measured here (see docs/performance.md "Region scale"): the stock view of 200 sites, the settlement CSV,
+the direct deduction's statement count (stretch), the 2 GB file.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Engine
+
+from servicekit.consumer import EventProcessor
+from servicekit.db import make_engine, make_session_factory
+from servicekit.tables import outbox
+from servicekit.testing import PG_ADMIN_URL, DatabaseFactory, FakeRecord
+from tests.bench import region
+from tests.helpers import JWT_SECRET, PII_KEY, auth
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = 1_000
+STATION = "SH-S1"
+ROUNDS, REQUESTS = 5, 200
+RUN = 500                     # records per run, as a consumer's poll hands them over at most (6 partitions × ...)
+
+
+def _pg(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def import_file(path: Path, url: str) -> dict:
+    env = {**os.environ, "DATABASE_URL": url, "PII_KEY": PII_KEY, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "donor.importer", str(path), "--station", STATION],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak_kb = 0
+    while process.poll() is None:
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            peak_kb = max(peak_kb, int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1]))
+        except (FileNotFoundError, StopIteration):
+            pass
+        time.sleep(0.2)
+    out, err = process.communicate()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"import failed: {err.decode()[-2000:]}")
+    return {"seconds": seconds, "summary": out.decode().strip().splitlines()[-1], "peak_rss_mb": peak_kb / 1024}
+
+
+def copy_file(path: Path, url: str) -> float:
+    """The same rows into a bare table with COPY: the floor any importer is compared against."""
+    with psycopg.connect(_pg(url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE bare_rows (name text, national_id text, phone text, abo text, rhd text, kind text,"
+                     " collected_at timestamptz, volume_ml int, doses int, din text)")
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY bare_rows FROM STDIN WITH (FORMAT csv, HEADER true)") as copy, \
+                path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                copy.write(chunk)
+        seconds = time.perf_counter() - started
+        conn.execute("DROP TABLE bare_rows")
+    return seconds
+
+
+def apply_outbox(donor_url: str, service: str, service_url: str) -> dict:
+    """The service's consumer processor applies the donor outbox in runs (as ConsumerLoop hands them over)."""
+    wiring = __import__(f"{service}.consumer", fromlist=["wiring"]).wiring
+    config = __import__(f"{service}.config", fromlist=["Config"]).Config()
+    wired = wiring(config)
+    engine = make_engine(service_url)
+    processor = EventProcessor(group=service, handlers=wired["handlers"], batchable=wired["batchable"],
+                               bulk_handlers=wired.get("bulk_handlers"), uow_factory=wired["uow_factory_builder"](make_session_factory(engine), config))
+    source = make_engine(donor_url)
+    applied, last, seconds = 0, 0, 0.0
+    try:
+        while True:
+            with source.connect() as conn:
+                rows = conn.execute(select(outbox.c.seq, outbox.c.key, outbox.c.payload, outbox.c.headers)
+                                    .where(outbox.c.seq > last).order_by(outbox.c.seq).limit(RUN)).all()
+            if not rows:
+                break
+            last = rows[-1].seq
+            records = [FakeRecord(value=r.payload.encode(), topic="donor.events", offset=r.seq, key=r.key.encode(),
+                                  headers=[(k, v.encode()) for k, v in r.headers]) for r in rows]
+            started = time.perf_counter()
+            outcomes = processor.process_run(records)
+            if outcomes is None:
+                outcomes = [processor.process(r) for r in records]
+            seconds += time.perf_counter() - started
+            applied += len(records)
+    finally:
+        engine.dispose()
+        source.dispose()
+    return {"events": applied, "seconds": seconds, "per_s": applied / seconds if seconds else 0.0}
+
+
+class Statements:
+    """The SELECTs sent while `capturing` (for their plans)."""
+
+    def __init__(self):
+        self.capturing, self.seen = False, []
+        event.listen(Engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn, _cursor, statement, parameters, _context, _executemany):
+        if self.capturing and statement.lstrip().upper().startswith("SELECT"):
+            self.seen.append((statement, parameters))
+
+    def plans(self, url: str, calls) -> list[tuple[str, list[str]]]:
+        self.seen, self.capturing = [], True
+        try:
+            for call in calls:
+                call()
+        finally:
+            self.capturing = False
+        out = []
+        with psycopg.connect(_pg(url)) as conn:
+            for statement, parameters in self.seen:
+                plan = [r[0] for r in conn.execute("EXPLAIN " + statement, parameters)]
+                out.append((" ".join(statement.split())[:140], plan))
+        return out
+
+
+def hot_reads(urls: dict, people: dict) -> dict:
+    """name → (small url, large url, a function that makes one request against a given app)."""
+    from donor.app import create_app as donor_app
+    from waiver.app import create_app as waiver_app
+
+    apps = {label: {"donor": donor_app(database_url=u["donor"], jwt_secret=JWT_SECRET, pii_key=PII_KEY).test_client(),
+                    "waiver": waiver_app(database_url=u["waiver"], jwt_secret=JWT_SECRET, pii_key=PII_KEY).test_client()}
+            for label, u in urls.items()}
+    station, hospital = auth("station", site_id=STATION, region="SH"), auth("hospital", site_id="SH-H1", region="SH")
+
+    def check(resp):
+        if resp.status_code != 200:
+            raise RuntimeError(f"{resp.status_code}: {resp.get_data(as_text=True)[:300]}")
+        return resp
+
+    reads = {
+        "entitlement lookup (waiver)": lambda label, p: check(apps[label]["waiver"].get(
+            f"/api/v1/waiver/entitlements?patient_national_id={p['national_id']}", headers=hospital)),
+        "donor by national ID": lambda label, p: check(apps[label]["donor"].get(
+            f"/api/v1/donors?national_id={p['national_id']}", headers=station)),
+        "donor by phone": lambda label, p: check(apps[label]["donor"].get(
+            f"/api/v1/donors?phone={p['phone']}", headers=station)),
+        "history of 200 donations": lambda label, p: check(apps[label]["donor"].get(
+            f"/api/v1/donors/{people[label]['heavy_id']}/donations", headers=station)),
+    }
+    return reads
+
+
+def p99(values: list[float]) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * 0.99))]
+
+
+def time_reads(reads: dict, people: dict) -> dict:
+    """Each read's p99 on the small and the large database in alternating rounds; the figure is the median of the
+    rounds' ratios (this machine's speed drifts within a run too: a ratio per round compares like with like)."""
+    results = {}
+    for name, read in reads.items():
+        rounds = {"small": [], "large": []}
+        for _ in range(ROUNDS):
+            for label in ("small", "large"):
+                sample, times = people[label]["sample"], []
+                for _warm in range(10):
+                    read(label, random.choice(sample))
+                for _ in range(REQUESTS):
+                    person = random.choice(sample)
+                    started = time.perf_counter()
+                    read(label, person)
+                    times.append((time.perf_counter() - started) * 1000)
+                rounds[label].append(times)
+        ratios = [p99(large) / p99(small) for small, large in zip(rounds["small"], rounds["large"])]
+        results[name] = {label: {"p99_ms": p99([t for r in v for t in r])} for label, v in rounds.items()}
+        results[name] |= {"ratio": statistics.median(ratios), "ratio_rounds": [round(r, 2) for r in ratios]}
+    return results
+
+
+def build(factory: DatabaseFactory, workdir: Path, label: str, donors: int) -> tuple[dict, dict, dict]:
+    path = workdir / f"{label}.csv"
+    started = time.perf_counter()
+    rows = region.write(path, donors, 5, station=STATION, heavy=1, seed=11)
+    print(f"[{label}] generated {rows:,} donations of {donors:,} donors ({path.stat().st_size / 1e6:.0f} MB) "
+          f"in {time.perf_counter() - started:.0f} s", flush=True)
+    urls = {s: factory.new(s, "postgresql") for s in ("donor", "waiver", "inventory")}
+    figures = {"rows": rows, "import": import_file(path, urls["donor"])}
+    print(f"[{label}] {figures['import']['summary']}", flush=True)
+    figures["copy_s"] = copy_file(path, urls["donor"])
+    for service in ("waiver", "inventory"):
+        figures[service] = apply_outbox(urls["donor"], service, urls[service])
+        print(f"[{label}] {service} applied {figures[service]['events']:,} events in "
+              f"{figures[service]['seconds']:.1f} s", flush=True)
+    with psycopg.connect(_pg(urls["donor"]), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        heavy_id = conn.execute("SELECT donor_id FROM donations GROUP BY donor_id ORDER BY count(*) DESC LIMIT 1"
+                                ).fetchone()[0]
+    for service in ("waiver", "inventory"):
+        with psycopg.connect(_pg(urls[service]), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+    sample = []
+    with path.open(encoding="utf-8") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            if i % max(1, rows // 2000) == 0:
+                sample.append({"national_id": row["national_id"], "phone": row["phone"]})
+    return urls, {"sample": sample, "heavy_id": heavy_id}, figures
+
+
+def main() -> None:
+    donors = int(os.environ.get("BENCH_SCALE_DONORS", "1000000"))
+    with tempfile.TemporaryDirectory(prefix="hemolink-scale-") as tmp:
+        factory = DatabaseFactory(Path(tmp), os.environ.get("PG_ADMIN_URL", PG_ADMIN_URL))
+        statements = Statements()
+        try:
+            urls, people, figures = {}, {}, {}
+            for label, n in (("small", SMALL), ("large", donors)):
+                urls[label], people[label], figures[label] = build(factory, Path(tmp), label, n)
+            reads = hot_reads(urls, people)
+            timed = time_reads(reads, people)
+            plans = {name: statements.plans(urls["large"]["waiver" if "waiver" in name else "donor"],
+                                            [lambda r=read: r("large", people["large"]["sample"][0])])
+                     for name, read in reads.items()}
+            report(donors, figures, timed, plans)
+        finally:
+            factory.drop_all()
+
+
+def report(donors: int, figures: dict, timed: dict, plans: dict) -> None:
+    large = figures["large"]
+    rows_s = large["rows"] / large["import"]["seconds"]
+    copy_s = large["rows"] / large["copy_s"]
+    print()
+    print(f"== Region scale: {donors:,} donors, {large['rows']:,} donations (PostgreSQL), against {SMALL:,} donors ==")
+    print(f"{'figure':<52} {'value':>26}   goal")
+    print(f"{'import: rows/s (python -m donor.importer)':<52} {rows_s:>26,.0f}")
+    print(f"{'bare COPY of the same rows: rows/s':<52} {copy_s:>26,.0f}")
+    print(f"{'importer / COPY':<52} {rows_s / copy_s:>25.1%}   ≥ 25 %")
+    print(f"{'importer peak RSS':<52} {large['import']['peak_rss_mb']:>23.0f} MB   ≤ 150 MB")
+    for service in ("waiver", "inventory"):
+        per_s = large[service]["per_s"]
+        events_per_row = large[service]["events"] / large["rows"]
+        print(f"{service + ' consumer: events/s applied (runs of ' + str(RUN) + ')':<52} {per_s:>26,.0f}")
+        print(f"{'  its rows/s equivalent / importer rows/s':<52} {per_s / events_per_row / rows_s:>25.0%}   ≥ 100 %")
+    for name, t in timed.items():
+        value = f"{t['small']['p99_ms']:.1f} → {t['large']['p99_ms']:.1f} ms ({t['ratio']:.2f}×)"
+        print(f"{'p99 ' + name + ', 1k → scale':<52} {value:>26}   ≤ 1.25×   rounds {t['ratio_rounds']}")
+    print()
+    print("Plans at scale (EXPLAIN of every SELECT each hot read sends):")
+    for name, statements in plans.items():
+        print(f"  {name}:")
+        for statement, plan in statements:
+            flag = "  SEQUENTIAL SCAN" if any("Seq Scan" in line for line in plan) else ""
+            print(f"    {statement}{flag}")
+            for line in plan:
+                print(f"      {line}")
+
+
+if __name__ == "__main__":
+    main()
