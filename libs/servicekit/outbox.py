@@ -6,7 +6,7 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +15,7 @@ from .db import for_update
 from .envelope import Envelope
 from .leadership import AlwaysLeader
 from .tables import outbox
-from .wakeup import TimedWakeup
+from .wakeup import TimedWakeup, notify_local
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,22 @@ def add(session: Session, envelope: Envelope, topic: str) -> None:
         "created_at": datetime.now(timezone.utc),
         "attempts": 0,
     })
+    session.info[_STAGED] = True
+
+
+_STAGED = "servicekit.outbox.staged"     # session.info flag: this transaction wrote outbox rows
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relay(session: Session) -> None:
+    """The rows are committed: wake the relay now instead of at its next poll (servicekit.wakeup)."""
+    if session.info.pop(_STAGED, False):
+        notify_local(session.get_bind().url)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_staged(session: Session) -> None:
+    session.info.pop(_STAGED, None)
 
 
 class Relay:
@@ -46,9 +62,9 @@ class Relay:
     run; the rows of a batch are locked FOR UPDATE (waiting, not SKIP LOCKED), so a relay that just lost its
     lock mid-batch and the next leader never have two batches out at once; a crashed relay holds no lock; only
     the acknowledged prefix of a batch is marked, so a batch that partly failed re-sends only from its first
-    failed row; an idle relay waits for a notification of new rows on PostgreSQL (servicekit.wakeup) and
-    polls with back-off on SQLite; a down broker is retried with exponential back-off; SIGTERM finishes the
-    current batch (stop is checked between batches).
+    failed row; an idle relay waits until the commit of new rows wakes it (a notification on PostgreSQL, a
+    datagram on SQLite: servicekit.wakeup), polling every couple of seconds as the safety net; a down broker
+    is retried with exponential back-off; SIGTERM finishes the current batch (stop is checked between batches).
     """
 
     def __init__(self, session_factory: sessionmaker, producer=None, *, producer_factory=None,
