@@ -192,11 +192,18 @@ class Relay:
             self.producer.close(timeout=5)
 
 
-def replay(session_factory: sessionmaker, since: datetime | None = None) -> int:
+def replay(session_factory: sessionmaker, since: datetime | None = None, *, retention_days: float | None = None) -> int:
     """Mark rows created since `since` (all rows when None) unpublished so the relay sends them again.
 
-    The local broker keeps nothing across restarts; consumers are idempotent, so re-sending is safe.
+    The local broker keeps nothing across restarts; consumers are idempotent, so re-sending is safe. With
+    `retention_days`, only the kept window is re-sent (rows created within it), whatever `since` says: an older
+    event may have lost its consumers' inbox claims, and sent again it would be applied twice (servicekit.retention).
     """
+    if retention_days is not None:
+        from .retention import outbox_cutoff
+
+        cutoff = outbox_cutoff(retention_days)
+        since = cutoff if since is None else max(since, cutoff)
     with session_factory() as session, session.begin():
         stmt = update(outbox).values(published_at=None)
         if since is not None:

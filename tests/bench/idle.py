@@ -38,13 +38,14 @@ def _postgres_backends(databases: list[str]) -> float:
     return total
 
 
-def measure(seconds: float, databases: list[str] = ()) -> dict:
-    """Share of one core (%) by role over `seconds` of rest, the event machinery's sum and the whole system's.
+def measure(seconds: float, var_dir: str, databases: list[str] = ()) -> dict:
+    """Share of one core (%) by role over `seconds` of rest, the event machinery's sum and the whole system's:
+    the processes of the system whose HEMOLINK_VAR is `var_dir`, and the PostgreSQL backends of `databases`.
 
     Backends that connect during the window count whole; at rest none should."""
-    before, pg_before = cpu.snapshot(), _postgres_backends(list(databases))
+    before, pg_before = cpu.snapshot(var_dir), _postgres_backends(list(databases))
     time.sleep(seconds)
-    after, pg_after = cpu.snapshot(), _postgres_backends(list(databases))
+    after, pg_after = cpu.snapshot(var_dir), _postgres_backends(list(databases))
     share = {role: round(100 * (after[role] - before.get(role, 0.0)) / seconds, 2)
              for role in after if role not in ("postgres", "wrk")}
     if databases:
@@ -63,6 +64,32 @@ def print_figure(result: dict) -> None:
     print(f"  {'  by role':<44} {parts}")
 
 
+def first_write_after_rest(system, station: dict, hospital: dict, *, rests: int = 3, rest_s: float = 8.0) -> dict:
+    """Write → effect for the first write after `rest_s` of quiet, `rests` times: the consumers have gone idle
+    (servicekit.fetchwait) and the relays sleep on their wake-ups; this is what the slow idle fetch costs."""
+    from tests.bench import loadgen
+    from tests.bench.run import write_to_effect_ms
+
+    latencies = []
+    for i in range(rests):
+        time.sleep(rest_s)
+        ms = write_to_effect_ms(system, station, hospital, 1000 + i)
+        if ms is not None:
+            latencies.append(round(ms, 1))
+    stats = {**loadgen.percentiles(latencies), "each_ms": latencies}
+    print(f"  {'first write after %.0f s of rest → effect' % rest_s:<44} p50 {stats['p50_ms']:>6.1f} ms   "
+          f"each {latencies}")
+    return stats
+
+
+def bench_idle(system, station: dict, hospital: dict, database_urls: list[str], seconds: float = 60.0) -> dict:
+    """The system at rest for `seconds` (make bench: after the system settled), then the first writes after rest."""
+    result = measure(seconds, str(system.var_dir), database_names(database_urls))
+    print_figure(result)
+    result["first_write_after_rest"] = first_write_after_rest(system, station, hospital)
+    return result
+
+
 def database_names(urls: list[str]) -> list[str]:
     from sqlalchemy.engine import make_url
 
@@ -70,7 +97,7 @@ def database_names(urls: list[str]) -> list[str]:
 
 
 def main() -> None:
-    from tests.bench.run import postgres_env
+    from tests.bench.run import bench_event_latency, postgres_env
     from tests.bench.settle import settle
     from tests.e2e.conftest import System
 
@@ -85,8 +112,11 @@ def main() -> None:
         try:
             urls = [pg_env.get(f"{s}_DATABASE_URL") or f"sqlite:///{tmp}/{s.lower()}.db"
                     for s in ("DONOR", "INVENTORY", "WAIVER")]
+            station = system.staff("idle-station", "station", site_id="SH-BENCH-S1")
+            hospital = system.staff("idle-hospital", "hospital", site_id="SH-BENCH-H1")
             print(f"  {'(system quiet after)':<44} {settle(urls):>8.1f} s")
-            print_figure(measure(args.seconds, database_names(list(pg_env.values()))))
+            bench_idle(system, station, hospital, list(pg_env.values()), args.seconds)
+            bench_event_latency(system, station, hospital)
         finally:
             system.stop()
             if pg is not None:
