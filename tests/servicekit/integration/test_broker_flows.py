@@ -180,3 +180,32 @@ def test_a_dead_lettered_key_parks_its_later_events_while_other_keys_flow_until_
     handler.broken.clear()
     assert parking.release(processor, dead.id, replay=True) == 3
     assert handler.applied[2:] == [("a", 0), ("a", 1), ("a", 2)] and ledger_count(db) == 5
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])          # the broker's side of it; the database plays no part
+def test_a_consumer_gone_idle_asks_for_the_long_wait_and_still_applies_the_next_event_then_goes_short(
+        databases, db_kind, broker, running):
+    """servicekit.fetchwait on the real client: after 0.5 s without a record the fetcher is set to the idle wait
+    (kafka-python reads it per request: the pinned client still has the attribute); an event arriving then is
+    applied, and brings the short wait back."""
+    from servicekit.fetchwait import FetchWait
+
+    topic, group = f"idle-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic], 1)
+    db = _fresh_db(databases, db_kind)
+    processor = CountingProcessor(group=group, handlers={("Noted", 1): note}, uow_factory=make_uow_factory(db))
+    consumers = []
+
+    def factory(*topics, **settings):
+        consumers.append(KafkaConsumer(*topics, **settings))
+        return consumers[-1]
+
+    loop = ConsumerLoop(processor, [topic], consumer_settings(broker.bootstrap, group), consumer_factory=factory,
+                        fetch_wait=FetchWait(25, 400, idle_after_s=0.5))
+    running.start(loop.run)
+    wait_until(lambda: consumers and consumers[0]._fetcher.config["fetch_max_wait_ms"] == 400, timeout_s=30)
+    producer = make_producer(broker.bootstrap)
+    producer.send(topic, make_envelope("Noted", {"key": "after-rest"}).to_json()).get(timeout=10)
+    producer.close()
+    wait_until(lambda: ledger_count(db) == 1, timeout_s=10)
+    assert consumers[0]._fetcher.config["fetch_max_wait_ms"] == 25
