@@ -43,17 +43,10 @@ def outbox_cutoff(retention_days: float, now: datetime | None = None) -> datetim
 def prune_outbox(session_factory: sessionmaker, older_than: datetime, batch: int = 5000) -> int:
     """Delete published outbox rows created before `older_than`, `batch` rows per transaction; returns how many."""
     done = _published_before(older_than)
-    total = 0
-    while True:
-        with session_factory() as session, session.begin():
-            stmt = select(outbox.c.seq).where(done).order_by(outbox.c.seq).limit(batch)
-            seqs = session.execute(for_update(stmt, session, skip_locked=True)).scalars().all()
-            if seqs:
-                # The condition again: on SQLite nothing was locked, and a replay may have re-queued a row since.
-                session.execute(delete(outbox).where(outbox.c.seq.in_(seqs), done))
-        total += len(seqs)
-        if len(seqs) < batch:
-            return total
+    claim = select(outbox.c.seq).where(done).order_by(outbox.c.seq).limit(batch)
+    # The condition again outside the claim: on SQLite nothing is locked, and a replay may re-queue a row meanwhile.
+    return _in_batches(session_factory, batch, lambda session: delete(outbox).where(
+        outbox.c.seq.in_(for_update(claim, session, skip_locked=True)), done))
 
 
 def prune_inbox(session_factory: sessionmaker, older_than: datetime, batch: int = 5000) -> int:
@@ -61,15 +54,21 @@ def prune_inbox(session_factory: sessionmaker, older_than: datetime, batch: int 
     pe, parked = processed_events, parked_events
     old = and_(pe.c.processed_at < older_than,
                ~exists().where(parked.c.consumer == pe.c.consumer, parked.c.event_id == pe.c.event_id))
+    claim = select(pe.c.consumer, pe.c.event_id).where(old).limit(batch)
+    return _in_batches(session_factory, batch, lambda session: delete(pe).where(
+        tuple_(pe.c.consumer, pe.c.event_id).in_(for_update(claim, session, skip_locked=True)), old))
+
+
+def _in_batches(session_factory: sessionmaker, batch: int, statement) -> int:
+    """Run the claiming DELETE, one transaction each, until a batch comes back short; returns rows deleted.
+    One statement per batch (the claim is its subquery): a key list sent back as parameters made PostgreSQL
+    match 5,000 row values against every candidate row (~900 claims/s at 30,000)."""
     total = 0
     while True:
         with session_factory() as session, session.begin():
-            stmt = select(pe.c.consumer, pe.c.event_id).where(old).limit(batch)
-            keys = [tuple(row) for row in session.execute(for_update(stmt, session, skip_locked=True))]
-            if keys:
-                session.execute(delete(pe).where(tuple_(pe.c.consumer, pe.c.event_id).in_(keys), old))
-        total += len(keys)
-        if len(keys) < batch:
+            deleted = session.execute(statement(session)).rowcount
+        total += deleted
+        if deleted < batch:
             return total
 
 
