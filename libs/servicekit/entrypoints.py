@@ -32,6 +32,8 @@ def relay_main(config, argv: list[str] | None = None) -> None:
     session_factory = make_session_factory(make_engine(config.database_url))
     if args.command == "replay":
         since = datetime.fromisoformat(args.since) if args.since else None
+        if since is not None and since.tzinfo is None:
+            parser.error("--since needs its UTC offset, e.g. 2026-11-30T00:00:00+08:00")
         count = replay(session_factory, since, retention_days=config.event_retention_days)
         log.info("outbox rows queued for replay", extra={"count": count, "since": args.since})
         return

@@ -167,7 +167,7 @@ def socket_address(database_url) -> str | None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
             or not sys.platform.startswith("linux"):
         return None
-    digest = hashlib.sha1(os.path.abspath(url.database).encode()).hexdigest()[:20]
+    digest = hashlib.sha1(os.path.realpath(url.database).encode()).hexdigest()[:20]
     return f"\0servicekit-outbox-{digest}"
 
 

@@ -127,3 +127,41 @@ def test_counts_are_unchanged_when_nothing_is_old(kit_db, db_kind):
     with kit_db() as s:
         assert s.execute(select(func.count()).select_from(outbox)).scalar_one() == 4
         assert s.execute(select(func.count()).select_from(processed_events)).scalar_one() == 4
+
+
+def _run(module, url, *args, **env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=Path(__file__).resolve().parents[3],
+                          env={**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("service", ["donor", "inventory", "waiver"])
+def test_each_services_prune_job_and_replay_as_an_operator_runs_them(databases, db_kind, service):
+    """`python -m <service>.jobs prune --once` with EVENT_RETENTION_DAYS; `relay replay` re-queues the window only
+    and refuses a --since without its offset, changing nothing."""
+    from servicekit.db import make_engine, make_session_factory
+
+    url = databases.new(service, db_kind)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    now = datetime.now(timezone.utc)
+    _outbox_rows(sessions, 3, created_at=now - timedelta(days=4), published=True, prefix="old-")
+    _outbox_rows(sessions, 2, created_at=now - timedelta(hours=1), published=True, prefix="new-")
+    _claims(sessions, 3, processed_at=now - timedelta(days=5), consumer=service)
+    try:
+        naive = _run(f"{service}.relay", url, "replay", "--since", "2026-11-30T00:00:00")
+        assert naive.returncode == 2 and "offset" in naive.stderr
+        assert sum(not published for published in _outbox_state(sessions).values()) == 0
+        replayed = _run(f"{service}.relay", url, "replay", EVENT_RETENTION_DAYS="3")
+        assert replayed.returncode == 0, replayed.stderr
+        assert _outbox_state(sessions) == {"old-0": True, "old-1": True, "old-2": True, "new-0": False, "new-1": False}
+        pruned = _run(f"{service}.jobs", url, "prune", "--once", EVENT_RETENTION_DAYS="3")
+        assert pruned.returncode == 0, pruned.stderr
+        assert _outbox_state(sessions) == {"new-0": False, "new-1": False} and _claim_ids(sessions) == set()
+    finally:
+        engine.dispose()
