@@ -43,7 +43,9 @@ def outbox_cutoff(retention_days: float, now: datetime | None = None) -> datetim
 def prune_outbox(session_factory: sessionmaker, older_than: datetime, batch: int = 5000) -> int:
     """Delete published outbox rows created before `older_than`, `batch` rows per transaction; returns how many."""
     done = _published_before(older_than)
-    claim = select(outbox.c.seq).where(done).order_by(outbox.c.seq).limit(batch)
+    # Oldest first by the indexed time: a range scan of that index whatever the statistics say (in `seq` order
+    # PostgreSQL walked the whole key once nothing was left to prune: 190 ms at 376,000 rows against a few).
+    claim = select(outbox.c.seq).where(done).order_by(outbox.c.created_at).limit(batch)
     # The condition again outside the claim: on SQLite nothing is locked, and a replay may re-queue a row meanwhile.
     return _in_batches(session_factory, batch, lambda session: delete(outbox).where(
         outbox.c.seq.in_(for_update(claim, session, skip_locked=True)), done))
@@ -54,7 +56,7 @@ def prune_inbox(session_factory: sessionmaker, older_than: datetime, batch: int 
     pe, parked = processed_events, parked_events
     old = and_(pe.c.processed_at < older_than,
                ~exists().where(parked.c.consumer == pe.c.consumer, parked.c.event_id == pe.c.event_id))
-    claim = select(pe.c.consumer, pe.c.event_id).where(old).limit(batch)
+    claim = select(pe.c.consumer, pe.c.event_id).where(old).order_by(pe.c.processed_at).limit(batch)
     return _in_batches(session_factory, batch, lambda session: delete(pe).where(
         tuple_(pe.c.consumer, pe.c.event_id).in_(for_update(claim, session, skip_locked=True)), old))
 
