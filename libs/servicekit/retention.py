@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import and_, delete, exists, select, tuple_
 from sqlalchemy.orm import sessionmaker
 
+from . import heartbeat
 from .db import for_update
 from .periodic import Job
 from .tables import outbox, parked_events, processed_events
@@ -82,6 +83,7 @@ def _in_batches(session_factory: sessionmaker, batch: int, statement) -> int:
         if len(times) < batch:
             return total
         since = max(times)
+        heartbeat.beat()            # a first run through a backlog takes minutes: alive, not stuck
 
 
 def _resume(column, since):
