@@ -88,17 +88,20 @@ def test_replay_re_queues_only_the_kept_window(kit_db, db_kind):
 
 @pytest.mark.parametrize("db_kind", ["postgresql"])
 def test_job_replicas_prune_disjoint_batches_beside_a_publishing_relay(kit_db, db_kind):
-    """Two replicas of the job at once (SKIP LOCKED) and a relay publishing meanwhile: every old published row
-    deleted once, no replica fails or waits for the other, the rows the relay publishes (recent) all kept."""
+    """Two replicas of the job at once (SKIP LOCKED) and a relay publishing meanwhile: every old published row and
+    old claim deleted once, no replica fails or waits for the other, the rows the relay publishes (recent) kept."""
     from servicekit.testing import FakeProducer
 
     _outbox_rows(kit_db, 3000, created_at=OLD, published=True, prefix="sent-")
     _outbox_rows(kit_db, 300, created_at=RECENT, published=False, prefix="unsent-")
-    counts, errors = [], []
+    for day in range(30):                                      # claims of many ages: batches resume by time
+        _claims(kit_db, 100, processed_at=OLD - timedelta(days=day))
+    counts, claims, errors = [], [], []
 
     def replica():
         try:
             counts.append(prune_outbox(kit_db, NOW - timedelta(days=7), batch=100))
+            claims.append(prune_inbox(kit_db, NOW - timedelta(days=8), batch=100))
         except Exception as exc:       # noqa: BLE001 - the assertion below shows it
             errors.append(exc)
 
@@ -109,7 +112,7 @@ def test_job_replicas_prune_disjoint_batches_beside_a_publishing_relay(kit_db, d
     published = sum(relay.publish_batch() for _ in range(6))
     for t in threads:
         t.join(30)
-    assert not errors and sum(counts) == 3000
+    assert not errors and sum(counts) == 3000 and sum(claims) == 3000 and _claim_ids(kit_db) == set()
     state = _outbox_state(kit_db)
     assert len(state) == 300 and sum(state.values()) == published == 300
 
