@@ -34,10 +34,12 @@ def prepare(env: dict[str, str], *, demo: bool) -> None:
                 env, database_url=database_url(env, svc))
             summary = demo_module.load(config)
             print(f"demo data {svc}: {summary}", flush=True)
-    # The local broker starts empty every time: send every stored event again. Consumers dedupe by id.
+    # The local broker starts empty every time: send every stored event of the kept window again (older ones
+    # may have lost their inbox claims, servicekit.retention). Consumers dedupe by id.
     for svc in SERVICES:
         engine = make_engine(database_url(env, svc))
-        count = replay(make_session_factory(engine))
+        retention = importlib.import_module(f"{svc}.config").Config.from_env(env).event_retention_days
+        count = replay(make_session_factory(engine), retention_days=retention)
         engine.dispose()
         print(f"{svc}: {count} outbox events queued for replay", flush=True)
 

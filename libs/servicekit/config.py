@@ -10,6 +10,8 @@ MIN_SECRET_BYTES = 32      # HMAC keys shorter than the hash output can be brute
 PLACEHOLDER = "CHANGE_ME"  # what deploy/env/*.env.example ship; copied verbatim it is public knowledge
 KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+DAY_MS = 24 * 3600 * 1000
+EVENT_TOPIC_RETENTION_MS = 7 * DAY_MS    # how long the broker keeps events (servicekit.topics)
 
 
 def _coerce(raw: str, kind: Any) -> Any:
@@ -53,7 +55,15 @@ class BaseConfig:
     # this runs out (docs/tooling-notes.md §2d), so it is short here; Apache Kafka answers as soon as data arrives,
     # and production sets Kafka's own default: far fewer empty fetches, no added latency (docs/performance.md).
     kafka_fetch_max_wait_ms: int = 25
+    # ...and once a consumer has seen no record for a few seconds (servicekit.fetchwait): idle, the short wait is an
+    # empty fetch every ~12 ms per consumer, most of an idle system's CPU. Never below the first one.
+    kafka_idle_fetch_max_wait_ms: int = 500
     consumer_max_attempts: int = 3
+    # Published outbox rows and applied inbox claims older than this are pruned (servicekit.retention); replay
+    # re-sends only this window. Production requires at least the event topics' retention.
+    event_retention_days: float = 7.0
+    prune_interval_s: float = 3600.0
+    prune_batch: int = 5000
     # How the Kafka clients authenticate. Compose's brokers sit on a private network (PLAINTEXT); Strimzi's
     # listener takes SCRAM-SHA-512 over TLS with each service's KafkaUser, whose ACLs bound what it may touch.
     kafka_security_protocol: str = "PLAINTEXT"
@@ -126,6 +136,10 @@ class BaseConfig:
             problems.append("HEMOLINK_DEV_OTP=1 returns login codes in responses")
         if PLACEHOLDER in self.database_url:
             problems.append(f"DATABASE_URL still holds the {PLACEHOLDER} placeholder of the env example")
+        if self.event_retention_days * DAY_MS < EVENT_TOPIC_RETENTION_MS:
+            # The broker could then redeliver an event whose inbox claim is gone: applied twice (servicekit.retention).
+            problems.append(f"EVENT_RETENTION_DAYS must be at least the event topics' retention "
+                            f"({EVENT_TOPIC_RETENTION_MS // DAY_MS} days)")
         return problems + self._kafka_problems()
 
     def _kafka_problems(self) -> list[str]:

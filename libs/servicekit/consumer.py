@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from . import context, heartbeat, inbox, metrics, parking, tracing
 from .envelope import Envelope, parse, type_from_headers
+from .fetchwait import FetchWait
 from .topics import topic_owner
 
 log = logging.getLogger(__name__)
@@ -274,15 +275,18 @@ class ConsumerLoop:
     """Polls, processes in order, and commits offsets only for records whose effect is committed."""
 
     def __init__(self, processor: EventProcessor, topics: list[str], settings: dict,
-                 consumer_factory=KafkaConsumer, commit_interval_s: float = 0.5):
+                 consumer_factory=KafkaConsumer, commit_interval_s: float = 0.5, fetch_wait: FetchWait | None = None):
         """Offsets of finished records are committed at most every `commit_interval_s` (and at once after a
         failure, and on stop): a commit per poll is a broker round trip per handful of events. A crash loses
-        at most that interval's commits, and the records it redelivers are duplicates the inbox ignores."""
+        at most that interval's commits, and the records it redelivers are duplicates the inbox ignores.
+        `fetch_wait` (servicekit.fetchwait) lengthens the broker's fetch wait while no record comes."""
         self.processor = processor
         self.topics = topics
         self.settings = settings
         self.consumer_factory = consumer_factory
         self.commit_interval_s = commit_interval_s
+        wait_ms = settings.get("fetch_max_wait_ms", 500)
+        self.fetch_wait = fetch_wait or FetchWait(wait_ms, wait_ms)
 
     def run(self, stop: threading.Event) -> None:
         consumer = self._connect(stop)
@@ -300,6 +304,7 @@ class ConsumerLoop:
                     log.warning("poll failed: %s", exc)
                     stop.wait(1.0)
                     continue
+                self.fetch_wait.after_poll(consumer, bool(batches))
                 done, unfinished = self._process_batches(batches, stop)
                 metrics.record_lag(consumer, self.settings.get("group_id", ""), batches, done)
                 pending.update(done)

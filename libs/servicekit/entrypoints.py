@@ -8,6 +8,7 @@ from datetime import datetime
 from . import metrics, parking
 from .consumer import ConsumerLoop, EventProcessor, consumer_settings
 from .db import make_engine, make_session_factory
+from .fetchwait import FetchWait
 from .leadership import leadership_for
 from .logs import configure_logging
 from .outbox import Relay, replay
@@ -23,14 +24,17 @@ def relay_main(config, argv: list[str] | None = None) -> None:
     """`python -m <service>.relay` publishes; `... replay [--since ISO]` re-queues sent events."""
     parser = argparse.ArgumentParser(prog=f"{config.service_name}.relay")
     parser.add_argument("command", nargs="?", default="run", choices=["run", "replay"])
-    parser.add_argument("--since", help="ISO 8601 time; default: every event")
+    parser.add_argument("--since", help="ISO 8601 time with its offset; default: every event of the kept window "
+                                        "(EVENT_RETENTION_DAYS, servicekit.retention), which also bounds --since")
     args = parser.parse_args(argv)
     configure_logging(f"{config.service_name}-relay", config.log_level)
     config.check_secrets()
     session_factory = make_session_factory(make_engine(config.database_url))
     if args.command == "replay":
         since = datetime.fromisoformat(args.since) if args.since else None
-        count = replay(session_factory, since)
+        if since is not None and since.tzinfo is None:
+            parser.error("--since needs its UTC offset, e.g. 2026-11-30T00:00:00+08:00")
+        count = replay(session_factory, since, retention_days=config.event_retention_days)
         log.info("outbox rows queued for replay", extra={"count": count, "since": args.since})
         return
     metrics.serve(config.metrics_port, [metrics.OutboxCollector(session_factory, config.service_name)])
@@ -52,7 +56,8 @@ def consumer_main(config, *, topics: list[str], handlers, uow_factory_builder, b
     configure_logging(f"{config.service_name}-consumer", config.log_level)
     config.check_secrets()
     loop = ConsumerLoop(_processor(config, handlers, uow_factory_builder, batchable, bulk_handlers), topics,
-                        group_settings(config))
+                        group_settings(config),
+                        fetch_wait=FetchWait(config.kafka_fetch_max_wait_ms, config.kafka_idle_fetch_max_wait_ms))
     metrics.serve(config.metrics_port)
     run_until_signalled(loop.run)
 

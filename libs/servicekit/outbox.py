@@ -6,7 +6,7 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +15,7 @@ from .db import for_update
 from .envelope import Envelope
 from .leadership import AlwaysLeader
 from .tables import outbox
-from .wakeup import TimedWakeup
+from .wakeup import TimedWakeup, notify_local
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,22 @@ def add_many(session: Session, envelopes: list[Envelope], topic: str) -> None:
         "attempts": 0,
     } for envelope in envelopes]
     session.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    session.info[_STAGED] = True
+
+
+_STAGED = "servicekit.outbox.staged"     # session.info flag: this transaction wrote outbox rows
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relay(session: Session) -> None:
+    """The rows are committed: wake the relay now instead of at its next poll (servicekit.wakeup)."""
+    if session.info.pop(_STAGED, False):
+        notify_local(session.get_bind().url)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_staged(session: Session) -> None:
+    session.info.pop(_STAGED, None)
 
 
 class Relay:
@@ -56,9 +72,9 @@ class Relay:
     run; the rows of a batch are locked FOR UPDATE (waiting, not SKIP LOCKED), so a relay that just lost its
     lock mid-batch and the next leader never have two batches out at once; a crashed relay holds no lock; only
     the acknowledged prefix of a batch is marked, so a batch that partly failed re-sends only from its first
-    failed row; an idle relay waits for a notification of new rows on PostgreSQL (servicekit.wakeup) and
-    polls with back-off on SQLite; a down broker is retried with exponential back-off; SIGTERM finishes the
-    current batch (stop is checked between batches).
+    failed row; an idle relay waits until the commit of new rows wakes it (a notification on PostgreSQL, a
+    datagram on SQLite: servicekit.wakeup), polling every couple of seconds as the safety net; a down broker
+    is retried with exponential back-off; SIGTERM finishes the current batch (stop is checked between batches).
     """
 
     def __init__(self, session_factory: sessionmaker, producer=None, *, producer_factory=None,
@@ -186,11 +202,18 @@ class Relay:
             self.producer.close(timeout=5)
 
 
-def replay(session_factory: sessionmaker, since: datetime | None = None) -> int:
+def replay(session_factory: sessionmaker, since: datetime | None = None, *, retention_days: float | None = None) -> int:
     """Mark rows created since `since` (all rows when None) unpublished so the relay sends them again.
 
-    The local broker keeps nothing across restarts; consumers are idempotent, so re-sending is safe.
+    The local broker keeps nothing across restarts; consumers are idempotent, so re-sending is safe. With
+    `retention_days`, only the kept window is re-sent (rows created within it), whatever `since` says: an older
+    event may have lost its consumers' inbox claims, and sent again it would be applied twice (servicekit.retention).
     """
+    if retention_days is not None:
+        from .retention import outbox_cutoff
+
+        cutoff = outbox_cutoff(retention_days)
+        since = cutoff if since is None else max(since, cutoff)
     with session_factory() as session, session.begin():
         stmt = update(outbox).values(published_at=None)
         if since is not None:

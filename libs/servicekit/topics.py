@@ -16,6 +16,8 @@ from importlib.metadata import entry_points
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from .config import EVENT_TOPIC_RETENTION_MS
+
 log = logging.getLogger(__name__)
 
 # The project names its services once, in pyproject.toml (`[project.entry-points."servicekit.services"]`);
@@ -31,7 +33,6 @@ def service_names() -> list[str]:
 SERVICES = tuple(service_names())
 REPLICATION_FACTOR = 3     # survives one broker lost while another is down for maintenance...
 MIN_INSYNC_REPLICAS = 2    # ...with acks=all: a write is on two brokers before the producer hears "ok"
-WEEK_MS = 7 * 24 * 3600 * 1000
 FOREVER = -1               # dead letters wait for a person; Kafka deletes nothing of them
 
 
@@ -45,10 +46,10 @@ class Topic:
         return {"min.insync.replicas": str(MIN_INSYNC_REPLICAS), "retention.ms": str(self.retention_ms)}
 
 
-# Events: 6 partitions bound each consumer group to 6 active members; the outbox keeps every event, so a week
-# on the broker is enough (older ones come back with `relay replay --since`). Dead letters: one partition
+# Events: 6 partitions bound each consumer group to 6 active members; a week on the broker, and the outbox keeps
+# at least as long (EVENT_RETENTION_DAYS, servicekit.retention) for `relay replay --since`. Dead letters: one partition
 # (a trickle, read by people, in order) kept until deleted by hand.
-TOPICS = tuple(t for s in SERVICES for t in (Topic(f"{s}.events", 6, WEEK_MS), Topic(f"{s}.dlq", 1, FOREVER)))
+TOPICS = tuple(t for s in SERVICES for t in (Topic(f"{s}.events", 6, EVENT_TOPIC_RETENTION_MS), Topic(f"{s}.dlq", 1, FOREVER)))
 
 
 def all_topics() -> list[str]:

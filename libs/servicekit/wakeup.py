@@ -1,15 +1,29 @@
-"""How an idle relay learns that the outbox has new rows: PostgreSQL tells it (LISTEN/NOTIFY), SQLite is polled.
+"""How an idle relay learns that the outbox has new rows: its commit tells it, on PostgreSQL and on SQLite.
 
 Polling every 50 ms kept each idle relay and its database busy around the clock (a query and a transaction
 twenty times a second, per relay, per replica). On PostgreSQL a statement trigger on the outbox sends a
 notification when a transaction that wrote outbox rows commits (NOTIFY is transactional: a rolled-back
-write sends nothing), and the relay sleeps on its listening connection until one arrives. The relay still
-polls now and then (`max_idle_sleep_s`): a notification can be missed while the listening connection is
-being re-established, and `replay` re-queues rows without inserting any.
+write sends nothing), and the relay sleeps on its listening connection until one arrives.
+
+SQLite has no notifications between processes (its update hook is in-process, and the writers are the APIs and
+consumers, not the relay), and watching the database file would wake the relay on every write of every table.
+So the writer says it: a session that staged outbox rows sends, once it has committed, one empty datagram to a
+Unix socket named after the database file, on which the relay sleeps (`SocketWakeup`). Nobody listening (no
+relay, or not yet) costs the writer one failed non-blocking send.
+
+Either way the relay still polls now and then (`fallback_poll_s`): a wake-up can be missed (the listening
+connection or socket being re-established, a writer that staged rows some other way), and `replay` re-queues
+rows without inserting any.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
+import os
+import select
+import socket
+import sys
 import threading
 import time
 
@@ -35,7 +49,7 @@ END $$""",
 
 
 def install_trigger(bind) -> None:
-    """Create the notifying trigger (PostgreSQL only; SQLite relays poll)."""
+    """Create the notifying trigger (PostgreSQL only; on SQLite the writer wakes the relay, `notify_local`)."""
     if bind.dialect.name == "postgresql":
         for statement in TRIGGER_SQL:
             bind.exec_driver_sql(statement)
@@ -144,5 +158,88 @@ class NotifyWakeup:
             self.conn = None
 
 
+@functools.lru_cache(maxsize=64)        # called after every commit that staged events: computed once per database
+def socket_address(database_url) -> str | None:
+    """The relay's wake-up socket for a SQLite database file: a Linux abstract socket (no file to clean up, no
+    path-length limit) named by the file's absolute path, so every process opening the same file finds it. None
+    for an in-memory database or where abstract sockets do not exist (there the relay polls)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
+            or not sys.platform.startswith("linux"):
+        return None
+    digest = hashlib.sha1(os.path.realpath(url.database).encode()).hexdigest()[:20]
+    return f"\0servicekit-outbox-{digest}"
+
+
+def notify_local(database_url) -> None:
+    """Wake the relay of this SQLite database after a commit that staged outbox rows (nothing elsewhere:
+    PostgreSQL's trigger notifies by itself). Never raises: a lost wake-up is the fallback poll's job."""
+    address = socket_address(database_url)
+    if address is None:
+        return
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            sock.sendto(b"", address)
+    except OSError:         # no relay listening (ECONNREFUSED), or its queue full of wake-ups already (EAGAIN)
+        pass
+
+
+class SocketWakeup:
+    """Returns as soon as a datagram arrives on the database's wake-up socket, or after `timeout_s`, or once
+    `stop` is set. A second relay on the same file cannot bind it (one publishes on SQLite anyway) and polls."""
+
+    STOP_CHECK_S = 0.5
+    fallback_poll_s = 2.0
+
+    def __init__(self, database_url: str):
+        self.address = socket_address(database_url)
+        self.sock: socket.socket | None = None
+
+    def start(self) -> None:
+        if self.sock is not None or self.address is None:
+            return
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind(self.address)
+        except OSError as exc:
+            sock.close()
+            log.warning("relay cannot listen for outbox wake-ups, polling every %.1fs: %s", self.fallback_poll_s, exc)
+            self.address = None
+            return
+        sock.setblocking(False)
+        self.sock = sock
+
+    def wait(self, stop: threading.Event, timeout_s: float) -> None:
+        if self.sock is None:
+            stop.wait(timeout_s)
+            return
+        deadline = time.monotonic() + timeout_s
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            readable, _, _ = select.select([self.sock], [], [], min(left, self.STOP_CHECK_S))
+            if readable:
+                return
+
+    def drain(self) -> None:
+        """Swallow the wake-ups received so far: the poll that follows takes all their rows."""
+        if self.sock is None:
+            return
+        try:
+            while True:
+                self.sock.recv(16)
+        except BlockingIOError:
+            pass
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
 def wakeup_for(database_url: str):
-    return NotifyWakeup(database_url) if make_url(database_url).get_backend_name() == "postgresql" else TimedWakeup()
+    if make_url(database_url).get_backend_name() == "postgresql":
+        return NotifyWakeup(database_url)
+    return SocketWakeup(database_url) if socket_address(database_url) else TimedWakeup()

@@ -1,4 +1,7 @@
-"""Periodic jobs: `python -m inventory.jobs expiry [--once]` (servicekit.periodic runs them).
+"""Periodic jobs: `python -m inventory.jobs expiry|prune [--once]` (servicekit.periodic runs them).
+
+`prune`: every PRUNE_INTERVAL_S seconds, the outbox and inbox rows older than EVENT_RETENTION_DAYS
+(servicekit.retention).
 
 `expiry`: every EXPIRY_INTERVAL_S seconds, mark units past their expiry as expired and refresh the levels.
 Orders can never take an expired unit even between runs (their claim re-checks `expires_at > now` in the
@@ -10,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from servicekit.periodic import Job, jobs_main
+from servicekit.retention import PRUNE_JOB
 
 from .config import Config
 from .services import stock, units
@@ -33,7 +37,7 @@ def expiry(session_factory, config: Config) -> dict:
     return run_once(lambda: InventoryUnitOfWork(session_factory))
 
 
-JOBS = [Job("expiry", expiry, interval_s=lambda config: config.expiry_interval_s)]
+JOBS = [Job("expiry", expiry, interval_s=lambda config: config.expiry_interval_s), PRUNE_JOB]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,7 @@
-"""Periodic jobs: `python -m waiver.jobs reminders [--once]` (servicekit.periodic runs them).
+"""Periodic jobs: `python -m waiver.jobs reminders|prune [--once]` (servicekit.periodic runs them).
+
+`prune`: every PRUNE_INTERVAL_S seconds, the outbox and inbox rows older than EVENT_RETENTION_DAYS
+(servicekit.retention).
 
 `reminders`: every REMINDER_INTERVAL_S seconds, remind donors whose blood went to a patient and no direct
 deduction followed (services.reminders; replicas take disjoint batches of transfusions, SKIP LOCKED).
@@ -8,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from servicekit.periodic import Job, jobs_main
+from servicekit.retention import PRUNE_JOB
 
 from .config import Config
 from .services.reminders import issue_claim_reminders
@@ -20,7 +24,7 @@ def reminders(session_factory, config: Config) -> dict:
     return {"reminders_issued": issued}
 
 
-JOBS = [Job("reminders", reminders, interval_s=lambda config: config.reminder_interval_s)]
+JOBS = [Job("reminders", reminders, interval_s=lambda config: config.reminder_interval_s), PRUNE_JOB]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,23 +12,25 @@ from pathlib import Path
 # First match wins: a gunicorn worker's command line ends with its app, a relay or consumer runs `-m <module>`.
 ROLES = ("donor.app", "inventory.app", "waiver.app", "gateway.app", "donor.relay", "inventory.relay",
          "waiver.relay", "donor.consumer", "inventory.consumer", "waiver.consumer", "inventory.jobs",
-         "waiver.jobs", "servicekit.broker", "tansu", "postgres", "wrk")
+         "waiver.jobs", "donor.jobs", "servicekit.broker", "tansu", "postgres", "wrk")
 
 
 def _role(cmdline: str) -> str | None:
     return next((role for role in ROLES if role in cmdline), None)
 
 
-def snapshot() -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each role's processes."""
+def snapshot(var_dir: str | None = None) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each role's processes; with `var_dir`, only the processes of
+    the system whose HEMOLINK_VAR it is (other systems on the machine, another session's tests, left out)."""
     ticks = os.sysconf("SC_CLK_TCK")
     totals: dict[str, float] = {}
+    mark = f"HEMOLINK_VAR={var_dir}\0".encode() if var_dir else None
     for proc in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
         if not proc.name.isdigit():
             continue
         try:
             role = _role((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-            if role is None:
+            if role is None or (mark and mark not in (proc / "environ").read_bytes()):
                 continue
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:             # the process ended meanwhile

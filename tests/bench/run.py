@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench import cpu, loadgen, rounds
+from tests.bench import cpu, idle, loadgen, rounds
 from tests.bench.settle import settle
 from tests.e2e.conftest import System
 from tests.helpers import make_national_id
@@ -42,22 +42,25 @@ def bench_gateway_hop(system: System, station: dict, donor_id: str, database_url
     return results
 
 
+def write_to_effect_ms(system: System, station: dict, hospital: dict, i: int) -> float | None:
+    """One HTTP write (register donor) → its effect visible in another service (waiver ledger), in ms."""
+    nid = make_national_id(birth="19800101", region="320102", seq=(int(time.time()) * 7 + i) % 499)
+    resp = system.http.post(system.url("/api/v1/donors"), headers=station, json={
+        "name": "压测", "national_id": nid, "phone": "13500000000", "abo": "A", "rhd": "pos"})
+    if resp.status_code != 201:
+        return None
+    t0 = time.perf_counter()
+    lookup = system.url(f"/api/v1/waiver/entitlements?patient_national_id={nid}")
+    while not system.http.get(lookup, headers=hospital).json()["patient_is_donor"]:
+        if time.perf_counter() - t0 > 10:
+            break
+        time.sleep(0.002)
+    return (time.perf_counter() - t0) * 1000
+
+
 def bench_event_latency(system: System, station: dict, hospital: dict, n: int = 40) -> dict:
-    """HTTP write (register donor) → its effect visible in another service (waiver ledger)."""
-    latencies = []
-    for i in range(n):
-        nid = make_national_id(birth="19800101", region="320102", seq=(int(time.time()) * 7 + i) % 499)
-        resp = system.http.post(system.url("/api/v1/donors"), headers=station, json={
-            "name": "压测", "national_id": nid, "phone": "13500000000", "abo": "A", "rhd": "pos"})
-        if resp.status_code != 201:
-            continue
-        t0 = time.perf_counter()
-        lookup = system.url(f"/api/v1/waiver/entitlements?patient_national_id={nid}")
-        while not system.http.get(lookup, headers=hospital).json()["patient_is_donor"]:
-            if time.perf_counter() - t0 > 10:
-                break
-            time.sleep(0.002)
-        latencies.append((time.perf_counter() - t0) * 1000)
+    """HTTP write → its effect in another service, `n` writes one after the other."""
+    latencies = [ms for ms in (write_to_effect_ms(system, station, hospital, i) for i in range(n)) if ms is not None]
     stats = loadgen.percentiles(latencies)
     print(f"  {'write → effect in another service':<44} p50 {stats['p50_ms']:>6.1f} ms   p95 {stats['p95_ms']:>6.1f} ms"
           f"   (n={stats['n']})")
@@ -143,6 +146,8 @@ def main() -> None:
             results["gateway_hop"] = bench_gateway_hop(system, station, donor["id"], urls)
             print("\n[events across services]")
             results["event_latency"] = bench_event_latency(system, station, hospital)
+            print(f"\n[at rest]\n  {'(system quiet after)':<44} {settle(urls):>8.1f} s")
+            results["idle"] = idle.bench_idle(system, station, hospital, list(pg_env.values()))
             results.update(system_benches(system, {
                 "database_urls": urls, "waiver_database_url": pg_env["WAIVER_DATABASE_URL"],
                 "trivial_get": (system.url(f"/api/v1/donors/{donor['id']}"), station),

@@ -324,3 +324,18 @@ def test_production_consumers_let_apache_kafka_park_empty_fetches(docs):
                               capture_output=True, text=True, env={**os.environ, **env}, check=True)
     for svc in ("donor", "inventory", "waiver"):
         assert int(json.loads(rendered.stdout)["services"][f"{svc}-consumer"]["environment"]["KAFKA_FETCH_MAX_WAIT_MS"]) >= 500
+
+
+def test_every_service_prunes_its_outbox_and_inbox_with_one_retention_everywhere(docs):
+    """Without its prune job a service's outbox and inbox grow with its whole history; with different
+    EVENT_RETENTION_DAYS one service could replay events another has forgotten applying (servicekit.retention)."""
+    pruning, retentions = set(), set()
+    for name, pod, _ in _workloads(docs):
+        for c in pod["containers"]:
+            module = runs(c.get("command"))
+            if module.endswith(".jobs prune"):
+                pruning.add(module.split(".")[0])
+            if module.split(".")[0] in SERVICES:
+                retentions.add(_environ(c, docs).get("EVENT_RETENTION_DAYS"))
+    assert pruning == set(SERVICES)
+    assert len(retentions) == 1 and float(retentions.pop()) >= 7

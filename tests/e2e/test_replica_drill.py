@@ -171,9 +171,13 @@ def _writer(system: System, ledger: Ledger, stop: threading.Event, index: int):
 def _killer(system: System, stop: threading.Event, kills: list[str]):
     rng = random.Random(16)
     while not stop.wait(KILL_EVERY_S):
-        for kind, processes in KINDS.items():
-            replica = f"{rng.choice(processes)}_{rng.randint(1, 2)}"
-            if sigkill(system.var_dir, replica):
+        running = replica_pids(system.var_dir)
+        for processes in KINDS.values():
+            # A replica killed last round may still be restarting (slowly on a loaded machine): pick among the
+            # ones that are up, so every round kills one of each kind.
+            up = sorted(f"{p}_{i}" for p in processes for i in (1, 2) if f"{p}_{i}" in running)
+            replica = rng.choice(up) if up else None
+            if replica and sigkill(system.var_dir, replica):
                 kills.append(replica)
 
 

@@ -113,14 +113,14 @@ def test_a_consumer_killed_after_its_db_commit_but_before_its_offset_commit_appl
     first = CountingProcessor(group=group, handlers={("Noted", 1): note}, uow_factory=make_uow_factory(db))
     consumer = KafkaConsumer(topic, **consumer_settings(broker.bootstrap, group))
     records = []
-    wait_until(lambda: records.extend(r for rs in consumer.poll(timeout_ms=200).values() for r in rs) or records)
+    wait_until(lambda: records.extend(r for rs in consumer.poll(timeout_ms=200).values() for r in rs) or records, timeout_s=60)
     first.process(records[0])                     # database commit happens here...
     consumer.close(autocommit=False)               # ...and the process dies before committing the offset
     assert ledger_count(db) == 1
 
     second, loop = _consumer(group, db, broker.bootstrap, topic)
     running.start(loop.run)
-    wait_until(lambda: second.outcomes, timeout_s=30)
+    wait_until(lambda: second.outcomes, timeout_s=90)      # a group join on a loaded machine can take a while
     assert second.outcomes == [DUPLICATE] and ledger_count(db) == 1
 
 
@@ -291,3 +291,32 @@ def test_a_run_with_a_failing_event_falls_back_to_one_by_one_and_only_that_key_w
     with db() as s:
         keys = {r.key for r in s.execute(ledger.select())}
     assert keys == {f"k{k}-{n}" for k in range(5) for n in range(10) if k != 3 or n < 4}
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])          # the broker's side of it; the database plays no part
+def test_a_consumer_gone_idle_asks_for_the_long_wait_and_still_applies_the_next_event_then_goes_short(
+        databases, db_kind, broker, running):
+    """servicekit.fetchwait on the real client: after 0.5 s without a record the fetcher is set to the idle wait
+    (kafka-python reads it per request: the pinned client still has the attribute); an event arriving then is
+    applied, and brings the short wait back."""
+    from servicekit.fetchwait import FetchWait
+
+    topic, group = f"idle-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [topic], 1)
+    db = _fresh_db(databases, db_kind)
+    processor = CountingProcessor(group=group, handlers={("Noted", 1): note}, uow_factory=make_uow_factory(db))
+    consumers = []
+
+    def factory(*topics, **settings):
+        consumers.append(KafkaConsumer(*topics, **settings))
+        return consumers[-1]
+
+    loop = ConsumerLoop(processor, [topic], consumer_settings(broker.bootstrap, group), consumer_factory=factory,
+                        fetch_wait=FetchWait(25, 400, idle_after_s=0.5))
+    running.start(loop.run)
+    wait_until(lambda: consumers and consumers[0]._fetcher.config["fetch_max_wait_ms"] == 400, timeout_s=30)
+    producer = make_producer(broker.bootstrap)
+    producer.send(topic, make_envelope("Noted", {"key": "after-rest"}).to_json()).get(timeout=10)
+    producer.close()
+    wait_until(lambda: ledger_count(db) == 1, timeout_s=10)
+    assert consumers[0]._fetcher.config["fetch_max_wait_ms"] == 25

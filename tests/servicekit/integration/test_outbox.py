@@ -260,13 +260,15 @@ def test_a_database_error_keeps_the_producer_and_the_rows_go_out_once_it_is_back
     assert len(made) == 1 and len(producer.sent) == 2
 
 
-def _listening_relay(kit_db, **kwargs):
-    from servicekit.wakeup import NotifyWakeup, install_trigger
+def _listening_relay(kit_db, *, trigger: bool = True, **kwargs):
+    """A relay woken as the entrypoint's is: NOTIFY on PostgreSQL, the wake-up socket on SQLite."""
+    from servicekit.wakeup import install_trigger, wakeup_for
 
     engine = kit_db.kw["bind"]
-    with engine.begin() as conn:
-        install_trigger(conn)
-    return outbox.Relay(kit_db, FakeProducer(), wakeup=NotifyWakeup(engine.url.render_as_string(hide_password=False)),
+    if trigger:
+        with engine.begin() as conn:
+            install_trigger(conn)
+    return outbox.Relay(kit_db, FakeProducer(), wakeup=wakeup_for(engine.url.render_as_string(hide_password=False)),
                         **kwargs)
 
 
@@ -282,9 +284,9 @@ def _counting_polls(relay) -> list[int]:
     return polls
 
 
-@pytest.mark.parametrize("db_kind", ["postgresql"])
-def test_an_idle_relay_on_postgres_is_woken_by_the_commit_not_by_its_poll(kit_db, db_kind):
-    """Its idle poll is 30 s here: the event goes out long before, because the commit notified the relay."""
+def test_an_idle_relay_is_woken_by_the_commit_not_by_its_poll(kit_db, db_kind):
+    """Its idle poll is 30 s here: the event goes out long before, because the commit woke the relay (PostgreSQL's
+    notification; on SQLite the committing session's datagram, servicekit.wakeup)."""
     from tests.helpers import wait_until
 
     relay = _listening_relay(kit_db, idle_sleep_s=30, max_idle_sleep_s=30)
@@ -302,6 +304,48 @@ def test_an_idle_relay_on_postgres_is_woken_by_the_commit_not_by_its_poll(kit_db
         relay.close()
     assert not worker.is_alive()                  # a long idle wait still ends promptly on stop
     assert polls[:2] == [0, 1] and len(relay.producer.sent) == 1
+
+
+def test_a_missed_wake_up_is_published_by_the_fallback_poll(kit_db, db_kind, monkeypatch):
+    """No notification (no trigger on PostgreSQL, the datagram not sent on SQLite): the row still goes out, at
+    the relay's next fallback poll (0.5 s here), after polls that found nothing."""
+    from tests.helpers import wait_until
+
+    monkeypatch.setattr(outbox, "notify_local", lambda url: None)
+    relay = _listening_relay(kit_db, trigger=False, idle_sleep_s=0.5, max_idle_sleep_s=0.5)
+    polls = _counting_polls(relay)
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    try:
+        wait_until(lambda: polls == [0], timeout_s=10, interval_s=0.01)
+        _stage(kit_db, 1)
+        wait_until(lambda: outbox.pending_count(kit_db) == 0, timeout_s=10)
+    finally:
+        stop.set()
+        worker.join(5)
+        relay.close()
+    assert polls[-1] == 1 and len(relay.producer.sent) == 1
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])
+def test_a_relay_that_cannot_take_the_wake_up_socket_polls(kit_db, db_kind):
+    """A second relay on the same SQLite file (the first holds the socket) does not fail: it polls."""
+    from servicekit.wakeup import SocketWakeup
+
+    url = kit_db.kw["bind"].url.render_as_string(hide_password=False)
+    first, second = SocketWakeup(url), SocketWakeup(url)
+    try:
+        first.start()
+        second.start()
+        assert first.sock is not None and second.sock is None
+        stop = threading.Event()
+        started = time.monotonic()
+        second.wait(stop, 0.2)          # a plain sleep now
+        assert time.monotonic() - started >= 0.2
+    finally:
+        first.close()
+        second.close()
 
 
 @pytest.mark.parametrize("db_kind", ["postgresql"])
