@@ -284,6 +284,32 @@ def test_no_secret_value_is_inline():
             assert not {k for k in cm.get("data", {}) if re.search(r"PASSWORD|SECRET|TOKEN|_KEY$", k)}, cm
 
 
+def _provided_secrets() -> dict[str, set[str]]:
+    """Secret name → its keys, as docs/operations.md tells the operators to provide them ("Provide them before the
+    apps: `name` (`KEY`, ...)"), with the per-service database roles' basic-auth Secrets."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    paragraph = re.search(r"Provide them before the apps:(.*?)With\s+the\s+External", text, re.S).group(1)
+    provided = {name: set(re.findall(r"`([\w.-]+)`", keys))
+                for name, keys in re.findall(r"`([\w<>-]+)`\s+\(((?:[^()]|\([^()]*\))*?)\)", paragraph)}
+    provided.update({f"pg-{s}": {"username", "password"} for s in (*SERVICES, "gateway")})
+    return provided
+
+
+def test_every_secret_reference_is_one_the_operators_provide_or_an_operator_writes(docs):
+    """A secretKeyRef to a key nobody provides stops the pod (CreateContainerConfigError): each names a key
+    operations.md lists, or one Strimzi writes (a KafkaUser's `password`, the cluster CA's `ca.crt`)."""
+    provided = _provided_secrets()
+    for user in _kind(docs, "KafkaUser"):
+        provided.setdefault(user["metadata"]["name"], set()).add("password")
+    provided.setdefault("hemolink-cluster-ca-cert", set()).add("ca.crt")
+    for name, pod, _ in _workloads(docs):
+        for c in pod["containers"] + pod.get("initContainers", []):
+            for item in c.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    assert ref["key"] in provided.get(ref["name"], set()), (name, item["name"], ref)
+
+
 def test_only_the_gateway_may_reach_the_service_apis(docs):
     """Revocation of HIS clients, rate limits and body limits live in the gateway: inside the cluster no pod
     but the gateway's may open a connection to a service's API."""
