@@ -16,14 +16,23 @@ For each, on fresh PostgreSQL databases:
   the history of the donor with 200 donations. Goal: p99 at scale ≤ 1.25 × p99 on the small database. The plan
   of every statement each sends (EXPLAIN, at scale) is printed; a sequential scan is flagged.
 
-Not measured here (see docs/performance.md "Region scale"): the stock view of 200 sites, the settlement CSV,
-the direct deduction's statement count (stretch), the 2 GB file.
+- the stock view (`GET /api/v1/stock`) of 200 sites, on each region's inventory database (the imported
+  donations' units at the station, 199 more sites registered through the API), timed as the hot reads are;
+- a hospital's monthly settlement as CSV: one waiver database, one hospital with 1,000 deductions in the month and
+  another with 5,000 (made through the waiver app), timed in alternating rounds (goal: 5,000 lines ≤ 5 × 1,000);
+- rebalancing 200 sites (tests.bench.bench_inventory_rebalancing's instance; goal ≤ 2 s);
+- peak RSS of the importer (a subprocess) and of this process, which ran the consumers' processors and the apps.
+
+Not measured here: the direct deduction against a trivial GET at 16 connections (that needs the gateway and the
+running services: `make bench`'s deduction scenario, docs/performance.md), the 2 GB file (the importer's tests
+check its memory on a 150 MB file).
 """
 from __future__ import annotations
 
 import csv
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,12 +49,14 @@ from servicekit.db import make_engine, make_session_factory
 from servicekit.tables import outbox
 from servicekit.testing import PG_ADMIN_URL, DatabaseFactory, FakeRecord
 from tests.bench import region
-from tests.helpers import JWT_SECRET, PII_KEY, auth
+from tests.helpers import PII_KEY, SERVICE_KEYS, auth
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = 1_000
 STATION = "SH-S1"
 ROUNDS, REQUESTS = 5, 200
+SITES = 200
+SETTLEMENT_LINES = tuple(int(n) for n in os.environ.get("BENCH_SCALE_SETTLEMENT", "1000,5000").split(","))
 RUN = 500                     # records per run, as a consumer's poll hands them over at most (6 partitions × ...)
 
 
@@ -149,12 +160,17 @@ class Statements:
 def hot_reads(urls: dict, people: dict) -> dict:
     """name → (small url, large url, a function that makes one request against a given app)."""
     from donor.app import create_app as donor_app
+    from inventory.app import create_app as inventory_app
     from waiver.app import create_app as waiver_app
 
-    apps = {label: {"donor": donor_app(database_url=u["donor"], jwt_secret=JWT_SECRET, pii_key=PII_KEY).test_client(),
-                    "waiver": waiver_app(database_url=u["waiver"], jwt_secret=JWT_SECRET, pii_key=PII_KEY).test_client()}
+    apps = {label: {"donor": donor_app(database_url=u["donor"], **SERVICE_KEYS, pii_key=PII_KEY).test_client(),
+                    "inventory": inventory_app(database_url=u["inventory"], **SERVICE_KEYS,
+                                               pii_key=PII_KEY).test_client(),
+                    "waiver": waiver_app(database_url=u["waiver"], **SERVICE_KEYS, pii_key=PII_KEY).test_client()}
             for label, u in urls.items()}
     station, hospital = auth("station", site_id=STATION, region="SH"), auth("hospital", site_id="SH-H1", region="SH")
+    for label in urls:
+        add_sites(apps[label]["inventory"], SITES)
 
     def check(resp):
         if resp.status_code != 200:
@@ -170,8 +186,65 @@ def hot_reads(urls: dict, people: dict) -> dict:
             f"/api/v1/donors?phone={p['phone']}", headers=station)),
         "history of 200 donations": lambda label, p: check(apps[label]["donor"].get(
             f"/api/v1/donors/{people[label]['heavy_id']}/donations", headers=station)),
+        f"stock view of {SITES} sites": lambda label, p: check(apps[label]["inventory"].get(
+            "/api/v1/stock", headers=station)),
     }
     return reads
+
+
+def add_sites(client, n: int) -> None:
+    """The station the region was imported at, and stations up to `n` sites, over the delta (idempotent: 409s)."""
+    rng, admin = random.Random(3), auth("admin")
+    for i in range(n):
+        site_id = STATION if i == 0 else f"SH-B{i:03d}"
+        resp = client.post("/api/v1/sites", headers=admin, json={
+            "id": site_id, "name": f"站点{i}", "kind": "station", "region": "SH",
+            "lat": rng.uniform(30.7, 31.8), "lon": rng.uniform(120.9, 121.9)})
+        if resp.status_code not in (201, 409):
+            raise RuntimeError(f"{resp.status_code}: {resp.get_data(as_text=True)[:300]}")
+
+
+def settlement_csv(factory: DatabaseFactory, workdir: Path) -> dict:
+    """Two hospitals' month as CSV, 1,000 and 5,000 lines, on one waiver database: the median of the rounds'
+    time ratios (goal ≤ 5: constant cost per line)."""
+    from tests.bench.bench_deduction_floor import _seed
+    from tests.waiver.builders import deduction_body, line
+    from waiver.app import create_app as waiver_app
+
+    url = factory.new("waiver", "postgresql")
+    patients = _seed(url)
+    app = waiver_app(database_url=url, **SERVICE_KEYS, pii_key=PII_KEY, log_level="WARNING",
+                     documents_dir=str(workdir / "documents"), bank_batch_dir=str(workdir / "bank"))
+    client = app.test_client()
+    hospitals = {n: f"H{n}" for n in SETTLEMENT_LINES}
+    started = time.perf_counter()
+    for n, hospital_id in hospitals.items():
+        headers = auth("hospital", site_id=hospital_id, region="SH")
+        for i in range(n):
+            body = deduction_body(patients[i % len(patients)],
+                                  lines=[line(amount="220.00", volume_ml=200, units=1, days_ago=0.01)])
+            resp = client.post("/api/v1/waiver/direct-deductions", json=body,
+                               headers={**headers, "Idempotency-Key": f"scale-{hospital_id}-{i}"})
+            if resp.status_code != 201:
+                raise RuntimeError(f"{resp.status_code}: {resp.get_data(as_text=True)[:300]}")
+    print(f"[settlement] {sum(SETTLEMENT_LINES):,} deductions made in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    month = time.strftime("%Y-%m", time.gmtime(time.time() + 8 * 3600))      # this month in Asia/Shanghai
+    reviewer, rounds = auth("reviewer", region="SH"), {n: [] for n in SETTLEMENT_LINES}
+    for _ in range(ROUNDS):
+        for n, hospital_id in hospitals.items():
+            t0 = time.perf_counter()
+            resp = client.get(f"/api/v1/waiver/settlements?hospital_id={hospital_id}&month={month}&format=csv",
+                              headers=reviewer)
+            body = resp.get_data()
+            rounds[n].append(time.perf_counter() - t0)
+            if resp.status_code != 200 or body.count(b"\n") < n:
+                raise RuntimeError(f"{resp.status_code}: {body[:300]!r}")
+    app.extensions["waiver"].engine.dispose()
+    small, large = SETTLEMENT_LINES
+    ratios = [b / a for a, b in zip(rounds[small], rounds[large])]
+    return {"seconds": {n: statistics.median(v) for n, v in rounds.items()}, "ratio": statistics.median(ratios),
+            "ratio_rounds": [round(r, 2) for r in ratios]}
 
 
 def p99(values: list[float]) -> float:
@@ -242,15 +315,20 @@ def main() -> None:
                 urls[label], people[label], figures[label] = build(factory, Path(tmp), label, n)
             reads = hot_reads(urls, people)
             timed = time_reads(reads, people)
-            plans = {name: statements.plans(urls["large"]["waiver" if "waiver" in name else "donor"],
+            database = {"entitlement lookup (waiver)": "waiver", f"stock view of {SITES} sites": "inventory"}
+            plans = {name: statements.plans(urls["large"][database.get(name, "donor")],
                                             [lambda r=read: r("large", people["large"]["sample"][0])])
                      for name, read in reads.items()}
-            report(donors, figures, timed, plans)
+            settlement = settlement_csv(factory, Path(tmp))
+            from tests.bench.bench_inventory_rebalancing import run as rebalancing
+            figures["rebalancing"] = rebalancing()
+            figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            report(donors, figures, timed, plans, settlement)
         finally:
             factory.drop_all()
 
 
-def report(donors: int, figures: dict, timed: dict, plans: dict) -> None:
+def report(donors: int, figures: dict, timed: dict, plans: dict, settlement: dict) -> None:
     large = figures["large"]
     rows_s = large["rows"] / large["import"]["seconds"]
     copy_s = large["rows"] / large["copy_s"]
@@ -269,6 +347,13 @@ def report(donors: int, figures: dict, timed: dict, plans: dict) -> None:
     for name, t in timed.items():
         value = f"{t['small']['p99_ms']:.1f} → {t['large']['p99_ms']:.1f} ms ({t['ratio']:.2f}×)"
         print(f"{'p99 ' + name + ', 1k → scale':<52} {value:>26}   ≤ 1.25×   rounds {t['ratio_rounds']}")
+    small, large_n = SETTLEMENT_LINES
+    value = (f"{settlement['seconds'][small] * 1000:.0f} → {settlement['seconds'][large_n] * 1000:.0f} ms "
+             f"({settlement['ratio']:.2f}×)")
+    print(f"{f'settlement CSV, {small:,} → {large_n:,} lines':<52} {value:>26}   ≤ 5×   rounds {settlement['ratio_rounds']}")
+    rebalancing = figures["rebalancing"]
+    print(f"{'rebalancing: ' + rebalancing['instance']:<52} {rebalancing['solve_seconds']:>24.2f} s   ≤ 2 s")
+    print(f"{'peak RSS of this process (consumers, apps)':<52} {figures['rss_mb']:>23.0f} MB   ≤ 150 MB")
     print()
     print("Plans at scale (EXPLAIN of every SELECT each hot read sends):")
     for name, statements in plans.items():

@@ -86,3 +86,12 @@ def test_a_schemas_package_mirrors_the_api_modules(service):
               for m in re.findall(r"from \.\.schemas\.(\w+) import", (base / "api" / f"{name}.py").read_text("utf-8"))
               if m not in (name, "common")]
     assert strays == []
+
+
+@pytest.mark.parametrize("module", sorted(p.stem for p in (ROOT / "tests" / "bench").glob("*.py")))
+def test_every_benchmark_module_imports(module):
+    """`make bench` and `make bench-scale` run outside the suite: a rename in the code they call (a setting, a test
+    helper) would otherwise break them unseen until someone measures."""
+    import importlib
+
+    importlib.import_module(f"tests.bench.{module}")

@@ -60,6 +60,8 @@ def test_only_the_listed_assets_are_served(client):
 
 def test_no_console_asset_refers_to_another_host(client):
     for url, (_type, text) in console_assets(client).items():
+        # An XML namespace name (createElementNS's SVG one) is an identifier that is never fetched.
+        text = text.replace('"http://www.w3.org/2000/svg"', '"SVG_NS"')
         assert not re.search(r"https?://", text, re.I), url
         assert not re.search(r"""(src|href|from)\s*=?\s*["']//""", text), url       # protocol-relative
         assert "@import" not in text and not re.search(r"url\(\s*['\"]?(?!data:)[a-z]+:", text, re.I), url
