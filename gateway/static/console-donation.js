@@ -114,8 +114,8 @@ export function pointsView(ctx) {
       await busy(button, async () => {
         try {
           await ctx.call("recordNoShow", { params: { point_id: point.id, appointment_id: a.id } });
-          showMessage(sheetMsg, "ok", `已登记 ${entry.name} 未到。`);
           await openSheet(point);
+          showMessage(sheetMsg, "ok", `已登记 ${entry.name} 未到。`);
         } catch (err) {
           showMessage(sheetMsg, "error", err);
         }
