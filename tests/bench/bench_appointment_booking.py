@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from donor.app import create_app
-from donor.model import SHANGHAI, shanghai_day
+from donor.model import shanghai_day
 from donor.prescreen import CODES
 from donor.services import donors
 from donor.unit_of_work import DonorUnitOfWork
@@ -84,7 +84,7 @@ def _measure(url: str) -> dict:
             for results, load in pair if n % 2 == 0 else reversed(pair):
                 results.append(load())
             ratios.append(booked[-1]["rps"] / base[-1]["rps"])
-        race = _race(client, sessions, pool, day + timedelta(days=8))
+        race = _race(client, pool, day + timedelta(days=8))
         failed = sum(r["failed"] for r in booked)
         overbooked = _overbooked(sessions)
         return {
@@ -200,7 +200,7 @@ def _app_client():
     return _APP["app"].test_client()
 
 
-def _race(client, sessions, pool: _DonorPool, day: date) -> dict:
+def _race(client, pool: _DonorPool, day: date) -> dict:
     point = _house(client, "基准抢号献血屋", RACE_CAPACITY)
     slots = [s["starts_at"] for s in client.get(f"/api/v1/donation-points/{point}",
                                                 query_string={"date": day.isoformat()}).get_json()["slots"]]
