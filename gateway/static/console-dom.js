@@ -224,6 +224,12 @@ export const UNIT_STATUS_LABELS = { quarantined: "待检", available: "可用", 
 export const DEDUCTION_STATUS_LABELS = { applied: "已直免", reversed: "已冲正" };
 export const BINDING_STATUS_LABELS = { pending: "待核验", verified: "已通过", rejected: "已驳回" };
 export const ABO_GROUPS = ["A", "B", "O", "AB"];
+export const POINT_KIND_LABELS = { house: "献血屋", fixed: "固定献血点", vehicle: "采血车" };
+export const DONATION_KIND_LABELS = { whole_blood: "全血", platelets: "血小板" };
+export const APPOINTMENT_STATUS_LABELS = { booked: "已预约", cancelled: "已取消", attended: "已献血", no_show: "未到" };
+export const ORGANISATION_KIND_LABELS = { employer: "企事业单位", university: "高校", army: "部队", government: "机关",
+  community: "社区", other: "其他" };
+export const PHENOTYPE_LABELS = { rhd_neg: "RhD阴性", bombay: "孟买型（Oh）", para_bombay: "类孟买型" };
 
 // "红细胞 red_cells": the Chinese label with the stable code beside it.
 export function coded(labels, code) {
@@ -291,6 +297,20 @@ export function shanghaiMonth(now = new Date()) {
     .formatToParts(now);
   const get = (type) => parts.find((p) => p.type === type).value;
   return `${get("year")}-${get("month")}`;
+}
+
+// Today (YYYY-MM-DD) as Shanghai counts it, `offset` days on; what <input type="date"> takes.
+export function shanghaiDay(offset = 0, now = new Date()) {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
+    day: "2-digit" }).formatToParts(now);
+  const get = (type) => Number(parts.find((p) => p.type === type).value);
+  const day = new Date(Date.UTC(get("year"), get("month") - 1, get("day") + offset));
+  return day.toISOString().slice(0, 10);
+}
+
+// "HH:MM" in Shanghai of an ISO time (a slot's start).
+export function fmtClock(iso) {
+  return fmtTime(iso).slice(-5);
 }
 
 export function linesSummary(lines) {

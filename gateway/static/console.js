@@ -10,6 +10,9 @@ import { claimsView, directView, statsView } from "./console-waiver.js";
 import { hospitalView } from "./console-hospital.js";
 import { dischargeView } from "./console-discharge.js";
 import { familyView } from "./console-family.js";
+import { callUpsView, pointsView } from "./console-donation.js";
+import { drivesView } from "./console-drives.js";
+import { rareView } from "./console-rare.js";
 
 const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "hospital", reviewer: "claims" };
 const MAX_TIMEOUT_MS = 2147483647;
@@ -166,6 +169,10 @@ function initLogin() {
 function main() {
   views.stock = stockView(ctx);
   views.rebalancing = rebalancingView(ctx);
+  views.points = pointsView(ctx);
+  views.drives = drivesView(ctx);
+  views.rare = rareView(ctx);
+  views.callups = callUpsView(ctx);
   views.hospital = hospitalView(ctx);
   views.discharge = dischargeView(ctx);
   views.claims = claimsView(ctx);

@@ -27,6 +27,7 @@ MATRIX = Matrix({
     ("POST", "/api/v1/donation-points"): allow("station"),
     ("POST", "/api/v1/donation-points/{point_id}/stops"): allow("station"),           # own points: 404 else
     ("GET", "/api/v1/donation-points/{point_id}/day-sheet"): allow("station"),        # own points: 404 else
+    ("POST", "/api/v1/donation-points/{point_id}/appointments/{appointment_id}/no-show"): allow("station"),  # own: 404
     ("GET", "/api/v1/call-ups"): allow("station", "reviewer"),                         # their region's
     ("PUT", "/api/v1/donors/{donor_id}/rare-profile"): allow("station"),
     ("GET", "/api/v1/rare-donors"): allow("station"),                                  # their region's

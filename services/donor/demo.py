@@ -13,7 +13,7 @@ from servicekit.pii import PiiVault
 
 from .model import SHANGHAI, gb11643_check_char, shanghai_day
 from .prescreen import QUESTIONS
-from .services import appointments, donations, donors, points
+from .services import appointments, donations, donors, drives, points, rare
 from .errors import DonorExists
 from .notifier import Notifier
 from .unit_of_work import DonorUnitOfWork
@@ -54,6 +54,12 @@ POINTS = [
 ]
 VEHICLE_STOPS = [("复旦大学邯郸校区", 31.2990, 121.5010), ("上海交通大学徐汇校区", 31.2000, 121.4330)]
 ALL_WELL = {q.code: not q.defers_if for q in QUESTIONS}
+# A university's drive in three days at the Huangpu vehicle (which stops at a campus that day), for the console's
+# 团体献血 page and the inventory's expected collections; and the station's emergency team with its RhD-negative donor.
+ORGANISATION = ("复旦大学", "university")
+DRIVE_IN_DAYS, DRIVE_TARGET = 3, 60
+TEAM = "黄浦区稀有血型应急献血队"
+HP = Principal(sub="demo", role="station", claims=(("site_id", "SH-HP-S"), ("region", "SH")))
 
 
 def id_number(address: str, birth: str, seq: int) -> str:
@@ -107,12 +113,39 @@ def _load_points(sessions, notifier, now: datetime) -> dict:
                     "lon": stop_lon, "opens": "10:00", "closes": "15:00"})
         if name == "人民广场献血屋":
             booked += _book_demo(sessions, notifier, point, now)
-    return {"points_created": added, "appointments_booked": booked}
+    return {"points_created": added, "appointments_booked": booked, **_load_groups(sessions, now)}
+
+
+def _load_groups(sessions, now: datetime) -> dict:
+    """The organisation and its drive, and the emergency team, once (known by their names)."""
+    created = {"drives_created": 0, "teams_created": 0}
+    if not any(o.name == ORGANISATION[0] for o in drives.organisations(DonorUnitOfWork(sessions), HP)):
+        org = drives.create_organisation(DonorUnitOfWork(sessions), HP, name=ORGANISATION[0], kind=ORGANISATION[1],
+                                         now=now)
+        vehicle = next(p for p in _points(sessions) if p.name == "黄浦区采血车 1 号")
+        with DonorUnitOfWork(sessions) as uow:
+            roster = [d.id for d in uow.donors.active_in_group("SH", "A", "pos")]
+        drives.create_drive(DonorUnitOfWork(sessions), HP, organisation_id=org.id,
+                            day=shanghai_day(now) + timedelta(days=DRIVE_IN_DAYS), point_id=vehicle.id,
+                            target_donors=DRIVE_TARGET, roster=roster, now=now)
+        created["drives_created"] = 1
+    if not any(t.name == TEAM for t in rare.teams(DonorUnitOfWork(sessions), HP)):
+        team = rare.create_team(DonorUnitOfWork(sessions), HP, name=TEAM, now=now)
+        with DonorUnitOfWork(sessions) as uow:
+            members = [d.id for d in uow.donors.active_in_group("SH", "B", "neg")]
+        for donor_id in members:
+            rare.add_member(DonorUnitOfWork(sessions), HP, team_id=team.id, donor_id=donor_id, now=now)
+        created["teams_created"] = 1
+    return created
 
 
 def _names(sessions) -> set[str]:
+    return {p.name for p in _points(sessions)}
+
+
+def _points(sessions) -> list:
     with DonorUnitOfWork(sessions) as uow:
-        return {p.name for p in uow.points.active()}
+        return uow.points.active()
 
 
 def _book_demo(sessions, notifier, point, now: datetime) -> int:

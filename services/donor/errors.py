@@ -63,6 +63,10 @@ class AppointmentNotCancellable(DomainError):
     status, code, title = 409, "appointment_not_cancellable", "预约无法取消"
 
 
+class AppointmentNotOpen(DomainError):
+    status, code, title = 409, "appointment_not_open", "该预约不能登记未到"
+
+
 class NotAVehicle(DomainError):
     status, code, title = 422, "not_a_vehicle", "只有采血车有停靠安排"
 

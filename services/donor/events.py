@@ -65,6 +65,7 @@ class DonationRecorded:
     abo: str
     rhd: str
     drive_id: str | None = None     # a group drive's donation (added within v1: absent means street donation)
+    appointment_id: str | None = None   # the booking the donation kept (added within v1: absent means none)
 
     @property
     def subject(self) -> str:
@@ -100,4 +101,57 @@ class AwardGranted:
         return self.donor_id
 
 
-PUBLISHED = published(DonorRegistered, DonorUpdated, DonationRecorded, DonorDeferred, AwardGranted)
+@dataclass(frozen=True)
+class AppointmentBooked:
+    """A place taken at a station's point: a collection the station (and its stock) can expect that day."""
+    TYPE = "AppointmentBooked"
+    VERSION = 1
+    appointment_id: str
+    point_id: str
+    station_id: str
+    region: str
+    kind: str
+    starts_at: datetime
+    day: date                       # the slot's day in Asia/Shanghai
+    booked_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.appointment_id
+
+
+@dataclass(frozen=True)
+class AppointmentCancelled(AppointmentBooked):
+    """The donor gave the place back: no collection to expect. Same fields (`booked_at` is when it was booked),
+    so a reader that meets it before the booking still knows where and when it was."""
+    TYPE = "AppointmentCancelled"
+    at: datetime                    # when it was cancelled (or found missed)
+
+
+@dataclass(frozen=True)
+class AppointmentMissed(AppointmentCancelled):
+    """The donor did not come (recorded by the station at its day sheet, or by the nightly job)."""
+    TYPE = "AppointmentMissed"
+
+
+@dataclass(frozen=True)
+class DriveScheduled:
+    """A group drive planned by a station: `target_donors` collections expected on its day."""
+    TYPE = "DriveScheduled"
+    VERSION = 1
+    drive_id: str
+    organisation_id: str
+    station_id: str
+    region: str
+    day: date
+    point_id: str | None
+    target_donors: int
+    scheduled_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.drive_id
+
+
+PUBLISHED = published(DonorRegistered, DonorUpdated, DonationRecorded, DonorDeferred, AwardGranted, AppointmentBooked,
+                      AppointmentCancelled, AppointmentMissed, DriveScheduled)

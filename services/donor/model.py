@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from hemolink.phenotypes import RHD_NEGATIVE
 
-from .errors import AppointmentNotCancellable, InvalidNationalId
+from .errors import AppointmentNotCancellable, AppointmentNotOpen, InvalidNationalId
 from .events import AwardGranted, DonationRecorded, DonorDeferred, DonorRegistered, DonorUpdated
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -141,13 +141,14 @@ class Donor:
             self.status, self.deferred_until, self.deferral_reason = "active", None, None
             self._updated(now)
 
-    def record_donation(self, donation: Donation) -> None:
+    def record_donation(self, donation: Donation, appointment_id: str | None = None) -> None:
         self.events.append(DonationRecorded(
             donation_id=donation.id, donor_id=self.id, national_id_blind=self.national_id_blind,
             national_id_masked=self.national_id_masked, region=donation.region, site_id=donation.site_id,
             kind=donation.kind, volume_ml=donation.volume_ml, doses=donation.doses,
             counts_as_ml=donation.counts_as_ml, din=donation.din, collected_at=donation.collected_at,
-            abo=self.abo, rhd=self.rhd, drive_id=donation.drive_id))
+            abo=self.abo, rhd=self.rhd, drive_id=donation.drive_id,
+            appointment_id=appointment_id))
 
     def defer(self, *, reason: str, permanent: bool, until: date | None, now: datetime) -> bool:
         """Defer (never shortening an existing deferral); returns False when nothing changed."""
@@ -251,3 +252,9 @@ class Appointment:
 
     def miss(self) -> None:
         self.status = "no_show"
+
+    def miss_now(self, now: datetime) -> None:
+        """The station saw the donor not come: only a booking whose slot has started can be missed."""
+        if self.status != "booked" or self.starts_at > now:
+            raise AppointmentNotOpen("只能为已开始且仍为预约状态的时段登记未到")
+        self.miss()

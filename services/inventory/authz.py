@@ -20,6 +20,8 @@ MATRIX = Matrix({
     ("POST", "/api/v1/donations/{din}/test-result"): allow("station", owner=OWN_SITE),
     ("GET", "/api/v1/stock"): allow(*STAFF),
     ("GET", "/api/v1/stock/policy"): allow(*STAFF),
+    # Planning collections and stock is the stations' and the region's dispatch's work; hospitals order stock.
+    ("GET", "/api/v1/stock/expected-collections"): allow("station", "admin"),
     ("POST", "/api/v1/orders"): allow("hospital"),
     ("POST", "/api/v1/transfusions"): allow("hospital", owner=OWN_RESOURCE),
     ("POST", "/api/v1/transfers"): allow("station", owner=OWN_SITE),

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from .services import units
+from .services import expected, units
 
 
 class _In(Schema):
@@ -25,6 +25,28 @@ class DonationRecordedIn(_In):
     collected_at = fields.AwareDateTime(required=True)
     abo = fields.String(required=True)
     rhd = fields.String(required=True)
+    drive_id = fields.String(allow_none=True, load_default=None)          # added within v1
+    appointment_id = fields.String(allow_none=True, load_default=None)    # added within v1
+
+
+class AppointmentIn(_In):
+    appointment_id = fields.String(required=True)
+    point_id = fields.String(required=True)
+    station_id = fields.String(required=True)
+    region = fields.String(required=True)
+    kind = fields.String(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    day = fields.Date(required=True)
+
+
+class DriveScheduledIn(_In):
+    drive_id = fields.String(required=True)
+    station_id = fields.String(required=True)
+    region = fields.String(required=True)
+    day = fields.Date(required=True)
+    point_id = fields.String(allow_none=True, load_default=None)
+    target_donors = fields.Integer(required=True)
+    scheduled_at = fields.AwareDateTime(required=True)
 
 
 def on_donor_registered(uow, envelope) -> None:
@@ -33,12 +55,40 @@ def on_donor_registered(uow, envelope) -> None:
 
 def on_donation_recorded(uow, envelope) -> None:
     """Quarantined units at the collecting station; they wait for the test result."""
-    units.create_units_from_donation(uow, now=datetime.now(timezone.utc), **DonationRecordedIn().load(envelope.data))
+    data = DonationRecordedIn().load(envelope.data)
+    drive_id, appointment_id = data.pop("drive_id"), data.pop("appointment_id")
+    units.create_units_from_donation(uow, now=datetime.now(timezone.utc), **data)
+    # In the same transaction: the collection counts against its drive and the appointment it kept.
+    expected.donation_collected(uow, donation_id=data["donation_id"], site_id=data["site_id"], region=data["region"],
+                                kind=data["kind"], collected_at=data["collected_at"], drive_id=drive_id,
+                                appointment_id=appointment_id)
+
+
+def on_appointment_booked(uow, envelope) -> None:
+    expected.appointment_booked(uow, now=datetime.now(timezone.utc), **AppointmentIn().load(envelope.data))
+
+
+def on_appointment_cancelled(uow, envelope) -> None:
+    expected.appointment_closed(uow, status="cancelled", now=datetime.now(timezone.utc),
+                                **AppointmentIn().load(envelope.data))
+
+
+def on_appointment_missed(uow, envelope) -> None:
+    expected.appointment_closed(uow, status="missed", now=datetime.now(timezone.utc),
+                                **AppointmentIn().load(envelope.data))
+
+
+def on_drive_scheduled(uow, envelope) -> None:
+    expected.drive_scheduled(uow, **DriveScheduledIn().load(envelope.data))
 
 
 HANDLERS = {
     ("DonorRegistered", 1): on_donor_registered,
     ("DonationRecorded", 1): on_donation_recorded,
+    ("AppointmentBooked", 1): on_appointment_booked,
+    ("AppointmentCancelled", 1): on_appointment_cancelled,
+    ("AppointmentMissed", 1): on_appointment_missed,
+    ("DriveScheduled", 1): on_drive_scheduled,
 }
 # Handlers that may share a transaction with the events around them (servicekit EventProcessor.process_run): they
 # only insert, a repeated DIN adds nothing, and none rolls the session back itself. A bulk import's donations

@@ -1,7 +1,7 @@
 """Tables of the inventory service and the imperative mapping of the plain domain classes onto them."""
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
+from sqlalchemy import (JSON, Boolean, Column, Date, Float, Index, Integer, MetaData, String, Table,
                         UniqueConstraint, event)
 from sqlalchemy.orm import registry
 
@@ -160,6 +160,48 @@ plans = Table(
     Column("transfer_ids", JSON, nullable=False),
     Column("from_site", String(40), nullable=True),   # a plan that moves only this site's surplus
     Column("basis", JSON, nullable=True),             # {site_id: transfer_version} the plan was computed on
+)
+
+
+# Expected collections (the donor service's facts): booked appointments and scheduled drives per station and day, and
+# every donation collected (its drive and the appointment it kept) to count what came against what was expected.
+expected_appointments = Table(
+    "expected_appointments", metadata,
+    Column("appointment_id", String(36), primary_key=True),
+    Column("site_id", String(40), nullable=False),
+    Column("region", String(8), nullable=False),
+    Column("point_id", String(36), nullable=False),
+    Column("day", Date, nullable=False),                  # the slot's day, Asia/Shanghai
+    Column("kind", String(20), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("status", String(12), nullable=False),         # booked | cancelled | missed
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_expected_appointments_site_day", "site_id", "day"),
+)
+
+expected_drives = Table(
+    "expected_drives", metadata,
+    Column("drive_id", String(36), primary_key=True),
+    Column("site_id", String(40), nullable=False),
+    Column("region", String(8), nullable=False),
+    Column("point_id", String(36), nullable=True),
+    Column("day", Date, nullable=False),
+    Column("target_donors", Integer, nullable=False),
+    Column("scheduled_at", UtcDateTime, nullable=False),
+    Index("ix_expected_drives_site_day", "site_id", "day"),
+)
+
+collections = Table(
+    "collections", metadata,
+    Column("donation_id", String(36), primary_key=True),
+    Column("site_id", String(40), nullable=False),
+    Column("region", String(8), nullable=False),
+    Column("day", Date, nullable=False),                  # collected_at's day, Asia/Shanghai
+    Column("kind", String(20), nullable=False),
+    Column("drive_id", String(36), nullable=True, index=True),
+    Column("appointment_id", String(36), nullable=True, index=True),
+    Column("collected_at", UtcDateTime, nullable=False),
+    Index("ix_collections_site_day", "site_id", "day"),
 )
 
 

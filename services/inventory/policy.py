@@ -141,6 +141,20 @@ class RebalancingPolicy:
 
 REBALANCING = RebalancingPolicy()
 
+
+@dataclass(frozen=True)
+class ExpectedCollectionsPolicy:
+    """How far the expected-collections view looks. Appointments are bookable 14 days ahead (donor policy BOOKING),
+    drives are planned further out; a station plans its week, so 7 days unless asked, a month at most per call."""
+    default_days: int = 7
+    max_days: int = 31
+    # An assumption, not a sourced rule: a group drive (团体献血) collects whole blood (apheresis needs a fixed
+    # point), so its target is counted as whole-blood collections.
+    drive_kind: str = "whole_blood"
+
+
+EXPECTED_COLLECTIONS = ExpectedCollectionsPolicy()
+
 # Emergency substitution (docs/domain-reference.md §8). ABO: acceptable donor groups per recipient, identical first.
 RED_CELL_ABO = {"O": ("O",), "A": ("A", "O"), "B": ("B", "O"), "AB": ("AB", "A", "B", "O")}
 PLASMA_ABO = {"O": ("O", "A", "B", "AB"), "A": ("A", "AB"), "B": ("B", "AB"), "AB": ("AB",)}

@@ -1,7 +1,7 @@
 """Inventory persistence behind small role-named methods."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterable
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from servicekit.db import for_update, is_sqlite
 
 from .model import DemandLine, Movement, Order, Plan, Site, SiteDemand, Transfer, Transfusion, Unit
-from .orm import site_demand, sites, stock_levels, unit_movements, units
+from .orm import (collections, expected_appointments, expected_drives, site_demand, sites, stock_levels,
+                  unit_movements, units)
 
 Key = tuple[str, str, str, str]   # site_id, component, abo, rhd
 GROUP_COLS = (units.c.component, units.c.abo, units.c.rhd)
@@ -343,3 +344,54 @@ class PlanRepository:
         stmt = select(Plan).where(Plan.id == plan_id)
         return self.session.scalars(for_update(stmt, self.session).execution_options(populate_existing=True)).first()
 
+
+
+class ExpectedCollectionRepository:
+    """The donor service's appointments and drives as expectations, and the collections that answer them. Every
+    write is keyed by the fact's own id, so a fact told twice is stored once."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def expect_appointment(self, **values) -> None:
+        """A booking, unless the appointment is already known (a cancellation told first wins: it is later)."""
+        self.session.execute(_insert(self.session)(expected_appointments).values(status="booked", **values)
+                             .on_conflict_do_nothing())
+
+    def close_appointment(self, status: str, **values) -> None:
+        """Cancelled or missed: no longer expected, whether or not the booking was heard of."""
+        stmt = _insert(self.session)(expected_appointments).values(status=status, **values)
+        self.session.execute(stmt.on_conflict_do_update(
+            index_elements=[expected_appointments.c.appointment_id],
+            set_={"status": status, "updated_at": values["updated_at"]}))
+
+    def expect_drive(self, **values) -> None:
+        self.session.execute(_insert(self.session)(expected_drives).values(**values).on_conflict_do_nothing())
+
+    def collected(self, **values) -> None:
+        self.session.execute(_insert(self.session)(collections).values(**values).on_conflict_do_nothing())
+
+    def appointments(self, site_ids: list[str] | None, first: date, last: date) -> list:
+        q = select(expected_appointments).where(expected_appointments.c.day.between(first, last))
+        if site_ids is not None:
+            q = q.where(expected_appointments.c.site_id.in_(site_ids))
+        return list(self.session.execute(q))
+
+    def drives(self, site_ids: list[str] | None, first: date, last: date) -> list:
+        q = select(expected_drives).where(expected_drives.c.day.between(first, last))
+        if site_ids is not None:
+            q = q.where(expected_drives.c.site_id.in_(site_ids))
+        return list(self.session.execute(q.order_by(expected_drives.c.day, expected_drives.c.drive_id)))
+
+    def collections(self, site_ids: list[str] | None, first: date, last: date) -> list:
+        q = select(collections).where(collections.c.day.between(first, last))
+        if site_ids is not None:
+            q = q.where(collections.c.site_id.in_(site_ids))
+        return list(self.session.execute(q))
+
+    def drive_donations(self, drive_ids: list[str]) -> dict[str, int]:
+        if not drive_ids:
+            return {}
+        q = (select(collections.c.drive_id, func.count()).where(collections.c.drive_id.in_(drive_ids))
+             .group_by(collections.c.drive_id))
+        return {drive_id: n for drive_id, n in self.session.execute(q)}

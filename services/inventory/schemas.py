@@ -120,6 +120,39 @@ class StockQueryArgsSchema(Schema):
     site_id = fields.String(validate=SITE_ID)
 
 
+class ExpectedCollectionsArgsSchema(Schema):
+    site_id = fields.String(validate=SITE_ID)
+    region = fields.String(validate=REGION)
+    first = fields.Date(data_key="from")     # default today (Asia/Shanghai)
+    last = fields.Date(data_key="to")        # default from + 6 days; at most 31 days per call
+
+
+class ByKindSchema(Schema):
+    whole_blood = fields.Integer()
+    platelets = fields.Integer()
+
+
+class DriveExpectationSchema(Schema):
+    drive_id = fields.String()
+    point_id = fields.String(allow_none=True)
+    target_donors = fields.Integer()
+    donated = fields.Integer()
+    remaining = fields.Integer()
+
+
+class ExpectedCollectionsSchema(Schema):
+    """A services.expected.SiteDay: collections (one bag each) still expected and already collected."""
+    site_id = fields.String()
+    region = fields.String()
+    day = fields.Date()
+    expected = fields.Nested(ByKindSchema)
+    expected_total = fields.Integer()
+    collected = fields.Nested(ByKindSchema)
+    collected_total = fields.Integer()
+    appointments = fields.Dict(keys=fields.String(), values=fields.Integer())   # booked, kept, cancelled, missed
+    drives = fields.List(fields.Nested(DriveExpectationSchema))
+
+
 class StockPolicyQueryArgsSchema(Schema):
     region = fields.String(load_default="SH", validate=REGION)
 

@@ -5,7 +5,7 @@ from servicekit.uow import SqlAlchemyUnitOfWork
 
 from . import orm
 from .events import PUBLISHED
-from .repository import (OrderRepository, PlanRepository, SiteRepository, StockLevelRepository, TransferRepository,
+from .repository import (ExpectedCollectionRepository, OrderRepository, PlanRepository, SiteRepository, StockLevelRepository, TransferRepository,
                          TransfusionRepository, UnitRepository)
 
 
@@ -22,3 +22,4 @@ class InventoryUnitOfWork(SqlAlchemyUnitOfWork):
         self.transfusions = TransfusionRepository(self.session)
         self.transfers = TransferRepository(self.session)
         self.plans = PlanRepository(self.session)
+        self.expected = ExpectedCollectionRepository(self.session)

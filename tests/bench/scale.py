@@ -163,10 +163,10 @@ def hot_reads(urls: dict, people: dict) -> dict:
     from inventory.app import create_app as inventory_app
     from waiver.app import create_app as waiver_app
 
-    apps = {label: {"donor": donor_app(database_url=u["donor"], **SERVICE_KEYS, pii_key=PII_KEY, log_level="WARNING").test_client(),
-                    "inventory": inventory_app(database_url=u["inventory"], **SERVICE_KEYS,
-                                               pii_key=PII_KEY, log_level="WARNING").test_client(),
-                    "waiver": waiver_app(database_url=u["waiver"], **SERVICE_KEYS, pii_key=PII_KEY, log_level="WARNING").test_client()}
+    quiet = {**SERVICE_KEYS, "pii_key": PII_KEY, "log_level": "WARNING"}
+    apps = {label: {"donor": donor_app(database_url=u["donor"], **quiet).test_client(),
+                    "inventory": inventory_app(database_url=u["inventory"], **quiet).test_client(),
+                    "waiver": waiver_app(database_url=u["waiver"], **quiet).test_client()}
             for label, u in urls.items()}
     station, hospital = auth("station", site_id=STATION, region="SH"), auth("hospital", site_id="SH-H1", region="SH")
     for label in urls:

@@ -17,3 +17,21 @@ def test_every_reason_a_line_is_waived_less_has_a_chinese_label():
     assert set(LINE_REASONS) == set(shown)
     assert all(re.search(r"[\u4e00-\u9fff]", label) for label in shown.values())
 
+
+
+def _chinese(shown: dict[str, str]) -> bool:
+    return all(re.search(r"[\u4e00-\u9fff]", label) for label in shown.values())
+
+
+def test_every_code_the_donation_pages_show_has_a_chinese_label():
+    from donor.model import APPOINTMENT_STATUSES, KINDS
+    from donor.points import POINT_KIND_WORDS
+    from donor.services.drives import ORGANISATION_KINDS
+    from hemolink.phenotypes import PHENOTYPES
+
+    for name, codes in (("POINT_KIND_LABELS", POINT_KIND_WORDS), ("DONATION_KIND_LABELS", KINDS),
+                        ("APPOINTMENT_STATUS_LABELS", APPOINTMENT_STATUSES),
+                        ("ORGANISATION_KIND_LABELS", ORGANISATION_KINDS)):
+        shown = labels(name)
+        assert set(codes) == set(shown) and _chinese(shown), name
+    assert labels("PHENOTYPE_LABELS") == dict(PHENOTYPES)     # the console says what hemolink.phenotypes says

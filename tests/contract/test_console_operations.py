@@ -1,5 +1,5 @@
 """The operations the web console calls (its API_PATHS) are in the OpenAPI the gateway merges from the real
-inventory and waiver services: renaming a route in a service breaks this test, not the console in production."""
+donor, inventory and waiver services: renaming a route in a service breaks this test, not the console in production."""
 import importlib
 import re
 import threading
@@ -15,9 +15,9 @@ from tests.helpers import PII_KEY, SERVICE_KEYS, gateway_keys
 
 @pytest.fixture(scope="module")
 def real_upstreams(databases):
-    """The inventory and waiver services themselves on free ports, so the gateway merges their real specs."""
+    """The donor, inventory and waiver services themselves on free ports, so the gateway merges their real specs."""
     servers, urls = [], {}
-    for service in ("inventory", "waiver"):
+    for service in ("donor", "inventory", "waiver"):
         app = importlib.import_module(f"{service}.app").create_app(
             database_url=databases.new(service, "sqlite"), **SERVICE_KEYS, pii_key=PII_KEY)
         port = free_port()
@@ -36,10 +36,10 @@ def _template(path: str) -> str:
 
 def test_every_operation_the_console_calls_is_in_the_merged_openapi(databases, real_upstreams):
     gateway = create_app(database_url=databases.new("gateway", "sqlite"), **gateway_keys(), pii_key=PII_KEY,
-                         donor_url=f"http://127.0.0.1:{free_port()}", hemolink_admin_password="s3cret-admin",
+                         hemolink_admin_password="s3cret-admin",
                          kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", **real_upstreams)
     spec = gateway.test_client().get("/api/v1/openapi.json").get_json()
-    assert not {"inventory", "waiver"} & set(spec["info"].get("x-unavailable", []))
+    assert not {"donor", "inventory", "waiver"} & set(spec["info"].get("x-unavailable", []))
     published = {(method.upper(), _template(path)) for path, item in spec["paths"].items() for method in item
                  if method in ("get", "post", "put", "patch", "delete")}
     wanted = {(method, _template(path)) for method, path in api_paths(scripts(gateway.test_client())).values()}

@@ -80,6 +80,9 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/donation-points"): only(STATION),
         ("POST", "/api/v1/donation-points/{point_id}/stops"): only(STATION, station=OWN_STATION),
         ("GET", "/api/v1/donation-points/{point_id}/day-sheet"): only(STATION, station=OWN_STATION),
+        # added (#21): the station records, at its own point's day sheet, a donor who did not come
+        ("POST", "/api/v1/donation-points/{point_id}/appointments/{appointment_id}/no-show"): only(
+            STATION, station=OWN_STATION),
         # added: what a region's shortage call-ups achieved, for its stations and waiver office
         ("GET", "/api/v1/call-ups"): only(STATION, REVIEWER, station=OWN_REGION, reviewer=OWN_REGION),
         # added (#21): a station records rare phenotypes (any station: donors give in several regions), keeps
@@ -121,6 +124,9 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/api/v1/stock"): only(*STAFF),
         # added: the thresholds behind the levels that GET /stock shows every staff role
         ("GET", "/api/v1/stock/policy"): only(*STAFF),
+        # added: collections expected from appointments and drives plan a station's stock (stations, the region's
+        # dispatch); hospitals order stock and have no use for the donors' bookings
+        ("GET", "/api/v1/stock/expected-collections"): only(STATION, ADMIN),
         ("POST", "/api/v1/orders"): only(HOSPITAL),            # the order is always the token's own site's
         ("POST", "/api/v1/transfusions"): only(HOSPITAL, hospital=OWN_HOSPITAL),   # unit issued to this hospital
         # judged: station=own — a station requests transfers from or to itself only

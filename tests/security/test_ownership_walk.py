@@ -160,6 +160,17 @@ def _(w: DonorWorld):
     assert let_through(w, "GET", f"/api/v1/donation-points/{point}/day-sheet", w.STATION).status_code == 200
 
 
+@case("donor", "POST", "/api/v1/donation-points/{point_id}/appointments/{appointment_id}/no-show", STATION,
+      "the station of another site")
+def _(w: DonorWorld):
+    point = _point(w)
+    booked = _booking(w, w.donor(), point)["id"]
+    url = f"/api/v1/donation-points/{point}/appointments/{booked}/no-show"
+    refused(w, "POST", url, OTHER_STATION)
+    # the owner is heard: 409, tomorrow's slot has not started yet
+    assert let_through(w, "POST", url, w.STATION).status_code == 409
+
+
 def _call_up(w: DonorWorld, region: str) -> None:
     from donor.notifier import Notifier
     from donor.services.notifications import call_up_for_shortage

@@ -10,7 +10,7 @@ from servicekit.auth import current_principal
 
 from ..model import shanghai_day
 from ..prescreen import QUESTIONS
-from ..schemas import (CallUpReportSchema, DayArgsSchema, ExpectedDonorSchema, PointCreateSchema, PointDaySchema, PointQueryArgsSchema,
+from ..schemas import (AppointmentSchema, CallUpReportSchema, DayArgsSchema, ExpectedDonorSchema, PointCreateSchema, PointDaySchema, PointQueryArgsSchema,
                        PointSchema, QuestionSchema, StopCreateSchema, StopSchema)
 from ..services import appointments, points
 from .common import deps
@@ -65,6 +65,15 @@ class DaySheet(MethodView):
         """The donors expected at my station's point on a day"""
         return appointments.day_sheet(deps().uow(), current_principal(), point_id=point_id,
                                       day=args.get("date") or _today())
+
+
+@blp.route("/donation-points/<string:point_id>/appointments/<string:appointment_id>/no-show")
+class NoShow(MethodView):
+    @blp.response(200, AppointmentSchema)
+    def post(self, point_id, appointment_id):
+        """Record that a donor on my point's day sheet did not come (once the slot has started)"""
+        return appointments.record_no_show(deps().uow(), current_principal(), point_id=point_id,
+                                           appointment_id=appointment_id, now=datetime.now(timezone.utc))
 
 
 @blp.route("/prescreening")

@@ -12,6 +12,7 @@ from servicekit.auth import Principal
 
 from ..errors import (AppointmentExists, AppointmentNotFound, DonorNotFound, NotEligible, PointNotFound, SlotFull,
                       SlotUnavailable)
+from ..events import AppointmentBooked, AppointmentCancelled, AppointmentMissed
 from ..model import REASON_WORDS, SHANGHAI, Appointment, Donor, shanghai_day
 from ..points import POINT_KIND_WORDS
 from ..policy import BOOKING, rules_for
@@ -68,6 +69,7 @@ def book(uow, notifier, *, donor_id: str, point_id: str, kind: str, starts_at: d
             uow.appointments.add(appointment)
         except IntegrityError:      # the same donor booking at the same moment: the partial unique index said no
             raise AppointmentExists("请先完成或取消已有的预约")
+        uow.publish(_fact(AppointmentBooked, appointment, point.region))
         notifier.notify(uow, donor, kind="appointment_booked", title="献血预约成功",
                         body=f"您已预约 {_when(starts_at)} 在{point.name}（{POINT_KIND_WORDS[point.kind]}）"
                              f"{KIND_WORDS[kind]}献血。请携带身份证件，献血前一晚保证睡眠、勿空腹。",
@@ -83,8 +85,34 @@ def cancel(uow, *, donor_id: str, appointment_id: str, now: datetime) -> Appoint
             raise AppointmentNotFound()
         appointment.cancel(now)
         uow.points.give_back_place(appointment.point_id, appointment.kind, appointment.starts_at)
+        uow.publish(_fact(AppointmentCancelled, appointment, _region(uow, appointment), at=now))
         uow.commit()
         return appointment
+
+
+def record_no_show(uow, principal: Principal, *, point_id: str, appointment_id: str, now: datetime) -> Appointment:
+    """The station marks, from its day sheet, a donor who did not come (the place is not given back: the slot has
+    started). Another station's point is 404 `point_not_found`, an appointment not of that point 404."""
+    with uow:
+        own_point(uow, principal, point_id)
+        appointment = uow.appointments.get(appointment_id, lock=True)
+        if appointment is None or appointment.point_id != point_id:
+            raise AppointmentNotFound()
+        appointment.miss_now(now)
+        uow.publish(_fact(AppointmentMissed, appointment, _region(uow, appointment), at=now))
+        uow.commit()
+        return appointment
+
+
+def _region(uow, appointment: Appointment) -> str:
+    return uow.points.get(appointment.point_id).region
+
+
+def _fact(event_type, appointment: Appointment, region: str, **extra):
+    """The appointment as the other services see it: where, when and what kind (no donor)."""
+    return event_type(appointment_id=appointment.id, point_id=appointment.point_id, station_id=appointment.station_id,
+                      region=region, kind=appointment.kind, starts_at=appointment.starts_at, day=appointment.day,
+                      booked_at=appointment.created_at, **extra)
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,7 @@ def record_no_shows(uow, *, now: datetime, batch: int = 500) -> int:
         missed = uow.appointments.missed(start, batch)
         for appointment in missed:
             appointment.miss()
+            uow.publish(_fact(AppointmentMissed, appointment, _region(uow, appointment), at=now))
         uow.commit()
         return len(missed)
 

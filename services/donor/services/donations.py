@@ -72,11 +72,14 @@ def _check_drive(uow, drive_id: str | None, site_id: str, day) -> None:
         raise DriveMismatch("请确认团体献血活动、采血血站和日期", drive_id=drive_id)
 
 
-def _keep_appointment(uow, donor_id: str, donation_id: str, day) -> None:
-    """The donor's booking for the day of the donation, if any, is kept by it (else it becomes a no-show)."""
+def _keep_appointment(uow, donor_id: str, donation_id: str, day) -> str | None:
+    """The donor's booking for the day of the donation, if any, is kept by it (else it becomes a no-show); its id
+    goes into DonationRecorded, so the inventory counts the collection it expected as come."""
     appointment = uow.appointments.booked_for(donor_id)
     if appointment is not None and appointment.day == day:
         appointment.attend(donation_id)
+        return appointment.id
+    return None
 
 
 def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, kind: str, hemoglobin_g_l: float,
@@ -119,8 +122,7 @@ def record_donation(uow, notifier, *, donor_id: str, site_id: str, region: str, 
                             hematocrit=hematocrit, platelet_count=platelet_count, adverse_reaction=adverse_reaction,
                             drive_id=drive_id)
         uow.donations.add(donation)
-        donor.record_donation(donation)
-        _keep_appointment(uow, donor_id, donation.id, day)
+        donor.record_donation(donation, appointment_id=_keep_appointment(uow, donor_id, donation.id, day))
         grant_awards(uow, notifier, donor, history + [donation], now)
         try:
             uow.commit()

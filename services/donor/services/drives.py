@@ -10,6 +10,7 @@ from servicekit.auth import Principal
 from servicekit.errors import Unprocessable
 
 from ..errors import DriveNotFound, OrganisationNotFound, PointNotFound
+from ..events import DriveScheduled
 from ..model import SHANGHAI
 
 ORGANISATION_KINDS = ("employer", "university", "army", "government", "community", "other")
@@ -69,6 +70,11 @@ def create_drive(uow, principal: Principal, *, organisation_id: str, day: date, 
                       region=principal.region, day=day, point_id=point_id, target_donors=target_donors, created_at=now)
         uow.drives.add_drive(**{k: v for k, v in drive.__dict__.items() if k not in ("roster", "donated")})
         uow.drives.enrol(drive.id, _known(uow, roster), now)
+        # The inventory expects the drive's target on its day (expected collections) and counts its donations
+        # (DonationRecorded.drive_id) against it.
+        uow.publish(DriveScheduled(drive_id=drive.id, organisation_id=org.id, station_id=drive.station_id,
+                                   region=drive.region, day=day, point_id=point_id, target_donors=target_donors,
+                                   scheduled_at=now))
         uow.commit()
         return _loaded(uow, drive.id)
 

@@ -3,9 +3,21 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..schemas import StockPolicyQueryArgsSchema, StockPolicySchema, StockQueryArgsSchema, StockRowSchema
-from ..services import stock
+from servicekit.auth import current_principal
+
+from ..schemas import (ExpectedCollectionsArgsSchema, ExpectedCollectionsSchema, StockPolicyQueryArgsSchema,
+                       StockPolicySchema, StockQueryArgsSchema, StockRowSchema)
+from ..services import expected, stock
 from .common import blp, deps, now
+
+
+@blp.route("/stock/expected-collections")
+class ExpectedCollections(MethodView):
+    @blp.arguments(ExpectedCollectionsArgsSchema(), location="query")
+    @blp.response(200, ExpectedCollectionsSchema(many=True))
+    def get(self, args):
+        """Collections expected per station and day from booked appointments and drives, and what came"""
+        return expected.expected_collections(deps().uow(), current_principal(), now=now(), **args)
 
 
 @blp.route("/stock/policy")

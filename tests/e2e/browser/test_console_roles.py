@@ -6,9 +6,9 @@ from .conftest import ADMIN
 
 ROLES = {   # username → the tabs the role's work needs (console.html's data-roles), in page order
     "admin": ["stock", "rebalancing", "stats", "direct", "health"],
-    "station.hp": ["stock", "rebalancing", "health"],
+    "station.hp": ["stock", "rebalancing", "points", "drives", "rare", "callups", "health"],
     "hospital.hp": ["stock", "hospital", "discharge", "direct", "health"],
-    "reviewer.sh": ["stock", "claims", "family", "stats", "direct", "health"],
+    "reviewer.sh": ["stock", "callups", "claims", "family", "stats", "direct", "health"],
 }
 DEFAULT_VIEW = {"admin": "stock", "station.hp": "stock", "hospital.hp": "hospital", "reviewer.sh": "claims"}
 
