@@ -44,8 +44,8 @@ class ColdChainRepository:
         for r in readings:
             stmt = _insert(self.session)(temperature_readings).values(
                 location_id=location_id, at=r.at, celsius=r.celsius, agitating=r.agitating,
-                received_at=received_at).on_conflict_do_nothing()
-            added += self.session.execute(stmt).rowcount
+                received_at=received_at).on_conflict_do_nothing().returning(temperature_readings.c.at)
+            added += len(self.session.execute(stmt).all())     # rowcount is not reliable across drivers here
         return added
 
     def last_in_range_before(self, location_id: str, at: datetime, rng: TemperatureRange) -> datetime | None:

@@ -269,7 +269,7 @@ def get_excursion(uow, principal: Principal, excursion_id: str) -> Excursion:
         return exc
 
 
-def statistics(uow, principal: Principal, *, region: str | None, since: datetime, until: datetime) -> dict:
+def statistics(uow, principal: Principal, *, region: str | None = None, since: datetime, until: datetime) -> dict:
     """Excursions by kind and outcome and discarded units by cause, over [since, until): a station its own site,
     admin a region or the network."""
     with uow:
