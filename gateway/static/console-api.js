@@ -33,6 +33,10 @@ export const API_PATHS = Object.freeze({
   applyDeduction: ["POST", "/api/v1/waiver/direct-deductions"],
   deduction: ["GET", "/api/v1/waiver/direct-deductions/{deduction_id}"],
   reverseDeduction: ["POST", "/api/v1/waiver/direct-deductions/{deduction_id}/reverse"],
+  excursions: ["GET", "/api/v1/cold-chain/excursions"],
+  decideExcursion: ["POST", "/api/v1/cold-chain/excursions/{excursion_id}/decision"],
+  coldChainStats: ["GET", "/api/v1/cold-chain/stats"],
+  reserves: ["GET", "/api/v1/reserves"],
 });
 
 // The session lives in sessionStorage: it ends with the tab and is never shared with other tabs.
