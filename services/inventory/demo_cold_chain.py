@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 from servicekit.auth import Principal
 
-from .services import cold_chain, reserves
+from .errors import SiteNotFound
+from .services import cold_chain, reserves, sites, units
 from .services.reserves import today
 
 STATION = "SH-HP-S"
@@ -17,13 +18,14 @@ STAFF = Principal.from_claims({"sub": "demo-loader", "role": "station", "site_id
 
 
 def load(uow_factory, now: datetime) -> dict:
-    uow = uow_factory()
-    with uow:
-        if uow.sites.get(STATION) is None or any(
-                loc.name == FRIDGE for loc in uow.cold_chain.list_locations(STATION)):
-            return {"excursions": 0}
-        bags = [u.id for u in uow.units.list(site_id=STATION, status="available", component="red_cells", abo="O",
-                                             rhd="pos", limit=4)]
+    try:
+        sites.get_site(uow_factory(), STATION)
+    except SiteNotFound:
+        return {"excursions": 0}
+    if any(loc.name == FRIDGE for loc in cold_chain.list_locations(uow_factory(), site_id=STATION)):
+        return {"excursions": 0}
+    bags = [u.id for u in units.list_units(uow_factory(), STAFF, site_id=STATION, status="available",
+                                           component="red_cells", abo="O", rhd="pos")[:4]]
     fridge = cold_chain.create_location(uow_factory(), STAFF, site_id=STATION, kind="fridge", name=FRIDGE, now=now)
     if bags:
         cold_chain.place_units(uow_factory(), STAFF, location_id=fridge.id, unit_ids=bags, now=now - timedelta(hours=6))
