@@ -126,6 +126,7 @@ class TransportReadingSchema(Schema):
 class TransferReceiveSchema(Schema):
     """Optional body of a receipt: the transport leg's readings (the cool box's logger)."""
     transport_readings = fields.List(fields.Nested(TransportReadingSchema), validate=validate.Length(max=MAX_BATCH))
+    location_id = fields.String(validate=ID)     # the receiving station's store the units go into
 
 
 # ---- reserves ----------------------------------------------------------------------------------------------

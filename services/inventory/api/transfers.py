@@ -47,7 +47,8 @@ class TransferReceive(MethodView):
     def post(self, payload, transfer_id):
         """Receive: the units join the receiving station's stock (red cells in doubt from the road: quarantined)"""
         return transfers.receive_transfer(deps().uow(), station_id=_station(), transfer_id=transfer_id, now=now(),
-                                          transport_readings=(payload or {}).get("transport_readings"))
+                                          transport_readings=(payload or {}).get("transport_readings"),
+                                          location_id=(payload or {}).get("location_id"))
 
 
 @blp.route("/transfers/<string:transfer_id>/cancel")

@@ -204,6 +204,25 @@ def judge_arrival(uow, transfer, readings: list[dict] | None, now: datetime) -> 
     return exc
 
 
+def store_on_arrival(uow, transfer, location_id: str, now: datetime) -> None:
+    """Put the received units into one of the receiving station's stores (inside receive_transfer's
+    transaction): 404 for an unknown store, 403 for another site's, 422 when it does not keep a unit's component
+    (the receipt is then refused whole)."""
+    location = uow.cold_chain.locations([location_id]).get(location_id)
+    if location is None:
+        raise LocationNotFound()
+    if location.site_id != transfer.to_site:
+        raise NotYourSite("只能放入本站的储存设备")
+    wrong = sorted({u.component for u in transfer.units if u.component not in HOLDS[location.kind]})
+    if wrong:
+        raise Unprocessable("该设备不储存这些血液成分", errors={"location_id": [f"{location.kind} 不储存 {c}" for c in wrong]})
+    placed = [u for u in transfer.units if u.status in ("quarantined", "available")]
+    for u in placed:
+        u.location_id, u.located_at = location.id, now
+    uow.units.record_movements([Movement(u.id, "stored", u.status, now, to_site=location.site_id, ref=location.id)
+                                for u in placed])
+
+
 # ---- decisions --------------------------------------------------------------------------------------------
 def decide(uow, principal: Principal, *, excursion_id: str, decision: str, reason: str, now: datetime) -> Excursion:
     """Release the held units back to stock (expired ones expire), or discard them; once per excursion (409)."""

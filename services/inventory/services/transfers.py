@@ -99,7 +99,7 @@ def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: dat
 
 
 def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime,
-                     transport_readings: list[dict] | None = None) -> Transfer:
+                     transport_readings: list[dict] | None = None, location_id: str | None = None) -> Transfer:
     """The units join the receiving station's stock, except what the road put in doubt: red cells whose leg
     readings left 2–10 °C, or that were more than 24 h on the road, arrive quarantined (cold_chain.judge_arrival)."""
     with uow:
@@ -121,6 +121,8 @@ def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: date
                 u.status = "available"
         uow.units.record_movements([Movement(u.id, "received", u.status, now, from_site=t.from_site, to_site=t.to_site,
                                              ref=t.id) for u in t.units])
+        if location_id is not None:
+            cold_chain.store_on_arrival(uow, t, location_id, now)
         uow.publish(_event(TransferReceived, t, now))
         stock.refresh(uow, {(t.to_site, u.component, u.abo, u.rhd) for u in t.units}, now)
         uow.commit()

@@ -306,3 +306,20 @@ def test_red_cells_over_24_hours_on_the_road_arrive_quarantined(client, red_cell
     assert {u["status"] for u in got["units"]} == {"quarantined"}
     [exc] = client.get("/api/v1/cold-chain/excursions", headers=STATION_JS).get_json()
     assert exc["reasons"] == ["over_time"]
+
+
+def test_a_receipt_may_put_the_units_into_a_store_of_the_receiving_station(client, red_cells, state):
+    transfer = _dispatched(client, red_cells)
+    fridge = _fridge(client, headers=STATION_JS, site_id="JS-S1")
+    freezer = _fridge(client, headers=STATION_JS, site_id="JS-S1", kind="freezer")
+    theirs = _fridge(client)                                       # SH-S1's
+    before = state()
+    url = f"/api/v1/transfers/{transfer}/receive"
+    assert client.post(url, json={"location_id": freezer["id"]}, headers=STATION_JS).status_code == 422
+    assert client.post(url, json={"location_id": theirs["id"]}, headers=STATION_JS).status_code == 403
+    assert client.post(url, json={"location_id": "nope"}, headers=STATION_JS).status_code == 404
+    assert state() == before                                       # refused whole: still in transit
+    got = client.post(url, json={"location_id": fridge["id"]}, headers=STATION_JS)
+    assert got.status_code == 200 and {u["status"] for u in got.get_json()["units"]} == {"available"}
+    history = client.get(f"/api/v1/units/{got.get_json()['units'][0]['id']}", headers=STATION_JS).get_json()["history"]
+    assert [h["kind"] for h in history][-2:] == ["received", "stored"]
