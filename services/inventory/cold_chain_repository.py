@@ -39,14 +39,16 @@ class ColdChainRepository:
 
     # -- readings
     def add_readings(self, location_id: str, readings: list[Reading], received_at: datetime) -> int:
-        """Insert what is new; a (store, moment) already stored is kept as first received. Returns rows added."""
-        added = 0
-        for r in readings:
-            stmt = _insert(self.session)(temperature_readings).values(
-                location_id=location_id, at=r.at, celsius=r.celsius, agitating=r.agitating,
-                received_at=received_at).on_conflict_do_nothing().returning(temperature_readings.c.at)
-            added += len(self.session.execute(stmt).all())     # rowcount is not reliable across drivers here
-        return added
+        """Insert what is new, one statement per batch; a (store, moment) already stored, or twice in the batch,
+        is kept as first received. Returns the rows added (counted by RETURNING: rowcount is not reliable across
+        drivers for ON CONFLICT DO NOTHING)."""
+        if not readings:
+            return 0
+        stmt = (_insert(self.session)(temperature_readings)
+                .values([dict(location_id=location_id, at=r.at, celsius=r.celsius, agitating=r.agitating,
+                              received_at=received_at) for r in readings])
+                .on_conflict_do_nothing().returning(temperature_readings.c.at))
+        return len(self.session.execute(stmt).all())
 
     def last_in_range_before(self, location_id: str, at: datetime, rng: TemperatureRange) -> datetime | None:
         t = temperature_readings.c

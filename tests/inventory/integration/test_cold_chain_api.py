@@ -323,3 +323,12 @@ def test_a_receipt_may_put_the_units_into_a_store_of_the_receiving_station(clien
     assert got.status_code == 200 and {u["status"] for u in got.get_json()["units"]} == {"available"}
     history = client.get(f"/api/v1/units/{got.get_json()['units'][0]['id']}", headers=STATION_JS).get_json()["history"]
     assert [h["kind"] for h in history][-2:] == ["received", "stored"]
+
+
+def test_a_reading_twice_in_one_batch_is_stored_once_as_first_sent(client, stored, session_factory):
+    location, _, base = stored
+    result = _post(client, location, base, [(0, 4.0), (0, 5.5), (60, 4.2)]).get_json()
+    assert (result["accepted"], result["stored"], result["duplicates"]) == (3, 2, 1)
+    with session_factory() as s:
+        kept = s.execute(select(temperature_readings.c.celsius).order_by(temperature_readings.c.at)).scalars().all()
+    assert kept == [4.0, 4.2]
