@@ -22,6 +22,7 @@ ASSETS = {                      # URL name → content type; nothing else under 
     "console-family.js": "text/javascript",
     "console-hospital.js": "text/javascript",
     "console-inventory.js": "text/javascript",
+    "console-coldchain.js": "text/javascript",
     "console-map.js": "text/javascript",
     "console-rare.js": "text/javascript",
     "console-stock.js": "text/javascript",

@@ -23,6 +23,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/transfusions": "inventory",
     "/api/v1/transfers": "inventory",
     "/api/v1/rebalancing": "inventory",
+    "/api/v1/cold-chain": "inventory",     # #22
+    "/api/v1/reserves": "inventory",
     "/api/v1/waiver": "waiver",
     "/api/v1/me/entitlements": "waiver",
     "/api/v1/me/family": "waiver",

@@ -51,6 +51,10 @@ export const API_PATHS = Object.freeze({
   addTeamMember: ["POST", "/api/v1/emergency-teams/{team_id}/members"],
   rareCallUps: ["GET", "/api/v1/rare-call-ups"],
   createRareCallUp: ["POST", "/api/v1/rare-call-ups"],
+  excursions: ["GET", "/api/v1/cold-chain/excursions"],
+  decideExcursion: ["POST", "/api/v1/cold-chain/excursions/{excursion_id}/decision"],
+  coldChainStats: ["GET", "/api/v1/cold-chain/stats"],
+  reserves: ["GET", "/api/v1/reserves"],
 });
 
 // The session lives in sessionStorage: it ends with the tab and is never shared with other tabs.

@@ -5,6 +5,7 @@ import {
   showMessage, statusBadge, table,
 } from "./console-dom.js";
 import { rebalancingView } from "./console-inventory.js";
+import { coldChainView } from "./console-coldchain.js";
 import { stockView } from "./console-stock.js";
 import { claimsView, directView, statsView } from "./console-waiver.js";
 import { hospitalView } from "./console-hospital.js";
@@ -173,6 +174,7 @@ function main() {
   views.drives = drivesView(ctx);
   views.rare = rareView(ctx);
   views.callups = callUpsView(ctx);
+  views.coldchain = coldChainView(ctx);
   views.hospital = hospitalView(ctx);
   views.discharge = dischargeView(ctx);
   views.claims = claimsView(ctx);

@@ -33,4 +33,18 @@ MATRIX = Matrix({
     ("GET", "/api/v1/rebalancing/plans/{plan_id}"): allow(*STAFF),
     # admin: the region's dispatch; a station only a plan of its region whose every move leaves its own site.
     ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): allow("station", "admin", owner=(OWN_REGION, OWN_RESOURCE)),
+    # Cold chain (#22): a station's stores and readings (its sensor gateway posts with a station account of the
+    # site), its excursions and their decision; admin registers stores and reads every site's.
+    ("POST", "/api/v1/cold-chain/locations"): allow("admin", "station", owner=OWN_SITE),
+    ("GET", "/api/v1/cold-chain/locations"): allow("admin", "station"),
+    ("POST", "/api/v1/cold-chain/locations/{location_id}/units"): allow("station", owner=OWN_SITE),
+    ("POST", "/api/v1/cold-chain/readings"): allow("station", owner=OWN_SITE),
+    ("GET", "/api/v1/cold-chain/excursions"): allow("admin", "station", owner=OWN_SITE),
+    ("GET", "/api/v1/cold-chain/excursions/{excursion_id}"): allow("admin", "station", owner=OWN_SITE),
+    ("POST", "/api/v1/cold-chain/excursions/{excursion_id}/decision"): allow("station", owner=OWN_SITE),
+    ("GET", "/api/v1/cold-chain/stats"): allow("admin", "station", owner=OWN_SITE),
+    # Reserves for major events (#22): set by a station for its own site or by admin; read as stock is.
+    ("POST", "/api/v1/reserves"): allow("admin", "station", owner=OWN_SITE),
+    ("GET", "/api/v1/reserves"): allow(*STAFF),
+    ("DELETE", "/api/v1/reserves/{reserve_id}"): allow("admin", "station", owner=OWN_SITE),
 })

@@ -66,3 +66,16 @@ class UnknownRegion(DomainError):
 
 class SiteNotConfigured(DomainError):
     status, code, title = 409, "site_not_configured", "站点未登记或未配置供血血站"
+
+
+# ---- cold chain and reserves (#22) ----------------------------------------------------------------------------
+class LocationNotFound(DomainError):
+    status, code, title = 404, "location_not_found", "储存设备不存在"
+
+
+class ExcursionNotFound(DomainError):
+    status, code, title = 404, "excursion_not_found", "温度偏离记录不存在"
+
+
+class ReserveNotFound(DomainError):
+    status, code, title = 404, "reserve_not_found", "储备不存在"

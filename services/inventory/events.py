@@ -191,6 +191,62 @@ class RebalancingPlanApproved(_Event):
         return self.plan_id
 
 
+# ---- cold chain (#22): services/cold_chain.py ------------------------------------------------------------
+@dataclass(frozen=True)
+class ColdChainExcursionDetected(_Event):
+    """A store (or a transfer's road) was out of range longer than allowed: `unit_ids` went into quarantine.
+    It is the site's alert; the decision follows as ColdChainExcursionDecided."""
+    TYPE = "ColdChainExcursionDetected"
+    excursion_id: str
+    site_id: str
+    kind: str                     # storage | transport
+    location_id: str | None
+    transfer_id: str | None
+    started_at: datetime
+    ended_at: datetime | None     # None while the store is still out of range
+    min_c: float | None
+    max_c: float | None
+    reasons: list[str]
+    unit_ids: list[str]
+    detected_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.excursion_id
+
+
+@dataclass(frozen=True)
+class UnitsQuarantined(_Event):
+    """More units held by an excursion already announced (placed in the store while it was still out of range)."""
+    TYPE = "UnitsQuarantined"
+    excursion_id: str
+    site_id: str
+    unit_ids: list[str]
+    reason: str
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.excursion_id
+
+
+@dataclass(frozen=True)
+class ColdChainExcursionDecided(_Event):
+    TYPE = "ColdChainExcursionDecided"
+    excursion_id: str
+    site_id: str
+    decision: str                 # release | discard
+    unit_ids: list[str]           # the units the decision applied to (released, or discarded)
+    decided_by: str
+    reason: str
+    decided_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.excursion_id
+
+
 PUBLISHED = published(UnitsCreated, DonationReleased, DonationDiscarded, UnitDiscarded, UnitExpired, UnitsIssued,
                       UnitTransfused, StockLevelChanged, TransferRequested, TransferDispatched, TransferReceived,
-                      TransferCancelled, RebalancingPlanApproved)
+                      TransferCancelled, RebalancingPlanApproved, ColdChainExcursionDetected, UnitsQuarantined,
+                      ColdChainExcursionDecided)

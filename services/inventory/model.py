@@ -93,6 +93,9 @@ class Unit:
     transfer_id: str | None = None
     reason: str | None = None
     updated_at: datetime | None = None
+    location_id: str | None = None     # the store it sits in (coldchain.py); None: not placed
+    located_at: datetime | None = None
+    hold_ref: str | None = None        # the cold-chain excursion holding it in quarantine
     # Its movements as the repository loaded them (rows of their own table, not mapped here; orm.py).
     history: list[Movement] = field(default_factory=list, repr=False)
 
@@ -102,6 +105,8 @@ class Unit:
     def release(self, now: datetime) -> None:
         if self.status != "quarantined":
             raise AlreadyTested(f"血液单元 {self.id} 状态为 {self.status}")
+        if self.hold_ref:      # a cold-chain excursion is undecided: its decision comes first (services/cold_chain.py)
+            raise InvalidState(f"血液单元 {self.id} 因冷链温度偏离待处理", code="cold_chain_hold")
         self.status, self.updated_at = ("expired" if self.is_expired(now) else "available"), now
 
     def discard(self, reason: str, now: datetime) -> None:

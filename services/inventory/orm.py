@@ -8,7 +8,7 @@ from sqlalchemy.orm import registry
 from servicekit.db import UtcDateTime
 from servicekit.mapping import map_once
 
-from . import model
+from . import coldchain, model, reserve
 
 metadata = MetaData()
 mapper_registry = registry(metadata=metadata)
@@ -62,6 +62,11 @@ units = Table(
     Column("transfer_id", String(36), nullable=True),
     Column("reason", String(200), nullable=True),
     Column("updated_at", UtcDateTime, nullable=True),
+    # Cold chain (#22): the store it sits in since when (None: not placed, no store's excursion touches it), and
+    # the excursion holding it in quarantine until someone decides.
+    Column("location_id", String(36), nullable=True, index=True),
+    Column("located_at", UtcDateTime, nullable=True),
+    Column("hold_ref", String(36), nullable=True),
     UniqueConstraint("din", "component", "bag_no", name="uq_unit_per_donation"),   # a redelivered donation adds nothing
     Index("ix_units_stock", "site_id", "status", "component", "abo", "rhd", "expires_at"),
     Index("ix_units_issues", "issued_from", "component", "abo", "rhd", "issued_at"),
@@ -162,6 +167,72 @@ plans = Table(
     Column("basis", JSON, nullable=True),             # {site_id: transfer_version} the plan was computed on
 )
 
+# ---- cold chain and reserves (#22) --------------------------------------------------------------------------
+storage_locations = Table(
+    "storage_locations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("site_id", String(40), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+# One reading per store and moment: a gateway that re-sends a batch adds nothing.
+temperature_readings = Table(
+    "temperature_readings", metadata,
+    Column("location_id", String(36), primary_key=True),
+    Column("at", UtcDateTime, primary_key=True),
+    Column("celsius", Float, nullable=False),
+    Column("agitating", Boolean, nullable=True),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
+transport_readings = Table(
+    "transport_readings", metadata,
+    Column("transfer_id", String(36), primary_key=True),
+    Column("at", UtcDateTime, primary_key=True),
+    Column("celsius", Float, nullable=False),
+)
+
+excursions = Table(
+    "cold_chain_excursions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("site_id", String(40), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),            # storage | transport
+    Column("location_id", String(36), nullable=True, index=True),
+    Column("transfer_id", String(36), nullable=True, unique=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("min_c", Float, nullable=True),
+    Column("max_c", Float, nullable=True),
+    Column("unit_ids", JSON, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("status", String(10), nullable=False, index=True),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("decision", String(10), nullable=True),
+    Column("decided_by", String(100), nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decision_reason", String(500), nullable=True),
+    # A store's stretch is one excursion however many batches extend it.
+    UniqueConstraint("location_id", "started_at", name="uq_excursion_per_stretch"),
+)
+
+stock_reserves = Table(
+    "stock_reserves", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("site_id", String(40), nullable=False, index=True),
+    Column("component", String(20), nullable=False),
+    Column("abo", String(2), nullable=False),
+    Column("rhd", String(3), nullable=False),
+    Column("units", Float, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("created_by", String(100), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 
 # Expected collections (the donor service's facts): booked appointments and scheduled drives per station and day, and
 # every donation collected (its drive and the appointment it kept) to count what came against what was expected.
@@ -213,6 +284,9 @@ def _map_all() -> None:
     mapper_registry.map_imperatively(model.Transfusion, transfusions)
     mapper_registry.map_imperatively(model.Transfer, transfers)
     mapper_registry.map_imperatively(model.Plan, plans)
+    mapper_registry.map_imperatively(coldchain.StorageLocation, storage_locations)
+    mapper_registry.map_imperatively(coldchain.Excursion, excursions)
+    mapper_registry.map_imperatively(reserve.Reserve, stock_reserves)
 
 
 # What the entities carry besides their columns, for the schemas to present (the use cases fill them in): a

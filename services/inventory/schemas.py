@@ -185,6 +185,9 @@ class StockRowSchema(Schema):
     daily_demand = fields.Float()
     days_of_supply = fields.Float(allow_none=True)
     level = fields.String()
+    # Reserve for a major event active today (#22): U the site keeps, and that in days of supply.
+    reserve_units = fields.Float()
+    reserve_days = fields.Float(allow_none=True)
 
 
 # ---- orders and transfusions ---------------------------------------------------------------------------------

@@ -4,9 +4,12 @@ from __future__ import annotations
 from servicekit.uow import SqlAlchemyUnitOfWork
 
 from . import orm
+from .cold_chain_repository import ColdChainRepository
 from .events import PUBLISHED
-from .repository import (ExpectedCollectionRepository, OrderRepository, PlanRepository, SiteRepository, StockLevelRepository, TransferRepository,
+from .repository import (ExpectedCollectionRepository, OrderRepository, PlanRepository, SiteRepository,
+                         StockLevelRepository, TransferRepository,
                          TransfusionRepository, UnitRepository)
+from .reserve_repository import ReserveRepository
 
 
 class InventoryUnitOfWork(SqlAlchemyUnitOfWork):
@@ -23,3 +26,5 @@ class InventoryUnitOfWork(SqlAlchemyUnitOfWork):
         self.transfers = TransferRepository(self.session)
         self.plans = PlanRepository(self.session)
         self.expected = ExpectedCollectionRepository(self.session)
+        self.cold_chain = ColdChainRepository(self.session)
+        self.reserves = ReserveRepository(self.session)

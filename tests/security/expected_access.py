@@ -141,6 +141,20 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/api/v1/rebalancing/plans/{plan_id}"): only(*STAFF),
         # "admin (the region's dispatch); a station only for a plan whose moves all leave its own site"
         ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): only(STATION, ADMIN, station=OWN_STATION),
+        # added (#22, docs/api-notes.md "Cold chain"): a station's stores, readings (its sensor gateway posts with a
+        # station account of the site), excursions and their decision; admin registers stores and reads them all
+        ("POST", "/api/v1/cold-chain/locations"): only(ADMIN, STATION, station=OWN_STATION),
+        ("GET", "/api/v1/cold-chain/locations"): only(ADMIN, STATION),
+        ("POST", "/api/v1/cold-chain/locations/{location_id}/units"): only(STATION, station=OWN_STATION),
+        ("POST", "/api/v1/cold-chain/readings"): only(STATION, station=OWN_STATION),
+        ("GET", "/api/v1/cold-chain/excursions"): only(ADMIN, STATION, station=OWN_STATION),
+        ("GET", "/api/v1/cold-chain/excursions/{excursion_id}"): only(ADMIN, STATION, station=OWN_STATION),
+        ("POST", "/api/v1/cold-chain/excursions/{excursion_id}/decision"): only(STATION, station=OWN_STATION),
+        ("GET", "/api/v1/cold-chain/stats"): only(ADMIN, STATION, station=OWN_STATION),
+        # added (#22): reserves for major events, set by a station for its own site (or admin), read as stock is
+        ("POST", "/api/v1/reserves"): only(ADMIN, STATION, station=OWN_STATION),
+        ("GET", "/api/v1/reserves"): only(*STAFF),
+        ("DELETE", "/api/v1/reserves/{reserve_id}"): only(ADMIN, STATION, station=OWN_STATION),
     },
     "waiver": {
         ("GET", "/api/v1/waiver/policies"): anyone(),

@@ -388,6 +388,106 @@ def _(w: InventoryWorld):
                        w.site("SH-S1")).get_json()["status"] == "approved"
 
 
+# ---- inventory cold chain and reserves (#22): a station's own stores, readings, excursions, reserves ----------
+def _fridge(w: InventoryWorld, site_id: str = "SH-S1") -> str:
+    return w.ok("POST", "/api/v1/cold-chain/locations", w.site(site_id),
+                json={"site_id": site_id, "kind": "fridge", "name": "走查冰箱"})["id"]
+
+
+def _excursion(w: InventoryWorld, site_id: str = "SH-S1") -> tuple[str, list[str]]:
+    """A fridge at the site holding one red-cell unit, out of range for an hour: the open excursion and its units."""
+    from datetime import timedelta
+
+    from inventory.services import cold_chain
+    from inventory.unit_of_work import InventoryUnitOfWork
+    from servicekit.auth import Principal
+
+    fridge, unit = _fridge(w, site_id), w.red_cell_unit(site_id)
+    now = datetime.now(timezone.utc)
+    holder = Principal.from_claims({"sub": "walk", "role": "station", "site_id": site_id})
+    cold_chain.place_units(InventoryUnitOfWork(w.session_factory), holder, location_id=fridge, unit_ids=[unit],
+                           now=now - timedelta(hours=3))
+    readings = [{"location_id": fridge, "at": (now - timedelta(hours=h)).isoformat(), "celsius": 9.0} for h in (2, 1)]
+    [exc] = w.ok("POST", "/api/v1/cold-chain/readings", w.site(site_id), json={"readings": readings})["excursions"]
+    return exc["id"], [unit]
+
+
+@case("inventory", "POST", "/api/v1/cold-chain/locations", STATION, "the station of another site")
+def _(w: InventoryWorld):
+    body = {"site_id": "SH-S1", "kind": "fridge", "name": "走查冰箱"}
+    refused(w, "POST", "/api/v1/cold-chain/locations", w.site("SH-S2"), json=body)
+    assert let_through(w, "POST", "/api/v1/cold-chain/locations", w.site("SH-S1"), json=body).status_code == 201
+
+
+@case("inventory", "POST", "/api/v1/cold-chain/locations/{location_id}/units", STATION, "the station of another site")
+def _(w: InventoryWorld):
+    fridge, unit = _fridge(w), w.red_cell_unit("SH-S1")
+    url = f"/api/v1/cold-chain/locations/{fridge}/units"
+    refused(w, "POST", url, w.site("SH-S2"), json={"unit_ids": [unit]})
+    refused(w, "POST", url, w.site("SH-S1"), json={"unit_ids": [w.red_cell_unit("SH-S2")]})   # not its unit
+    assert let_through(w, "POST", url, w.site("SH-S1"), json={"unit_ids": [unit]}).status_code == 200
+
+
+@case("inventory", "POST", "/api/v1/cold-chain/readings", STATION, "the station of another site")
+def _(w: InventoryWorld):
+    fridge = _fridge(w)
+    body = {"readings": [{"location_id": fridge, "at": datetime.now(timezone.utc).isoformat(), "celsius": 4.0}]}
+    refused(w, "POST", "/api/v1/cold-chain/readings", w.site("SH-S2"), json=body)
+    assert let_through(w, "POST", "/api/v1/cold-chain/readings", w.site("SH-S1"), json=body).get_json()["stored"] == 1
+
+
+@case("inventory", "GET", "/api/v1/cold-chain/excursions", STATION, "another site's excursions")
+def _(w: InventoryWorld):
+    exc, _ = _excursion(w)
+    refused(w, "GET", "/api/v1/cold-chain/excursions?site_id=SH-S1", w.site("SH-S2"))
+    assert w.ok("GET", "/api/v1/cold-chain/excursions", w.site("SH-S2")) == []
+    assert [e["id"] for e in w.ok("GET", "/api/v1/cold-chain/excursions", w.site("SH-S1"))] == [exc]
+
+
+@case("inventory", "GET", "/api/v1/cold-chain/excursions/{excursion_id}", STATION, "another site's excursion")
+def _(w: InventoryWorld):
+    exc, _ = _excursion(w)
+    refused(w, "GET", f"/api/v1/cold-chain/excursions/{exc}", w.site("SH-S2"))
+    assert let_through(w, "GET", f"/api/v1/cold-chain/excursions/{exc}", w.site("SH-S1")).status_code == 200
+
+
+@case("inventory", "POST", "/api/v1/cold-chain/excursions/{excursion_id}/decision", STATION,
+      "the station of another site")
+def _(w: InventoryWorld):
+    exc, units_ = _excursion(w)
+    body = {"decision": "discard", "reason": "超温"}
+    refused(w, "POST", f"/api/v1/cold-chain/excursions/{exc}/decision", w.site("SH-S2"), json=body)
+    assert w.unit(units_[0])["status"] == "quarantined"
+    assert let_through(w, "POST", f"/api/v1/cold-chain/excursions/{exc}/decision", w.site("SH-S1"),
+                       json=body).get_json()["status"] == "discarded"
+
+
+@case("inventory", "GET", "/api/v1/cold-chain/stats", STATION, "another site's excursions are not counted")
+def _(w: InventoryWorld):
+    _excursion(w)
+    query = "?since=2000-01-01T00:00:00%2B00:00&until=2100-01-01T00:00:00%2B00:00"
+    assert w.ok("GET", f"/api/v1/cold-chain/stats{query}", w.site("SH-S2"))["excursions"] == 0
+    assert w.ok("GET", f"/api/v1/cold-chain/stats{query}", w.site("SH-S1"))["excursions"] == 1
+
+
+def _reserve_body(site_id: str) -> dict:
+    return {"site_id": site_id, "component": "red_cells", "abo": "O", "rhd": "pos", "units": 10,
+            "starts_on": "2026-11-05", "ends_on": "2026-11-10", "reason": "进博会"}
+
+
+@case("inventory", "POST", "/api/v1/reserves", STATION, "the station of another site")
+def _(w: InventoryWorld):
+    refused(w, "POST", "/api/v1/reserves", w.site("SH-S2"), json=_reserve_body("SH-S1"))
+    assert let_through(w, "POST", "/api/v1/reserves", w.site("SH-S1"), json=_reserve_body("SH-S1")).status_code == 201
+
+
+@case("inventory", "DELETE", "/api/v1/reserves/{reserve_id}", STATION, "the station of another site")
+def _(w: InventoryWorld):
+    reserve = w.ok("POST", "/api/v1/reserves", w.site("SH-S1"), json=_reserve_body("SH-S1"))["id"]
+    refused(w, "DELETE", f"/api/v1/reserves/{reserve}", w.site("SH-S2"))
+    assert let_through(w, "DELETE", f"/api/v1/reserves/{reserve}", w.site("SH-S1")).status_code == 204
+
+
 # ---- waiver service: donors' own pools, relatives and claims; hospitals' own deductions; reviewers' region ------
 @case("waiver", "GET", "/api/v1/me/entitlements", DONOR, "another donor's pools are not shown")
 def _(w: WaiverWorld):

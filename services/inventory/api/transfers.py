@@ -6,6 +6,7 @@ from flask.views import MethodView
 from servicekit.auth import current_principal
 
 from ..schemas import TransferCreateSchema, TransferQueryArgsSchema, TransferSchema
+from ..schemas_cold_chain import TransferReceiveSchema
 from ..services import transfers
 from .common import blp, deps, now
 
@@ -41,10 +42,13 @@ class TransferDispatch(MethodView):
 
 @blp.route("/transfers/<string:transfer_id>/receive")
 class TransferReceive(MethodView):
+    @blp.arguments(TransferReceiveSchema(), required=False)
     @blp.response(200, TransferSchema)
-    def post(self, transfer_id):
-        """Receive: the units join the receiving station's stock"""
-        return transfers.receive_transfer(deps().uow(), station_id=_station(), transfer_id=transfer_id, now=now())
+    def post(self, payload, transfer_id):
+        """Receive: the units join the receiving station's stock (red cells in doubt from the road: quarantined)"""
+        return transfers.receive_transfer(deps().uow(), station_id=_station(), transfer_id=transfer_id, now=now(),
+                                          transport_readings=(payload or {}).get("transport_readings"),
+                                          location_id=(payload or {}).get("location_id"))
 
 
 @blp.route("/transfers/<string:transfer_id>/cancel")

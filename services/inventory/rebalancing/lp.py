@@ -86,16 +86,18 @@ class CommodityLP:
     """
 
     def __init__(self, h: np.ndarray, own: np.ndarray, d: np.ndarray, t: np.ndarray, target: np.ndarray,
-                 dist: np.ndarray, allowed: np.ndarray, partners: int):
+                 dist: np.ndarray, allowed: np.ndarray, partners: int, floor: np.ndarray | None = None):
         self.h, self.d, self.t, self.dist, self.allowed = h, d, t, dist, allowed
         self.nb = h.shape[1]
         surplus = h.sum(1) - target
-        self.src = np.flatnonzero(surplus > EPS)
+        # A source sends only what it holds above its floor: its target, or a larger reserve (Problem.keep).
+        spare = surplus if floor is None else h.sum(1) - floor
+        self.src = np.flatnonzero(spare > EPS)
         self.rcv = np.flatnonzero((surplus < -EPS) & (d > 0))
         self.delta = -surplus
         p = np.zeros_like(h)
         for i in self.src:
-            p[i] = fefo_prefix(own[i], min(surplus[i], own[i].sum()))     # only bags on its own shelf leave
+            p[i] = fefo_prefix(own[i], min(spare[i], own[i].sum()))       # only bags on its own shelf leave
         sb_i, sb_b = np.nonzero(p > EPS)
         self.sb_b, self.sb_cap = sb_b, p[sb_i, sb_b]
         # every candidate arc: (source-bucket row, receiver row), within reach

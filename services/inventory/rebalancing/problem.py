@@ -30,6 +30,9 @@ class Problem:
     # but are not the site's to send on until they have arrived.
     incoming: dict[Commodity, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)
     sources: frozenset[str] | None = None    # only these sites may send (None: any site with surplus)
+    # U a site keeps whatever its target (a reserve for a major event, services/reserves.py): it sends only
+    # what it holds above the larger of its target and this.
+    keep: dict[Commodity, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

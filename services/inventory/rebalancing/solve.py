@@ -32,7 +32,11 @@ def _commodity_arrays(problem: Problem, commodity: Commodity, index: dict[str, i
     for site_id, daily in problem.demand.get(commodity, {}).items():
         if site_id in index:
             d[index[site_id]] = daily
-    return h, own, d, bucket_times(edges, spec.shelf_life.total_seconds() / 86400), bags, edges
+    keep = np.zeros(n)
+    for site_id, units in problem.keep.get(commodity, {}).items():
+        if site_id in index:
+            keep[index[site_id]] = units
+    return h, own, d, keep, bucket_times(edges, spec.shelf_life.total_seconds() / 86400), bags, edges
 
 
 def _metrics(per_site_short: dict[str, float], waste: float) -> Metrics:
@@ -40,12 +44,13 @@ def _metrics(per_site_short: dict[str, float], waste: float) -> Metrics:
                    shortfall_units=sum(per_site_short.values()), expiring_units=waste)
 
 
-def _ship(lp: CommodityLP, x: np.ndarray, h, own, d, t, target, bags, edges, dist, allowed):
+def _ship(lp: CommodityLP, x: np.ndarray, h, own, d, t, target, bags, edges, dist, allowed, floor):
     """Whole-bag moves for one commodity: the rounded LP flow, or the greedy baseline where that does better
     on the same lexicographic objective (bag granularity can make it so, each time by less than a bag);
     returns (moves, holdings after, LP pairs)."""
     room = h.sum(1) - target
-    room_out = np.where(room > EPS, np.minimum(room, own.sum(1)), 0.0)     # bags still on the road stay put
+    spare = h.sum(1) - floor                                                # a reserve stays on the shelf
+    room_out = np.where(spare > EPS, np.minimum(spare, own.sum(1)), 0.0)    # bags still on the road stay put
     room_in = np.where(room < -EPS, -room, 0.0)
     pairs = pair_flows(lp, x)
     best = None
@@ -77,16 +82,17 @@ def _solve_commodity(problem: Problem, commodity: Commodity, index: dict[str, in
                      allowed: np.ndarray) -> _CommodityOutcome | None:
     """One ABO/RhD-identical commodity: its own LP (commodities share no capacity), shipped as whole bags."""
     sites = problem.sites
-    h, own, d, t, bags, edges = _commodity_arrays(problem, commodity, index)
+    h, own, d, keep, t, bags, edges = _commodity_arrays(problem, commodity, index)
     if not h.any() and not d.any():
         return None
     target = problem.target_days * d
-    lp = CommodityLP(h, own, d, t, target, dist, allowed, problem.initial_partners)
+    floor = np.maximum(target, keep)         # what a source never goes below
+    lp = CommodityLP(h, own, d, t, target, dist, allowed, problem.initial_partners, floor=floor)
     after, moves, stages = h, [], {"flow": 0.0, "unit_km": 0.0, "lp_pairs": 0, "lp_solves": 0}
     if not lp.trivial:
         x, values = lp.solve()
         stages.update(flow=values["flow"], unit_km=values["unit_km"], lp_solves=lp.model.solves)
-        shipped, after, stages["lp_pairs"] = _ship(lp, x, h, own, d, t, target, bags, edges, dist, allowed)
+        shipped, after, stages["lp_pairs"] = _ship(lp, x, h, own, d, t, target, bags, edges, dist, allowed, floor)
         for (i, j), sent in shipped.items():
             units = round(sum(u for u, _ in sent), 9)     # float noise only: dispatch must get the whole sum
             moves.append(Move(sites[i].id, sites[j].id, *commodity, units, round(float(dist[i, j]), 1)))

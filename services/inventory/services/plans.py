@@ -27,7 +27,7 @@ from ..events import RebalancingPlanApproved
 from ..errors import NotYourSite, PlanNotFound, PlanStale
 from ..model import Plan, new_id, utc
 from ..policy import REBALANCING
-from . import stock
+from . import reserves, stock
 from .transfers import new_transfer
 
 
@@ -88,8 +88,12 @@ def build_problem(uow, stations, target_days: float, now: datetime,
     for site_id, component, abo, rhd, units, expires_at in uow.units.available_bags(site_regions, now):
         bags.setdefault((component, abo, rhd), {}).setdefault(site_id, []).append((units, _days_left(expires_at, now)))
     incoming = _promised(uow, set(site_regions), bags, now)
+    keep: dict = {}
+    for (site_id, component, abo, rhd), units in reserves.floors(uow, site_regions, now).items():
+        keep.setdefault((component, abo, rhd), {})[site_id] = units
     return rebalancing.Problem(sites=points, target_days=target_days, demand=demand, stock=bags,
-                               max_distance_km=REBALANCING.max_distance_km, incoming=incoming, sources=sources)
+                               max_distance_km=REBALANCING.max_distance_km, incoming=incoming, sources=sources,
+                               keep=keep)
 
 
 def create_plan(uow, principal: Principal, *, region: str | None = None, target_days: float | None = None,

@@ -136,7 +136,8 @@ def list_stock(uow, *, region: str | None = None, site_id: str | None = None, no
             site_regions = {s.id: s.region for s in uow.sites.list(region=region, kind="station")}
         if not site_regions:
             return []
-        return compute(uow, site_regions, now)
+        from .reserves import with_reserves     # reserves import StockRow from here
+        return with_reserves(uow, compute(uow, site_regions, now), now)
 
 
 def policy_in_force(uow, *, region: str, now: datetime) -> StockLegend:

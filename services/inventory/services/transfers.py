@@ -9,7 +9,7 @@ from ..allocation import take_bags
 from ..events import TransferCancelled, TransferDispatched, TransferReceived, TransferRequested, UnitExpired
 from ..errors import InsufficientStock, NotYourSite, SiteNotFound, TransferNotFound
 from ..model import EPS, Movement, Transfer, new_id
-from . import stock
+from . import cold_chain, stock
 
 
 def _event(cls, t: Transfer, at: datetime):
@@ -98,7 +98,10 @@ def dispatch_transfer(uow, *, station_id: str | None, transfer_id: str, now: dat
         return t
 
 
-def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime) -> Transfer:
+def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: datetime,
+                     transport_readings: list[dict] | None = None, location_id: str | None = None) -> Transfer:
+    """The units join the receiving station's stock, except what the road put in doubt: red cells whose leg
+    readings left 2–10 °C, or that were more than 24 h on the road, arrive quarantined (cold_chain.judge_arrival)."""
     with uow:
         t = _get(uow, transfer_id)
         if station_id != t.to_site:
@@ -107,16 +110,19 @@ def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: date
         uow.sites.bump_transfer_versions([t.from_site, t.to_site])
         to = uow.sites.get(t.to_site)
         t.units = uow.units.by_ids(t.unit_ids)
+        cold_chain.judge_arrival(uow, t, transport_readings, now)
         for u in t.units:
             u.site_id, u.region, u.updated_at = t.to_site, to.region, now
             if u.is_expired(now):     # time ran out on the road: it arrives as waste, not stock
                 u.expire(now)
                 uow.publish(UnitExpired(unit_id=u.id, din=u.din, site_id=u.site_id, component=u.component,
                                         reason="expired_in_transit", at=now))
-            else:
+            elif u.status != "quarantined":     # quarantined: held by a transport excursion
                 u.status = "available"
         uow.units.record_movements([Movement(u.id, "received", u.status, now, from_site=t.from_site, to_site=t.to_site,
                                              ref=t.id) for u in t.units])
+        if location_id is not None:
+            cold_chain.store_on_arrival(uow, t, location_id, now)
         uow.publish(_event(TransferReceived, t, now))
         stock.refresh(uow, {(t.to_site, u.component, u.abo, u.rhd) for u in t.units}, now)
         uow.commit()

@@ -5,8 +5,8 @@ import pytest
 from .conftest import ADMIN
 
 ROLES = {   # username → the tabs the role's work needs (console.html's data-roles), in page order
-    "admin": ["stock", "rebalancing", "stats", "direct", "health"],
-    "station.hp": ["stock", "rebalancing", "points", "drives", "rare", "callups", "health"],
+    "admin": ["stock", "rebalancing", "coldchain", "stats", "direct", "health"],
+    "station.hp": ["stock", "rebalancing", "points", "drives", "rare", "callups", "coldchain", "health"],
     "hospital.hp": ["stock", "hospital", "discharge", "direct", "health"],
     "reviewer.sh": ["stock", "callups", "claims", "family", "stats", "direct", "health"],
 }

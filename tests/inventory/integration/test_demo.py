@@ -32,3 +32,17 @@ def test_the_demo_network_loads_once_with_demand_and_a_spread_of_stock(inventory
     stock = client.get("/api/v1/stock", query_string={"site_id": "SH-PD-S"}, headers=auth("admin")).get_json()
     o_pos = next(r for r in stock if (r["component"], r["abo"], r["rhd"]) == ("red_cells", "O", "pos"))
     assert 2 <= o_pos["days_of_supply"] <= 10.5 and o_pos["daily_demand"] > 100
+
+
+def test_the_demo_shows_one_open_excursion_holding_the_fridge_s_bags_and_a_reserve(inventory_db, client):
+    now = datetime.now(timezone.utc)
+    loaded = demo.load(Config(database_url=inventory_db), places=SOME, now=now)
+    assert loaded["cold_chain_excursions"] == 1
+    assert demo.load(Config(database_url=inventory_db), places=SOME, now=now)["cold_chain_excursions"] == 0
+    [exc] = client.get("/api/v1/cold-chain/excursions", headers=auth("admin")).get_json()
+    assert (exc["site_id"], exc["status"], exc["max_c"], len(exc["unit_ids"])) == ("SH-HP-S", "open", 8.9, 4)
+    statuses = {client.get(f"/api/v1/units/{u}", headers=auth("admin")).get_json()["status"] for u in exc["unit_ids"]}
+    assert statuses == {"quarantined"}
+    stock = client.get("/api/v1/stock", query_string={"site_id": "SH-HP-S"}, headers=auth("admin")).get_json()
+    o_pos = next(r for r in stock if (r["component"], r["abo"], r["rhd"]) == ("red_cells", "O", "pos"))
+    assert o_pos["reserve_units"] == 40.0 and o_pos["reserve_days"] > 0
