@@ -31,4 +31,13 @@ MATRIX = Matrix({
     ("GET", "/api/v1/rebalancing/plans/{plan_id}"): allow(*STAFF),
     # admin: the region's dispatch; a station only a plan of its region whose every move leaves its own site.
     ("POST", "/api/v1/rebalancing/plans/{plan_id}/approve"): allow("station", "admin", owner=(OWN_REGION, OWN_RESOURCE)),
+    # #22 lookback and recall: stations and admin follow every recall (a donor's blood crosses regions); a hospital
+    # sees only recalls that reached it, its own lines, and answers them.
+    ("GET", "/api/v1/recalls"): allow("admin", "station", "hospital", owner=OWN_RESOURCE),
+    ("GET", "/api/v1/recalls/stats"): allow("admin", "station"),
+    ("GET", "/api/v1/recalls/{recall_id}"): allow("admin", "station", "hospital", owner=OWN_RESOURCE),
+    ("POST", "/api/v1/recalls/{recall_id}/lines/{line_id}/answer"): allow("hospital", owner=OWN_RESOURCE),
+    # #22 tiered clinical approval: a hospital its own orders; admin the report of emergencies owing approval.
+    ("GET", "/api/v1/clinical-approvals"): allow("admin", "hospital", owner=OWN_SITE),
+    ("POST", "/api/v1/orders/{order_id}/approval"): allow("hospital", owner=OWN_SITE),
 })

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from .services import units
+from .services import recalls, units
 
 
 class _In(Schema):
@@ -36,8 +36,22 @@ def on_donation_recorded(uow, envelope) -> None:
     units.create_units_from_donation(uow, now=datetime.now(timezone.utc), **DonationRecordedIn().load(envelope.data))
 
 
+class PostDonationReportedIn(_In):
+    report_id = fields.String(required=True)
+    donor_id = fields.String(required=True)
+    onset_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    reported_at = fields.AwareDateTime(required=True)
+
+
+def on_post_donation_reported(uow, envelope) -> None:
+    """A donor fell ill after giving (post-donation information): look back over their blood (services/recalls.py).
+    A redelivery finds the recall its report already opened."""
+    recalls.open_from_report(uow, now=datetime.now(timezone.utc), **PostDonationReportedIn().load(envelope.data))
+
+
 HANDLERS = {
     ("DonorRegistered", 1): on_donor_registered,
     ("DonationRecorded", 1): on_donation_recorded,
+    ("PostDonationReported", 1): on_post_donation_reported,
 }
 TOPICS = ["donor.events"]

@@ -5,6 +5,7 @@ from servicekit.uow import SqlAlchemyUnitOfWork
 
 from . import orm
 from .events import PUBLISHED
+from .recall_repository import ApprovalRepository, RecallRepository
 from .repository import (OrderRepository, PlanRepository, SiteRepository, StockLevelRepository, TransferRepository,
                          TransfusionRepository, UnitRepository)
 
@@ -22,3 +23,5 @@ class InventoryUnitOfWork(SqlAlchemyUnitOfWork):
         self.transfusions = TransfusionRepository(self.session)
         self.transfers = TransferRepository(self.session)
         self.plans = PlanRepository(self.session)
+        self.recalls = RecallRepository(self.session)
+        self.approvals = ApprovalRepository(self.session)
