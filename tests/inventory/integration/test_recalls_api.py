@@ -191,3 +191,28 @@ def test_a_reported_illness_opens_one_recall_however_often_it_is_delivered(clien
     assert len(rows) == 1 and rows[0].trigger == "post_donation_report" and rows[0].window_days == 30
     assert set(rows[0].held_unit_ids) == {u.id for u in recent}
     assert all(_unit(client, u.id)["status"] in ("available", "expired") for u in old)   # not held
+
+
+def test_the_window_edge_a_bag_collected_exactly_the_window_before_is_recalled_a_second_earlier_is_not(
+        client, uow_factory):
+    from inventory.services import units
+    from .conftest import new_din
+
+    now = datetime.now(timezone.utc)
+    trigger_at = now - timedelta(hours=1)
+
+    def donation(collected_at):
+        din = new_din()
+        made = units.create_units_from_donation(uow_factory(), donation_id=f"don-{din}", donor_id=DONOR, din=din,
+                                                site_id="SH-S1", region="SH", kind="whole_blood", volume_ml=200,
+                                                doses=None, collected_at=collected_at, abo="O", rhd="pos", now=now)
+        return din, {u.component: u.id for u in made}
+
+    _, at_edge = donation(trigger_at - timedelta(days=90))
+    _, before_edge = donation(trigger_at - timedelta(days=90, seconds=1))
+    trigger, _ = donation(trigger_at)
+    assert client.post(f"/api/v1/donations/{trigger}/test-result", json={"qualified": False, "reason": "syphilis"},
+                       headers=STATION1).status_code == 200
+    [recall] = client.get("/api/v1/recalls", headers=ADMIN).get_json()
+    assert set(recall["held_unit_ids"]) == set(at_edge.values())
+    assert not set(before_edge.values()) & set(recall["held_unit_ids"])
