@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from servicekit.auth import Principal
 from servicekit.db import make_engine, make_session_factory
 
+from . import demo_recall
 from .services import sites, units
 from .policy import COMPONENTS
 from .reference_network import PLACES, daily_demand, hospital_id, station_id
@@ -68,5 +69,7 @@ def load(config, *, now: datetime | None = None, seed: int = 7, places: list | N
         if loaded is not None:
             created += 1
             units_loaded += loaded
+    recall = demo_recall.load_recall(lambda: InventoryUnitOfWork(sessions), now)     # #22: one lookback recall
     engine.dispose()
-    return {"places_created": created, "sites_created": 2 * created, "units_created": units_loaded}
+    return {"places_created": created, "sites_created": 2 * created, "units_created": units_loaded,
+            "recalls_created": int(recall)}

@@ -1,0 +1,56 @@
+"""`make up` demo data for #22: one lookback recall reaching a Shanghai and a Jiangsu hospital, loaded through the
+use cases (events reach the outbox). A demo donor gave four times: a bag issued to 黄浦区人民医院, one issued to
+南京市人民医院, one still on the shelf; the fourth donation tests HIV-positive. Jiangsu has answered (returned);
+Shanghai's line is open for the console's hospital desk. Idempotent: nothing is loaded once the trigger is known."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from servicekit.auth import Principal
+
+from .reference_network import hospital_id, station_id
+from .services import orders, recalls, units
+
+DONOR = "demo-donor-lookback"
+TRIGGER_DIN = "DEMOLOOKBACK04"
+# AB RhD-negative bags collected 34 days ago expire before any of the opening stock (at most 33 days old), so the
+# hospitals' orders take exactly the demo donor's bags (first-expiring-first).
+GROUP = dict(abo="AB", rhd="neg")
+
+
+def _donate(uow_factory, din: str, site: str, region: str, collected_at: datetime, now: datetime, release=True):
+    units.create_units_from_donation(uow_factory(), donation_id=f"don-{din}", donor_id=DONOR, din=din, site_id=site,
+                                     region=region, kind="whole_blood", volume_ml=200, doses=None,
+                                     collected_at=collected_at, now=now, **GROUP)
+    if release:
+        units.record_test_result(uow_factory(), station_id=site, din=din, qualified=True, now=now)
+
+
+def load_recall(uow_factory, now: datetime) -> bool:
+    sh_station, sh_hospital = station_id("HP", "SH"), hospital_id("HP", "SH")
+    js_station, js_hospital = station_id("NJ", "JS"), hospital_id("NJ", "JS")
+    uow = uow_factory()
+    with uow:
+        if uow.recalls.by_trigger("positive_test", TRIGGER_DIN) is not None:
+            return False
+        if uow.sites.get(sh_hospital) is None or uow.sites.get(js_hospital) is None:
+            return False
+    line = [dict(component="red_cells", units=1, **GROUP)]
+    _donate(uow_factory, "DEMOLOOKBACK01", sh_station, "SH", now - timedelta(days=34), now)
+    orders.place_order(uow_factory(), hospital_id=sh_hospital, lines=line, priority="urgent", now=now)
+    _donate(uow_factory, "DEMOLOOKBACK02", js_station, "JS", now - timedelta(days=34, hours=1), now)
+    orders.place_order(uow_factory(), hospital_id=js_hospital, lines=line, priority="urgent", now=now)
+    _donate(uow_factory, "DEMOLOOKBACK03", sh_station, "SH", now - timedelta(days=8), now)
+    _donate(uow_factory, TRIGGER_DIN, sh_station, "SH", now - timedelta(hours=6), now, release=False)
+    units.record_test_result(uow_factory(), station_id=sh_station, din=TRIGGER_DIN, qualified=False, reason="hiv",
+                             now=now)
+    uow = uow_factory()
+    with uow:
+        recall = uow.recalls.by_trigger("positive_test", TRIGGER_DIN)
+        js_line = next((ln for ln in recall.lines if ln.hospital_id == js_hospital), None)
+    if js_line is not None:
+        recalls.answer_line(uow_factory(), Principal.from_claims(dict(sub="demo-loader", role="hospital",
+                                                                     site_id=js_hospital, region="JS")),
+                            recall_id=recall.id, line_id=js_line.id, answer="returned", note=None,
+                            now=now + timedelta(hours=2))
+    return True
