@@ -69,7 +69,7 @@ def load(config, *, now: datetime | None = None, seed: int = 7, places: list | N
         if loaded is not None:
             created += 1
             units_loaded += loaded
-    recall = demo_recall.load_recall(lambda: InventoryUnitOfWork(sessions), now)     # #22: one lookback recall
+    recall_units = demo_recall.load_recall(lambda: InventoryUnitOfWork(sessions), now)   # #22: one lookback recall
     engine.dispose()
-    return {"places_created": created, "sites_created": 2 * created, "units_created": units_loaded,
-            "recalls_created": int(recall)}
+    return {"places_created": created, "sites_created": 2 * created, "units_created": units_loaded + recall_units,
+            "recalls_created": int(recall_units > 0)}

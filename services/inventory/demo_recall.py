@@ -18,30 +18,33 @@ TRIGGER_DIN = "DEMOLOOKBACK04"
 GROUP = dict(abo="AB", rhd="neg")
 
 
-def _donate(uow_factory, din: str, site: str, region: str, collected_at: datetime, now: datetime, release=True):
-    units.create_units_from_donation(uow_factory(), donation_id=f"don-{din}", donor_id=DONOR, din=din, site_id=site,
+def _donate(uow_factory, din: str, site: str, region: str, collected_at: datetime, now: datetime,
+            release=True) -> int:
+    made = units.create_units_from_donation(uow_factory(), donation_id=f"don-{din}", donor_id=DONOR, din=din, site_id=site,
                                      region=region, kind="whole_blood", volume_ml=200, doses=None,
                                      collected_at=collected_at, now=now, **GROUP)
     if release:
         units.record_test_result(uow_factory(), station_id=site, din=din, qualified=True, now=now)
+    return len(made)
 
 
-def load_recall(uow_factory, now: datetime) -> bool:
+def load_recall(uow_factory, now: datetime) -> int:
+    """The units the demo donor's four donations made (0 when already loaded or the sites are not there)."""
     sh_station, sh_hospital = station_id("HP", "SH"), hospital_id("HP", "SH")
     js_station, js_hospital = station_id("NJ", "JS"), hospital_id("NJ", "JS")
     uow = uow_factory()
     with uow:
         if uow.recalls.by_trigger("positive_test", TRIGGER_DIN) is not None:
-            return False
+            return 0
         if uow.sites.get(sh_hospital) is None or uow.sites.get(js_hospital) is None:
-            return False
+            return 0
     line = [dict(component="red_cells", units=1, **GROUP)]
-    _donate(uow_factory, "DEMOLOOKBACK01", sh_station, "SH", now - timedelta(days=34), now)
+    made = _donate(uow_factory, "DEMOLOOKBACK01", sh_station, "SH", now - timedelta(days=34), now)
     orders.place_order(uow_factory(), hospital_id=sh_hospital, lines=line, priority="urgent", now=now)
-    _donate(uow_factory, "DEMOLOOKBACK02", js_station, "JS", now - timedelta(days=34, hours=1), now)
+    made += _donate(uow_factory, "DEMOLOOKBACK02", js_station, "JS", now - timedelta(days=34, hours=1), now)
     orders.place_order(uow_factory(), hospital_id=js_hospital, lines=line, priority="urgent", now=now)
-    _donate(uow_factory, "DEMOLOOKBACK03", sh_station, "SH", now - timedelta(days=8), now)
-    _donate(uow_factory, TRIGGER_DIN, sh_station, "SH", now - timedelta(hours=6), now, release=False)
+    made += _donate(uow_factory, "DEMOLOOKBACK03", sh_station, "SH", now - timedelta(days=8), now)
+    made += _donate(uow_factory, TRIGGER_DIN, sh_station, "SH", now - timedelta(hours=6), now, release=False)
     units.record_test_result(uow_factory(), station_id=sh_station, din=TRIGGER_DIN, qualified=False, reason="hiv",
                              now=now)
     uow = uow_factory()
@@ -53,4 +56,4 @@ def load_recall(uow_factory, now: datetime) -> bool:
                                                                      site_id=js_hospital, region="JS")),
                             recall_id=recall.id, line_id=js_line.id, answer="returned", note=None,
                             now=now + timedelta(hours=2))
-    return True
+    return made
