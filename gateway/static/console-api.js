@@ -33,6 +33,12 @@ export const API_PATHS = Object.freeze({
   applyDeduction: ["POST", "/api/v1/waiver/direct-deductions"],
   deduction: ["GET", "/api/v1/waiver/direct-deductions/{deduction_id}"],
   reverseDeduction: ["POST", "/api/v1/waiver/direct-deductions/{deduction_id}/reverse"],
+  // #22 lookback recalls and tiered clinical approval (console-safety.js)
+  recalls: ["GET", "/api/v1/recalls"],
+  recallStats: ["GET", "/api/v1/recalls/stats"],
+  answerRecallLine: ["POST", "/api/v1/recalls/{recall_id}/lines/{line_id}/answer"],
+  clinicalApprovals: ["GET", "/api/v1/clinical-approvals"],
+  approveOrder: ["POST", "/api/v1/orders/{order_id}/approval"],
 });
 
 // The session lives in sessionStorage: it ends with the tab and is never shared with other tabs.

@@ -10,6 +10,7 @@ import { claimsView, directView, statsView } from "./console-waiver.js";
 import { hospitalView } from "./console-hospital.js";
 import { dischargeView } from "./console-discharge.js";
 import { familyView } from "./console-family.js";
+import { approvalsView, recallsView } from "./console-safety.js";
 
 const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "hospital", reviewer: "claims" };
 const MAX_TIMEOUT_MS = 2147483647;
@@ -172,6 +173,8 @@ function main() {
   views.family = familyView(ctx);
   views.stats = statsView(ctx);
   views.direct = directView(ctx);
+  views.recalls = recallsView(ctx);
+  views.approvals = approvalsView(ctx);
   views.health = healthView();
   initLogin();
   setUnauthorizedHandler((error) => logout(`${error.title}${error.detail ? `：${error.detail}` : ""}，请重新登录。`));
