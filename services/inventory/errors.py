@@ -88,3 +88,7 @@ class ApprovalRequired(DomainError):
 
 class ApprovalInsufficient(DomainError):
     status, code, title = 422, "approval_insufficient", "审批级别不足"
+
+
+class UnitRecalled(DomainError):
+    status, code, title = 409, "unit_recalled", "该血液已被回溯召回，不得输注"

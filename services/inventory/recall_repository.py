@@ -63,6 +63,10 @@ class RecallRepository:
             r.lines = by_recall.get(r.id, [])
         return recalls
 
+    def unanswered_line_for_unit(self, unit_id: str) -> RecallLine | None:
+        return self.session.scalars(select(RecallLine).where(RecallLine.unit_id == unit_id,
+                                                             RecallLine.answer.is_(None))).first()
+
     def donor_units_for_update(self, donor_id: str, since: datetime, until: datetime,
                                exclude_din: str | None) -> list[Unit]:
         """Every unit of the donor collected in [since, until], wherever it is, locked (ordered by id, as the lock

@@ -115,10 +115,15 @@ def test_answers_per_unit_close_the_recall_and_its_closure_time_is_counted(clien
     assert wrong.status_code == 409 and wrong.get_json()["code"] == "unit_not_transfused"
     assert client.post(url.format(line["SH-H1"]["id"]), json={"answer": "lost"}, headers=HOSPITAL1).status_code == 422
     assert state() == before
-    # SH-H1 had transfused it: recorded, then answered with the patient's follow-up.
-    assert client.post("/api/v1/transfusions", headers=HOSPITAL1, json={
-        "unit_id": donor_history["sh_issued"], "patient_national_id": make_national_id(seq=11), "patient_name": "赵六",
-        "transfused_at": datetime.now(timezone.utc).isoformat()}).status_code == 201
+    # A recalled bag may not be given after the notice; SH-H1 had given it before: recorded, then answered with the
+    # patient's follow-up.
+    transfusion = {"unit_id": donor_history["sh_issued"], "patient_national_id": make_national_id(seq=11),
+                   "patient_name": "赵六", "transfused_at": datetime.now(timezone.utc).isoformat()}
+    late = client.post("/api/v1/transfusions", headers=HOSPITAL1, json=transfusion)
+    assert late.status_code == 409 and late.get_json()["code"] == "unit_recalled"
+    earlier = datetime.fromisoformat(line["SH-H1"]["notified_at"]) - timedelta(minutes=1)
+    assert client.post("/api/v1/transfusions", headers=HOSPITAL1,
+                       json={**transfusion, "transfused_at": earlier.isoformat()}).status_code == 201
     no_note = client.post(url.format(line["SH-H1"]["id"]), json={"answer": "transfused"}, headers=HOSPITAL1)
     assert no_note.status_code == 422 and no_note.get_json()["code"] == "follow_up_required"
     body = client.post(url.format(line["SH-H1"]["id"]), json={"answer": "transfused", "note": "已通知主管医生，3 个月后复查"},
