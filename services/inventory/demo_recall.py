@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from servicekit.auth import Principal
 
 from .reference_network import hospital_id, station_id
-from .services import orders, recalls, units
+from .services import orders, recalls, sites, units
 
 DONOR = "demo-donor-lookback"
 TRIGGER_DIN = "DEMOLOOKBACK04"
@@ -32,12 +32,11 @@ def load_recall(uow_factory, now: datetime) -> int:
     """The units the demo donor's four donations made (0 when already loaded or the sites are not there)."""
     sh_station, sh_hospital = station_id("HP", "SH"), hospital_id("HP", "SH")
     js_station, js_hospital = station_id("NJ", "JS"), hospital_id("NJ", "JS")
-    uow = uow_factory()
-    with uow:
-        if uow.recalls.by_trigger("positive_test", TRIGGER_DIN) is not None:
-            return 0
-        if uow.sites.get(sh_hospital) is None or uow.sites.get(js_hospital) is None:
-            return 0
+    if recalls.find_by_trigger(uow_factory(), "positive_test", TRIGGER_DIN) is not None:
+        return 0
+    known = {s.id for s in sites.list_sites(uow_factory(), kind="hospital")}
+    if not {sh_hospital, js_hospital} <= known:
+        return 0
     line = [dict(component="red_cells", units=1, **GROUP)]
     made = _donate(uow_factory, "DEMOLOOKBACK01", sh_station, "SH", now - timedelta(days=34), now)
     orders.place_order(uow_factory(), hospital_id=sh_hospital, lines=line, priority="urgent", now=now)
@@ -47,13 +46,11 @@ def load_recall(uow_factory, now: datetime) -> int:
     made += _donate(uow_factory, TRIGGER_DIN, sh_station, "SH", now - timedelta(hours=6), now, release=False)
     units.record_test_result(uow_factory(), station_id=sh_station, din=TRIGGER_DIN, qualified=False, reason="hiv",
                              now=now)
-    uow = uow_factory()
-    with uow:
-        recall = uow.recalls.by_trigger("positive_test", TRIGGER_DIN)
-        js_line = next((ln for ln in recall.lines if ln.hospital_id == js_hospital), None)
+    recall = recalls.find_by_trigger(uow_factory(), "positive_test", TRIGGER_DIN)
+    js_line = next((ln for ln in recall.lines if ln.hospital_id == js_hospital), None)
     if js_line is not None:
         recalls.answer_line(uow_factory(), Principal.from_claims(dict(sub="demo-loader", role="hospital",
                                                                      site_id=js_hospital, region="JS")),
                             recall_id=recall.id, line_id=js_line.id, answer="returned", note=None,
-                            now=now + timedelta(hours=2))
+                            now=now)
     return made

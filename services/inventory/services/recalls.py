@@ -80,6 +80,11 @@ def _close_if_answered(uow, recall: Recall, now: datetime) -> None:
                                  closure_hours=recall.closure_hours, **counts))
 
 
+def find_by_trigger(uow, trigger: str, trigger_ref: str) -> Recall | None:
+    with uow:
+        return uow.recalls.by_trigger(trigger, trigger_ref)
+
+
 def present(recall: Recall, principal: Principal) -> dict:
     """What a caller sees: a hospital only its own lines, and never the trigger (the DIN would lead to the donor)
     nor the stock held; the donor is never shown to anyone here."""
