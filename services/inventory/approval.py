@@ -59,5 +59,6 @@ class OrderApproval:
         if not covers(given.get("level"), self.required_level):
             raise ApprovalInsufficient(f"本单须{self.required_title}（{self.required_level}）",
                                        required_level=self.required_level, required_title=self.required_title,
-                                       day_total_ml=self.day_total_ml)
+                                       day_total_ml=self.day_total_ml,
+                                       errors={"level": [f"须{self.required_title}（{self.required_level}）"]})
         self.status, self.given, self.approved_at = "approved_after", given, now

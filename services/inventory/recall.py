@@ -41,7 +41,8 @@ class RecallLine:
             if unit_status != "transfused":
                 raise InvalidState("该血液未登记输血：请先登记输血再答复已输注", code="unit_not_transfused")
             if not (note or "").strip():
-                raise InvalidState("已输注的血液须注明患者随访安排", code="follow_up_required", status=422)
+                raise InvalidState("已输注的血液须注明患者随访安排", code="follow_up_required", status=422,
+                                   errors={"note": ["已输注的血液须注明患者随访安排"]})
         elif unit_status != "issued":
             raise InvalidState(f"血液状态为 {unit_status}，不能答复{'退回' if answer == 'returned' else '销毁'}",
                                code="unit_not_returnable")

@@ -37,7 +37,8 @@ def assess(uow, vault, *, order_id: str, hospital_id: str, patient_national_id: 
             f"该患者当日申请备血量累计 {total} ml（此前 {before} ml，本单 {ml} ml），须{tier.title}"
             f"（{LEVEL_NAMES[tier.level]}，{tier.level}）", required_level=tier.level, required_title=tier.title,
             day_total_ml=total, already_ordered_ml=before, order_ml=ml,
-            given_level=(given or {}).get("level"))
+            given_level=(given or {}).get("level"),
+            errors={"clinical_approval": [f"须{tier.title}（{LEVEL_NAMES[tier.level]}）"]})
     uow.approvals.save_day(hospital_id, blind, day, total)
     approval = OrderApproval(order_id=order_id, hospital_id=hospital_id, patient_blind=blind,
                              patient_masked=mask(patient_national_id.strip().upper()), day=day, counted_ml=ml,

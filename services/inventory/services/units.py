@@ -97,8 +97,9 @@ def record_test_result(uow, *, station_id: str | None, din: str, qualified: bool
             pending = [u for u in pending if not u.on_recall_hold]
             for u in pending:
                 u.release(now)
-            uow.publish(DonationReleased(din=din, donor_id=first.donor_id, unit_ids=[u.id for u in pending],
-                                         released_at=now))
+            if pending:
+                uow.publish(DonationReleased(din=din, donor_id=first.donor_id, unit_ids=[u.id for u in pending],
+                                             released_at=now))
         else:
             reason = (reason or "test_failed").strip()
             infectious = is_infectious(reason) if infectious is None else infectious

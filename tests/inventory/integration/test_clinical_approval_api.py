@@ -52,7 +52,7 @@ def test_exactly_800_ml_in_the_day_needs_the_department_head(client, state):
     assert problem["code"] == "approval_required" and problem["title"] == "超出本级用血审批权限，需上级审批"
     assert problem["required_level"] == "department_head" and problem["day_total_ml"] == 800
     assert problem["already_ordered_ml"] == 700 and problem["order_ml"] == 100
-    assert resp.content_type == "application/problem+json"
+    assert resp.content_type == "application/problem+json" and "clinical_approval" in problem["errors"]
     assert state() == before                                          # no bag taken, nothing stored
     attending = _order(client, 0.5, approval={"level": "attending", "approver_name": "张医生"})
     assert attending.status_code == 422 and attending.get_json()["required_level"] == "department_head"

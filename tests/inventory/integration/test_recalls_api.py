@@ -149,12 +149,13 @@ def test_answers_per_unit_close_the_recall_and_its_closure_time_is_counted(clien
                       headers=STATION1).get_json()["opened"] == 0
 
 
-def test_a_held_donation_stays_quarantined_when_its_own_test_passes(client, donate, donor_history):
+def test_a_held_donation_stays_quarantined_when_its_own_test_passes(client, donate, donor_history, events):
     _positive(client, donate)
     din = donor_history["untested"][0].din
     resp = client.post(f"/api/v1/donations/{din}/test-result", json={"qualified": True}, headers=STATION1)
     assert resp.status_code == 200
     assert {u["status"] for u in resp.get_json()} == {"quarantined"}
+    assert din not in {e["subject"] for e in events("DonationReleased")}        # nothing was released
 
 
 def test_a_donor_without_blood_at_hospitals_gets_a_recall_closed_at_once(client, donate):
@@ -221,3 +222,26 @@ def test_the_window_edge_a_bag_collected_exactly_the_window_before_is_recalled_a
     [recall] = client.get("/api/v1/recalls", headers=ADMIN).get_json()
     assert set(recall["held_unit_ids"]) == set(at_edge.values())
     assert not set(before_edge.values()) & set(recall["held_unit_ids"])
+
+
+def test_two_hospitals_answering_their_last_lines_at_once_close_the_recall_once(app, client, donate, donor_history,
+                                                                                  events):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    _positive(client, donate)
+    [recall] = client.get("/api/v1/recalls", headers=ADMIN).get_json()
+    by_hospital = {ln["hospital_id"]: ln["id"] for ln in recall["lines"]}
+    barrier = threading.Barrier(2)
+
+    def answer(args):
+        hospital, headers = args
+        barrier.wait()
+        return app.test_client().post(f"/api/v1/recalls/{recall['id']}/lines/{by_hospital[hospital]}/answer",
+                                      json={"answer": "returned"}, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        codes = list(pool.map(answer, [("SH-H1", HOSPITAL1), ("JS-H1", JS_HOSPITAL)]))
+    assert codes == [200, 200]
+    assert len(events("RecallClosed")) == 1
+    assert client.get(f"/api/v1/recalls/{recall['id']}", headers=ADMIN).get_json()["status"] == "closed"
