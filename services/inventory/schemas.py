@@ -1,6 +1,8 @@
 """Request and response schemas of the inventory API (docs/api.md, "Sites" and "Inventory")."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .model import SITE_KINDS, TRANSFER_STATUSES, UNIT_STATUSES
@@ -359,9 +361,12 @@ class RecallAnswerSchema(Schema):
     note = fields.String(validate=validate.Length(min=1, max=500))   # required for `transfused`: the follow-up
 
 
+_STATS_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31), error="日期须在 2000-01-01 至 2100-12-31 之间")
+
+
 class RecallStatsArgsSchema(Schema):
-    since = fields.Date(required=True)      # Asia/Shanghai days, `until` inclusive
-    until = fields.Date(required=True)
+    since = fields.Date(required=True, validate=_STATS_DAYS)      # Asia/Shanghai days, `until` inclusive
+    until = fields.Date(required=True, validate=_STATS_DAYS)
 
     @validates_schema
     def _ordered(self, data, **kwargs):

@@ -144,6 +144,8 @@ def test_answers_per_unit_close_the_recall_and_its_closure_time_is_counted(clien
     assert stats["closure_hours"]["median"] == body["closure_hours"] and stats["lines"]["returned"] == 1
     assert client.get("/api/v1/recalls/stats?since=2026-02-01&until=2026-01-01",
                       headers=STATION1).status_code == 422
+    assert client.get("/api/v1/recalls/stats?since=9999-12-31&until=9999-12-31",
+                      headers=STATION1).status_code == 422
     yesterday = today - timedelta(days=1)
     assert client.get(f"/api/v1/recalls/stats?since={yesterday}&until={yesterday}",
                       headers=STATION1).get_json()["opened"] == 0
