@@ -25,6 +25,7 @@ ASSETS = {                      # URL name → content type; nothing else under 
     "console-coldchain.js": "text/javascript",
     "console-map.js": "text/javascript",
     "console-rare.js": "text/javascript",
+    "console-safety.js": "text/javascript",     # #22 recalls and clinical approvals
     "console-stock.js": "text/javascript",
     "console-waiver.js": "text/javascript",
     "console.js": "text/javascript",

@@ -25,6 +25,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/rebalancing": "inventory",
     "/api/v1/cold-chain": "inventory",     # #22
     "/api/v1/reserves": "inventory",
+    "/api/v1/recalls": "inventory",                 # #22 lookback recalls
+    "/api/v1/clinical-approvals": "inventory",      # #22 tiered clinical approval
     "/api/v1/waiver": "waiver",
     "/api/v1/me/entitlements": "waiver",
     "/api/v1/me/family": "waiver",

@@ -55,6 +55,12 @@ export const API_PATHS = Object.freeze({
   decideExcursion: ["POST", "/api/v1/cold-chain/excursions/{excursion_id}/decision"],
   coldChainStats: ["GET", "/api/v1/cold-chain/stats"],
   reserves: ["GET", "/api/v1/reserves"],
+  // #22 lookback recalls and tiered clinical approval (console-safety.js)
+  recalls: ["GET", "/api/v1/recalls"],
+  recallStats: ["GET", "/api/v1/recalls/stats"],
+  answerRecallLine: ["POST", "/api/v1/recalls/{recall_id}/lines/{line_id}/answer"],
+  clinicalApprovals: ["GET", "/api/v1/clinical-approvals"],
+  approveOrder: ["POST", "/api/v1/orders/{order_id}/approval"],
 });
 
 // The session lives in sessionStorage: it ends with the tab and is never shared with other tabs.

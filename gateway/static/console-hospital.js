@@ -1,4 +1,5 @@
 // 订血与输血 (a hospital orders from its supplying station, checks what arrived, records transfusions).
+import { APPROVAL_STATUS_LABELS } from "./console-safety.js";
 import {
   ABO_GROUPS, COMPONENT_LABELS, ORDER_STATUS_LABELS, PRIORITY_LABELS, UNIT_STATUS_LABELS, bloodGroup, busy, byId,
   clear, coded, el, facts, field, fmtNumber, fmtTime, hideMessage, lineEditor, printPart, select, shanghaiIso,
@@ -53,7 +54,9 @@ export function hospitalView(ctx) {
         ["紧急程度", coded(PRIORITY_LABELS, order.priority)],
         ["供血血站", el("code", {}, order.supplier_id)],
         ["下单时间", fmtTime(order.created_at)],
-      ]),
+        order.approval ? ["临床审批", [statusBadge(APPROVAL_STATUS_LABELS, order.approval.status),
+          ` 患者当日累计 ${order.approval.day_total_ml} ml，须 ${order.approval.required_title}`]] : null,
+      ].filter(Boolean)),
       table([
         { label: "成分", value: (l) => coded(COMPONENT_LABELS, l.component) },
         { label: "血型", value: (l) => bloodGroup(l.abo, l.rhd) },
@@ -85,9 +88,26 @@ export function hospitalView(ctx) {
       showMessage(orderMsg, "error", "请至少填写一行，数量须大于 0。");
       return;
     }
+    // An order for a named patient counts toward that patient's day (tiered approval, #22); the ID is sent and
+    // forgotten, never shown or kept in the page.
+    const body = { lines, priority: priority.value };
+    const patientId = byId("order-patient-id").value.trim();
+    const level = byId("order-approval-level").value;
+    const approver = byId("order-approver").value.trim();
+    if (patientId) {
+      body.patient_national_id = patientId;
+      if (level) {
+        if (!approver) {
+          showMessage(orderMsg, "error", "选择了审批级别时须填写审批人。");
+          return;
+        }
+        body.clinical_approval = { level, approver_name: approver };
+      }
+    }
+    byId("order-patient-id").value = "";
     await busy(orderSubmit, async () => {
       try {
-        const order = await ctx.call("createOrder", { body: { lines, priority: priority.value } });
+        const order = await ctx.call("createOrder", { body });
         renderOrder(order);
         showMessage(orderMsg, order.status === "fulfilled" ? "ok" : "info",
           `订单已提交：${ORDER_STATUS_LABELS[order.status] || order.status}，配发 ${(order.allocations || []).length} 袋。`);

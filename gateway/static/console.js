@@ -14,6 +14,7 @@ import { familyView } from "./console-family.js";
 import { callUpsView, pointsView } from "./console-donation.js";
 import { drivesView } from "./console-drives.js";
 import { rareView } from "./console-rare.js";
+import { approvalsView, recallsView } from "./console-safety.js";
 
 const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "hospital", reviewer: "claims" };
 const MAX_TIMEOUT_MS = 2147483647;
@@ -181,6 +182,8 @@ function main() {
   views.family = familyView(ctx);
   views.stats = statsView(ctx);
   views.direct = directView(ctx);
+  views.recalls = recallsView(ctx);
+  views.approvals = approvalsView(ctx);
   views.health = healthView();
   initLogin();
   setUnauthorizedHandler((error) => logout(`${error.title}${error.detail ? `：${error.detail}` : ""}，请重新登录。`));

@@ -43,4 +43,6 @@ MATRIX = Matrix({
     ("GET", "/api/v1/drives/{drive_id}"): allow("station"),                            # own drives: 404 else
     ("POST", "/api/v1/drives/{drive_id}/roster"): allow("station"),                    # own drives: 404 else
     ("GET", "/api/v1/group-donation/stats"): allow("station", "reviewer"),             # their region's
+    # #22: any station records a donor's report of illness after giving (donors give in several regions).
+    ("POST", "/api/v1/donors/{donor_id}/post-donation-reports"): allow("station"),
 })

@@ -153,5 +153,24 @@ class DriveScheduled:
         return self.drive_id
 
 
+@dataclass(frozen=True)
+class PostDonationReported:
+    """A donor reported illness after giving (#22): the inventory opens a lookback over their blood. No symptoms or
+    notes travel, only the reason code."""
+    TYPE = "PostDonationReported"
+    VERSION = 1
+    report_id: str
+    donor_id: str
+    station_id: str
+    region: str
+    reason: str
+    onset_at: datetime | None
+    reported_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.donor_id
+
+
 PUBLISHED = published(DonorRegistered, DonorUpdated, DonationRecorded, DonorDeferred, AwardGranted, AppointmentBooked,
-                      AppointmentCancelled, AppointmentMissed, DriveScheduled)
+                      AppointmentCancelled, AppointmentMissed, DriveScheduled, PostDonationReported)

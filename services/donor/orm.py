@@ -254,6 +254,20 @@ drive_roster = Table(
     Column("added_at", UtcDateTime, nullable=False),
 )
 
+# Post-donation information (#22): a donor reports illness after giving; the inventory looks back over their blood.
+post_donation_reports = Table(
+    "post_donation_reports", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("donor_id", String(36), nullable=False, index=True),
+    Column("station_id", String(40), nullable=False),
+    Column("region", String(8), nullable=False),
+    Column("reason", String(30), nullable=False),
+    Column("note", String(500), nullable=True),        # what the donor said; stays here, never in an event
+    Column("onset_at", UtcDateTime, nullable=True),
+    Column("reported_at", UtcDateTime, nullable=False),
+    Column("reported_by", String(100), nullable=True),
+)
+
 
 # Where an interrupted bulk import stands (donor.importer): written in each batch's transaction, so a resumed
 # run starts exactly after the last committed batch; deleted when the file is done.

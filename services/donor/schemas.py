@@ -11,6 +11,7 @@ from .model import ABO, ID_TYPES, KINDS, RHD, shanghai_day
 from .points import POINT_KINDS, WEEKDAYS
 from .prescreen import QUESTIONS
 from .services.drives import ORGANISATION_KINDS
+from .services.post_donation import REASONS as POST_DONATION_REASONS
 
 PHONE = validate.Regexp(r"^1\d{10}$", error="手机号应为 11 位数字")
 
@@ -477,3 +478,21 @@ class GroupYearSchema(Schema):
     organisations = fields.List(fields.Nested(OrganisationYearSchema))
     group = fields.Nested(ChannelFiguresSchema)
     street = fields.Nested(ChannelFiguresSchema)
+
+
+# ---- post-donation information (#22) ----------------------------------------------------------------------------
+class PostDonationReportCreateSchema(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(POST_DONATION_REASONS))
+    note = fields.String(validate=validate.Length(min=1, max=500))
+    onset_at = fields.AwareDateTime()       # when the illness began, if known: the lookback runs back from it
+
+
+class PostDonationReportSchema(Schema):
+    id = fields.String()
+    donor_id = fields.String()
+    station_id = fields.String()
+    region = fields.String()
+    reason = fields.String()
+    note = fields.String(allow_none=True)
+    onset_at = fields.AwareDateTime(allow_none=True)
+    reported_at = fields.AwareDateTime()

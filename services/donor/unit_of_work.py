@@ -5,6 +5,7 @@ from servicekit.uow import SqlAlchemyUnitOfWork
 
 from . import orm
 from .events import PUBLISHED
+from .report_repository import ReportRepository
 from .repository import (AppointmentRepository, AwardRepository, DonationRepository, DonorRepository, DriveRepository,
                          NotificationRepository, PointRepository, RareRepository, ShortageRepository)
 
@@ -24,3 +25,4 @@ class DonorUnitOfWork(SqlAlchemyUnitOfWork):
         self.appointments = AppointmentRepository(self.session)
         self.rare = RareRepository(self.session)
         self.drives = DriveRepository(self.session)
+        self.reports = ReportRepository(self.session)

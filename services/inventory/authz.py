@@ -47,4 +47,13 @@ MATRIX = Matrix({
     ("POST", "/api/v1/reserves"): allow("admin", "station", owner=OWN_SITE),
     ("GET", "/api/v1/reserves"): allow(*STAFF),
     ("DELETE", "/api/v1/reserves/{reserve_id}"): allow("admin", "station", owner=OWN_SITE),
+    # #22 lookback and recall: stations and admin follow every recall (a donor's blood crosses regions); a hospital
+    # sees only recalls that reached it, its own lines, and answers them.
+    ("GET", "/api/v1/recalls"): allow("admin", "station", "hospital", owner=OWN_RESOURCE),
+    ("GET", "/api/v1/recalls/stats"): allow("admin", "station"),
+    ("GET", "/api/v1/recalls/{recall_id}"): allow("admin", "station", "hospital", owner=OWN_RESOURCE),
+    ("POST", "/api/v1/recalls/{recall_id}/lines/{line_id}/answer"): allow("hospital", owner=OWN_RESOURCE),
+    # #22 tiered clinical approval: a hospital its own orders; admin the report of emergencies owing approval.
+    ("GET", "/api/v1/clinical-approvals"): allow("admin", "hospital", owner=OWN_SITE),
+    ("POST", "/api/v1/orders/{order_id}/approval"): allow("hospital", owner=OWN_SITE),
 })

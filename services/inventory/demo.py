@@ -10,6 +10,7 @@ from servicekit.auth import Principal
 from servicekit.db import make_engine, make_session_factory
 
 from . import demo_cold_chain
+from . import demo_recall
 from .services import sites, units
 from .policy import COMPONENTS
 from .reference_network import PLACES, daily_demand, hospital_id, station_id
@@ -70,6 +71,7 @@ def load(config, *, now: datetime | None = None, seed: int = 7, places: list | N
             created += 1
             units_loaded += loaded
     cold = demo_cold_chain.load(lambda: InventoryUnitOfWork(sessions), now)     # one excursion, one reserve (#22)
+    recall_units = demo_recall.load_recall(lambda: InventoryUnitOfWork(sessions), now)   # #22: one lookback recall
     engine.dispose()
-    return {"places_created": created, "sites_created": 2 * created, "units_created": units_loaded,
-            "cold_chain_excursions": cold["excursions"]}
+    return {"places_created": created, "sites_created": 2 * created, "units_created": units_loaded + recall_units,
+            "cold_chain_excursions": cold["excursions"], "recalls_created": int(recall_units > 0)}

@@ -79,3 +79,27 @@ class ExcursionNotFound(DomainError):
 
 class ReserveNotFound(DomainError):
     status, code, title = 404, "reserve_not_found", "储备不存在"
+# ---- recalls and clinical approval (#22) ------------------------------------------------------------------------
+class RecallNotFound(DomainError):
+    status, code, title = 404, "recall_not_found", "召回单不存在"
+
+
+class RecallLineNotFound(DomainError):
+    status, code, title = 404, "recall_line_not_found", "召回明细不存在"
+
+
+class OrderNotFound(DomainError):
+    status, code, title = 404, "order_not_found", "订单不存在"
+
+
+class ApprovalRequired(DomainError):
+    """An order over its tier without the approval the tier needs (emergencies go ahead and owe it)."""
+    status, code, title = 422, "approval_required", "超出本级用血审批权限，需上级审批"
+
+
+class ApprovalInsufficient(DomainError):
+    status, code, title = 422, "approval_insufficient", "审批级别不足"
+
+
+class UnitRecalled(DomainError):
+    status, code, title = 409, "unit_recalled", "该血液已被回溯召回，不得输注"

@@ -246,7 +246,90 @@ class ColdChainExcursionDecided(_Event):
         return self.excursion_id
 
 
+
+
+# ---- lookback and recall, clinical approval (#22) ---------------------------------------------------------------
+# No donor identity in any of them: hospitals read these facts (the recall is keyed by its own id).
+class RecallHospitalSchema(Schema):
+    hospital_id = fields.String(required=True)
+    region = fields.String(allow_none=True)
+    unit_ids = fields.List(fields.String(), required=True)
+    dins = fields.List(fields.String(), required=True)
+
+
+@dataclass(frozen=True)
+class RecallOpened(_Event):
+    TYPE = "RecallOpened"
+    recall_id: str
+    trigger: str
+    marker: str
+    window_from: datetime
+    window_to: datetime
+    held_unit_ids: list[str]
+    hospitals: list = field(metadata=items(RecallHospitalSchema))
+    opened_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.recall_id
+
+
+@dataclass(frozen=True)
+class RecallLineAnswered(_Event):
+    TYPE = "RecallLineAnswered"
+    recall_id: str
+    line_id: str
+    hospital_id: str
+    unit_id: str
+    din: str
+    answer: str
+    answered_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.recall_id
+
+
+@dataclass(frozen=True)
+class RecallClosed(_Event):
+    TYPE = "RecallClosed"
+    recall_id: str
+    opened_at: datetime
+    closed_at: datetime
+    closure_hours: float
+    returned: int        # how the lines were answered
+    transfused: int
+    destroyed: int
+
+    @property
+    def subject(self) -> str:
+        return self.recall_id
+
+
+@dataclass(frozen=True)
+class ClinicalApprovalOwed(_Event):
+    TYPE = "ClinicalApprovalOwed"
+    order_id: str
+    hospital_id: str
+    patient_blind: str
+    day: str
+    day_total_ml: int
+    required_level: str
+    at: datetime
+
+    @property
+    def subject(self) -> str:
+        return self.order_id
+
+
+@dataclass(frozen=True)
+class ClinicalApprovalGiven(ClinicalApprovalOwed):
+    TYPE = "ClinicalApprovalGiven"
+    level: str = ""
+
+
 PUBLISHED = published(UnitsCreated, DonationReleased, DonationDiscarded, UnitDiscarded, UnitExpired, UnitsIssued,
                       UnitTransfused, StockLevelChanged, TransferRequested, TransferDispatched, TransferReceived,
                       TransferCancelled, RebalancingPlanApproved, ColdChainExcursionDetected, UnitsQuarantined,
-                      ColdChainExcursionDecided)
+                      ColdChainExcursionDecided, RecallOpened, RecallLineAnswered,
+                      RecallClosed, ClinicalApprovalOwed, ClinicalApprovalGiven)

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from marshmallow import EXCLUDE, Schema, fields
 
 from .services import expected, units
+from .services import recalls, units
 
 
 class _In(Schema):
@@ -82,6 +83,19 @@ def on_drive_scheduled(uow, envelope) -> None:
     expected.drive_scheduled(uow, **DriveScheduledIn().load(envelope.data))
 
 
+class PostDonationReportedIn(_In):
+    report_id = fields.String(required=True)
+    donor_id = fields.String(required=True)
+    onset_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    reported_at = fields.AwareDateTime(required=True)
+
+
+def on_post_donation_reported(uow, envelope) -> None:
+    """A donor fell ill after giving (post-donation information): look back over their blood (services/recalls.py).
+    A redelivery finds the recall its report already opened."""
+    recalls.open_from_report(uow, now=datetime.now(timezone.utc), **PostDonationReportedIn().load(envelope.data))
+
+
 HANDLERS = {
     ("DonorRegistered", 1): on_donor_registered,
     ("DonationRecorded", 1): on_donation_recorded,
@@ -89,6 +103,7 @@ HANDLERS = {
     ("AppointmentCancelled", 1): on_appointment_cancelled,
     ("AppointmentMissed", 1): on_appointment_missed,
     ("DriveScheduled", 1): on_drive_scheduled,
+    ("PostDonationReported", 1): on_post_donation_reported,
 }
 # Handlers that may share a transaction with the events around them (servicekit EventProcessor.process_run): they
 # only insert, a repeated DIN adds nothing, and none rolls the session back itself. A bulk import's donations

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
 from .errors import AlreadyTested, InvalidState
+from .recall import RECALL_HOLD
 from .policy import (COMPONENTS, DONATION_YIELDS, LEVELS, NO_DATA, PROCESSING, TRACKED_COMPONENTS, StockPolicy,
                      Thresholds)
 
@@ -102,7 +103,14 @@ class Unit:
     def is_expired(self, now: datetime) -> bool:
         return utc(self.expires_at) <= now
 
+    @property
+    def on_recall_hold(self) -> bool:
+        """Held by a lookback recall (recall.py): a passing test does not release it."""
+        return self.reason == RECALL_HOLD
+
     def release(self, now: datetime) -> None:
+        if self.on_recall_hold:
+            raise InvalidState(f"血液单元 {self.id} 因回溯召回被隔离", code="unit_on_recall_hold")
         if self.status != "quarantined":
             raise AlreadyTested(f"血液单元 {self.id} 状态为 {self.status}")
         if self.hold_ref:      # a cold-chain excursion is undecided: its decision comes first (services/cold_chain.py)
@@ -231,6 +239,8 @@ class Order:
     emergency_override: dict | None = None      # {approved_by, reason}: RhD-incompatible red cells allowed
     # The bags it took (Unit rows by unit_ids, as the use case loaded them; not mapped, orm.py).
     allocations: list[Unit] = field(default_factory=list, repr=False)
+    # Its clinical approval (approval.OrderApproval, own table) when it names a patient; not mapped here.
+    approval: object | None = field(default=None, repr=False)
 
 
 def order_status(lines: list[dict]) -> str:

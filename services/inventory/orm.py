@@ -8,7 +8,7 @@ from sqlalchemy.orm import registry
 from servicekit.db import UtcDateTime
 from servicekit.mapping import map_once
 
-from . import coldchain, model, reserve
+from . import approval, coldchain, model, recall, reserve
 
 metadata = MetaData()
 mapper_registry = registry(metadata=metadata)
@@ -276,6 +276,73 @@ collections = Table(
 )
 
 
+# ---- lookback and recall (#22; recall.py) ---------------------------------------------------------------------
+recalls = Table(
+    "recalls", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("trigger", String(30), nullable=False),
+    Column("trigger_ref", String(64), nullable=False),
+    Column("marker", String(40), nullable=False),
+    Column("donor_id", String(36), nullable=False, index=True),
+    Column("window_days", Integer, nullable=False),
+    Column("window_from", UtcDateTime, nullable=False),
+    Column("window_to", UtcDateTime, nullable=False),
+    Column("status", String(10), nullable=False, index=True),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("held_unit_ids", JSON, nullable=False),
+    # One recall per positive donation or per report: a redelivered trigger opens nothing twice.
+    UniqueConstraint("trigger", "trigger_ref", name="uq_recall_trigger"),
+)
+
+recall_lines = Table(
+    "recall_lines", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("recall_id", String(36), nullable=False, index=True),
+    Column("hospital_id", String(40), nullable=False, index=True),
+    Column("region", String(8), nullable=True),
+    Column("unit_id", String(36), nullable=False),
+    Column("din", String(14), nullable=False),
+    Column("component", String(20), nullable=False),
+    Column("status_at_notice", String(20), nullable=False),
+    Column("notified_at", UtcDateTime, nullable=False),
+    Column("answer", String(20), nullable=True),
+    Column("answered_at", UtcDateTime, nullable=True),
+    Column("answered_by", String(100), nullable=True),
+    Column("note", String(500), nullable=True),
+    UniqueConstraint("recall_id", "unit_id", name="uq_recall_line_unit"),
+)
+
+# ---- tiered clinical approval of orders for a named patient (#22; approval.py) --------------------------------
+order_approvals = Table(
+    "order_approvals", metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("hospital_id", String(40), nullable=False),
+    Column("patient_blind", String(64), nullable=False),
+    Column("patient_masked", String(40), nullable=False),
+    Column("day", String(10), nullable=False),             # Asia/Shanghai date
+    Column("counted_ml", Integer, nullable=False),
+    Column("day_total_ml", Integer, nullable=False),
+    Column("required_level", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("given", JSON, nullable=True),
+    Column("approved_at", UtcDateTime, nullable=True),
+    Index("ix_order_approvals_owed", "status", "hospital_id"),
+)
+
+# The running total per hospital, patient and day: its row is locked while an order adds to it, so two orders for
+# one patient at once cannot both stay under a tier.
+patient_day_totals = Table(
+    "patient_day_totals", metadata,
+    Column("hospital_id", String(40), primary_key=True),
+    Column("patient_blind", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("ml", Integer, nullable=False),
+)
+
+
 def _map_all() -> None:
     # The transfer version is bookkeeping for plans, not part of a site: read and bumped with Core statements.
     mapper_registry.map_imperatively(model.Site, sites, exclude_properties=["transfer_version"])
@@ -287,6 +354,9 @@ def _map_all() -> None:
     mapper_registry.map_imperatively(coldchain.StorageLocation, storage_locations)
     mapper_registry.map_imperatively(coldchain.Excursion, excursions)
     mapper_registry.map_imperatively(reserve.Reserve, stock_reserves)
+    mapper_registry.map_imperatively(recall.Recall, recalls)
+    mapper_registry.map_imperatively(recall.RecallLine, recall_lines)
+    mapper_registry.map_imperatively(approval.OrderApproval, order_approvals)
 
 
 # What the entities carry besides their columns, for the schemas to present (the use cases fill them in): a
@@ -299,6 +369,12 @@ def _init_unit(unit, _context):
 @event.listens_for(model.Order, "load")
 def _init_order(order, _context):
     order.allocations = []
+    order.approval = None
+
+
+@event.listens_for(recall.Recall, "load")
+def _init_recall(recall_, _context):
+    recall_.lines = []
 
 
 @event.listens_for(model.Transfusion, "load")

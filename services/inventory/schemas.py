@@ -1,10 +1,15 @@
 """Request and response schemas of the inventory API (docs/api.md, "Sites" and "Inventory")."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .model import SITE_KINDS, TRANSFER_STATUSES, UNIT_STATUSES
 from .policy import ABO, COMPONENTS, PRIORITIES, PROCESSING, RHD
+from .approval import STATUSES as APPROVAL_STATUSES
+from .clinical_policy import APPROVAL_LEVELS
+from .recall import ANSWERS as RECALL_ANSWERS, STATUSES as RECALL_STATUSES
 
 SITE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="站点编号为 1–40 位字母、数字、- 或 _")
 REGION = validate.Regexp(r"^[A-Z]{2,8}$", error="地区代码为 2–8 位大写字母")
@@ -205,6 +210,14 @@ class OrderCreateSchema(Schema):
     lines = fields.List(fields.Nested(UnitsLineSchema), required=True, validate=validate.Length(min=1, max=50))
     priority = fields.String(load_default="routine", validate=validate.OneOf(PRIORITIES))
     emergency_override = fields.Nested(EmergencyOverrideSchema)
+    # Tiered clinical approval (#22): an order for a named patient counts toward that patient's day.
+    patient_national_id = fields.String(load_only=True, validate=validate.Length(min=6, max=30))
+    clinical_approval = fields.Nested(lambda: ClinicalApprovalSchema())
+
+    @validates_schema
+    def _approval_needs_patient(self, data, **kwargs):
+        if data.get("clinical_approval") and not data.get("patient_national_id"):
+            raise ValidationError("临床审批须与患者身份证号一同提交", "patient_national_id")
 
     @validates_schema
     def _override_only_in_emergencies(self, data, **kwargs):
@@ -243,6 +256,7 @@ class OrderSchema(Schema):
     lines = fields.List(fields.Nested(OrderLineSchema))
     allocations = fields.List(fields.Nested(UnitSchema))
     emergency_override = fields.Nested(EmergencyOverrideSchema, allow_none=True)
+    approval = fields.Nested(lambda: OrderApprovalSchema(), allow_none=True)   # only for orders naming a patient
 
 
 class TransfusionCreateSchema(Schema):
@@ -337,3 +351,100 @@ class PlanSchema(Schema):
     approved_at = fields.AwareDateTime(allow_none=True)
     transfer_ids = fields.List(fields.String())
     from_site = fields.String(allow_none=True)
+
+
+# ---- lookback and recall, clinical approval (#22) --------------------------------------------------------------
+class RecallLineSchema(Schema):
+    id = fields.String()
+    hospital_id = fields.String()
+    region = fields.String(allow_none=True)
+    unit_id = fields.String()
+    din = fields.String()
+    component = fields.String()
+    status_at_notice = fields.String()
+    notified_at = fields.AwareDateTime()
+    answer = fields.String(allow_none=True)
+    answered_at = fields.AwareDateTime(allow_none=True)
+    answered_by = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class RecallSchema(Schema):
+    """services/recalls.py present(): never the donor; for a hospital, its own lines only and no trigger."""
+    id = fields.String()
+    trigger = fields.String()
+    trigger_ref = fields.String(allow_none=True)
+    marker = fields.String()
+    status = fields.String()
+    window_days = fields.Integer()
+    window_from = fields.AwareDateTime()
+    window_to = fields.AwareDateTime()
+    opened_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    closure_hours = fields.Float(allow_none=True)
+    held_unit_ids = fields.List(fields.String())
+    hospitals = fields.List(fields.String())
+    unanswered = fields.Integer()
+    lines = fields.List(fields.Nested(RecallLineSchema))
+
+
+class RecallQueryArgsSchema(Schema):
+    status = fields.String(validate=validate.OneOf(RECALL_STATUSES))
+
+
+class RecallAnswerSchema(Schema):
+    answer = fields.String(required=True, validate=validate.OneOf(RECALL_ANSWERS))
+    note = fields.String(validate=validate.Length(min=1, max=500))   # required for `transfused`: the follow-up
+
+
+_STATS_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31), error="日期须在 2000-01-01 至 2100-12-31 之间")
+
+
+class RecallStatsArgsSchema(Schema):
+    since = fields.Date(required=True, validate=_STATS_DAYS)      # Asia/Shanghai days, `until` inclusive
+    until = fields.Date(required=True, validate=_STATS_DAYS)
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if "since" in data and "until" in data and data["until"] < data["since"]:
+            raise ValidationError("结束日期不能早于开始日期", "until")
+        if "since" in data and "until" in data and (data["until"] - data["since"]).days > 366:
+            raise ValidationError("统计区间不能超过一年", "until")
+
+
+class RecallStatsSchema(Schema):
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    opened = fields.Integer()
+    closed = fields.Integer()
+    open = fields.Integer()
+    closure_hours = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    lines = fields.Dict(keys=fields.String(), values=fields.Integer())
+    hospitals = fields.Integer()
+
+
+class ClinicalApprovalSchema(Schema):
+    """Who approved the order's blood: the level (clinical_policy.APPROVAL_LEVELS) and the approver."""
+    level = fields.String(required=True, validate=validate.OneOf(APPROVAL_LEVELS))
+    approver_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    approver_id = fields.String(validate=validate.Length(min=1, max=40), allow_none=True)
+
+
+class OrderApprovalSchema(Schema):
+    order_id = fields.String()
+    hospital_id = fields.String()
+    patient_masked = fields.String()
+    day = fields.String()
+    priority = fields.String()
+    counted_ml = fields.Integer()
+    day_total_ml = fields.Integer()
+    required_level = fields.String()
+    required_title = fields.String()
+    status = fields.String()
+    given = fields.Nested(ClinicalApprovalSchema, allow_none=True)
+    created_at = fields.AwareDateTime()
+    approved_at = fields.AwareDateTime(allow_none=True)
+
+
+class ApprovalQueryArgsSchema(Schema):
+    status = fields.String(validate=validate.OneOf(APPROVAL_STATUSES))

@@ -6,6 +6,7 @@ from servicekit.uow import SqlAlchemyUnitOfWork
 from . import orm
 from .cold_chain_repository import ColdChainRepository
 from .events import PUBLISHED
+from .recall_repository import ApprovalRepository, RecallRepository
 from .repository import (ExpectedCollectionRepository, OrderRepository, PlanRepository, SiteRepository,
                          StockLevelRepository, TransferRepository,
                          TransfusionRepository, UnitRepository)
@@ -28,3 +29,5 @@ class InventoryUnitOfWork(SqlAlchemyUnitOfWork):
         self.expected = ExpectedCollectionRepository(self.session)
         self.cold_chain = ColdChainRepository(self.session)
         self.reserves = ReserveRepository(self.session)
+        self.recalls = RecallRepository(self.session)
+        self.approvals = ApprovalRepository(self.session)

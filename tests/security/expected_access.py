@@ -102,6 +102,8 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/api/v1/drives/{drive_id}"): only(STATION, station=OWN_STATION),
         ("POST", "/api/v1/drives/{drive_id}/roster"): only(STATION, station=OWN_STATION),
         ("GET", "/api/v1/group-donation/stats"): only(STATION, REVIEWER, station=OWN_REGION, reviewer=OWN_REGION),
+        # added (#22): any station records a donor's report of illness after giving (donors give in several regions)
+        ("POST", "/api/v1/donors/{donor_id}/post-donation-reports"): only(STATION),
     },
     "inventory": {
         ("POST", "/api/v1/sites"): only(ADMIN),
@@ -155,6 +157,15 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("POST", "/api/v1/reserves"): only(ADMIN, STATION, station=OWN_STATION),
         ("GET", "/api/v1/reserves"): only(*STAFF),
         ("DELETE", "/api/v1/reserves/{reserve_id}"): only(ADMIN, STATION, station=OWN_STATION),
+        # added (#22): lookback recalls — stations and admin follow every recall (a donor's blood crosses regions);
+        # a hospital sees only recalls that reached it, only its own lines, and answers those
+        ("GET", "/api/v1/recalls"): only(ADMIN, STATION, HOSPITAL, hospital=OWN_HOSPITAL),
+        ("GET", "/api/v1/recalls/stats"): only(ADMIN, STATION),
+        ("GET", "/api/v1/recalls/{recall_id}"): only(ADMIN, STATION, HOSPITAL, hospital=OWN_HOSPITAL),
+        ("POST", "/api/v1/recalls/{recall_id}/lines/{line_id}/answer"): only(HOSPITAL, hospital=OWN_HOSPITAL),
+        # added (#22): tiered clinical approval — a hospital its own orders; admin reads every hospital's owed list
+        ("GET", "/api/v1/clinical-approvals"): only(ADMIN, HOSPITAL, hospital=OWN_HOSPITAL),
+        ("POST", "/api/v1/orders/{order_id}/approval"): only(HOSPITAL, hospital=OWN_HOSPITAL),
     },
     "waiver": {
         ("GET", "/api/v1/waiver/policies"): anyone(),

@@ -486,6 +486,45 @@ def _(w: InventoryWorld):
     reserve = w.ok("POST", "/api/v1/reserves", w.site("SH-S1"), json=_reserve_body("SH-S1"))["id"]
     refused(w, "DELETE", f"/api/v1/reserves/{reserve}", w.site("SH-S2"))
     assert let_through(w, "DELETE", f"/api/v1/reserves/{reserve}", w.site("SH-S1")).status_code == 204
+@case("inventory", "GET", "/api/v1/recalls", HOSPITAL, "recalls that did not reach it are not listed")
+def _(w: InventoryWorld):
+    recall = w.recall()
+    assert w.ok("GET", "/api/v1/recalls", w.site("SH-H2")) == []
+    [mine] = w.ok("GET", "/api/v1/recalls", w.site("SH-H1"))
+    assert mine["id"] == recall and {ln["hospital_id"] for ln in mine["lines"]} == {"SH-H1"}
+
+
+@case("inventory", "GET", "/api/v1/recalls/{recall_id}", HOSPITAL, "a recall that did not reach it")
+def _(w: InventoryWorld):
+    recall = w.recall()
+    refused(w, "GET", f"/api/v1/recalls/{recall}", w.site("SH-H2"))
+    assert let_through(w, "GET", f"/api/v1/recalls/{recall}", w.site("SH-H1")).status_code == 200
+
+
+@case("inventory", "POST", "/api/v1/recalls/{recall_id}/lines/{line_id}/answer", HOSPITAL,
+      "a line of another hospital")
+def _(w: InventoryWorld):
+    recall = w.recall()
+    [line] = w.ok("GET", f"/api/v1/recalls/{recall}", w.ADMIN)["lines"]
+    url = f"/api/v1/recalls/{recall}/lines/{line['id']}/answer"
+    refused(w, "POST", url, w.site("SH-H2"), json={"answer": "returned"})
+    assert let_through(w, "POST", url, w.site("SH-H1"), json={"answer": "returned"}).get_json()["status"] == "closed"
+
+
+@case("inventory", "GET", "/api/v1/clinical-approvals", HOSPITAL, "another hospital's orders are not listed")
+def _(w: InventoryWorld):
+    order = w.owed_approval("SH-H1")
+    assert w.ok("GET", "/api/v1/clinical-approvals?status=owed", w.site("SH-H2")) == []
+    assert [a["order_id"] for a in w.ok("GET", "/api/v1/clinical-approvals", w.site("SH-H1"))] == [order]
+
+
+@case("inventory", "POST", "/api/v1/orders/{order_id}/approval", HOSPITAL, "an order of another hospital")
+def _(w: InventoryWorld):
+    order = w.owed_approval("SH-H1")
+    body = {"level": "department_head", "approver_name": "李主任"}
+    refused(w, "POST", f"/api/v1/orders/{order}/approval", w.site("SH-H2"), json=body)
+    assert let_through(w, "POST", f"/api/v1/orders/{order}/approval", w.site("SH-H1"),
+                       json=body).get_json()["status"] == "approved_after"
 
 
 # ---- waiver service: donors' own pools, relatives and claims; hospitals' own deductions; reviewers' region ------

@@ -157,6 +157,21 @@ class InventoryWorld(World):
         return self.ok("POST", "/api/v1/rebalancing/plans", self.ADMIN,
                        json={"region": region, **({"from_site": from_site} if from_site else {})})["id"]
 
+    def recall(self) -> str:
+        """A recall reaching SH-H1: a bag of donor-1 issued to it, then donor-1's next donation tests HIV-positive."""
+        self.issued_unit("SH-H1")
+        din, _ = self.donation("SH-S1", release=False)
+        self.ok("POST", f"/api/v1/donations/{din}/test-result", self.site("SH-S1"),
+                json={"qualified": False, "reason": "hiv"})
+        return self.ok("GET", "/api/v1/recalls", self.ADMIN)[0]["id"]
+
+    def owed_approval(self, hospital: str = "SH-H1") -> str:
+        """An emergency order for 800 ml of red cells for one patient, gone ahead owing its department head's approval."""
+        order = self.ok("POST", "/api/v1/orders", self.site(hospital), json={
+            "lines": [{**O_POS_1U[0], "units": 4}], "priority": "emergency",
+            "patient_national_id": make_national_id(seq=31)})
+        return order["id"]
+
     def shortage(self, short_site: str, spare_site: str) -> None:
         """`spare_site` holds 3 U of O+ red cells with no demand; `short_site` needs 1 U a day and holds none:
         a plan moves red cells from the one to the other."""

@@ -3,6 +3,7 @@ from .donors import blp
 from .drives import blp as drives
 from .me import me
 from .points import blp as points
+from .post_donation import blp as post_donation
 from .rare import blp as rare
 
-BLUEPRINTS = [blp, me, points, rare, drives]
+BLUEPRINTS = [blp, me, points, rare, drives, post_donation]

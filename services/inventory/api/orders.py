@@ -16,4 +16,6 @@ class Orders(MethodView):
     @blp.response(201, OrderSchema)
     def post(self, payload):
         """Order blood from the supplying station"""
-        return orders.place_order(deps().uow(), hospital_id=current_principal().site_id, now=now(), **payload)
+        d = deps()
+        return orders.place_order(d.uow(), hospital_id=current_principal().site_id, now=now(), vault=d.vault,
+                                  **payload)

@@ -9,7 +9,7 @@ from ..events import UnitsIssued
 from ..errors import SiteNotConfigured
 from ..model import EPS, Movement, Order, new_id, order_status, routine_cut
 from ..policy import substitutes
-from . import stock
+from . import approvals, stock
 
 
 def _supplier(uow, hospital_id: str):
@@ -23,7 +23,8 @@ def _supplier(uow, hospital_id: str):
 
 
 def place_order(uow, *, hospital_id: str, lines: list[dict], priority: str, now: datetime,
-                emergency_override: dict | None = None) -> Order:
+                emergency_override: dict | None = None, vault=None, patient_national_id: str | None = None,
+                clinical_approval: dict | None = None) -> Order:
     """Allocate every line; the order is fulfilled, partial or backordered (nothing at all). No bag twice:
     each bag is taken by a conditional update (allocation.take_bags). An `emergency_override` (who decided, why)
     lets an emergency take RhD-incompatible bags after every compatible one; each such substitution says so."""
@@ -34,6 +35,10 @@ def place_order(uow, *, hospital_id: str, lines: list[dict], priority: str, now:
             uow, {(supplier.id, ln["component"], ln["abo"], ln["rhd"]) for ln in lines}, supplier.region, now)
         order = Order(id=new_id(), hospital_id=hospital.id, supplier_id=supplier.id, priority=priority,
                       status="backordered", lines=[], created_at=now, emergency_override=emergency_override)
+        if patient_national_id:
+            order.approval = approvals.assess(uow, vault, order_id=order.id, hospital_id=hospital.id,
+                                              patient_national_id=patient_national_id, lines=lines,
+                                              priority=priority, clinical_approval=clinical_approval, now=now)
         claim = dict(status="issued", site_id=hospital.id, region=hospital.region, issued_to=hospital.id,
                      issued_from=supplier.id, issued_at=now, order_id=order.id)
         touched, result_lines, unit_ids = set(), [], []

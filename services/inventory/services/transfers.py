@@ -117,6 +117,8 @@ def receive_transfer(uow, *, station_id: str | None, transfer_id: str, now: date
                 u.expire(now)
                 uow.publish(UnitExpired(unit_id=u.id, din=u.din, site_id=u.site_id, component=u.component,
                                         reason="expired_in_transit", at=now))
+            elif u.on_recall_hold:     # a bag a lookback recall caught on the road arrives held (recall.py)
+                u.status = "quarantined"
             elif u.status != "quarantined":     # quarantined: held by a transport excursion
                 u.status = "available"
         uow.units.record_movements([Movement(u.id, "received", u.status, now, from_site=t.from_site, to_site=t.to_site,

@@ -7,7 +7,7 @@ from servicekit.errors import Unprocessable
 from servicekit.pii import mask
 
 from ..events import UnitTransfused
-from ..errors import NotYourUnit, UnitNotFound, UnitNotIssuable, UnitPastExpiry
+from ..errors import NotYourUnit, UnitNotFound, UnitNotIssuable, UnitPastExpiry, UnitRecalled
 from ..model import Movement, Transfusion, new_id, utc
 from ..policy import DEFAULT_POLICY_REGION
 
@@ -29,6 +29,11 @@ def record_transfusion(uow, vault, *, hospital_id: str | None, unit_id: str, pat
             raise UnitNotIssuable(f"血液状态为 {unit.status}，不能登记输血")
         if unit.issued_at is not None and transfused_at < utc(unit.issued_at) - CLOCK_SKEW:
             raise Unprocessable("输血时间早于发血时间", errors={"transfused_at": ["输血时间不能早于发血时间"]})
+        recalled = uow.recalls.unanswered_line_for_unit(unit.id)
+        if recalled is not None and transfused_at >= utc(recalled.notified_at):
+            # A bag recalled before it was given must not be given (one given before the notice may be recorded).
+            raise UnitRecalled(f"该血液已于 {utc(recalled.notified_at).isoformat()} 被回溯召回，不得输注",
+                               recall_id=recalled.recall_id)
         # Against the transfusion time, not the clock: a transfusion given in time may be recorded late.
         if unit.is_expired(transfused_at):
             raise UnitPastExpiry(f"血液已于 {utc(unit.expires_at).isoformat()} 过期，不能登记输血",

@@ -12,7 +12,7 @@ from ..events import DonationDiscarded, DonationReleased, UnitDiscarded, UnitExp
 from ..errors import AlreadyTested, DonationNotFound, NotYourSite, NotYourUnit, UnitNotFound
 from ..model import Movement, Unit, new_id, products_of, utc
 from ..policy import is_infectious
-from . import stock
+from . import recalls, stock
 
 
 def _keys(units_: list[Unit]):
@@ -93,17 +93,24 @@ def record_test_result(uow, *, station_id: str | None, din: str, qualified: bool
         pending = [u for u in units_ if u.status == "quarantined"]
         first = units_[0]
         if qualified:
+            # A bag a lookback recall holds stays in quarantine whatever its own test says (recall.py).
+            pending = [u for u in pending if not u.on_recall_hold]
             for u in pending:
                 u.release(now)
-            uow.publish(DonationReleased(din=din, donor_id=first.donor_id, unit_ids=[u.id for u in pending],
-                                         released_at=now))
+            if pending:
+                uow.publish(DonationReleased(din=din, donor_id=first.donor_id, unit_ids=[u.id for u in pending],
+                                             released_at=now))
         else:
             reason = (reason or "test_failed").strip()
+            infectious = is_infectious(reason) if infectious is None else infectious
             for u in pending:
                 u.discard(reason, now)
-            uow.publish(DonationDiscarded(din=din, donor_id=first.donor_id, reason=reason,
-                                          infectious=is_infectious(reason) if infectious is None else infectious,
+            uow.publish(DonationDiscarded(din=din, donor_id=first.donor_id, reason=reason, infectious=infectious,
                                           unit_ids=[u.id for u in pending], discarded_at=now))
+            if infectious and first.donor_id:
+                # The donor's earlier blood is traced in the same transaction as the positive result.
+                recalls.open_lookback(uow, donor_id=first.donor_id, trigger="positive_test", trigger_ref=din,
+                                      marker=reason, reference_at=utc(first.collected_at), exclude_din=din, now=now)
         uow.units.record_movements([Movement(u.id, "released" if qualified else "discarded", u.status, now,
                                              to_site=u.site_id, ref=din, note=None if qualified else reason)
                                     for u in pending])

@@ -5,9 +5,9 @@ import pytest
 from .conftest import ADMIN
 
 ROLES = {   # username → the tabs the role's work needs (console.html's data-roles), in page order
-    "admin": ["stock", "rebalancing", "coldchain", "stats", "direct", "health"],
-    "station.hp": ["stock", "rebalancing", "points", "drives", "rare", "callups", "coldchain", "health"],
-    "hospital.hp": ["stock", "hospital", "discharge", "direct", "health"],
+    "admin": ["stock", "rebalancing", "coldchain", "stats", "direct", "recalls", "approvals", "health"],
+    "station.hp": ["stock", "rebalancing", "points", "drives", "rare", "callups", "coldchain", "recalls", "health"],
+    "hospital.hp": ["stock", "hospital", "discharge", "direct", "recalls", "approvals", "health"],
     "reviewer.sh": ["stock", "callups", "claims", "family", "stats", "direct", "health"],
 }
 DEFAULT_VIEW = {"admin": "stock", "station.hp": "stock", "hospital.hp": "hospital", "reviewer.sh": "claims"}

@@ -14,6 +14,10 @@ from gateway.routes import match
     ("/api/v1/donations/A9999/test-result", "inventory"),
     ("/api/v1/waiver/policies", "waiver"),
     ("/api/v1/rebalancing/plans/1/approve", "inventory"),
+    ("/api/v1/recalls/r1/lines/l1/answer", "inventory"),
+    ("/api/v1/clinical-approvals", "inventory"),
+    ("/api/v1/orders/o1/approval", "inventory"),
+    ("/api/v1/donors/d1/post-donation-reports", "donor"),
 ])
 def test_paths_route_to_their_owning_service(path, upstream):
     assert match(path) == upstream

@@ -46,3 +46,14 @@ def test_the_demo_shows_one_open_excursion_holding_the_fridge_s_bags_and_a_reser
     stock = client.get("/api/v1/stock", query_string={"site_id": "SH-HP-S"}, headers=auth("admin")).get_json()
     o_pos = next(r for r in stock if (r["component"], r["abo"], r["rhd"]) == ("red_cells", "O", "pos"))
     assert o_pos["reserve_units"] == 40.0 and o_pos["reserve_days"] > 0
+
+
+def test_the_demo_shows_one_recall_reaching_shanghai_and_jiangsu(inventory_db, client):
+    now = datetime.now(timezone.utc)
+    assert demo.load(Config(database_url=inventory_db), places=SOME, now=now)["recalls_created"] == 1
+    assert demo.load(Config(database_url=inventory_db), places=SOME, now=now)["recalls_created"] == 0
+    [recall] = client.get("/api/v1/recalls", headers=auth("admin")).get_json()
+    assert recall["marker"] == "hiv" and recall["hospitals"] == ["JS-NJ-H", "SH-HP-H"]
+    answers = {ln["hospital_id"]: ln["answer"] for ln in recall["lines"]}
+    assert answers == {"JS-NJ-H": "returned", "SH-HP-H": None} and recall["status"] == "open"
+    assert len(recall["held_unit_ids"]) == 4      # the donation on the shelf (2 bags), the issued ones' plasma
