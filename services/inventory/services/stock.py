@@ -47,9 +47,17 @@ def daily_demand(uow, site_regions: dict[str, str], now: datetime) -> dict[Key, 
     for window, site_ids in by_window.items():
         start = now - timedelta(days=window)
         for key, (first_issue, recent_u) in uow.units.issue_history(site_ids, start).items():
-            if first_issue is not None and first_issue <= start:
-                out[key] = recent_u / window
+            average = moving_average(first_issue, recent_u, start, window)
+            if average is not None:
+                out[key] = average
     return out
+
+
+def moving_average(first_issue, recent_u: float, start, window: int) -> float | None:
+    """U/day over the window, once the key's issues began before the window did (else None: the baseline)."""
+    if first_issue is None or first_issue > start:
+        return None
+    return recent_u / window
 
 
 def _since(row) -> dict[str, datetime | None]:
