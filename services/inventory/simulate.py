@@ -3,7 +3,7 @@
 One run:      python -m inventory.simulate --days 365 --sites 40 --seed 1 [--no-optimiser] [--demand baseline]
 The report:   python -m inventory.simulate --report --seeds 1 2 3 4 5 [--docs docs]   (make simulate)
 Outputs go to var/simulation/ (report.md, report.json, PNGs); --docs also rewrites docs/simulation.md's
-report section and copies the PNGs to docs/images/simulation/.
+report section and copies the PNGs next to it (images/simulation/ of the docs folder).
 """
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="processes for the report's runs")
     parser.add_argument("--out", type=Path, default=Path("var/simulation"))
     parser.add_argument("--docs", type=Path, default=None, help="also write the report into this docs folder")
+    parser.add_argument("--from-runs", action="store_true",
+                        help="build the report from the runs kept in OUT/runs (the seeds with every scenario)")
     args = parser.parse_args(argv)
     if args.days < 1 or args.sites < 2:
         parser.error("--days ≥ 1 and --sites ≥ 2")
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.report:
         from .simulation.report import build
         report = build(seeds=args.seeds, n_sites=args.sites, days=args.days, out_dir=args.out,
-                       workers=args.workers, docs_dir=args.docs)
+                       workers=args.workers, docs_dir=args.docs, from_runs=args.from_runs)
         print((args.out / "report.md").read_text())
         print(f"total {report['meta']['total_seconds']} s; written to {args.out}/")
         return

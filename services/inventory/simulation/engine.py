@@ -8,8 +8,9 @@ What is the inventory's code, called as it is (nothing here restates a rule):
 - warning levels: model.days_of_supply, raw_level, sustained_level under policy.stock_policy (Shanghai's);
 - demand: services/stock.moving_average (the service's 28-day rule) or forecast.window_rates;
 - the region's plan: rebalancing.solve on the day's shelves, applied as transfers of the bags pick_fefo names;
-- call-ups: the donor service's trigger (a level rising to yellow or worse) and its cooldown and booking days
-  (donor.policy), answered by donors at the rate SimulationParams says.
+- call-ups: the donor service's trigger (a level rising to yellow or worse, model.severity) with its cooldown
+  and booking days (SimulationParams mirrors donor.policy: a service imports no other service, and
+  tests/inventory/simulation checks the two agree), answered by donors at the rate SimulationParams says.
 
 What is the simulator's (assumptions, region.py): hospitals' demand, the donors, test failures, transit times.
 
@@ -30,12 +31,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from donor.policy import BOOKING, SHANGHAI as DONOR_RULES
-from donor.services.notifications import SEVERITY
-
 from .. import forecast as fc
 from ..allocation import pick_fefo
-from ..model import EPS, Unit, days_of_supply, products_of, raw_level, routine_cut, sustained_level
+from ..model import EPS, Unit, days_of_supply, products_of, raw_level, routine_cut, severity, sustained_level
 from ..policy import FORECAST, REBALANCING, stock_policy, substitutes
 from ..rebalancing import Problem, solve
 from ..services.stock import moving_average
@@ -218,7 +216,7 @@ class Simulation:
         """The day's warning levels (08:00, after the morning's stock); a level rising to yellow or worse calls
         that group's donors, once per donor cooldown (donor service: call_up_for_shortage)."""
         now = self.at(d, 8)
-        cooldown = DONOR_RULES.shortage_call_cooldown_days
+        cooldown = self.p.call_up_cooldown_days
         for s in range(len(self.sites)):
             for k, (component, _, _) in enumerate(self.K):
                 held = sum(u.units for u in self.shelves[s][k])
@@ -226,10 +224,10 @@ class Simulation:
                 level, self.since[s][k] = sustained_level(raw, self.since[s][k], now, self.policy.sustain_days,
                                                           self.policy.escalation_sustain_days)
                 previous = self.level[s][k]
-                if SEVERITY[level] > SEVERITY[previous] and d - self.last_call[s, k] >= cooldown:
+                if severity(level) > severity(previous) and d - self.last_call[s, k] >= cooldown:
                     self.last_call[s, k] = d
-                    self.call_until[s, k] = d + BOOKING.call_up_days - 1
-                    self.call_rate[s, k] = self.p.call_up_yield_days * est[s, k] / BOOKING.call_up_days
+                    self.call_until[s, k] = d + self.p.call_up_days - 1
+                    self.call_rate[s, k] = self.p.call_up_yield_days * est[s, k] / self.p.call_up_days
                 self.level[s][k] = level
 
     # ---- hospitals ----------------------------------------------------------------------------------------

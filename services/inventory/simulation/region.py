@@ -57,6 +57,10 @@ class SimulationParams:
     # Call-ups (donor service: call_up_for_shortage): a group turning yellow or worse calls its donors; the
     # answer brings `call_up_yield_days` of that group's demand over the booking rules' call_up_days.
     call_up_yield_days: float = 2.0
+    # The donor service's numbers (donor/policy.py: EligibilityRules.shortage_call_cooldown_days, BookingRules.
+    # call_up_days), mirrored because a service imports no other; test_simulation checks they agree.
+    call_up_cooldown_days: int = 14
+    call_up_days: int = 3
     # Stock the stations aim at (days of supply) and what the region's dispatch plans to (rebalancing target):
     # red cells at the rebalancing target; platelets keep 5 days (4 on the shelf after testing), so 3.
     target_days: dict = field(default_factory=lambda: {"red_cells": 7.0, "platelets": 3.0})

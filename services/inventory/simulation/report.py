@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import platform
 import shutil
 import statistics
@@ -31,19 +32,40 @@ def group_name(abo: str, rhd: str) -> str:
     return f"{abo}{'+' if rhd == 'pos' else '−'}"
 
 
+def _run_file(runs_dir: Path, seed: int, n_sites: int, days: int, demand: str, optimiser: bool) -> Path:
+    return runs_dir / f"{n_sites}x{days}-seed{seed}-{demand}-{'opt' if optimiser else 'noopt'}.pickle"
+
+
 def _run(args) -> RunResult:
-    seed, n_sites, days, demand, optimiser = args
+    """One run, kept in `runs_dir` as it ends: a report can be built from the runs done so far (--from-runs)."""
+    seed, n_sites, days, demand, optimiser, runs_dir = args
     from .region import SimulationParams
-    return Simulation(n_sites=n_sites, seed=seed, optimiser=optimiser, demand=demand,
-                      params=SimulationParams(days=days)).run()
+    result = Simulation(n_sites=n_sites, seed=seed, optimiser=optimiser, demand=demand,
+                        params=SimulationParams(days=days)).run()
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    path = _run_file(runs_dir, seed, n_sites, days, demand, optimiser)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(result))
+    tmp.replace(path)
+    return result
 
 
-def run_all(seeds, n_sites: int, days: int, scenarios=SCENARIOS, workers: int = 1) -> list[RunResult]:
-    jobs = [(seed, n_sites, days, demand, opt) for seed in seeds for demand, opt in scenarios]
+def run_all(seeds, n_sites: int, days: int, runs_dir: Path, scenarios=SCENARIOS, workers: int = 1) -> list[RunResult]:
+    jobs = [(seed, n_sites, days, demand, opt, runs_dir) for seed in seeds for demand, opt in scenarios]
     if workers <= 1:
         return [_run(j) for j in jobs]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_run, jobs))
+
+
+def saved_runs(runs_dir: Path, seeds, n_sites: int, days: int) -> list[RunResult]:
+    """The runs kept so far, of the seeds that have every scenario (a seed half done would bias the ranges)."""
+    out = []
+    for seed in seeds:
+        paths = [_run_file(runs_dir, seed, n_sites, days, d, o) for d, o in SCENARIOS]
+        if all(p.exists() for p in paths):
+            out += [pickle.loads(p.read_bytes()) for p in paths]
+    return out
 
 
 # ---- the forecast's backtest ------------------------------------------------------------------------------
@@ -243,9 +265,17 @@ def markdown(summary: dict, goal_rows: list[dict], bt: dict, meta: dict, images:
     return "\n".join(lines) + "\n"
 
 
-def build(*, seeds, n_sites: int, days: int, out_dir: Path, workers: int = 1, docs_dir: Path | None = None) -> dict:
+def build(*, seeds, n_sites: int, days: int, out_dir: Path, workers: int = 1, docs_dir: Path | None = None,
+          from_runs: bool = False) -> dict:
     started = time.perf_counter()
-    results = run_all(seeds, n_sites, days, workers=workers)
+    runs_dir = out_dir / "runs"
+    if from_runs:
+        results = saved_runs(runs_dir, seeds, n_sites, days)
+        if not results:
+            raise SystemExit(f"no seed has every scenario in {runs_dir}")
+        seeds = sorted({r.seed for r in results})
+    else:
+        results = run_all(seeds, n_sites, days, runs_dir, workers=workers)
     summary = summarise(results)
     goal_rows = goals(summary)
     bt = backtest(seeds[0], n_sites)
@@ -255,6 +285,9 @@ def build(*, seeds, n_sites: int, days: int, out_dir: Path, workers: int = 1, do
                        f"(load average {os.getloadavg()[0]:.1f} at the end)",
             "total_seconds": round(time.perf_counter() - started, 1)}
     report = {"meta": meta, "summary": summary, "goals": goal_rows, "backtest": bt}
+    if from_runs:
+        meta["total_seconds"] = round(sum(r.seconds for r in results), 1)
+        meta["note"] = "built from the kept runs (--from-runs)"
     (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str))
     (out_dir / "report.md").write_text(markdown(summary, goal_rows, bt, meta, [p.name for p in pngs]))
     if docs_dir is not None:

@@ -92,3 +92,10 @@ def test_cli_prints_the_figures(capsys):
 def test_cli_refuses_a_region_of_one(capsys):
     with pytest.raises(SystemExit):
         main(["--sites", "1"])
+
+
+def test_call_up_numbers_are_the_donor_services():
+    from donor.policy import BOOKING, REGION_RULES
+    params = SimulationParams()
+    assert params.call_up_cooldown_days == REGION_RULES["SH"].shortage_call_cooldown_days
+    assert params.call_up_days == BOOKING.call_up_days
