@@ -85,10 +85,11 @@ class SimulationReport(MethodView):
         try:
             report = json.loads((folder / "report.json").read_text())
         except (OSError, ValueError):
-            raise NotFound("尚无模拟报告（运行 make simulate 生成）", code="simulation_report_not_found")
+            # No run yet is an answer, not an error: the 调剂 tab says so (and a browser logs no refused fetch).
+            return {"available": False, "meta": {}, "goals": [], "images": []}
         images = [{"name": name, "title": title, "href": f"/api/v1/simulation/images/{name}"}
                   for name, title in SIMULATION_IMAGES.items() if (folder / name).is_file()]
-        return {"meta": report.get("meta", {}), "goals": report.get("goals", []), "images": images}
+        return {"available": True, "meta": report.get("meta", {}), "goals": report.get("goals", []), "images": images}
 
 
 @blp.route("/simulation/images/<name>")

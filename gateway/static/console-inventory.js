@@ -286,11 +286,11 @@ export function rebalancingView(ctx) {
     try {
       report = await ctx.call("simulationReport");
     } catch (err) {
-      if (err.status === 404) {
-        showMessage(simMsg, "info", "尚无模拟报告（运行 make simulate 后在此显示）");
-      } else {
-        showMessage(simMsg, "error", err);
-      }
+      showMessage(simMsg, "error", err);
+      return;
+    }
+    if (!report.available) {
+      showMessage(simMsg, "info", "尚无模拟报告（运行 make simulate 后在此显示）");
       return;
     }
     const meta = report.meta || {};

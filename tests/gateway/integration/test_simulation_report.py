@@ -1,5 +1,5 @@
 """The simulation report's plots for the console's 调剂 tab: staff of dispatch and stations only, named plots only,
-a 404 problem until `make simulate` has written a report."""
+"available": false until `make simulate` has written a report."""
 import json
 
 import pytest
@@ -30,17 +30,21 @@ def _write(folder):
     (folder / "secret.txt").write_text("not served")
 
 
-def test_no_report_yet_is_a_404_problem(client):
+def test_no_report_yet_says_so(client):
     resp = client.get("/api/v1/simulation/report", headers=auth("admin"))
-    assert resp.status_code == 404 and resp.get_json()["code"] == "simulation_report_not_found"
-    assert resp.content_type.startswith("application/problem+json")
+    assert resp.status_code == 200
+    assert resp.get_json() == {"available": False, "meta": {}, "goals": [], "images": []}
+    missing = client.get("/api/v1/simulation/images/days_of_supply.png", headers=auth("admin"))
+    assert missing.status_code == 404 and missing.get_json()["code"] == "simulation_image_not_found"
+    assert missing.content_type.startswith("application/problem+json")
 
 
 def test_staff_read_the_report_and_its_plots(client, folder):
     _write(folder)
     for headers in (auth("admin"), auth("station", site_id="SH-S01", region="SH")):
         body = client.get("/api/v1/simulation/report", headers=headers).get_json()
-        assert body["meta"] == {"sites": 40, "days": 365} and body["goals"][0]["met"] is True
+        assert body["available"] is True and body["meta"] == {"sites": 40, "days": 365}
+        assert body["goals"][0]["met"] is True
         assert body["images"] == [{"name": "days_of_supply.png", "title": "全年各血型可供天数",
                                    "href": "/api/v1/simulation/images/days_of_supply.png"}]   # the one written
         png = client.get("/api/v1/simulation/images/days_of_supply.png", headers=headers)
