@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install up down test bench bench-scale clean
+.PHONY: install up down test bench bench-scale simulate clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ bench: install
 bench-scale: install
 	bash scripts/ensure-postgres.sh
 	$(PY) -m tests.bench.scale
+
+# A year of the synthetic region, every scenario over 5 seeds (docs/simulation.md); outputs in var/simulation/,
+# the report section of docs/simulation.md and its plots rewritten. SIMULATE_ARGS="--seeds 1 --sites 12" for less.
+SIMULATE_ARGS ?= --days 365 --sites 40 --seeds 1 2 3 4 5 --workers 2
+simulate: install
+	$(PY) -m inventory.simulate --report $(SIMULATE_ARGS) --docs docs
 
 clean:
 	rm -rf var .bench

@@ -50,6 +50,8 @@ class Config(BaseConfig):
     rate_limit_donor_token_per_ip: str = "1000/hour"
     rate_limit_login_per_username: str = "10/minute"
     rate_limit_client_token_per_client: str = "10/minute"
+    # Where `make simulate` writes its report (inventory.simulate): the console's 调剂 tab shows its plots.
+    simulation_dir: str = "var/simulation"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     sms_connect_timeout_s: float = 2.0

@@ -13,6 +13,8 @@ export const API_PATHS = Object.freeze({
   dispatchTransfer: ["POST", "/api/v1/transfers/{transfer_id}/dispatch"],
   cancelTransfer: ["POST", "/api/v1/transfers/{transfer_id}/cancel"],
   receiveTransfer: ["POST", "/api/v1/transfers/{transfer_id}/receive"],
+  simulationReport: ["GET", "/api/v1/simulation/report"],
+  simulationImage: ["GET", "/api/v1/simulation/images/{name}"],
   claims: ["GET", "/api/v1/waiver/claims"],
   claim: ["GET", "/api/v1/waiver/claims/{claim_id}"],
   claimDocument: ["GET", "/api/v1/waiver/claims/{claim_id}/documents/{document_id}"],

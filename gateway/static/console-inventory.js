@@ -267,6 +267,50 @@ export function rebalancingView(ctx) {
     loadTransfers();
   });
 
+  // The latest `make simulate` report: its goals and plots, fetched with the token and shown from blob: URLs
+  // (revoked when the view is reset), as claim documents are.
+  const simMsg = byId("simulation-msg");
+  const simResult = byId("simulation-result");
+  let simUrls = [];
+
+  function dropSimulation() {
+    simUrls.forEach((url) => URL.revokeObjectURL(url));
+    simUrls = [];
+    clear(simResult);
+  }
+
+  async function loadSimulation() {
+    dropSimulation();
+    hideMessage(simMsg);
+    let report;
+    try {
+      report = await ctx.call("simulationReport");
+    } catch (err) {
+      showMessage(simMsg, "error", err);
+      return;
+    }
+    if (!report.available) {
+      showMessage(simMsg, "info", "尚无模拟报告（运行 make simulate 后在此显示）");
+      return;
+    }
+    const meta = report.meta || {};
+    simResult.appendChild(el("p", {}, `${meta.sites || "?"} 个血站 × ${meta.days || "?"} 天，种子 `
+      + `${(meta.seeds || []).join(", ")}；生成于 ${meta.when || "?"}`));
+    simResult.appendChild(el("ul", { class: "goals" }, ...(report.goals || []).map((g) => el("li", {},
+      `${g.met ? "达标" : "未达标"}：${g.goal}（${fmtNumber((g.value || {}).mean, 2)}）`))));
+    for (const image of report.images || []) {
+      try {
+        const response = await ctx.call("simulationImage", { params: { name: image.name }, accept: "image/png", raw: true });
+        const url = URL.createObjectURL(await response.blob());
+        simUrls.push(url);
+        simResult.appendChild(el("figure", {}, el("img", { src: url, alt: image.title, class: "doc-image" }),
+          el("figcaption", {}, image.title)));
+      } catch (err) {
+        showMessage(simMsg, "error", err);
+      }
+    }
+  }
+
   return {
     enter(arg) {
       if (!loaded) {
@@ -275,6 +319,7 @@ export function rebalancingView(ctx) {
         planOwnLabel.hidden = session.role !== "station";
         trSite.value = session.role === "station" ? session.site_id || "" : "";
         loadTransfers();
+        loadSimulation();
       }
       if (arg && arg.propose) {
         propose(arg.propose);
@@ -287,6 +332,8 @@ export function rebalancingView(ctx) {
       [planMsg, trMsg].forEach(hideMessage);
       clear(planResult);
       clear(trResult);
+      dropSimulation();
+      hideMessage(simMsg);
     },
   };
 }

@@ -155,6 +155,26 @@ class ExpectedCollectionsPolicy:
 
 EXPECTED_COLLECTIONS = ExpectedCollectionsPolicy()
 
+
+@dataclass(frozen=True)
+class ForecastPolicy:
+    """When and how the demand forecast (forecast.py) replaces the moving average in days of supply [U: our
+    choice, backtested in docs/simulation.md].
+
+    `min_history_days`: 8 weeks, so each weekday has been seen 8 times before its effect is trusted;
+    `history_days`: the fit window (half a year: a trend, not last winter's Spring Festival);
+    `horizon_days`: days of supply divide the stock by the mean forecast of the next `horizon_days` days,
+    the rebalancing target (REBALANCING.target_days), so stock is judged against the week it must cover;
+    `interval`: the nominal coverage of the prediction intervals."""
+
+    min_history_days: int = 56
+    history_days: int = 182
+    horizon_days: int = 7
+    interval: float = 0.90
+
+
+FORECAST = ForecastPolicy()
+
 # Emergency substitution (docs/domain-reference.md §8). ABO: acceptable donor groups per recipient, identical first.
 RED_CELL_ABO = {"O": ("O",), "A": ("A", "O"), "B": ("B", "O"), "AB": ("AB", "A", "B", "O")}
 PLASMA_ABO = {"O": ("O", "A", "B", "AB"), "A": ("A", "AB"), "B": ("B", "AB"), "AB": ("AB",)}

@@ -223,6 +223,18 @@ class UnitRepository:
                 .group_by(units.c.issued_from, *GROUP_COLS))
         return {(r[0], r[1], r[2], r[3]): (r[4], float(r[5] or 0)) for r in self.session.execute(stmt)}
 
+    def issues_since(self, keys: Iterable[Key], since: datetime) -> list[tuple[str, str, str, str, datetime, float]]:
+        """The issues of these keys since `since`, one row per bag (site, component, abo, rhd, issued_at, U):
+        the forecast needs them by day (services/stock.py buckets them by Asia/Shanghai date)."""
+        keys = list(keys)
+        if not keys:
+            return []
+        wanted = or_(*(and_(units.c.issued_from == k[0], units.c.component == k[1], units.c.abo == k[2],
+                            units.c.rhd == k[3]) for k in keys))
+        stmt = (select(units.c.issued_from, *GROUP_COLS, units.c.issued_at, units.c.units)
+                .where(units.c.issued_at >= since, wanted))
+        return [(r[0], r[1], r[2], r[3], r[4], float(r[5])) for r in self.session.execute(stmt)]
+
     def expiring(self, now: datetime, limit: int) -> list[Unit]:
         """Stored units still counted as stock although their time is up (locked so an order cannot take them)."""
         stmt = (select(Unit).where(Unit.status.in_(("quarantined", "available")), Unit.expires_at <= now)

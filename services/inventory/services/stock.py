@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from .. import forecast
 from ..events import StockLevelChanged
 from ..errors import SiteNotFound, UnknownRegion
-from ..model import EPS, StockLegend, days_of_supply, raw_level, sustained_level
-from ..policy import DEFAULT_POLICY_REGION, GROUPS, LEVELS, NO_DATA, STOCK_POLICIES, TRACKED_COMPONENTS, stock_policy
+from ..model import EPS, StockLegend, days_of_supply, raw_level, sustained_level, utc
+from ..policy import DEFAULT_POLICY_REGION, FORECAST, GROUPS, LEVELS, NO_DATA, STOCK_POLICIES, TRACKED_COMPONENTS, stock_policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Key = tuple[str, str, str, str]
@@ -34,7 +35,9 @@ def policy_for(region: str, now: datetime):
 
 
 def daily_demand(uow, site_regions: dict[str, str], now: datetime) -> dict[Key, float]:
-    """28-day moving average of issues where the key has that much history; the configured baseline before.
+    """The demand forecast (forecast.py: trend, weekday, holidays, 调休) where the key has issues of at least
+    FORECAST.min_history_days; the 28-day moving average of issues where it has that much; the configured
+    baseline before.
 
     Issues are counted at the issuing site (`issued_from`); a station's baseline includes its hospitals'.
     """
@@ -44,12 +47,45 @@ def daily_demand(uow, site_regions: dict[str, str], now: datetime) -> dict[Key, 
         by_window.setdefault(policy_for(region, now).history_days, []).append(site_id)
     baseline = uow.sites.baseline_demand(site_regions)
     out.update(baseline)
+    long_enough = now - timedelta(days=FORECAST.min_history_days)
+    forecastable: dict[Key, datetime] = {}
     for window, site_ids in by_window.items():
         start = now - timedelta(days=window)
         for key, (first_issue, recent_u) in uow.units.issue_history(site_ids, start).items():
-            if first_issue is not None and first_issue <= start:
-                out[key] = recent_u / window
+            average = moving_average(first_issue, recent_u, start, window)
+            if average is not None:
+                out[key] = average
+            if first_issue is not None and utc(first_issue) <= long_enough:
+                forecastable[key] = utc(first_issue)
+    out.update(forecast_demand(uow, forecastable, now))
     return out
+
+
+def forecast_demand(uow, keys: dict[Key, datetime], now: datetime) -> dict[Key, float]:
+    """Mean forecast U/day of the next FORECAST.horizon_days (today, Asia/Shanghai, first) per key ({key: its
+    first issue}), fitted on the issues of the FORECAST.history_days before today."""
+    if not keys:
+        return {}
+    today = now.astimezone(SHANGHAI).date()
+    since = datetime.combine(today - timedelta(days=FORECAST.history_days), datetime.min.time(), SHANGHAI)
+    series: dict[Key, dict] = {key: {} for key in keys}
+    for site_id, component, abo, rhd, issued_at, u in uow.units.issues_since(list(keys), since):
+        day = utc(issued_at).astimezone(SHANGHAI).date()
+        if day < today:                               # today is still being issued: not a whole day yet
+            by_day = series[(site_id, component, abo, rhd)]
+            by_day[day] = by_day.get(day, 0.0) + u
+    for key, by_day in series.items():
+        # Days without issues since the first one are zeros of the series, not gaps.
+        start = max(keys[key].astimezone(SHANGHAI).date(), today - timedelta(days=FORECAST.history_days))
+        by_day.setdefault(start, 0.0)
+    return forecast.daily_rates(series, today, FORECAST)
+
+
+def moving_average(first_issue, recent_u: float, start, window: int) -> float | None:
+    """U/day over the window, once the key's issues began before the window did (else None: the baseline)."""
+    if first_issue is None or first_issue > start:
+        return None
+    return recent_u / window
 
 
 def _since(row) -> dict[str, datetime | None]:

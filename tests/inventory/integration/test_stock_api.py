@@ -181,3 +181,44 @@ def test_the_policy_names_the_region_asked_about_and_the_version_in_force(client
     shanghai = client.get("/api/v1/stock/policy", query_string={"region": "SH"}, headers=HOSPITAL1).get_json()
     assert (borrowed["region"], shanghai["region"]) == ("XY", "SH")
     assert {**borrowed, "region": "SH"} == shanghai and shanghai["effective_from"] == "2010-07-01"
+
+
+def test_after_8_weeks_of_issues_the_forecast_replaces_the_moving_average(client, red_cells, uow_factory):
+    """Working days issue 3 U, weekends and public holidays 1 U: the forecast sees the week ahead (and its
+    holidays and 调休) where the 28-day average sees a flat mean."""
+    from inventory import forecast
+    from inventory.policy import FORECAST
+    from inventory.services.stock import SHANGHAI
+
+    _demand(client, "SH-S1", 100)
+    red_cells(260)
+    now = datetime.now(timezone.utc)
+    today = now.astimezone(SHANGHAI).date()
+    cal = forecast.calendar_for([today - timedelta(days=80), today + timedelta(days=10)])
+    series = {}
+    for n in range(70, 0, -1):
+        day = today - timedelta(days=n)
+        quiet = day in cal.holidays or (day.weekday() >= 5 and day not in cal.makeup_workdays)
+        units = 1 if quiet else 3
+        series[day] = units
+        at = datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=10)
+        orders.place_order(uow_factory(), hospital_id="SH-H1", lines=[{**O_POS, "units": units}], priority="urgent",
+                           now=at.astimezone(timezone.utc))
+    expected = forecast.daily_rates({"k": series}, today, FORECAST, cal)["k"]
+    moving = sum(u for d, u in series.items() if d >= today - timedelta(days=28)) / 28
+    row = _row(client)
+    assert row["daily_demand"] == pytest.approx(expected, abs=0.01)
+    week = [today + timedelta(days=n) for n in range(7)]
+    working = sum(1 for d in week if not (d in cal.holidays or (d.weekday() >= 5 and d not in cal.makeup_workdays)))
+    assert row["daily_demand"] == pytest.approx((3 * working + 7 - working) / 7, abs=0.05)
+    assert abs(row["daily_demand"] - moving) > 1e-3 or working == 5
+
+
+def test_a_key_with_7_weeks_of_history_keeps_the_moving_average(client, red_cells, uow_factory):
+    _demand(client, "SH-S1", 100)
+    red_cells(60)
+    now = datetime.now(timezone.utc)
+    for n in (49, 20, 5):
+        orders.place_order(uow_factory(), hospital_id="SH-H1", lines=[{**O_POS, "units": 14}], priority="urgent",
+                           now=now - timedelta(days=n))
+    assert _row(client)["daily_demand"] == 1.0          # 28 U in the last 28 days
