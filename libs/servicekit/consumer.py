@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from typing import Callable, Mapping
 
 from kafka import KafkaConsumer
@@ -11,7 +12,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.exc import OperationalError
 
-from . import context, heartbeat, inbox, metrics, parking, tracing
+from . import context, heartbeat, inbox, metrics, outbox, parking, tracing
 from .envelope import Envelope, parse, type_from_headers
 from .fetchwait import FetchWait
 from .topics import topic_owner
@@ -55,7 +56,9 @@ class EventProcessor:
         """`batchable`: the (type, version)s whose handlers may share a transaction with the events around them
         (`process_run`): a handler that neither rolls the session back itself nor relies on failing alone.
         `bulk_handlers`: for some of those, a handler(uow, envelopes) that applies consecutive events of its type
-        in a run at once, with the same effect as the one-event handler applied to each in turn."""
+        in a run at once, with the same effect as the one-event handler applied to each in turn. It may return,
+        per envelope in order, the events that envelope caused (not published by itself): they are staged with
+        that envelope's correlation, causation and trace, as the one-event handler's would be."""
         self.group = group
         self.handlers = handlers
         self.bulk_handlers = dict(bulk_handlers or {})
@@ -163,15 +166,30 @@ class EventProcessor:
         """One event through its handler, or consecutive events of one type through their bulk handler."""
         _, record, envelope, handler = stretch[0]
         bulk = self.bulk_handlers.get((envelope.type, envelope.version)) if len(stretch) > 1 else None
-        with context.caused_by(envelope), tracing.span(
-                f"consume {envelope.type}", tracing.from_record_headers(record.headers), tracing.CONSUMER):
+        with self._consuming(record, envelope):
             if bulk is None:
                 handler(uow, envelope)
             else:
-                bulk(uow, [e for _, _, e, _ in stretch])
+                caused = bulk(uow, [e for _, _, e, _ in stretch])
             uow.stage_events()     # its events take this event's trace and correlation, not the next one's
-        if bulk is not None:
-            uow.session.expire_all()   # written with Core: what the session holds is re-read when next used
+        if bulk is None:
+            return
+        if caused is not None:
+            # The events each envelope caused, staged as if applied one by one: each under its cause's correlation,
+            # causation and span, all in one statement.
+            rows = []
+            for (_, record, envelope, _), events in zip(stretch, caused, strict=True):
+                with self._consuming(record, envelope):
+                    rows.extend(outbox.rows(uow.envelopes(events), uow.topic))
+            outbox.insert_rows(uow.session, rows)
+        uow.session.expire_all()   # written with Core: what the session holds is re-read when next used
+
+    @staticmethod
+    @contextmanager
+    def _consuming(record, envelope):
+        with context.caused_by(envelope), tracing.span(
+                f"consume {envelope.type}", tracing.from_record_headers(record.headers), tracing.CONSUMER):
+            yield
 
     def _unhandled(self, record) -> bool:
         """True when the record's headers name a type this consumer has no handler for (a version it does not

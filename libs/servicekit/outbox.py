@@ -31,10 +31,14 @@ def add(session: Session, envelope: Envelope, topic: str) -> None:
 def add_many(session: Session, envelopes: list[Envelope], topic: str) -> None:
     """Stage events in the caller's transaction, in this order, with one statement: a bulk import's batch
     stages thousands, and one INSERT per event would be a round trip each."""
-    if not envelopes:
-        return
+    insert_rows(session, rows(envelopes, topic))
+
+
+def rows(envelopes: list[Envelope], topic: str) -> list[dict]:
+    """The outbox rows of these events. Their headers carry the current span's traceparent, so a caller that
+    stages events of several causes at once builds each cause's rows inside that cause's span."""
     now = datetime.now(timezone.utc)
-    rows = [{
+    return [{
         "event_id": envelope.id,
         "topic": topic,
         "key": envelope.subject,
@@ -45,6 +49,12 @@ def add_many(session: Session, envelopes: list[Envelope], topic: str) -> None:
         "created_at": now,
         "attempts": 0,
     } for envelope in envelopes]
+
+
+def insert_rows(session: Session, rows: list[dict]) -> None:
+    """One statement for all of them, in the caller's transaction."""
+    if not rows:
+        return
     session.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
     session.info[_STAGED] = True
 

@@ -119,14 +119,17 @@ class SqlAlchemyUnitOfWork:
         applying several events in one transaction calls it after each, so each event's outcome carries that
         event's correlation and trace ids (taken when the row is written), not the last one's."""
         self.session.flush()
-        envelopes = []
-        for event in self._collect():
+        outbox.add_many(self.session, self.envelopes(self._collect()), self.topic)
+
+    def envelopes(self, events) -> list[Envelope]:
+        """The envelopes of the events that leave the service, made now: they take the current correlation and
+        causation (internal events, not in `published`, stay inside)."""
+        made = []
+        for event in events:
             schema = self.published.get(type(event))
-            if schema is None:
-                continue  # internal event
-            envelopes.append(Envelope.new(event.TYPE, event.VERSION, self.source, event.subject,
-                                          schema.dump(event)))
-        outbox.add_many(self.session, envelopes, self.topic)
+            if schema is not None:
+                made.append(Envelope.new(event.TYPE, event.VERSION, self.source, event.subject, schema.dump(event)))
+        return made
 
     def rollback(self) -> None:
         self._after_commit = []

@@ -5,8 +5,7 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from .services import expected, units
-from .services import recalls, units
+from .services import expected, recalls, units
 
 
 class _In(Schema):
@@ -54,6 +53,10 @@ def on_donor_registered(uow, envelope) -> None:
     """Inventory keeps no donor data; consuming proves the group and keeps the inbox record."""
 
 
+def on_donors_registered(uow, envelopes) -> None:
+    """A run of them, as `on_donor_registered`: nothing kept (a bulk import's registrations come in runs)."""
+
+
 def on_donation_recorded(uow, envelope) -> None:
     """Quarantined units at the collecting station; they wait for the test result."""
     data = DonationRecordedIn().load(envelope.data)
@@ -63,6 +66,17 @@ def on_donation_recorded(uow, envelope) -> None:
     expected.donation_collected(uow, donation_id=data["donation_id"], site_id=data["site_id"], region=data["region"],
                                 kind=data["kind"], collected_at=data["collected_at"], drive_id=drive_id,
                                 appointment_id=appointment_id)
+
+
+def on_donations_recorded(uow, envelopes) -> list:
+    """A run of DonationRecorded (a bulk import's) at once, with the effect of `on_donation_recorded` on each in
+    turn; returns the UnitsCreated each caused, for the consumer to stage under that event."""
+    schema = DonationRecordedIn()
+    loaded = [schema.load(e.data) for e in envelopes]
+    expected.donations_collected(uow, loaded)
+    return units.create_units_from_donations(
+        uow, [{k: v for k, v in d.items() if k not in ("drive_id", "appointment_id")} for d in loaded],
+        now=datetime.now(timezone.utc))
 
 
 def on_appointment_booked(uow, envelope) -> None:
@@ -109,4 +123,7 @@ HANDLERS = {
 # only insert, a repeated DIN adds nothing, and none rolls the session back itself. A bulk import's donations
 # reach the shelves in runs of events per commit.
 BATCHABLE = frozenset(HANDLERS)
+# Consecutive events of these types in a run are applied at once (a bulk import's donations: four statements for
+# hundreds), with the same effect as their handler applied to each in turn.
+BULK_HANDLERS = {("DonorRegistered", 1): on_donors_registered, ("DonationRecorded", 1): on_donations_recorded}
 TOPICS = ["donor.events"]

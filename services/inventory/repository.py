@@ -125,6 +125,12 @@ class UnitRepository:
     def din_known(self, din: str) -> bool:
         return self.session.execute(select(units.c.id).where(units.c.din == din).limit(1)).first() is not None
 
+    def dins_known(self, dins: Iterable[str]) -> set[str]:
+        dins = list(dins)
+        if not dins:
+            return set()
+        return set(self.session.scalars(select(units.c.din).where(units.c.din.in_(dins)).distinct()))
+
     def list(self, *, site_id=None, status=None, component=None, abo=None, rhd=None, limit: int = 1000) -> list[Unit]:
         stmt = select(Unit)
         for column, value in ((Unit.site_id, site_id), (Unit.status, status), (Unit.component, component),
@@ -381,7 +387,11 @@ class ExpectedCollectionRepository:
         self.session.execute(_insert(self.session)(expected_drives).values(**values).on_conflict_do_nothing())
 
     def collected(self, **values) -> None:
-        self.session.execute(_insert(self.session)(collections).values(**values).on_conflict_do_nothing())
+        self.collected_many([values])
+
+    def collected_many(self, rows: list[dict]) -> None:
+        if rows:      # as parameters: compiled once, sent in multi-row batches (servicekit.inbox.claim_many)
+            self.session.execute(_insert(self.session)(collections).on_conflict_do_nothing(), rows)
 
     def appointments(self, site_ids: list[str] | None, first: date, last: date) -> list:
         q = select(expected_appointments).where(expected_appointments.c.day.between(first, last))

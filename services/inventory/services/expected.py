@@ -49,9 +49,18 @@ def drive_scheduled(uow, *, drive_id: str, station_id: str, region: str, day: da
 
 def donation_collected(uow, *, donation_id: str, site_id: str, region: str, kind: str, collected_at: datetime,
                        drive_id: str | None = None, appointment_id: str | None = None) -> None:
+    donations_collected(uow, [dict(donation_id=donation_id, site_id=site_id, region=region, kind=kind,
+                                   collected_at=collected_at, drive_id=drive_id, appointment_id=appointment_id)])
+
+
+def donations_collected(uow, donations: list[dict]) -> None:
+    """Each collection counts against its drive and the appointment it kept; one insert for a bulk import's run.
+    A donation counted before adds nothing."""
     with uow:
-        uow.expected.collected(donation_id=donation_id, site_id=site_id, region=region, day=_day(collected_at),
-                               kind=kind, drive_id=drive_id, appointment_id=appointment_id, collected_at=collected_at)
+        uow.expected.collected_many([dict(donation_id=d["donation_id"], site_id=d["site_id"], region=d["region"],
+                                          day=_day(d["collected_at"]), kind=d["kind"], drive_id=d.get("drive_id"),
+                                          appointment_id=d.get("appointment_id"), collected_at=d["collected_at"])
+                                     for d in donations])
         uow.commit()
 
 

@@ -27,24 +27,62 @@ def create_units_from_donation(uow, *, donation_id: str, donor_id: str, din: str
         if uow.units.din_known(din):
             uow.commit()
             return []
-        created = [Unit(id=new_id(), din=din, donation_id=donation_id, donor_id=donor_id, component=p.component,
-                        abo=abo, rhd=rhd, units=p.units, volume_ml=p.volume_ml, status="quarantined", site_id=site_id,
-                        region=region, collected_at=utc(collected_at), expires_at=p.expires_at, bag_no=p.bag,
-                        updated_at=now)
-                   for p in products_of(kind, volume_ml, doses, collected_at)]
-        if not created:
+        rows = _quarantined(donation_id=donation_id, donor_id=donor_id, din=din, site_id=site_id, region=region,
+                            kind=kind, volume_ml=volume_ml, doses=doses, collected_at=collected_at, abo=abo, rhd=rhd,
+                            now=now)
+        if not rows:
             uow.commit()
             return []
+        created = [Unit(**row) for row in rows]
         uow.units.add_all(created)
-        uow.units.record_movements([Movement(u.id, "created", u.status, now, to_site=site_id, ref=din) for u in created])
-        uow.publish(UnitsCreated(din=din, donor_id=donor_id, site_id=site_id, region=region, units=[
-            dict(unit_id=u.id, component=u.component, abo=u.abo, rhd=u.rhd, units=u.units, volume_ml=u.volume_ml,
-                 expires_at=u.expires_at) for u in created]))
+        uow.units.record_movements(_created_movements(rows, now))
+        uow.publish(_units_created(rows))
         try:
             uow.commit()
         except IntegrityError:
             return []   # the same DIN raced in through another event; the unique constraint kept one copy
         return created
+
+
+def create_units_from_donations(uow, donations: list[dict], now: datetime) -> list[list[UnitsCreated]]:
+    """Consecutive DonationRecorded events at once (a bulk import's), as `create_units_from_donation` applied to
+    each in turn: one query for the DINs already known, one insert each for the units and their history. Returns
+    the UnitsCreated each donation caused, in order, for the consumer to stage under that donation's event (a DIN
+    already known, or repeated in the run, caused none). A DIN racing in meanwhile fails the insert and the run;
+    the consumer then applies its events one by one."""
+    with uow:
+        known = uow.units.dins_known({d["din"] for d in donations})
+        caused, rows = [], []
+        for d in donations:
+            made = [] if d["din"] in known else _quarantined(now=now, **d)
+            known.add(d["din"])
+            rows.extend(made)
+            caused.append([_units_created(made)] if made else [])
+        uow.units.insert_rows(rows)     # plain rows: hundreds of mapped objects would cost more than the insert
+        uow.units.record_movements(_created_movements(rows, now))
+        uow.commit()
+        return caused
+
+
+def _quarantined(*, donation_id, donor_id, din, site_id, region, kind, volume_ml, doses, collected_at, abo, rhd,
+                 now) -> list[dict]:
+    """The rows of a donation's new units, waiting in quarantine for its test result."""
+    return [dict(id=new_id(), din=din, donation_id=donation_id, donor_id=donor_id, component=p.component, abo=abo,
+                 rhd=rhd, units=p.units, volume_ml=p.volume_ml, status="quarantined", site_id=site_id, region=region,
+                 collected_at=utc(collected_at), expires_at=p.expires_at, bag_no=p.bag, updated_at=now)
+            for p in products_of(kind, volume_ml, doses, collected_at)]
+
+
+def _created_movements(rows: list[dict], now: datetime) -> list[Movement]:
+    return [Movement(r["id"], "created", r["status"], now, to_site=r["site_id"], ref=r["din"]) for r in rows]
+
+
+def _units_created(rows: list[dict]) -> UnitsCreated:
+    first = rows[0]
+    return UnitsCreated(din=first["din"], donor_id=first["donor_id"], site_id=first["site_id"], region=first["region"],
+                        units=[dict(unit_id=r["id"], component=r["component"], abo=r["abo"], rhd=r["rhd"],
+                                    units=r["units"], volume_ml=r["volume_ml"], expires_at=r["expires_at"])
+                               for r in rows])
 
 
 @dataclass(frozen=True)
