@@ -279,6 +279,9 @@ export function claimEntry(ctx, { onSubmitted, onKept }) {
         docKind.focus();
       } catch (err) {
         showMessage(msg, "error", err);
+        if (payload.relation !== "self") {
+          msg.appendChild(el("p", {}, "患者证件号码已从输入框清除，请重新输入。"));
+        }
       }
     });
   });

@@ -69,6 +69,7 @@ def test_a_reviewer_enters_a_mail_claim_uploads_its_documents_and_submits_it_int
     page.click("#entry-open")
     page.wait_for_selector("#claim-entry:not([hidden])")
     assert page.get_attribute("#entry-open", "aria-expanded") == "true"
+    assert page.evaluate("() => document.activeElement.id") == "entry-channel"      # the keyboard starts there
     page.select_option("#entry-channel", "mail")
     page.fill("#entry-tracking", f"SF{stamp:010d}")
     # the day the posted papers arrived: yesterday in Shanghai
@@ -94,7 +95,7 @@ def test_a_reviewer_enters_a_mail_claim_uploads_its_documents_and_submits_it_int
 
     # files the service would refuse: over 10 MB (said before sending), not a PDF/JPEG/PNG (the service sniffs it)
     cls, text = _upload(console, "invoice", "扫描件.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), "application/pdf")
-    assert "msg-error" in cls and "超过 10 MB" in text
+    assert "msg-error" in cls and "超过 10 MB 上限，请压缩或分页扫描后上传" in text   # the console's own words: not sent
     cls, text = _upload(console, "invoice", "发票.pdf", "这是一段文字，不是 PDF".encode(), "application/pdf")
     assert "msg-error" in cls and "材料须为 PDF、JPEG 或 PNG 文件" in text
     cls, text = _upload(console, "invoice", "发票.pdf", PDF, "application/pdf")
