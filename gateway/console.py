@@ -28,6 +28,7 @@ ASSETS = {                      # URL name → content type; nothing else under 
     "console-safety.js": "text/javascript",     # #22 recalls and clinical approvals
     "console-stock.js": "text/javascript",
     "console-waiver.js": "text/javascript",
+    "console-claim-entry.js": "text/javascript",   # #20 mail and on-site claims entered by reviewers
     "console.js": "text/javascript",
 }
 ASSET_PREFIX = "/console/assets/"

@@ -21,6 +21,12 @@ export const API_PATHS = Object.freeze({
   approveClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/approve"],
   rejectClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/reject"],
   payClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/pay"],
+  // #20 a mail or on-site claim entered by the waiver office (console-claim-entry.js)
+  createClaim: ["POST", "/api/v1/waiver/claims"],
+  uploadClaimDocument: ["POST", "/api/v1/waiver/claims/{claim_id}/documents"],
+  submitClaim: ["POST", "/api/v1/waiver/claims/{claim_id}/submit"],
+  donors: ["GET", "/api/v1/donors"],
+  policies: ["GET", "/api/v1/waiver/policies"],
   familyBindings: ["GET", "/api/v1/waiver/family"],
   verifyFamily: ["POST", "/api/v1/waiver/family/{binding_id}/verify"],
   stats: ["GET", "/api/v1/waiver/stats"],
@@ -111,6 +117,7 @@ export class ApiError extends Error {
     this.code = (problem && problem.code) || "";
     this.errors = (problem && problem.errors) || null;
     this.requestId = requestId || "";
+    this.problem = problem || {};       // its extension members too (missing_documents' `missing`)
   }
 }
 
@@ -166,7 +173,7 @@ async function readProblem(response) {
 
 // request("stock", {query: {region: "SH"}}) → parsed JSON; throws ApiError with the problem's title/detail.
 // {raw: true} returns the Response itself (CSV downloads); {accept} overrides the Accept header;
-// {headers} adds request headers (Idempotency-Key).
+// {headers} adds request headers (Idempotency-Key); a FormData body is sent as multipart/form-data.
 export async function request(name, { params, query, body, accept, raw, session, headers: extra } = {}) {
   const entry = API_PATHS[name];
   if (!entry) {
@@ -178,7 +185,9 @@ export async function request(name, { params, query, body, accept, raw, session,
     headers.Authorization = `Bearer ${session.access_token}`;
   }
   const init = { method, headers, credentials: "same-origin", cache: "no-store", referrerPolicy: "no-referrer" };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body;           // multipart: the browser writes the Content-Type with its boundary
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

@@ -4,6 +4,7 @@ import {
   RELATION_LABELS, SETTLEMENT_EVENT_LABELS, busy, byId, clear, coded, el, facts, fmtNumber, fmtPercent, fmtTime, fmtYuan, hideMessage,
   showMessage, shanghaiMonth, statusBadge, table,
 } from "./console-dom.js";
+import { claimEntry } from "./console-claim-entry.js";
 
 const CHANNELS = ["direct", "mini_program", "mail", "on_site"];
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -118,6 +119,16 @@ export function claimsView(ctx) {
   let current = null;
   let loaded = false;
   const viewer = documentViewer(ctx);
+  // A claim the office enters itself joins the queue once submitted, and is opened there.
+  const entry = claimEntry(ctx, {
+    onSubmitted: async (claim) => {
+      status.value = "submitted";
+      channel.value = claim.channel;
+      await loadList(true);
+      await open(claim.id);
+    },
+    onKept: () => loadList(true),
+  });
 
   async function loadList(keepMessage = false) {
     if (!keepMessage) {
@@ -194,6 +205,10 @@ export function claimsView(ctx) {
     }
     if (c.status === "submitted") {
       detailBody.appendChild(entitlementCheck(ctx));
+    }
+    if (c.status === "draft" && ["mail", "on_site"].includes(c.channel)) {   // one the office entered
+      detailBody.appendChild(el("p", {}, el("button", { type: "button", id: "claim-resume", class: "small",
+        onclick: () => entry.resume(c) }, "继续上传材料并提交")));
     }
     detailBody.appendChild(el("h4", {}, "材料"));
     detailBody.appendChild(table([
@@ -274,9 +289,13 @@ export function claimsView(ctx) {
         loadList();
       }
     },
+    leave() {
+      entry.leave();
+    },
     reset() {
       loaded = false;
       current = null;
+      entry.reset();
       viewer.close();
       form.reset();
       detail.hidden = true;

@@ -3,7 +3,7 @@ bindings, direct deductions and claims, with their invariants (errors in errors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from . import events
@@ -278,6 +278,8 @@ class Claim:
     created_by: str
     created_at: datetime
     tracking_no: str | None = None
+    # The day (Asia/Shanghai) the office received a mail claim; days to pay count from it.
+    received_on: date | None = None
     status: str = "draft"
     approved_yuan: Decimal | None = None
     pools_used: list = field(default_factory=list)

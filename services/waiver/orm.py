@@ -195,6 +195,7 @@ claims = Table(
     Column("bank_account_no_masked", String(40), nullable=False),
     Column("bank_name", String(100), nullable=False),
     Column("tracking_no", String(60), nullable=True),
+    Column("received_on", Date, nullable=True),            # a mail claim's day of receipt (Shanghai)
     Column("total_yuan", Hundredths, nullable=False),
     Column("approved_yuan", Hundredths, nullable=True),
     Column("pools_used", JSON, nullable=True),

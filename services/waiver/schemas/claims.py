@@ -1,10 +1,12 @@
 """Schemas of `api/claims.py`: reimbursement claims and their documents."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..policy import DOCUMENT_KINDS, RELATIONS
+from ..policy import DOCUMENT_KINDS, RELATIONS, local_day
 from .common import CHANNELS, CLAIM_STATUSES, NATIONAL_ID, LineOutSchema, PoolUsedSchema, _lines, _money_out, _text
 
 
@@ -28,6 +30,7 @@ class ClaimCreateSchema(Schema):
     lines = _lines()
     bank = fields.Nested(BankSchema, required=True)
     tracking_no = _text(60)
+    received_on = fields.Date()
     # The relative cannot donate and no employer pays (Shanghai's condition for family waivers), as declared.
     relative_conditions_attested = fields.Boolean(load_default=False)
 
@@ -35,6 +38,11 @@ class ClaimCreateSchema(Schema):
     def _channel_rules(self, data, **_kw):
         if data.get("channel") == "mail" and not data.get("tracking_no"):
             raise ValidationError("邮寄申请须填写快递单号", "tracking_no")
+        received = data.get("received_on")
+        if received is not None and data.get("channel") != "mail":
+            raise ValidationError("只有邮寄申请填写收件日期", "received_on")
+        if received is not None and received > local_day(datetime.now(timezone.utc)):
+            raise ValidationError("收件日期不能晚于今天", "received_on")
 
 
 class DocumentFormSchema(Schema):
@@ -89,6 +97,7 @@ class ClaimSchema(Schema):
     admission_no = fields.String(allow_none=True)
     invoice_no = fields.String()
     tracking_no = fields.String(allow_none=True)
+    received_on = fields.Date(allow_none=True)
     total_yuan = _money_out()
     approved_yuan = _money_out()
     lines = fields.List(fields.Nested(LineOutSchema))

@@ -62,8 +62,8 @@ def create_claim(uow, vault: PiiVault, *, principal: Principal, body: dict, now:
             lines=[_stored_line(line, req.key) for line, req in zip(body["lines"], requests)],
             bank_account_name=bank["account_name"], bank_account_no_encrypted=vault.encrypt(bank["account_no"]),
             bank_account_no_masked=mask(bank["account_no"], 0, 4), bank_name=bank["bank_name"],
-            tracking_no=body.get("tracking_no"), total_yuan=sum((ln["amount_yuan"] for ln in body["lines"]),
-                                                                  Decimal("0.00")),
+            tracking_no=body.get("tracking_no"), received_on=body.get("received_on"),
+            total_yuan=sum((ln["amount_yuan"] for ln in body["lines"]), Decimal("0.00")),
             created_by=principal.sub, created_at=now,
             handling_region=handling_region_of(preview.pools_used(), fallback=region),
             relative_conditions_attested=bool(body.get("relative_conditions_attested")))

@@ -69,6 +69,14 @@ def _yuan(amount: Decimal) -> str:
     return str(amount.quantize(ZERO))
 
 
+def _waiting_since(claim) -> datetime:
+    """A mail claim waits from the start of the Shanghai day the office received it (if that is before it was
+    entered and submitted); any other claim from its submission."""
+    if claim.received_on is None:
+        return claim.submitted_at
+    return min(claim.submitted_at, datetime.combine(claim.received_on, time(0), SHANGHAI))
+
+
 def stats(uow, *, principal: Principal, month: str, region: str | None) -> WaiverStats:
     """Waivers completed in the month by channel: direct deductions still applied, and claims approved
     (paid or not)."""
@@ -85,6 +93,6 @@ def stats(uow, *, principal: Principal, month: str, region: str | None) -> Waive
                 figures.by_channel["direct"].add(d.waived_yuan)
         for c in uow.claims.decided_between(start, end, region):
             figures.by_channel[c.channel].add(c.approved_yuan or ZERO)
-        figures.days_to_pay = [(c.paid_at - c.submitted_at).total_seconds() / 86400
+        figures.days_to_pay = [(c.paid_at - _waiting_since(c)).total_seconds() / 86400
                                for c in uow.claims.paid_between(start, end, region) if c.submitted_at]
     return figures

@@ -1,12 +1,14 @@
 """Claims: mini-program, mail and on-site; documents; submit, approve, reject, pay; one waiver per line."""
 import csv
 import io
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from servicekit.outbox import envelopes
 from tests.helpers import auth
 from tests.waiver.builders import ago, claim_body, deduction_body, line, person
+from waiver.policy import local_day
 
 REVIEWER = auth("reviewer", sub="rev-sh", region="SH")
 REVIEWER_JS = auth("reviewer", sub="rev-js", region="JS")
@@ -95,6 +97,76 @@ def test_mail_needs_a_tracking_number_and_on_site_is_entered_by_reviewers(client
     assert client.post(CLAIMS, json=claim_body(nid), headers=REVIEWER).status_code == 403
     # the donor sees reviewer-entered claims paid from their pools
     assert len(client.get("/api/v1/me/claims", headers=me).get_json()) == 2
+
+
+def test_claims_on_a_channel_the_role_may_not_use_are_refused_and_store_nothing(client, donor, counts):
+    nid, _, me = donor
+    before = counts()
+    for body, headers, code in (
+            (claim_body(nid, channel="mail"), me, "channel_not_allowed"),
+            (claim_body(nid, channel="on_site"), me, "channel_not_allowed"),
+            (claim_body(nid), REVIEWER, "channel_not_allowed"),
+            (claim_body(nid, channel="mail"), HOSPITAL, "forbidden_role"),
+            (claim_body(nid, channel="on_site"), auth("station", site_id="S1", region="SH"), "forbidden_role")):
+        resp = client.post(CLAIMS, json=body, headers=headers)
+        assert resp.status_code == 403 and resp.get_json()["code"] == code, resp.get_json()
+        assert resp.mimetype == "application/problem+json"
+    assert counts() == before
+
+
+def test_a_mail_claims_day_of_receipt_is_kept_and_only_a_mail_claim_has_one(client, donor, counts):
+    nid, _, _ = donor
+    before = counts()
+    on_site = client.post(CLAIMS, json=claim_body(nid, channel="on_site", received_on="2026-01-05"), headers=REVIEWER)
+    assert on_site.status_code == 422 and "received_on" in on_site.get_json()["errors"]
+    tomorrow = (local_day(datetime.now(timezone.utc)) + timedelta(days=1)).isoformat()
+    future = client.post(CLAIMS, json=claim_body(nid, channel="mail", received_on=tomorrow), headers=REVIEWER)
+    assert future.status_code == 422 and "received_on" in future.get_json()["errors"]
+    assert counts() == before
+    mail = client.post(CLAIMS, json=claim_body(nid, channel="mail", received_on="2026-01-05"), headers=REVIEWER)
+    assert mail.status_code == 201 and mail.get_json()["received_on"] == "2026-01-05"
+    assert client.get(f"{CLAIMS}/{mail.get_json()['id']}", headers=REVIEWER).get_json()["received_on"] == "2026-01-05"
+    unstated = client.post(CLAIMS, json=claim_body(nid, channel="on_site"), headers=REVIEWER).get_json()
+    assert unstated["received_on"] is None
+
+
+def test_a_reviewers_mail_claim_stays_a_draft_until_its_documents_are_in(client, donor, counts):
+    nid, _, _ = donor
+    claim = client.post(CLAIMS, json=claim_body(nid, channel="mail"), headers=REVIEWER).get_json()
+    assert _upload(client, claim["id"], REVIEWER, kind="invoice").status_code == 201
+    before = counts()
+    missing = client.post(f"{CLAIMS}/{claim['id']}/submit", headers=REVIEWER)
+    assert missing.status_code == 422 and missing.get_json()["code"] == "missing_documents"
+    assert missing.get_json()["missing"] == ["id_card", "donation_certificate"]
+    # another region's reviewer cannot see it, let alone submit it
+    other = client.post(f"{CLAIMS}/{claim['id']}/submit", headers=REVIEWER_JS)
+    assert other.status_code == 404 and other.get_json()["code"] == "claim_not_found"
+    assert counts() == before
+    stored = client.get(f"{CLAIMS}/{claim['id']}", headers=REVIEWER).get_json()
+    assert stored["status"] == "draft" and stored["submitted_at"] is None
+    submitted = _ready(client, REVIEWER, claim["id"], kinds=("id_card", "donation_certificate"))
+    assert submitted["status"] == "submitted" and submitted["channel"] == "mail"
+    queue = client.get(f"{CLAIMS}?status=submitted&channel=mail", headers=REVIEWER).get_json()
+    assert [c["id"] for c in queue] == [claim["id"]]
+    again = client.post(f"{CLAIMS}/{claim['id']}/submit", headers=REVIEWER)
+    assert again.status_code == 409 and again.get_json()["code"] == "invalid_claim_status"
+
+
+def test_a_reviewer_enters_a_relatives_claim_on_site_with_the_donors_id_and_no_binding(client, donor, counts):
+    nid, _, _ = donor
+    spouse = person(female=True)
+    before = counts()
+    no_donor = client.post(CLAIMS, json=claim_body(spouse, channel="on_site", relation="spouse"), headers=REVIEWER)
+    assert no_donor.status_code == 422 and "donor_national_id" in no_donor.get_json()["errors"]
+    assert counts() == before
+    claim = client.post(CLAIMS, json=claim_body(spouse, channel="on_site", relation="spouse", donor_national_id=nid,
+                                                relative_conditions_attested=True), headers=REVIEWER)
+    assert claim.status_code == 201, claim.get_json()
+    claim = claim.get_json()
+    _ready(client, REVIEWER, claim["id"], kinds=("id_card", "donation_certificate", "invoice", "kinship_proof"))
+    # the office checked the kinship papers at the counter: the family pool pays without a binding
+    approved = client.post(f"{CLAIMS}/{claim['id']}/approve", headers=REVIEWER).get_json()
+    assert approved["status"] == "approved" and approved["pools_used"][0]["kind"] == "family"
 
 
 def test_a_donor_claims_for_a_bound_relative_and_not_for_a_stranger(client, donor, counts):

@@ -136,6 +136,30 @@ def test_stats_by_channel_zero_trip_share_and_days_to_pay(client, ledger, clock)
     assert client.get(f"/api/v1/waiver/stats?month={month}", headers=HOSPITAL).status_code == 403
 
 
+def test_a_mail_claims_days_to_pay_count_from_the_day_the_office_received_it(client, ledger, clock):
+    nid = person()
+    donor_id = ledger.donor(nid)
+    ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=90))
+    start = _scenario_start()                                       # 12:00 in Shanghai
+    used = (datetime.now(timezone.utc) - start).days + 1
+    received = (local_day(start) - timedelta(days=2)).isoformat()    # posted papers waited 2.5 days to be entered
+    for channel, extra, paid_after in (("mail", {"received_on": received}, 2), ("on_site", {}, 1)):
+        clock.at = start
+        claim = client.post("/api/v1/waiver/claims", headers=REVIEWER, json=claim_body(
+            nid, channel=channel, lines=[line(amount="10.00", units=1, days_ago=used)], **extra)).get_json()
+        for kind in ("id_card", "donation_certificate", "invoice"):
+            client.post(f"/api/v1/waiver/claims/{claim['id']}/documents", headers=REVIEWER,
+                        content_type="multipart/form-data", data={"kind": kind, "file": (io.BytesIO(b"%PDF-1"), "a.pdf")})
+        assert client.post(f"/api/v1/waiver/claims/{claim['id']}/submit", headers=REVIEWER).status_code == 200
+        assert client.post(f"/api/v1/waiver/claims/{claim['id']}/approve", headers=REVIEWER).status_code == 200
+        clock.at = start + timedelta(days=paid_after)
+        assert client.post(f"/api/v1/waiver/claims/{claim['id']}/pay", json={"payment_ref": channel},
+                           headers=REVIEWER).status_code == 200
+    clock.at = start
+    stats = client.get(f"/api/v1/waiver/stats?month={_month(start)}", headers=REVIEWER).get_json()
+    assert stats["median_days_to_pay"] == (4.5 + 1.0) / 2          # mail 2.5 + 2 days, on-site 1 day
+
+
 def test_impossible_months_are_422_not_a_crash(client):
     from tests.helpers import auth
 
