@@ -252,8 +252,8 @@ def _peak_rss_mb(command: list[str], env: dict) -> tuple[float, subprocess.Compl
 
 def test_memory_stays_flat_whatever_the_size_of_the_file(tmp_path, databases, db_kind):
     """A 1,000-row file and a ~150 MB one (8,000 valid rows and 1,500 rows of 100 KB each, which are refused) peak
-    at the same resident size: batches end at a row count or a byte size, whichever comes first. The 2 GB figure is
-    the bench's (tests/bench/bench_region_scale.py)."""
+    at the same resident size: batches end at a row count or a byte size, whichever comes first. The 2 GB file is
+    `make bench-scale`'s (tests/bench/import_memory.py: too long and too large for the suite)."""
     small = _write(tmp_path / "small.csv", region.rows(350, 5, station=STATION_ID))
     large = tmp_path / "large.csv"
     valid = region.rows(2700, 5, station=STATION_ID, seed=2)
