@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from .history import SHANGHAI, Snapshot, shanghai_day
 from .model import days_of_supply, raw_level, sustained_level
 from .policy import NO_DATA
-from .services import history, stock
+from .services import history, sites, stock
 
 DAYS_BACK = 27                # with today: four weeks
 KEPT_BAGS_U = 2.0             # what a station keeps of any group, however rare (demo.py's opening stock does too)
@@ -61,17 +61,12 @@ def load(uow_factory, now: datetime, seed: int = 7) -> dict:
     written = history.take_snapshot(uow_factory(), now)          # today: the real computation
     today = shanghai_day(now)
     past = 0
-    uow = uow_factory()
-    with uow:
-        stations = {s.id: s.region for s in uow.sites.list(kind="station")}
-    for site_id, region in sorted(stations.items()):
-        uow = uow_factory()
-        with uow:
-            if uow.snapshots.of_site(site_id, today - timedelta(days=DAYS_BACK), today - timedelta(days=1)):
-                continue
-            rng = random.Random(f"{seed}:history:{site_id}")
-            snapshots = [s for row in stock.compute(uow, {site_id: region}, now) for s in _past(rng, row, today, now)]
-            for day in sorted({s.day for s in snapshots}):       # each day as if its last run was that evening
-                past += uow.snapshots.upsert([s for s in snapshots if s.day == day], taken_at=_evening(day))
-            uow.commit()
+    for station in sites.list_sites(uow_factory(), kind="station"):
+        rng = random.Random(f"{seed}:history:{station.id}")
+
+        def make(rows, rng=rng):             # each past day as if its last run was that evening
+            return [(s, _evening(s.day)) for row in rows for s in _past(rng, row, today, now)]
+
+        past += history.backfill(uow_factory(), site_id=station.id, region=station.region,
+                                 first=today - timedelta(days=DAYS_BACK), now=now, make=make)
     return {"today": written, "past": past}

@@ -5,10 +5,11 @@ row says what GET /stock said when the day's last snapshot ran.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from typing import Callable, Iterable
 
 from ..errors import SiteNotFound
-from ..history import DEFAULT_DAYS, LevelCounts, Snapshot, snapshot_of, window
+from ..history import DEFAULT_DAYS, LevelCounts, Snapshot, shanghai_day, snapshot_of, window
 from . import stock
 
 
@@ -21,6 +22,22 @@ def take_snapshot(uow, now: datetime) -> int:
             return 0
         written = uow.snapshots.upsert([snapshot_of(row, now) for row in stock.compute(uow, stations, now)],
                                        taken_at=now)
+        uow.commit()
+        return written
+
+
+def backfill(uow, *, site_id: str, region: str, first: date, now: datetime,
+             make: Callable[[list], Iterable[tuple[Snapshot, datetime]]]) -> int:
+    """Past days for a station that has none from `first` to yesterday (the demo's invented weeks): `make` turns
+    today's stock view rows into (snapshot, taken_at) pairs; written with the job's upsert. Returns rows written."""
+    with uow:
+        yesterday = shanghai_day(now) - timedelta(days=1)
+        if uow.snapshots.of_site(site_id, first, yesterday):
+            return 0
+        by_moment: dict[datetime, list[Snapshot]] = {}
+        for snapshot, taken_at in make(stock.compute(uow, {site_id: region}, now)):
+            by_moment.setdefault(taken_at, []).append(snapshot)
+        written = sum(uow.snapshots.upsert(rows, taken_at=moment) for moment, rows in sorted(by_moment.items()))
         uow.commit()
         return written
 
