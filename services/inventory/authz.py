@@ -20,6 +20,9 @@ MATRIX = Matrix({
     ("POST", "/api/v1/donations/{din}/test-result"): allow("station", owner=OWN_SITE),
     ("GET", "/api/v1/stock"): allow(*STAFF),
     ("GET", "/api/v1/stock/policy"): allow(*STAFF),
+    # #20: the daily snapshots of the stock view, read as the stock view is.
+    ("GET", "/api/v1/stock/history"): allow(*STAFF),
+    ("GET", "/api/v1/stock/levels-history"): allow(*STAFF),
     # Planning collections and stock is the stations' and the region's dispatch's work; hospitals order stock.
     ("GET", "/api/v1/stock/expected-collections"): allow("station", "admin"),
     ("POST", "/api/v1/orders"): allow("hospital"),

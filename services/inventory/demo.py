@@ -10,6 +10,7 @@ from servicekit.auth import Principal
 from servicekit.db import make_engine, make_session_factory
 
 from . import demo_cold_chain
+from . import demo_history
 from . import demo_recall
 from .services import sites, units
 from .policy import COMPONENTS
@@ -72,6 +73,8 @@ def load(config, *, now: datetime | None = None, seed: int = 7, places: list | N
             units_loaded += loaded
     cold = demo_cold_chain.load(lambda: InventoryUnitOfWork(sessions), now)     # one excursion, one reserve (#22)
     recall_units = demo_recall.load_recall(lambda: InventoryUnitOfWork(sessions), now)   # #22: one lookback recall
+    snapshots = demo_history.load(lambda: InventoryUnitOfWork(sessions), now, seed)     # #20: four weeks of history
     engine.dispose()
     return {"places_created": created, "sites_created": 2 * created, "units_created": units_loaded + recall_units,
-            "cold_chain_excursions": cold["excursions"], "recalls_created": int(recall_units > 0)}
+            "cold_chain_excursions": cold["excursions"], "recalls_created": int(recall_units > 0),
+            "history_rows_created": snapshots["past"]}

@@ -105,6 +105,25 @@ stock_levels = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# The stock view as it stood each Asia/Shanghai day (the snapshot job, services/history.py): one row per station,
+# component, group and day, refreshed by every run of that day, so the day's row is its last picture. The key leads
+# with the site (a site's history reads a day range of it); levels over time read by region and day, or by day.
+stock_snapshots = Table(
+    "stock_snapshots", metadata,
+    Column("site_id", String(40), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("component", String(20), primary_key=True),
+    Column("abo", String(2), primary_key=True),
+    Column("rhd", String(3), primary_key=True),
+    Column("region", String(8), nullable=False),
+    Column("available_units", Float, nullable=False),
+    Column("days_of_supply", Float, nullable=True),
+    Column("level", String(10), nullable=False),          # as GET /stock shows it: green … red or no_data
+    Column("taken_at", UtcDateTime, nullable=False),      # the computation's moment: an older one never overwrites
+    Index("ix_stock_snapshots_region_day", "region", "day"),
+    Index("ix_stock_snapshots_day", "day"),               # levels over time of every region
+)
+
 orders = Table(
     "orders", metadata,
     Column("id", String(36), primary_key=True),

@@ -9,6 +9,7 @@ from .model import SITE_KINDS, TRANSFER_STATUSES, UNIT_STATUSES
 from .policy import ABO, COMPONENTS, PRIORITIES, PROCESSING, RHD
 from .approval import STATUSES as APPROVAL_STATUSES
 from .clinical_policy import APPROVAL_LEVELS
+from .history import DEFAULT_DAYS, MAX_DAYS
 from .recall import ANSWERS as RECALL_ANSWERS, STATUSES as RECALL_STATUSES
 
 SITE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="站点编号为 1–40 位字母、数字、- 或 _")
@@ -193,6 +194,48 @@ class StockRowSchema(Schema):
     # Reserve for a major event active today (#22): U the site keeps, and that in days of supply.
     reserve_units = fields.Float()
     reserve_days = fields.Float(allow_none=True)
+
+
+# ---- stock history (#20) -------------------------------------------------------------------------------------
+HISTORY_DAYS = fields.Integer(load_default=DEFAULT_DAYS, validate=validate.Range(min=1, max=MAX_DAYS,
+                              error=f"天数为 1–{MAX_DAYS}"))
+
+
+class StockHistoryArgsSchema(Schema):
+    site_id = fields.String(required=True, validate=SITE_ID)
+    days = HISTORY_DAYS
+    component = fields.String(validate=validate.OneOf(COMPONENTS))
+    abo = fields.String(validate=validate.OneOf(ABO))
+    rhd = fields.String(validate=validate.OneOf(RHD))
+
+
+class LevelsHistoryArgsSchema(Schema):
+    region = fields.String(validate=REGION)
+    days = HISTORY_DAYS
+    component = fields.String(validate=validate.OneOf(COMPONENTS))
+
+
+class StockSnapshotSchema(Schema):
+    """A history.Snapshot: the stock view of a site × component × group as it stood on a Shanghai day."""
+    day = fields.Date()
+    site_id = fields.String()
+    region = fields.String()
+    component = fields.String()
+    abo = fields.String()
+    rhd = fields.String()
+    available_units = fields.Float()
+    days_of_supply = fields.Float(allow_none=True)
+    level = fields.String()
+
+
+class LevelCountsSchema(Schema):
+    """A history.LevelCounts: cells (site × component × group) at each level on a day."""
+    day = fields.Date()
+    green = fields.Integer()
+    yellow = fields.Integer()
+    orange = fields.Integer()
+    red = fields.Integer()
+    no_data = fields.Integer()
 
 
 # ---- orders and transfusions ---------------------------------------------------------------------------------

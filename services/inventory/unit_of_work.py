@@ -6,6 +6,7 @@ from servicekit.uow import SqlAlchemyUnitOfWork
 from . import orm
 from .cold_chain_repository import ColdChainRepository
 from .events import PUBLISHED
+from .history_repository import SnapshotRepository
 from .recall_repository import ApprovalRepository, RecallRepository
 from .repository import (ExpectedCollectionRepository, OrderRepository, PlanRepository, SiteRepository,
                          StockLevelRepository, TransferRepository,
@@ -31,3 +32,4 @@ class InventoryUnitOfWork(SqlAlchemyUnitOfWork):
         self.reserves = ReserveRepository(self.session)
         self.recalls = RecallRepository(self.session)
         self.approvals = ApprovalRepository(self.session)
+        self.snapshots = SnapshotRepository(self.session)

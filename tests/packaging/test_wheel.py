@@ -164,3 +164,18 @@ def _data_files():
             for p in (root / sub).rglob("*") if (root / sub).is_dir() else ():
                 if p.is_file() and "__pycache__" not in p.parts:
                     yield name, p
+
+
+def test_every_procfile_job_is_a_job_its_installed_package_declares(installed):
+    """`python -m <svc>.jobs <name>` starts only if the wheel's JOBS name it (argparse refuses anything else)."""
+    named = sorted({m.groups() for line in (ROOT / "Procfile").read_text().splitlines()
+                    if (m := re.search(r"python -m (\w+)\.jobs (\w+)", line))})
+    assert ("inventory", "snapshot") in named and ("inventory", "expiry") in named
+    report = run_in(installed, f"""
+import importlib, json
+missing = [[svc, job] for svc, job in {named!r}
+           if job not in {{j.name for j in importlib.import_module(svc + ".jobs").JOBS}}]
+print(json.dumps({{"missing": missing, "snapshot_from": importlib.import_module("inventory.jobs").__file__}}))
+""")
+    assert report["missing"] == []
+    assert "site-packages" in report["snapshot_from"]

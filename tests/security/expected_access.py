@@ -126,6 +126,8 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/api/v1/stock"): only(*STAFF),
         # added: the thresholds behind the levels that GET /stock shows every staff role
         ("GET", "/api/v1/stock/policy"): only(*STAFF),
+        ("GET", "/api/v1/stock/history"): only(*STAFF),                # #20, as docs/api.md says: as /stock
+        ("GET", "/api/v1/stock/levels-history"): only(*STAFF),
         # added: collections expected from appointments and drives plan a station's stock (stations, the region's
         # dispatch); hospitals order stock and have no use for the donors' bookings
         ("GET", "/api/v1/stock/expected-collections"): only(STATION, ADMIN),

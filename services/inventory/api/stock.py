@@ -5,9 +5,10 @@ from flask.views import MethodView
 
 from servicekit.auth import current_principal
 
-from ..schemas import (ExpectedCollectionsArgsSchema, ExpectedCollectionsSchema, StockPolicyQueryArgsSchema,
-                       StockPolicySchema, StockQueryArgsSchema, StockRowSchema)
-from ..services import expected, stock
+from ..schemas import (ExpectedCollectionsArgsSchema, ExpectedCollectionsSchema, LevelCountsSchema,
+                       LevelsHistoryArgsSchema, StockHistoryArgsSchema, StockPolicyQueryArgsSchema, StockPolicySchema,
+                       StockQueryArgsSchema, StockRowSchema, StockSnapshotSchema)
+from ..services import expected, history, stock
 from .common import blp, deps, now
 
 
@@ -27,6 +28,24 @@ class StockPolicyView(MethodView):
     def get(self, args):
         """The warning thresholds in force in a region (days of supply per component), for legends"""
         return stock.policy_in_force(deps().uow(), now=now(), **args)
+
+
+@blp.route("/stock/history")
+class StockHistory(MethodView):
+    @blp.arguments(StockHistoryArgsSchema(), location="query")
+    @blp.response(200, StockSnapshotSchema(many=True))
+    def get(self, args):
+        """A site's daily stock snapshots of the last `days` Asia/Shanghai days (days without one are absent)"""
+        return history.site_history(deps().uow(), now=now(), **args)
+
+
+@blp.route("/stock/levels-history")
+class LevelsHistory(MethodView):
+    @blp.arguments(LevelsHistoryArgsSchema(), location="query")
+    @blp.response(200, LevelCountsSchema(many=True))
+    def get(self, args):
+        """Cells (site × component × group) at each warning level per day in a region, from the daily snapshots"""
+        return history.levels_history(deps().uow(), now=now(), **args)
 
 
 @blp.route("/stock")

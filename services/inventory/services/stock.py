@@ -156,11 +156,17 @@ def refresh(uow, keys: Iterable[Key], now: datetime, regions: dict[str, str] | N
     return rows
 
 
+def check_region(uow, region: str) -> None:
+    """A region is known by its policy or its sites; anything else is 422 (inside the caller's transaction)."""
+    if region not in STOCK_POLICIES and not uow.sites.list(region=region):
+        raise UnknownRegion(f"地区 {region} 不存在", errors={"region": [f"未知地区：{region}"]})
+
+
 def list_stock(uow, *, region: str | None = None, site_id: str | None = None, now: datetime) -> list[StockRow]:
     """An unknown site is 404 and an unknown region 422: an empty or all-green answer would read as healthy."""
     with uow:
-        if region and region not in STOCK_POLICIES and not uow.sites.list(region=region):
-            raise UnknownRegion(f"地区 {region} 不存在", errors={"region": [f"未知地区：{region}"]})
+        if region:
+            check_region(uow, region)
         if site_id:
             site = uow.sites.get(site_id)
             if site is None:
@@ -179,8 +185,7 @@ def list_stock(uow, *, region: str | None = None, site_id: str | None = None, no
 def policy_in_force(uow, *, region: str, now: datetime) -> StockLegend:
     """The thresholds staff read in the legend, per tracked component, as the levels are computed."""
     with uow:
-        if region not in STOCK_POLICIES and not uow.sites.list(region=region):
-            raise UnknownRegion(f"地区 {region} 不存在", errors={"region": [f"未知地区：{region}"]})
+        check_region(uow, region)
     return StockLegend(region, policy_for(region, now))
 
 

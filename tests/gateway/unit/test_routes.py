@@ -17,6 +17,8 @@ from gateway.routes import match
     ("/api/v1/recalls/r1/lines/l1/answer", "inventory"),
     ("/api/v1/clinical-approvals", "inventory"),
     ("/api/v1/orders/o1/approval", "inventory"),
+    ("/api/v1/stock/history", "inventory"),                 # #20
+    ("/api/v1/stock/levels-history", "inventory"),
     ("/api/v1/donors/d1/post-donation-reports", "donor"),
 ])
 def test_paths_route_to_their_owning_service(path, upstream):

@@ -57,3 +57,33 @@ def test_the_demo_shows_one_recall_reaching_shanghai_and_jiangsu(inventory_db, c
     answers = {ln["hospital_id"]: ln["answer"] for ln in recall["lines"]}
     assert answers == {"JS-NJ-H": "returned", "SH-HP-H": None} and recall["status"] == "open"
     assert len(recall["held_unit_ids"]) == 4      # the donation on the shelf (2 bags), the issued ones' plasma
+
+
+def test_the_demo_has_four_weeks_of_stock_history_ending_in_todays_real_snapshot(inventory_db, client,
+                                                                                  session_factory):
+    from inventory.orm import stock_snapshots
+
+    now = datetime.now(timezone.utc)
+    loaded = demo.load(Config(database_url=inventory_db), places=SOME, now=now)
+    stations, cells = 3, 3 * 8
+    assert loaded["history_rows_created"] == stations * cells * 27
+    with session_factory() as s:
+        count = s.execute(select(func.count()).select_from(stock_snapshots)).scalar_one()
+    assert count == stations * cells * 28
+    assert demo.load(Config(database_url=inventory_db), places=SOME, now=now)["history_rows_created"] == 0
+    with session_factory() as s:
+        assert s.execute(select(func.count()).select_from(stock_snapshots)).scalar_one() == count
+
+    admin = auth("admin")
+    rows = client.get("/api/v1/stock/history", headers=admin, query_string={
+        "site_id": "SH-PD-S", "component": "red_cells", "abo": "O", "rhd": "pos"}).get_json()
+    assert len(rows) == 28 and len({r["day"] for r in rows}) == 28
+    live = next(r for r in client.get("/api/v1/stock", query_string={"site_id": "SH-PD-S"}, headers=admin).get_json()
+                if (r["component"], r["abo"], r["rhd"]) == ("red_cells", "O", "pos"))
+    assert (rows[-1]["available_units"], rows[-1]["days_of_supply"], rows[-1]["level"]) == \
+        (live["available_units"], live["days_of_supply"], live["level"])
+    assert len({r["days_of_supply"] for r in rows}) > 10                        # a trend, not a flat line
+    levels = client.get("/api/v1/stock/levels-history", query_string={"region": "SH"}, headers=admin).get_json()
+    assert len(levels) == 28
+    assert all(sum(d[k] for k in ("green", "yellow", "orange", "red", "no_data")) == 2 * cells for d in levels)
+    assert sum(d["yellow"] + d["orange"] + d["red"] for d in levels) > 0        # the chart shows some warnings
