@@ -67,9 +67,9 @@ export function claimsView(ctx) {
   let policies = null;
   let claim = null;
 
-  relation.replaceChildren(Object.entries(RELATION_LABELS).map(([code, label]) =>
+  relation.replaceChildren(...Object.entries(RELATION_LABELS).map(([code, label]) =>
     el("option", { value: code }, code === "self" ? "本人" : label)));
-  byId("claim-component").replaceChildren(Object.entries(COMPONENT_LABELS).map(([code, label]) =>
+  byId("claim-component").replaceChildren(...Object.entries(COMPONENT_LABELS).map(([code, label]) =>
     el("option", { value: code }, label)));
 
   function mode(which) {

@@ -152,7 +152,7 @@ function rightsView() {
         done(result, el("p", { class: "empty card" }, "暂无减免额度：献血记录同步后会在这里显示。"));
         return;
       }
-      done(result, pools.map((p) => el("section", { class: "card pool" },
+      done(result, ...pools.map((p) => el("section", { class: "card pool" },
         el("h2", {}, `${POOL_KIND_LABELS[p.kind] || p.kind} · ${REGION_LABELS[p.region] || p.region}`),
         el("p", { class: "big" }, p.unlimited ? "不限额" : `剩余 ${p.remaining_ml} 毫升`),
         pairs([
@@ -181,7 +181,7 @@ function familyView() {
   const nationalId = byId("family-id");
 
   relation.replaceChildren(el("option", { value: "" }, "请选择"),
-    Object.entries(RELATION_LABELS).filter(([code]) => code !== "self")
+    ...Object.entries(RELATION_LABELS).filter(([code]) => code !== "self")
       .map(([code, label]) => el("option", { value: code }, label)));
 
   async function load() {
