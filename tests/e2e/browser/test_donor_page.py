@@ -158,6 +158,7 @@ def test_a_donor_on_a_phone_logs_in_binds_a_relative_and_files_a_claim_with_phot
     page.fill("#claim-account-no", "6222020200112233445")
     page.fill("#claim-bank", "工商银行")
     _fits_the_phone(page, "claim form")
+    phone.shot("donor-claim-form")
     page.click("#claim-create")
     page.wait_for_selector("#claim-detail:not([hidden]) #claim-msg.msg-ok")
     claim_id = page.inner_text("#claim-detail-body .fact:has-text('申请编号') .ident")
