@@ -6,7 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from hemolink.access import ROLES
 from servicekit.web import create_app as build_app
 
-from . import accounts, api, api_login, console, routes
+from . import accounts, api, api_login, console, donor_page, routes
 from .clients import RevocationList
 from .donor_directory import DonorDirectory
 from .site_directory import SiteDirectory
@@ -62,6 +62,7 @@ def create_app(config: Config | None = None, **overrides) -> GatewayApp:
     deps = flask_app.extensions["gateway"]
     flask_app.register_blueprint(make_docs_blueprint(deps.api, SpecCache(config.upstreams(), deps.proxy.http)))
     flask_app.register_blueprint(console.bp)
+    flask_app.register_blueprint(donor_page.bp)
     accounts.bootstrap_admin(deps.session_factory, config.hemolink_admin_password or "admin")
     return GatewayApp(flask_app, deps.proxy, config.trusted_proxies)
 

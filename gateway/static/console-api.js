@@ -174,12 +174,17 @@ async function readProblem(response) {
 // request("stock", {query: {region: "SH"}}) → parsed JSON; throws ApiError with the problem's title/detail.
 // {raw: true} returns the Response itself (CSV downloads); {accept} overrides the Accept header;
 // {headers} adds request headers (Idempotency-Key); a FormData body is sent as multipart/form-data.
-export async function request(name, { params, query, body, accept, raw, session, headers: extra } = {}) {
+export async function request(name, options = {}) {
   const entry = API_PATHS[name];
   if (!entry) {
     throw new Error(`unknown API operation ${name}`);
   }
-  const [method, path] = entry;
+  return send(entry, options);
+}
+
+// The same for a [method, path] of another page's own list (the donor page's, donor-api.js). A FormData body
+// goes as multipart (the browser writes its Content-Type with the boundary); anything else as JSON.
+export async function send([method, path], { params, query, body, accept, raw, session, headers: extra } = {}) {
   const headers = { ...(extra || {}), Accept: accept || "application/json" };
   if (session) {
     headers.Authorization = `Bearer ${session.access_token}`;

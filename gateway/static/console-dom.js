@@ -146,7 +146,9 @@ export function facts(pairs) {
 }
 
 // Shows an ApiError (title, detail, field errors, request id) or a plain message in a message box.
-export function showMessage(box, kind, message) {
+// {fieldLabels}: field errors named in words ({"bank.account_no": "银行卡号"}, or by the last part of the path)
+// instead of by their code, for readers who do not know the API (the donor page).
+export function showMessage(box, kind, message, { fieldLabels } = {}) {
   clear(box);
   if (message && message.loggedOut) {
     box.className = "msg";
@@ -165,8 +167,12 @@ export function showMessage(box, kind, message) {
     box.appendChild(el("p", {}, message.detail));
   }
   if (message.errors && typeof message.errors === "object") {
+    const name = (field) => {
+      const label = fieldLabels && (fieldLabels[field] || fieldLabels[field.split(".").pop()]);
+      return label ? el("strong", {}, label) : el("code", {}, field);
+    };
     box.appendChild(el("ul", {}, Object.entries(message.errors).map(([field, texts]) =>
-      el("li", {}, el("code", {}, field), "：", Array.isArray(texts) ? texts.join("；") : String(texts)))));
+      el("li", {}, name(field), "：", Array.isArray(texts) ? texts.join("；") : String(texts)))));
   }
   if (message.requestId) {
     box.appendChild(el("p", { class: "msg-meta" }, "请求编号 X-Request-ID：", el("code", {}, message.requestId)));

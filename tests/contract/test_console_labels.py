@@ -35,3 +35,23 @@ def test_every_code_the_donation_pages_show_has_a_chinese_label():
         shown = labels(name)
         assert set(codes) == set(shown) and _chinese(shown), name
     assert labels("PHENOTYPE_LABELS") == dict(PHENOTYPES)     # the console says what hemolink.phenotypes says
+
+
+DONOR_JS = DOM.with_name("donor.js")
+
+
+def donor_labels(name: str) -> dict[str, str]:
+    body = re.search(name + r" = \{(.*?)\};", DONOR_JS.read_text(encoding="utf-8"), re.S).group(1)
+    return dict(re.findall(r'(\w+): "([^"]+)"', body))
+
+
+def test_the_donor_page_names_every_award_level_as_the_donor_service_does():
+    from donor.policy import LEVEL_NAMES
+
+    assert donor_labels("AWARD_LABELS") == dict(LEVEL_NAMES)
+
+
+def test_the_donor_page_has_a_chinese_word_for_every_donor_status():
+    """The statuses docs/api.md lists for `donor` (the donor service keeps them as plain strings, no constant)."""
+    shown = donor_labels("DONOR_STATUS_LABELS")
+    assert set(shown) == {"active", "deferred", "permanently_deferred"} and _chinese(shown)

@@ -9,7 +9,7 @@ from werkzeug.serving import make_server
 
 from gateway.app import create_app
 from servicekit.broker import free_port
-from tests.gateway.console import api_paths, scripts
+from tests.gateway.console import DONOR_API_BLOCK, api_paths, scripts
 from tests.helpers import PII_KEY, SERVICE_KEYS, gateway_keys
 
 
@@ -34,7 +34,9 @@ def _template(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path)
 
 
-def test_every_operation_the_console_calls_is_in_the_merged_openapi(databases, real_upstreams):
+@pytest.fixture(scope="module")
+def merged(databases, real_upstreams):
+    """(the gateway, the (METHOD, path template) pairs of its merged OpenAPI)."""
     gateway = create_app(database_url=databases.new("gateway", "sqlite"), **gateway_keys(), pii_key=PII_KEY,
                          hemolink_admin_password="s3cret-admin",
                          kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", **real_upstreams)
@@ -42,5 +44,17 @@ def test_every_operation_the_console_calls_is_in_the_merged_openapi(databases, r
     assert not {"donor", "inventory", "waiver"} & set(spec["info"].get("x-unavailable", []))
     published = {(method.upper(), _template(path)) for path, item in spec["paths"].items() for method in item
                  if method in ("get", "post", "put", "patch", "delete")}
+    return gateway, published
+
+
+def test_every_operation_the_console_calls_is_in_the_merged_openapi(merged):
+    gateway, published = merged
     wanted = {(method, _template(path)) for method, path in api_paths(scripts(gateway.test_client())).values()}
     assert sorted(wanted - published) == []
+
+
+def test_every_operation_the_donor_page_calls_is_in_the_merged_openapi(merged):
+    gateway, published = merged
+    named = api_paths(scripts(gateway.test_client(), "/donor"), DONOR_API_BLOCK)
+    wanted = {(method, _template(path)) for method, path in named.values()}
+    assert len(wanted) >= 10 and sorted(wanted - published) == []

@@ -34,11 +34,12 @@ def parse(html: str) -> PageParser:
     return parser
 
 
-def console_assets(client) -> dict[str, tuple[str, str]]:
-    """Every asset the page loads, following the module imports: URL → (content type, text)."""
-    page = client.get("/console")
-    found = {"/console": (page.mimetype, page.get_data(as_text=True))}
-    tags = parse(found["/console"][1]).tags
+def console_assets(client, page_path: str = "/console") -> dict[str, tuple[str, str]]:
+    """Every asset the page (the console, or the donor page at /donor) loads, following the module imports:
+    URL → (content type, text)."""
+    page = client.get(page_path)
+    found = {page_path: (page.mimetype, page.get_data(as_text=True))}
+    tags = parse(found[page_path][1]).tags
     queue = [a["src"] for t, a in tags if t == "script" and a.get("src")]
     queue += [a["href"] for t, a in tags if t == "link" and a.get("href") and not a["href"].startswith("data:")]
     while queue:
@@ -53,15 +54,17 @@ def console_assets(client) -> dict[str, tuple[str, str]]:
     return found
 
 
-def scripts(client) -> dict[str, str]:
-    return {url: text for url, (_type, text) in console_assets(client).items() if url.endswith(".js")}
+def scripts(client, page_path: str = "/console") -> dict[str, str]:
+    return {url: text for url, (_type, text) in console_assets(client, page_path).items() if url.endswith(".js")}
 
 
 API_BLOCK = re.compile(r"export const API_PATHS = Object\.freeze\(\{(.*?)\}\);", re.S)
+DONOR_API_BLOCK = re.compile(r"export const DONOR_API_PATHS = Object\.freeze\(\{(.*?)\}\);", re.S)
 API_ENTRY = re.compile(r'(\w+):\s*\["(GET|POST|PUT|PATCH|DELETE)",\s*"([^"]+)"\]')
 
 
-def api_paths(js: dict[str, str]) -> dict[str, tuple[str, str]]:
-    blocks = [m.group(1) for text in js.values() for m in API_BLOCK.finditer(text)]
+def api_paths(js: dict[str, str], block: re.Pattern = API_BLOCK) -> dict[str, tuple[str, str]]:
+    """The operations one page names: the console's API_PATHS, or (block=DONOR_API_BLOCK) the donor page's."""
+    blocks = [m.group(1) for text in js.values() for m in block.finditer(text)]
     assert len(blocks) == 1, "one API_PATHS constant"
     return {name: (method, path) for name, method, path in API_ENTRY.findall(blocks[0])}
