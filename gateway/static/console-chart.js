@@ -23,15 +23,19 @@ function svg(tag, attrs, ...children) {
 
 const plain = (v) => (v === null || v === undefined || Number.isNaN(v) ? "—" : String(Math.round(v * 100) / 100));
 
-// 0 … a round number at or above `max`, in about five steps of 1, 2 or 5 × 10ⁿ (ticks a reader can add up).
-export function niceScale(max, ticks = 5) {
+// 0 … a round number at or above `max`, in about five steps of 1, 2 or 5 × 10ⁿ (ticks a reader can add up);
+// `integer` (counts) never steps by less than 1.
+export function niceScale(max, ticks = 5, integer = false) {
   if (!(max > 0)) {
-    return { top: 1, step: 0.2 };
+    return integer ? { top: 1, step: 1 } : { top: 1, step: 0.2 };
+  }
+  if (integer && max <= ticks) {
+    return { top: Math.ceil(max), step: 1 };
   }
   const rough = max / ticks;
   const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough);
-  return { top: Math.ceil(max / step - 1e-9) * step, step };
+  const step = Number([1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough).toPrecision(6));
+  return { top: Number((Math.ceil(max / step - 1e-9) * step).toPrecision(12)), step };
 }
 
 // "2026-03" → "2026年3月", "2026-03-05" → "3月5日"; anything else as given.
@@ -51,7 +55,8 @@ function frame({ xs, top, step, yTitle, xTitle, width, height, yFormat }) {
   const x = (i) => MARGIN.left + band * (i + 0.5);
   const y = (v) => MARGIN.top + plotH * (1 - v / top);
   const grid = [];
-  for (let v = 0; v <= top + step / 2; v += step) {
+  for (let k = 0; k * step <= top + step / 2; k += 1) {
+    const v = Number((k * step).toPrecision(12));
     grid.push(svg("g", { class: "chart-tick" },
       svg("line", { x1: MARGIN.left, x2: width - MARGIN.right, y1: y(v).toFixed(1), y2: y(v).toFixed(1) }),
       svg("text", { x: MARGIN.left - 6, y: (y(v) + 4).toFixed(1), "text-anchor": "end" }, yFormat(v))));
@@ -92,9 +97,9 @@ function summaryOf(series, xs, format) {
 
 // series: [{key, name, values: [number|null per x], class?}]; a null value leaves a gap in the line.
 export function lineChart({ id, title, xs, series, yTitle, xTitle = "月份", format = plain, yFormat = format,
-  width = 640, height = 240, minTop = 0 }) {
+  width = 640, height = 240, minTop = 0, integer = false }) {
   const max = Math.max(minTop, ...series.flatMap((s) => s.values.filter((v) => v !== null && v !== undefined)));
-  const { top, step } = niceScale(max);
+  const { top, step } = niceScale(max, 5, integer);
   const { x, y, axes } = frame({ xs, top, step, yTitle, xTitle, width, height, yFormat });
   const lines = series.map((s, si) => {
     const cls = s.class || `chart-s${si}`;
@@ -125,9 +130,9 @@ export function lineChart({ id, title, xs, series, yTitle, xTitle = "月份", fo
 // Bars of each x stacked in series order from the axis up; each segment's tooltip names its series and value,
 // the bar's the total.
 export function stackedBarChart({ id, title, xs, series, yTitle, xTitle = "月份", format = plain, yFormat = format,
-  width = 640, height = 240 }) {
+  width = 640, height = 240, integer = false }) {
   const totals = xs.map((_x, i) => series.reduce((sum, s) => sum + (Number(s.values[i]) || 0), 0));
-  const { top, step } = niceScale(Math.max(0, ...totals));
+  const { top, step } = niceScale(Math.max(0, ...totals), 5, integer);
   const { x, y, band, axes } = frame({ xs, top, step, yTitle, xTitle, width, height, yFormat });
   const barW = Math.max(2, Math.min(48, band * 0.7));
   const bars = xs.map((value, i) => {

@@ -40,7 +40,7 @@ async function historyOrNone(ctx, name, query) {
 
 export function levelsChart(rows, { id = "levels-chart-svg", title = "库存预警等级变化（各站点 × 血型 项数）" } = {}) {
   const xs = rows.map((r) => r.day);
-  return stackedBarChart({ id, title, xs, xTitle: "日期", yTitle: "项数",
+  return stackedBarChart({ id, title, xs, xTitle: "日期", yTitle: "项数", integer: true,
     format: (v) => `${fmtNumber(v, 0)} 项`, yFormat: (v) => fmtNumber(v, 0),
     series: LEVELS.map((level) => ({ key: level, name: `${LEVEL_LABELS[level]} ${level}`, class: `chart-level-${level}`,
       values: rows.map((r) => Number(r[level]) || 0) })) });
@@ -52,7 +52,7 @@ export function waiverCharts(series) {
   const channel = (pick) => CHANNELS.map((c) => ({ key: c, name: `${CHANNEL_LABELS[c]} ${c}`,
     values: series.map((m) => pick((m.by_channel || {})[c] || { count: 0, yuan: "0.00" })) }));
   return [
-    stackedBarChart({ id: "trend-count", title: "各渠道减免笔数（按月）", xs, yTitle: "笔数",
+    stackedBarChart({ id: "trend-count", title: "各渠道减免笔数（按月）", xs, yTitle: "笔数", integer: true,
       format: (v) => `${fmtNumber(v, 0)} 笔`, yFormat: (v) => fmtNumber(v, 0), series: channel((f) => Number(f.count) || 0) }),
     stackedBarChart({ id: "trend-yuan", title: "各渠道减免金额（按月）", xs, yTitle: "金额（元）",
       format: (v) => `${v.toFixed(2)} 元`, yFormat: (v) => fmtNumber(v, 0), series: channel((f) => Number(f.yuan) || 0) }),
