@@ -118,7 +118,13 @@ export function statsTrends(ctx) {
     }
   }
 
+  let again = false;
+
   async function load() {
+    if (submit.disabled) {
+      again = true;       // asked again while loading (another region chosen): load once more when this is done
+      return;
+    }
     hideMessage(msg);
     await busy(submit, async () => {
       clear(charts);
@@ -140,6 +146,10 @@ export function statsTrends(ctx) {
       }
       await levelsDone;
     });
+    if (again) {
+      again = false;
+      await load();
+    }
   }
 
   form.addEventListener("submit", (event) => {
@@ -157,6 +167,7 @@ export function statsTrends(ctx) {
     },
     reset() {
       loaded = false;
+      again = false;
       clear(region);
       hideMessage(msg);
       hideMessage(levelsMsg);

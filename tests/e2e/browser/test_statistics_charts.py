@@ -106,8 +106,15 @@ def _history_missing(system, headers) -> bool:
     return system.http.get(system.url("/api/v1/stock/levels-history?region=SH&days=28"), headers=headers).status_code == 404
 
 
+def _allow_missing_history(console, system):
+    """Until the stock history endpoints are deployed Chromium logs each 404 the console asks them; once they
+    are, no 404 is allowed."""
+    if _history_missing(system, system.admin()):
+        console.expect_error(r"status of 404")
+
+
 def test_a_reviewer_sees_the_months_by_channel_share_and_days_to_pay(console, system, waived_this_month):
-    console.expect_error(r"status of 404")          # the stock history, until its endpoints are on this branch
+    _allow_missing_history(console, system)
     page = console.page
     console.login("reviewer.sh")
     console.tab("stats")
@@ -152,7 +159,7 @@ def test_a_reviewer_sees_the_months_by_channel_share_and_days_to_pay(console, sy
 
 
 def test_an_admin_switches_region_and_the_charts_follow(console, system, waived_this_month):
-    console.expect_error(r"status of 404")
+    _allow_missing_history(console, system)
     page = console.page
     console.login(*ADMIN)
     console.tab("stats")
@@ -173,7 +180,7 @@ def test_an_admin_switches_region_and_the_charts_follow(console, system, waived_
 
 
 def test_a_cell_of_the_stock_picture_opens_its_days_of_supply_trend(console, system):
-    console.expect_error(r"status of 404")
+    _allow_missing_history(console, system)
     page = console.page
     console.login("station.hp")
     console.settled("stock")
