@@ -213,7 +213,8 @@ export function stockHistoryPanel(ctx, container) {
       return;
     }
     clear(body);
-    body.appendChild(rows && rows.length ? historyChart(rows, what) : empty(NO_HISTORY));
+    body.append(...(rows && rows.length ? [historyChart(rows, what),
+      el("p", { class: "hint" }, "点的颜色：红、橙、黄为当日预警等级（告急、紧张、偏紧），其余为血型的线色。")] : [empty(NO_HISTORY)]));
   }
 
   container.hidden = true;

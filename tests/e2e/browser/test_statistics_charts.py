@@ -5,9 +5,11 @@ numbers GET /waiver/stats/monthly gives; an admin switches region; the chart mod
 The stock history endpoints (GET /stock/history, /stock/levels-history) come with another change: until they answer,
 the console must say 暂无历史数据; once they do, the same tests check the charts against them."""
 import io
+import json
 import math
 import time
 from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -266,3 +268,44 @@ def test_the_chart_module_draws_given_series(console):
     assert out["nice"] == [{"top": 8, "step": 2}, {"top": 0.3, "step": 0.1}, {"top": 1, "step": 0.2},
                            {"top": 2, "step": 1}, {"top": 25, "step": 5}]          # counts step by whole numbers
     assert out["months"] == ["2025-12", "2026-01", "2026-02"]
+
+
+def _fixed_history(route, request):
+    """The stock history contract's shape (GET /stock/history, /stock/levels-history) answered by the browser
+    itself: the views are wired to the fields the other change serves."""
+    query = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    days = [(today - timedelta(days=27 - i)).isoformat() for i in range(28)]
+    if "/levels-history" in request.url:
+        body = [{"day": d, "green": 10 + i % 3, "yellow": 2, "orange": i % 2, "red": 1 if i > 20 else 0, "no_data": 1}
+                for i, d in enumerate(days)]
+    else:
+        groups = [(query["abo"], query["rhd"])] if query.get("abo") else [("O", "pos"), ("A", "neg")]
+        body = [{"day": d, "site_id": query["site_id"], "component": query.get("component", "red_cells"), "abo": abo,
+                 "rhd": rhd, "available_units": 10.0, "days_of_supply": round(2 + i / 4, 2),
+                 "level": "red" if i < 4 else "green"} for abo, rhd in groups for i, d in enumerate(days)]
+    route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+
+def test_the_history_charts_draw_what_the_history_endpoints_answer(console):
+    page = console.page
+    page.route("**/api/v1/stock/*history*", _fixed_history)
+    console.login("station.hp")
+    console.settled("stock")
+    page.click("#stock-matrix-table tbody tr:first-child td.cell[data-level] >> nth=0")
+    page.wait_for_selector("#stock-history-chart svg")
+    points = page.eval_on_selector_all("#stock-history-chart circle", "cs => cs.map(c => Number(c.dataset.value))")
+    assert points == [round(2 + i / 4, 2) for i in range(28)]
+    assert page.locator("#stock-history-chart circle.chart-point-red").count() == 4
+    assert page.locator("#stock-history-chart .chart-legend li").all_inner_texts() == ["O RhD+"]
+    page.click('#stock-matrix-table tbody tr:first-child button[data-trend="site"]')
+    page.wait_for_function("() => document.querySelectorAll('#stock-history-chart g.chart-line').length === 2")
+    page.locator("#stock-history").screenshot(path=str(console.shots / "stock-history.png"))
+    page.click("#logout")
+    console.login("reviewer.sh")
+    console.tab("stats")
+    page.wait_for_selector("#levels-chart-svg svg")
+    console.settled("stats")
+    stacks = page.eval_on_selector_all("#levels-chart-svg g.chart-stack", "gs => gs.map(g => Number(g.dataset.total))")
+    assert stacks == [10 + i % 3 + 2 + i % 2 + (1 if i > 20 else 0) + 1 for i in range(28)]
+    assert "上海" in console.text("#levels-chart-svg figcaption")
