@@ -75,7 +75,7 @@ function frame({ xs, top, step, yTitle, xTitle, width, height, yFormat }) {
   return { x, y, band, axes };
 }
 
-function figure({ id, title, summary, svgNode, series, xs, format, xTitle }) {
+function figure({ id, title, svgNode, series, xs, format, xTitle }) {
   const legend = el("ul", { class: "chart-legend" }, series.map((s, i) =>
     el("li", {}, el("span", { class: `chart-swatch ${s.class || `chart-s${i}`}` }), s.name)));
   const rows = xs.map((x, i) => ({ x, i }));
@@ -124,7 +124,7 @@ export function lineChart({ id, title, xs, series, yTitle, xTitle = "月份", fo
   const summary = summaryOf(series, xs, format);
   const node = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart-svg", role: "img",
     "aria-label": `${title}。${summary}` }, svg("title", {}, title), axes, svg("g", { class: "chart-lines" }, lines));
-  return figure({ id, title, summary, svgNode: node, series, xs, format, xTitle });
+  return figure({ id, title, svgNode: node, series, xs, format, xTitle });
 }
 
 // Bars of each x stacked in series order from the axis up; each segment's tooltip names its series and value,
@@ -151,5 +151,5 @@ export function stackedBarChart({ id, title, xs, series, yTitle, xTitle = "月�
   const summary = summaryOf(series, xs, format);
   const node = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart-svg", role: "img",
     "aria-label": `${title}。${summary}` }, svg("title", {}, title), axes, svg("g", { class: "chart-bars" }, bars));
-  return figure({ id, title, summary, svgNode: node, series, xs, format, xTitle });
+  return figure({ id, title, svgNode: node, series, xs, format, xTitle });
 }
