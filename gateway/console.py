@@ -15,6 +15,8 @@ PAGE = "console.html"
 ASSETS = {                      # URL name → content type; nothing else under static/ is reachable here
     "console.css": "text/css",
     "console-api.js": "text/javascript",
+    "console-chart.js": "text/javascript",      # #20 SVG charts
+    "console-trends.js": "text/javascript",     # #20 statistics trends and the stock history
     "console-discharge.js": "text/javascript",
     "console-donation.js": "text/javascript",
     "console-drives.js": "text/javascript",

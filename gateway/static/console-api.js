@@ -10,6 +10,9 @@ export const API_PATHS = Object.freeze({
   approvePlan: ["POST", "/api/v1/rebalancing/plans/{plan_id}/approve"],
   transfers: ["GET", "/api/v1/transfers"],
   stockPolicy: ["GET", "/api/v1/stock/policy"],
+  // the stock history of #20 (console-trends.js); a 404 there reads as "no history yet"
+  stockHistory: ["GET", "/api/v1/stock/history"],
+  levelsHistory: ["GET", "/api/v1/stock/levels-history"],
   dispatchTransfer: ["POST", "/api/v1/transfers/{transfer_id}/dispatch"],
   cancelTransfer: ["POST", "/api/v1/transfers/{transfer_id}/cancel"],
   receiveTransfer: ["POST", "/api/v1/transfers/{transfer_id}/receive"],
@@ -30,6 +33,7 @@ export const API_PATHS = Object.freeze({
   familyBindings: ["GET", "/api/v1/waiver/family"],
   verifyFamily: ["POST", "/api/v1/waiver/family/{binding_id}/verify"],
   stats: ["GET", "/api/v1/waiver/stats"],
+  monthlyStats: ["GET", "/api/v1/waiver/stats/monthly"],
   entitlements: ["GET", "/api/v1/waiver/entitlements"],
   settlements: ["GET", "/api/v1/waiver/settlements"],
   site: ["GET", "/api/v1/sites/{site_id}"],

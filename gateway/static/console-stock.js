@@ -4,6 +4,7 @@ import {
   COMPONENT_LABELS, LEVEL_LABELS, LEVEL_ORDER, bloodGroup, busy, byId, clear, coded, el, fmtNumber, fmtTime,
   hideMessage, levelBadge, showMessage, table,
 } from "./console-dom.js";
+import { stockHistoryPanel } from "./console-trends.js";
 
 export const GROUPS = [["O", "pos"], ["O", "neg"], ["A", "pos"], ["A", "neg"], ["B", "pos"], ["B", "neg"],
   ["AB", "pos"], ["AB", "neg"]];
@@ -40,6 +41,7 @@ export function stockView(ctx) {
   const expiring = byId("stock-expiring");
   const result = byId("stock-result");
   const legend = byId("stock-legend");
+  const history = stockHistoryPanel(ctx, byId("stock-history"));
   let rows = [];
   let names = new Map();
   let nearExpiry = [];
@@ -87,10 +89,23 @@ export function stockView(ctx) {
     const title = `${names.get(siteId) || siteId} · ${COMPONENT_LABELS[row.component] || row.component} `
       + `${bloodGroup(row.abo, row.rhd)} · 可用 ${fmtNumber(row.available_units, 2)} U · 可供 ${days} · `
       + `${LEVEL_LABELS[row.level] || row.level}`;
-    return el("td", { class: `cell level-${LEVEL_LABELS[row.level] ? row.level : "none"}${dimmed ? " dimmed" : ""}`,
-      title, "data-level": row.level },
+    return trendOnClick(el("td", { class: `cell level-${LEVEL_LABELS[row.level] ? row.level : "none"}${dimmed ? " dimmed" : ""}`,
+      title: `${title}（点击查看近 4 周趋势）`, "data-level": row.level, tabindex: 0, "data-trend": "group" },
       el("span", { class: "cell-units" }, `${fmtNumber(row.available_units, 1)} U`),
-      el("span", { class: "cell-days" }, days));
+      el("span", { class: "cell-days" }, days)),
+    { siteId, siteName: names.get(siteId), component: row.component, abo: row.abo, rhd: row.rhd });
+  }
+
+  // A cell (one blood group) or a site's 趋势 button (every group of the component) opens its days-of-supply trend.
+  function trendOnClick(node, what) {
+    node.addEventListener("click", () => history.show(what));
+    node.addEventListener("keydown", (event) => {
+      if (event.target === node && (event.key === "Enter" || event.key === " ")) {
+        event.preventDefault();
+        history.show(what);
+      }
+    });
+    return node;
   }
 
   function renderMatrix() {
@@ -120,7 +135,10 @@ export function stockView(ctx) {
         el("thead", {}, el("tr", {}, el("th", { scope: "col", class: "corner" }, "站点"),
           GROUPS.map(([abo, rhd]) => el("th", { scope: "col" }, bloodGroup(abo, rhd))))),
         el("tbody", {}, sites.map((id) => el("tr", { class: id === ctx.session().site_id ? "own" : undefined, "data-site": id },
-          el("th", { scope: "row" }, siteLabel(names, id), id === ctx.session().site_id ? el("span", { class: "badge" }, "本站") : null),
+          el("th", { scope: "row" }, siteLabel(names, id), id === ctx.session().site_id ? el("span", { class: "badge" }, "本站") : null,
+            el("button", { type: "button", class: "secondary small trend-button", "data-trend": "site",
+              "aria-label": `${names.get(id) || id} ${COMPONENT_LABELS[wanted]} 各血型近 4 周可供天数趋势`,
+              onclick: () => history.show({ siteId: id, siteName: names.get(id), component: wanted }) }, "趋势")),
           GROUPS.map(([abo, rhd]) => cell(bySite.get(id).get(`${abo}${rhd}`), id))))))));
   }
 
@@ -262,6 +280,7 @@ export function stockView(ctx) {
       form.reset();
       hideMessage(msg);
       [summary, matrix, expiring, result].forEach(clear);
+      history.close();
     },
   };
 }

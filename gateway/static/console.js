@@ -15,6 +15,7 @@ import { callUpsView, pointsView } from "./console-donation.js";
 import { drivesView } from "./console-drives.js";
 import { rareView } from "./console-rare.js";
 import { approvalsView, recallsView } from "./console-safety.js";
+import { statsTrends } from "./console-trends.js";
 
 const DEFAULT_VIEW = { admin: "stock", station: "stock", hospital: "hospital", reviewer: "claims" };
 const MAX_TIMEOUT_MS = 2147483647;
@@ -59,6 +60,20 @@ function healthView() {
 }
 
 const views = {};
+
+// 减免统计 is the month's figures (console-waiver.js) and, under them, the trends of the months before.
+function withTrends(view, trends) {
+  return {
+    enter(arg) {
+      view.enter(arg);
+      trends.enter();
+    },
+    reset() {
+      view.reset();
+      trends.reset();
+    },
+  };
+}
 
 function allowed(node) {
   return (node.dataset.roles || "").split(/\s+/).includes(session && session.role);
@@ -180,7 +195,7 @@ function main() {
   views.discharge = dischargeView(ctx);
   views.claims = claimsView(ctx);
   views.family = familyView(ctx);
-  views.stats = statsView(ctx);
+  views.stats = withTrends(statsView(ctx), statsTrends(ctx));
   views.direct = directView(ctx);
   views.recalls = recallsView(ctx);
   views.approvals = approvalsView(ctx);

@@ -91,6 +91,11 @@ class RemoteKeys:
         tried_at = self._tried_at
         if now - tried_at >= (self.min_refresh_s if self._keys else min(self.min_refresh_s, 1.0)):
             self._refresh(tried_at)
+        else:
+            # A fetch another request has just started may still be under way (a fresh process's first requests
+            # arrive together): wait for its keys rather than answer 503 or 401 in the meantime.
+            with self._lock:
+                pass
         if not self._keys:
             raise KeysUnavailable(f"令牌公钥服务 {self.url} 暂不可用")
         return self._keys.get(kid)

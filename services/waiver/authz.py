@@ -33,4 +33,5 @@ MATRIX = Matrix({
     ("POST", f"{W}/claims/{{claim_id}}/pay"): allow("reviewer", owner=OWN_REGION),
     ("GET", f"{W}/settlements"): allow("hospital", "reviewer", "admin", owner=(OWN_SITE, OWN_REGION)),
     ("GET", f"{W}/stats"): allow("reviewer", "admin", owner=OWN_REGION),
+    ("GET", f"{W}/stats/monthly"): allow("reviewer", "admin", owner=OWN_REGION),
 })

@@ -9,6 +9,7 @@ from .events import PUBLISHED
 from .repository import (ClaimRepository, DeductionRepository, FamilyRepository, IdempotencyRepository,
                          LedgerRepository, PolicyRepository, PoolRepository, TransfusionRepository,
                          WaivedLineRepository)
+from .stats_repository import StatsRepository
 
 
 class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
@@ -28,6 +29,7 @@ class WaiverUnitOfWork(SqlAlchemyUnitOfWork):
         self.deductions = DeductionRepository(s)
         self.claims = ClaimRepository(s)
         self.policies = PolicyRepository(s)
+        self.stats = StatsRepository(s)
 
     def record_money(self, kind: str, subject: str, payload: dict) -> None:
         """Append to the hash-chained money log in this transaction. Every money write queues on the chain's

@@ -207,6 +207,7 @@ EXPECTED: dict[str, dict[tuple[str, str], Access]] = {
         ("GET", "/api/v1/waiver/settlements"): only(HOSPITAL, REVIEWER, ADMIN, hospital=OWN_HOSPITAL,
                                                     reviewer=OWN_REGION),
         ("GET", "/api/v1/waiver/stats"): only(REVIEWER, ADMIN, reviewer=OWN_REGION),
+        ("GET", "/api/v1/waiver/stats/monthly"): only(REVIEWER, ADMIN, reviewer=OWN_REGION),
     },
 }
 

@@ -740,6 +740,17 @@ def _(w: WaiverWorld):
     assert w.ok("GET", f"/api/v1/waiver/stats?month={w.month}", w.REVIEWER_SH)["by_channel"]["direct"]["count"] == 1
 
 
+@case("waiver", "GET", "/api/v1/waiver/stats/monthly", REVIEWER, "region=another region, and no region means their own")
+def _(w: WaiverWorld):
+    nid, _, _ = w.donor()
+    w.deduction(w.H1, nid)
+    url = f"/api/v1/waiver/stats/monthly?from={w.month}&to={w.month}"
+    refused(w, "GET", f"{url}&region=SH", w.REVIEWER_JS)
+    [own] = w.ok("GET", url, w.REVIEWER_JS)
+    assert own["region"] == "JS" and own["by_channel"]["direct"]["count"] == 0
+    assert w.ok("GET", url, w.REVIEWER_SH)[0]["by_channel"]["direct"]["count"] == 1
+
+
 # ---- the walk --------------------------------------------------------------------------------------------------
 def _owned_entries():
     return {(service, method, path, role) for service, routes in EXPECTED.items()

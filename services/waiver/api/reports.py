@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 
 from servicekit.auth import current_principal
 
-from ..schemas.reports import SettlementQueryArgsSchema, SettlementSchema, StatsQueryArgsSchema, StatsSchema
+from ..schemas.reports import (MonthlyStatsQueryArgsSchema, SettlementQueryArgsSchema, SettlementSchema,
+                               StatsQueryArgsSchema, StatsSchema)
 from ..services import reports
 from .common import deps
 
@@ -43,3 +44,13 @@ class Stats(MethodView):
         """Waiver statistics by channel for a month"""
         return reports.stats(deps().uow(), principal=current_principal(), month=args["month"],
                              region=args.get("region"))
+
+
+@blp.route("/stats/monthly")
+class MonthlyStats(MethodView):
+    @blp.arguments(MonthlyStatsQueryArgsSchema(), location="query")
+    @blp.response(200, StatsSchema(many=True))
+    def get(self, args):
+        """Waiver statistics by channel for each month of a run of at most 24 (a trend)"""
+        return reports.monthly_stats(deps().uow(), principal=current_principal(), first=args["first"],
+                                     last=args["last"], region=args.get("region"))

@@ -1,9 +1,11 @@
 """Schemas of `api/reports.py`: monthly settlement and statistics."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .common import MONTH, _text, _money_out
+
+MAX_SERIES_MONTHS = 24      # two years: a trend chart, not an export
 
 
 class SettlementQueryArgsSchema(Schema):
@@ -15,6 +17,24 @@ class SettlementQueryArgsSchema(Schema):
 class StatsQueryArgsSchema(Schema):
     month = fields.String(required=True, validate=MONTH)
     region = fields.String(validate=validate.Regexp(r"^[A-Z]{2,8}$"))
+
+
+class MonthlyStatsQueryArgsSchema(Schema):
+    """A run of months for a trend chart: from `from` to `to`, both included, at most 24."""
+    first = fields.String(required=True, validate=MONTH, data_key="from")
+    last = fields.String(required=True, validate=MONTH, data_key="to")
+    region = fields.String(validate=validate.Regexp(r"^[A-Z]{2,8}$"))
+
+    @validates_schema
+    def _a_run_of_at_most_24_months(self, data, **_kwargs):
+        if "first" not in data or "last" not in data:
+            return
+        (y1, m1), (y2, m2) = ((int(x) for x in data[k].split("-")) for k in ("first", "last"))
+        span = (y2 - y1) * 12 + (m2 - m1) + 1
+        if span < 1:
+            raise ValidationError("结束月份不能早于开始月份", field_name="to")
+        if span > MAX_SERIES_MONTHS:
+            raise ValidationError(f"最多 {MAX_SERIES_MONTHS} 个月", field_name="to")
 
 
 class ChannelFigureSchema(Schema):

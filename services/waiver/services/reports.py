@@ -11,7 +11,7 @@ from servicekit.errors import Forbidden
 
 from ..errors import OtherHospital
 from ..policy import SHANGHAI
-from ..settlement import ZERO, Settlement, WaiverStats, settle
+from ..settlement import ZERO, Figure, Settlement, WaiverStats, settle
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -77,13 +77,19 @@ def _waiting_since(claim) -> datetime:
     return min(claim.submitted_at, datetime.combine(claim.received_on, time(0), SHANGHAI))
 
 
-def stats(uow, *, principal: Principal, month: str, region: str | None) -> WaiverStats:
-    """Waivers completed in the month by channel: direct deductions still applied, and claims approved
-    (paid or not)."""
+def _stats_region(principal: Principal, region: str | None) -> str | None:
+    """A reviewer's statistics are their own region's (asked for or not); an admin's the region asked, or all."""
     if principal.role == "reviewer":
         if region not in (None, principal.region):
             raise Forbidden("只能查看本辖区的统计", code="other_region")
-        region = principal.region
+        return principal.region
+    return region
+
+
+def stats(uow, *, principal: Principal, month: str, region: str | None) -> WaiverStats:
+    """Waivers completed in the month by channel: direct deductions still applied, and claims approved
+    (paid or not)."""
+    region = _stats_region(principal, region)
     start, end = month_bounds(month)
     figures = WaiverStats(month=month, region=region)
     with uow:
@@ -96,3 +102,31 @@ def stats(uow, *, principal: Principal, month: str, region: str | None) -> Waive
         figures.days_to_pay = [(c.paid_at - _waiting_since(c)).total_seconds() / 86400
                                for c in uow.claims.paid_between(start, end, region) if c.submitted_at]
     return figures
+
+
+def months_from(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last`, both included ("2026-11", "2026-12", "2027-01")."""
+    year, mon = (int(x) for x in first.split("-"))
+    months = []
+    while (current := f"{year:04d}-{mon:02d}") <= last:
+        months.append(current)
+        year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    return months
+
+
+def monthly_stats(uow, *, principal: Principal, first: str, last: str, region: str | None) -> list[WaiverStats]:
+    """The per-month stats of every month from `first` to `last` (a trend chart), from three grouped queries:
+    the same rules and the same numbers as `stats` for each month."""
+    region = _stats_region(principal, region)
+    months = months_from(first, last)
+    bounds = [month_bounds(m)[0] for m in months] + [month_bounds(months[-1])[1]]
+    series = [WaiverStats(month=m, region=region) for m in months]
+    with uow:
+        for i, (count, yuan) in uow.stats.direct_by_month(bounds, region).items():
+            series[i].by_channel["direct"] = Figure(count, yuan)
+        for i, channel, count, yuan in uow.stats.approved_by_month(bounds, region):
+            series[i].by_channel[channel] = Figure(count, yuan)
+        # The middle one or two waits of each month: their median is the median of all the month's waits.
+        for i, claim in uow.stats.middle_payments_by_month(bounds, region):
+            series[i].days_to_pay.append((claim.paid_at - _waiting_since(claim)).total_seconds() / 86400)
+    return series

@@ -127,6 +127,42 @@ def test_a_service_fetches_once_follows_a_rotation_and_survives_a_gateway_outage
         server.server.shutdown()
 
 
+def test_requests_arriving_together_at_a_fresh_service_all_wait_for_its_first_fetch(tmp_path):
+    """The console's first page asks a service three things at once: none may be refused while the first
+    fetch of the keys is on its way."""
+    path = str(tmp_path / "keys.json")
+    keys.ensure_keyring(path)
+    ring = keys.Keyring(path)
+    server = JwksServer(ring)
+    slow = server.app
+
+    def app(environ, start_response):
+        time.sleep(0.3)
+        return slow(environ, start_response)
+
+    server.server.app = app
+    try:
+        remote = RemoteKeys(server.url)
+        kid = ring.signing_key()[0]
+        results, started = [], threading.Barrier(4)
+
+        def ask():
+            started.wait()
+            try:
+                results.append(remote.public_key(kid) is not None)
+            except DomainError as exc:
+                results.append(exc.code)
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(5)
+        assert results == [True] * 4 and server.hits == 1
+    finally:
+        server.server.shutdown()
+
+
 def test_a_service_that_never_reached_the_gateway_answers_503_not_401():
     remote = RemoteKeys(f"http://127.0.0.1:{free_port()}/jwks.json")
     with pytest.raises(DomainError) as refused:
