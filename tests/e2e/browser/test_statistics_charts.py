@@ -2,8 +2,8 @@
 the months by channel, the zero-trip share and the median days to pay as SVG charts whose bars and points are the
 numbers GET /waiver/stats/monthly gives; an admin switches region; the chart module itself drawn from fixed data.
 
-The stock history endpoints (GET /stock/history, /stock/levels-history) come with another change: until they answer,
-the console must say 暂无历史数据; once they do, the same tests check the charts against them."""
+The warning levels over time and a cell's days of supply are checked against GET /stock/levels-history and
+/stock/history on the demo's four weeks of history."""
 import io
 import json
 import math
@@ -104,19 +104,7 @@ def _expect_charts_equal_api(page, series):
                                                   for m in series if m["median_days_to_pay"] is not None}
 
 
-def _history_missing(system, headers) -> bool:
-    return system.http.get(system.url("/api/v1/stock/levels-history?region=SH&days=28"), headers=headers).status_code == 404
-
-
-def _allow_missing_history(console, system):
-    """Until the stock history endpoints are deployed Chromium logs each 404 the console asks them; once they
-    are, no 404 is allowed."""
-    if _history_missing(system, system.admin()):
-        console.expect_error(r"status of 404")
-
-
 def test_a_reviewer_sees_the_months_by_channel_share_and_days_to_pay(console, system, waived_this_month):
-    _allow_missing_history(console, system)
     page = console.page
     console.login("reviewer.sh")
     console.tab("stats")
@@ -141,14 +129,13 @@ def test_a_reviewer_sees_the_months_by_channel_share_and_days_to_pay(console, sy
     # a reviewer's region is theirs only: the selector offers no other
     assert page.eval_on_selector_all("#trend-region option", "os => os.map(o => o.value)") == ["SH"]
     assert page.is_disabled("#trend-region")
-    if _history_missing(system, waived_this_month["reviewer"]):
-        assert "暂无历史数据" in console.text("#levels-chart")
-    else:   # the merge: the warning levels chart draws what the endpoint gives
-        rows = system.http.get(system.url("/api/v1/stock/levels-history?region=SH&days=28"),
-                               headers=waived_this_month["reviewer"]).json()
-        drawn = _bars(page, "levels-chart-svg")
-        assert sorted(drawn) == sorted(r["day"] for r in rows)
-        assert all(drawn[r["day"]] == {k: r[k] for k in ("green", "yellow", "orange", "red", "no_data") if r[k]} for r in rows)
+    # the warning levels chart draws what the endpoint gives, day by day
+    rows = system.http.get(system.url("/api/v1/stock/levels-history?region=SH&days=28"),
+                           headers=waived_this_month["reviewer"]).json()
+    assert len(rows) >= 20
+    drawn = _bars(page, "levels-chart-svg")
+    assert sorted(drawn) == sorted(r["day"] for r in rows)
+    assert all(drawn[r["day"]] == {k: r[k] for k in ("green", "yellow", "orange", "red", "no_data") if r[k]} for r in rows)
     page.select_option("#trend-months", "24")
     page.click("#trend-submit")
     page.wait_for_function("() => document.querySelectorAll('#trend-count g.chart-stack').length === 24")
@@ -161,7 +148,6 @@ def test_a_reviewer_sees_the_months_by_channel_share_and_days_to_pay(console, sy
 
 
 def test_an_admin_switches_region_and_the_charts_follow(console, system, waived_this_month):
-    _allow_missing_history(console, system)
     page = console.page
     console.login(*ADMIN)
     console.tab("stats")
@@ -182,20 +168,26 @@ def test_an_admin_switches_region_and_the_charts_follow(console, system, waived_
 
 
 def test_a_cell_of_the_stock_picture_opens_its_days_of_supply_trend(console, system):
-    _allow_missing_history(console, system)
+    """The demo's four weeks of history (inventory.demo_history): a cell's chart draws that cell's days of supply
+    from GET /stock/history, day by day, for the site, component and group of the cell clicked."""
     page = console.page
     console.login("station.hp")
     console.settled("stock")
-    page.click("#stock-matrix-table tbody tr:first-child td.cell[data-level] >> nth=0")
+    with page.expect_response("**/api/v1/stock/history?*") as answered:
+        page.click("#stock-matrix-table tbody tr:first-child td.cell[data-level] >> nth=0")
     page.wait_for_selector("#stock-history:not([hidden]) h3")
     assert "可供天数趋势" in console.text("#stock-history h3") and "SH-HP-S" in console.text("#stock-history h3")
+    asked = parse_qs(urlsplit(answered.value.url).query)
+    assert asked.keys() >= {"site_id", "days", "component", "abo", "rhd"}
+    assert (asked["site_id"], asked["days"]) == (["SH-HP-S"], ["28"])
     station = system.login("station.hp", "password1")
-    missing = system.http.get(system.url("/api/v1/stock/history?site_id=SH-HP-S&days=28"), headers=station).status_code == 404
-    page.wait_for_function("() => !document.querySelector('#stock-history').textContent.includes('加载中')")
-    if missing:
-        assert "暂无历史数据" in console.text("#stock-history")
-    else:
-        page.wait_for_selector("#stock-history-chart svg")
+    rows = system.http.get(system.url("/api/v1/stock/history"), headers=station,
+                           params={k: v[0] for k, v in asked.items()}).json()
+    assert len(rows) >= 20 and len({(r["component"], r["abo"], r["rhd"]) for r in rows}) == 1
+    page.wait_for_selector("#stock-history-chart svg")
+    points = page.eval_on_selector_all("#stock-history-chart circle", "cs => cs.map(c => Number(c.dataset.value))")
+    assert [round(p, 1) for p in points] == [round(r["days_of_supply"], 1) for r in rows
+                                            if r["days_of_supply"] is not None]
     # the site's 趋势 button: every group of the component; the keyboard reaches the cells too
     page.click('#stock-matrix-table tbody tr:first-child button[data-trend="site"]')
     page.wait_for_function("() => document.querySelector('#stock-history h3').textContent.includes('各血型')")
