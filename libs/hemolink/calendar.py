@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")     # every day, month and window of the rules is counted here
+
+
+def shanghai_day(moment: datetime) -> date:
+    """The calendar day in Shanghai: 23:30 there is still today, 00:30 already tomorrow, whatever UTC says. A naive
+    moment is UTC (as SQLite hands stored times back)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(SHANGHAI).date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -4,14 +4,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
+from hemolink.calendar import SHANGHAI, shanghai_day  # noqa: F401  (re-exported to the donor's modules)
 from hemolink.phenotypes import RHD_NEGATIVE
 
 from .errors import AppointmentNotCancellable, AppointmentNotOpen, InvalidNationalId
 from .events import AwardGranted, DonationRecorded, DonorDeferred, DonorRegistered, DonorUpdated
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 ABO = ("A", "B", "O", "AB")
 RHD = ("pos", "neg")
 KINDS = ("whole_blood", "platelets")
@@ -29,10 +28,6 @@ REASON_WORDS = {"interval": "未到献血间隔", "age": "年龄不符", "hemogl
                 "blood_pressure": "血压不在范围内", "deferred": "处于暂缓献血期", "annual_limit": "已达年度献血次数上限",
                 "pulse": "脉搏不在范围内", "hematocrit": "红细胞压积偏低", "platelet_count": "血小板计数不在范围内",
                 "apheresis_volume": "已达年度单采量上限"}
-
-
-def shanghai_day(moment: datetime) -> date:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(SHANGHAI).date()
 
 
 def gb11643_check_char(first17: str) -> str:

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from .clinical_policy import APPROVAL_LEVELS, APPROVAL_TIERS, COUNTED_ML_PER_UNIT, ApprovalTier
 from .errors import ApprovalInsufficient, InvalidState
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 STATUSES = ("not_required", "approved", "owed", "approved_after")
-
-
-def shanghai_day(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).date().isoformat()
 
 
 def counted_ml(lines: list[dict]) -> int:

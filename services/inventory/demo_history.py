@@ -13,7 +13,9 @@ import math
 import random
 from datetime import date, datetime, time, timedelta
 
-from .history import SHANGHAI, Snapshot, shanghai_day
+from hemolink.calendar import SHANGHAI, shanghai_day
+
+from .history import Snapshot
 from .model import days_of_supply, raw_level, sustained_level
 from .policy import NO_DATA
 from .services import history, sites, stock

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from hemolink.calendar import shanghai_day
+
 MAX_DAYS = 90          # what a history call may ask for (docs/api.md)
 DEFAULT_DAYS = 28
 
@@ -34,11 +34,6 @@ class LevelCounts:
     orange: int = 0
     red: int = 0
     no_data: int = 0
-
-
-def shanghai_day(moment: datetime) -> date:
-    """The calendar day in Shanghai: 23:30 there is still today, 00:30 already tomorrow, whatever UTC says."""
-    return moment.astimezone(SHANGHAI).date()
 
 
 def window(now: datetime, days: int) -> tuple[date, date]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from .policy import FEN, Policy, PolicyBook, local_day
+from .policy import FEN, Policy, PolicyBook, shanghai_day
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,11 @@ def quota_on(policy: Policy, donations: list[DonationFact], *, relation: str, aw
     earned, nor give them what it grants new ones. Without a book, `policy` values every donation."""
     if policy.multiples_for(relation, award_level) is None:
         return OUT_OF_SCOPE
-    day = local_day(at)
+    day = shanghai_day(at)
     # A donation covers blood used from its own day on (Asia/Shanghai days, like the windows): the
     # hospital's transfusion time and the station's collection time come from different clocks.
-    before = [d for d in donations if d.region == policy.region and local_day(d.collected_at) <= day]
-    given_under = [(book.in_force(policy.region, local_day(d.collected_at)) if book else None) or policy
+    before = [d for d in donations if d.region == policy.region and shanghai_day(d.collected_at) <= day]
+    given_under = [(book.in_force(policy.region, shanghai_day(d.collected_at)) if book else None) or policy
                    for d in before]
     if relation == "self" and any(
             _free_for_life(version, [d for d, v in zip(before, given_under) if v is version])
@@ -65,7 +65,7 @@ def quota_on(policy: Policy, donations: list[DonationFact], *, relation: str, aw
         return Quota(True, True, Decimal(0), None, len(before))
     total, ends = Decimal(0), []
     for d, version in zip(before, given_under):
-        donated = local_day(d.collected_at)
+        donated = shanghai_day(d.collected_at)
         multiples = version.multiples_for(relation, award_level)
         if multiples is None:       # the version it was given under did not cover this relation
             continue
@@ -115,7 +115,7 @@ class PoolAccount:
     relative_conditions_attested: bool = False
 
     def policy_on(self, at: datetime) -> Policy | None:
-        return self.book.in_force(self.region, local_day(at))
+        return self.book.in_force(self.region, shanghai_day(at))
 
     def quota(self, at: datetime) -> Quota:
         policy = self.policy_on(at)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from .policy import local_day
+from .policy import shanghai_day
 
 BATCH_COLUMNS = ["payment_ref", "claim_id", "account_name", "account_no", "bank_name", "amount_yuan", "queued_at",
                  "payer_region"]
@@ -27,12 +27,12 @@ class CsvBatchBank:
         self.directory = Path(directory)
 
     def batch_path(self, at: datetime) -> Path:
-        return self.directory / f"bank-batch-{local_day(at):%Y%m%d}.csv"
+        return self.directory / f"bank-batch-{shanghai_day(at):%Y%m%d}.csv"
 
     def pay(self, *, claim_id: str, account_name: str, account_no: str, bank_name: str, amount_yuan: Decimal,
             at: datetime, payer_region: str | None = None) -> str:
         # A claim paid by two regions is two transfers: the region tells their references apart.
-        ref = f"BATCH-{local_day(at):%Y%m%d}-{claim_id[:8].upper()}" + (f"-{payer_region}" if payer_region else "")
+        ref = f"BATCH-{shanghai_day(at):%Y%m%d}-{claim_id[:8].upper()}" + (f"-{payer_region}" if payer_region else "")
         self.directory.mkdir(parents=True, exist_ok=True)
         row = io.StringIO()
         csv.writer(row).writerow([ref, claim_id, account_name, account_no, bank_name, f"{amount_yuan:.2f}",

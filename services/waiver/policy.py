@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
-from zoneinfo import ZoneInfo
 
-from hemolink.calendar import add_years  # noqa: F401  (re-exported: callers say policy.add_years)
+# Re-exported: the waiver's modules say policy.add_years, policy.shanghai_day.
+from hemolink.calendar import SHANGHAI, add_years, shanghai_day  # noqa: F401
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 RELATIONS = ("self", "spouse", "parent", "child", "parent_in_law", "sibling", "grandparent", "grandchild")
 FAMILY_RELATIONS = RELATIONS[1:]
@@ -24,11 +23,6 @@ COMPONENTS = ("red_cells", "plasma", "platelets", "cryo")
 DOCUMENT_KINDS = ("invoice", "transfusion_record", "id_card", "kinship_proof", "donation_certificate")
 QUOTA_MODELS = ("volume", "money")
 FEN = Decimal("0.01")
-
-
-def local_day(at: datetime) -> date:
-    """The Asia/Shanghai calendar day of an instant: windows, months and deadlines count in these days."""
-    return at.astimezone(SHANGHAI).date()
 
 
 def award_rank(level: str | None) -> int:

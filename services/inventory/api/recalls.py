@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from servicekit.auth import current_principal
 
-from ..approval import SHANGHAI
+from hemolink.calendar import SHANGHAI
 from ..schemas import (RecallAnswerSchema, RecallQueryArgsSchema, RecallSchema, RecallStatsArgsSchema,
                        RecallStatsSchema)
 from ..services import recalls

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hemolink.calendar import shanghai_day
 from servicekit.auth import Principal
 from servicekit.pii import mask
 
-from ..approval import OrderApproval, counted_ml, covers, shanghai_day, tier_for
+from ..approval import OrderApproval, counted_ml, covers, tier_for
 from ..errors import ApprovalRequired, NotYourSite, OrderNotFound
 from ..events import ClinicalApprovalGiven, ClinicalApprovalOwed
 
@@ -20,7 +21,7 @@ def assess(uow, vault, *, order_id: str, hospital_id: str, patient_national_id: 
     """Inside the order's transaction, before any bag is taken (a refusal changes nothing). The patient is kept as
     the blind index (the same key every service uses) and a masked ID, never the raw one."""
     blind = vault.blind_index(patient_national_id)
-    day = shanghai_day(now)
+    day = shanghai_day(now).isoformat()     # the key of the patient's day in the ledger
     before = uow.approvals.lock_day(hospital_id, blind, day)      # concurrent orders for one patient queue here
     ml = counted_ml(lines)
     total = before + ml

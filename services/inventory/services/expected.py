@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from hemolink.calendar import SHANGHAI, shanghai_day
 from servicekit.auth import Principal
 from servicekit.errors import Unprocessable
 
 from ..errors import SiteNotFound
 from ..policy import EXPECTED_COLLECTIONS
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 KINDS = ("whole_blood", "platelets")
-
-
-def _day(moment: datetime) -> date:
-    return moment.astimezone(SHANGHAI).date()
 
 
 # ---- facts from donor.events (each keyed by its own id: told twice, stored once) ------------------------------
@@ -58,7 +53,7 @@ def donations_collected(uow, donations: list[dict]) -> None:
     A donation counted before adds nothing."""
     with uow:
         uow.expected.collected_many([dict(donation_id=d["donation_id"], site_id=d["site_id"], region=d["region"],
-                                          day=_day(d["collected_at"]), kind=d["kind"], drive_id=d.get("drive_id"),
+                                          day=shanghai_day(d["collected_at"]), kind=d["kind"], drive_id=d.get("drive_id"),
                                           appointment_id=d.get("appointment_id"), collected_at=d["collected_at"])
                                      for d in donations])
         uow.commit()
@@ -98,7 +93,7 @@ def expected_collections(uow, principal: Principal, *, site_id: str | None = Non
                          policy=EXPECTED_COLLECTIONS) -> list[SiteDay]:
     """Per station and day: what is still expected from appointments and drives, and what was collected. A station
     asking without `site_id` gets its own; asking for one site gives every day of the range, zeros included."""
-    first = first or _day(now)
+    first = first or shanghai_day(now)
     last = last or first + timedelta(days=policy.default_days - 1)
     if last < first:
         raise Unprocessable("结束日期不能早于开始日期", errors={"to": ["结束日期不能早于开始日期"]})

@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable
 
+from hemolink.calendar import shanghai_day
+
 from ..errors import SiteNotFound
-from ..history import DEFAULT_DAYS, LevelCounts, Snapshot, shanghai_day, snapshot_of, window
+from ..history import DEFAULT_DAYS, LevelCounts, Snapshot, snapshot_of, window
 from . import stock
 
 

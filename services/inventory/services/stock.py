@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
-from zoneinfo import ZoneInfo
+
+from hemolink.calendar import SHANGHAI
 
 from .. import forecast
 from ..events import StockLevelChanged
@@ -12,7 +13,6 @@ from ..errors import SiteNotFound, UnknownRegion
 from ..model import EPS, StockLegend, days_of_supply, raw_level, sustained_level, utc
 from ..policy import DEFAULT_POLICY_REGION, FORECAST, GROUPS, LEVELS, NO_DATA, STOCK_POLICIES, TRACKED_COMPONENTS, stock_policy
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 Key = tuple[str, str, str, str]
 
 

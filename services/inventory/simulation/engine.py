@@ -26,10 +26,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as clock, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time as clock, timedelta, timezone
 
 import numpy as np
+
+from hemolink.calendar import SHANGHAI
 
 from .. import forecast as fc
 from ..allocation import pick_fefo
@@ -39,7 +40,6 @@ from ..rebalancing import Problem, solve
 from ..services.stock import moving_average
 from .region import SIM_COMPONENTS, SimulationParams, Station, commodities, group_share, stations
 
-SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
 STOCK_STATUSES = ("available", "quarantined", "in_transit")
 END_STATUSES = ("transfused", "expired", "discarded")
 _PURPOSE = {"demand": 1, "donors": 2, "tests": 3, "volumes": 4}
@@ -133,7 +133,7 @@ class Simulation:
         return self.first_day + timedelta(days=d)
 
     def at(self, d: int, hour: int) -> datetime:
-        return datetime.combine(self.day_of(d), clock(hour), SHANGHAI_TZ).astimezone(ZoneInfo("UTC"))
+        return datetime.combine(self.day_of(d), clock(hour), SHANGHAI).astimezone(timezone.utc)
 
     def rng(self, d: int, site: int, purpose: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, d, site + 1, _PURPOSE[purpose]])
@@ -191,7 +191,7 @@ class Simulation:
         shelf.sort(key=lambda u: (u.expires_at, u.id))      # first-expiring-first, as the shelves are read
 
     def _day_index(self, now: datetime) -> int:
-        return (now.astimezone(SHANGHAI_TZ).date() - self.first_day).days
+        return (now.astimezone(SHANGHAI).date() - self.first_day).days
 
     # ---- demand estimate, levels, call-ups ----------------------------------------------------------------
     def estimates(self, d: int) -> np.ndarray:

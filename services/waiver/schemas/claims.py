@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..policy import DOCUMENT_KINDS, RELATIONS, local_day
+from ..policy import DOCUMENT_KINDS, RELATIONS, shanghai_day
 from .common import CHANNELS, CLAIM_STATUSES, NATIONAL_ID, LineOutSchema, PoolUsedSchema, _lines, _money_out, _text
 
 
@@ -41,7 +41,7 @@ class ClaimCreateSchema(Schema):
         received = data.get("received_on")
         if received is not None and data.get("channel") != "mail":
             raise ValidationError("只有邮寄申请填写收件日期", "received_on")
-        if received is not None and received > local_day(datetime.now(timezone.utc)):
+        if received is not None and received > shanghai_day(datetime.now(timezone.utc)):
             raise ValidationError("收件日期不能晚于今天", "received_on")
 
 

@@ -16,7 +16,7 @@ from ..errors import (AlreadyWaived, ClaimDeadlinePassed, ClaimNotFound, Documen
                       NothingToWaive, PatientNotDonor, RelationNotVerified, UnsupportedDocumentType)
 from ..identity import normalise_national_id
 from ..model import Claim, ClaimDocument, handling_region_of
-from ..policy import local_day
+from ..policy import shanghai_day
 from ..storage import DocumentStorage
 from .entitlements import load_book
 from .waiving import (check_relation, check_units, line_request, line_requests, plan_waiver, record_waiver,
@@ -150,11 +150,11 @@ def submit_claim(uow, *, claim_id: str, principal: Principal, now: datetime) -> 
     with uow:
         claim = _accessible(uow, claim_id, principal, lock=True)
         claim.require("draft")
-        policy = load_book(uow).in_force(claim.handling_region or claim.region, local_day(now))   # its documents
+        policy = load_book(uow).in_force(claim.handling_region or claim.region, shanghai_day(now))   # its documents
         days = policy.claim_deadline_days if policy else None
         if days is not None:
             first_use = min(datetime.fromisoformat(line["transfused_at"]) for line in claim.lines)
-            if (local_day(now) - local_day(first_use)).days > days:
+            if (shanghai_day(now) - shanghai_day(first_use)).days > days:
                 raise ClaimDeadlinePassed(f"用血后 {days} 天内须提交申请", deadline_days=days)
         uow.claims.with_documents([claim])
         claim.submit(present_kinds={d.kind for d in claim.documents},

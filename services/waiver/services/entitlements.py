@@ -10,7 +10,7 @@ from servicekit.pii import PiiVault
 from ..allocation import PoolAccount
 from ..identity import normalise_national_id
 from ..model import LedgerDonor, Pool
-from ..policy import Policy, PolicyBook, local_day
+from ..policy import Policy, PolicyBook, shanghai_day
 from ..policy_data import DEFAULTS
 from ..standing import DonorEntitlements, PatientEntitlements, standing_of
 
@@ -37,7 +37,7 @@ def load_book(uow) -> PolicyBook:
 
 def policies_in_force(uow, *, now: datetime) -> list[Policy]:
     with uow:
-        return load_book(uow).all_in_force(local_day(now))
+        return load_book(uow).all_in_force(shanghai_day(now))
 
 
 def seed_policies(uow, *, now: datetime) -> int:

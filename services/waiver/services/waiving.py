@@ -14,7 +14,7 @@ from ..allocation import Allocation, LineRequest, PoolAccount, allocate
 from ..errors import DuplicateLine, PatientNotDonor, UnitMismatch
 from ..identity import line_key
 from ..model import LedgerDonor, Pool, PoolUsage, WaivedLine
-from ..policy import PolicyBook, local_day
+from ..policy import PolicyBook, shanghai_day
 from .entitlements import payment_order, pool_accounts
 
 MAX_ATTEMPTS = 3
@@ -69,9 +69,9 @@ def waivable_yuan(line: dict) -> Decimal:
 def at_region_price(line: LineRequest, book: PolicyBook, region: str | None) -> LineRequest:
     """The blood cost is at most the supply price of the region where the blood was used (its table on the day
     of use), less what insurance paid of it: waived = min(billed, price) − insurance paid, within the quota."""
-    policy = book.in_force(region, local_day(line.transfused_at)) if region else None
+    policy = book.in_force(region, shanghai_day(line.transfused_at)) if region else None
     price = policy.line_price(line.component, line.volume_ml, line.units, line.doses,
-                              local_day(line.transfused_at)) if policy else None
+                              shanghai_day(line.transfused_at)) if policy else None
     if price is None or line.amount_yuan + line.insurance_paid_yuan <= price:
         return line
     return replace(line, amount_yuan=max(Decimal("0.00"), price - line.insurance_paid_yuan), above_price=True)

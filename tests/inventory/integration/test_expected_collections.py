@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from inventory.handlers import HANDLERS
 from inventory.orm import collections, expected_appointments, expected_drives
-from inventory.services.expected import SHANGHAI
+from hemolink.calendar import SHANGHAI
 from servicekit.consumer import APPLIED, DUPLICATE, EventProcessor
 from servicekit.testing import FakeProducer, make_envelope, record_of
 from tests.helpers import auth

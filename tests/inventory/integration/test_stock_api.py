@@ -188,7 +188,7 @@ def test_after_8_weeks_of_issues_the_forecast_replaces_the_moving_average(client
     holidays and 调休) where the 28-day average sees a flat mean."""
     from inventory import forecast
     from inventory.policy import FORECAST
-    from inventory.services.stock import SHANGHAI
+    from hemolink.calendar import SHANGHAI
 
     _demand(client, "SH-S1", 100)
     red_cells(260)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory import jobs
-from inventory.history import SHANGHAI, shanghai_day
+from hemolink.calendar import SHANGHAI, shanghai_day
 from inventory.orm import stock_snapshots
 from inventory.policy import GROUPS, TRACKED_COMPONENTS
 from inventory.services import history

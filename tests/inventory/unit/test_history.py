@@ -4,7 +4,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from inventory.history import MAX_DAYS, shanghai_day, snapshot_of, window
+from hemolink.calendar import shanghai_day
+from inventory.history import MAX_DAYS, snapshot_of, window
 from inventory.services.stock import StockRow
 
 

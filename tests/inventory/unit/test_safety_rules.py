@@ -1,10 +1,11 @@
 """Blood-safety rules as plain Python: the approval tier of a patient's day (exactly at 800 and 1,600 ml), what
 counts toward it, the Shanghai day, the lookback window per marker, and what a recall line accepts as an answer."""
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from inventory.approval import counted_ml, covers, shanghai_day, tier_for
+from hemolink.calendar import shanghai_day
+from inventory.approval import counted_ml, covers, tier_for
 from inventory.clinical_policy import DEFAULT_LOOKBACK, lookback_window
 from inventory.errors import InvalidState
 from inventory.recall import Recall, RecallLine
@@ -33,8 +34,8 @@ def test_red_cells_and_whole_blood_count_200_ml_a_unit_and_plasma_nothing():
 
 
 def test_the_day_turns_at_midnight_in_shanghai():
-    assert shanghai_day(datetime(2026, 12, 7, 15, 59, tzinfo=timezone.utc)) == "2026-12-07"
-    assert shanghai_day(datetime(2026, 12, 7, 16, 0, tzinfo=timezone.utc)) == "2026-12-08"
+    assert shanghai_day(datetime(2026, 12, 7, 15, 59, tzinfo=timezone.utc)) == date(2026, 12, 7)
+    assert shanghai_day(datetime(2026, 12, 7, 16, 0, tzinfo=timezone.utc)) == date(2026, 12, 8)
 
 
 def test_each_marker_has_its_window_and_an_unknown_one_the_longest():

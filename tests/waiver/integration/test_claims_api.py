@@ -8,7 +8,7 @@ import pytest
 from servicekit.outbox import envelopes
 from tests.helpers import auth
 from tests.waiver.builders import ago, claim_body, deduction_body, line, person
-from waiver.policy import local_day
+from waiver.policy import shanghai_day
 
 REVIEWER = auth("reviewer", sub="rev-sh", region="SH")
 REVIEWER_JS = auth("reviewer", sub="rev-js", region="JS")
@@ -119,7 +119,7 @@ def test_a_mail_claims_day_of_receipt_is_kept_and_only_a_mail_claim_has_one(clie
     before = counts()
     on_site = client.post(CLAIMS, json=claim_body(nid, channel="on_site", received_on="2026-01-05"), headers=REVIEWER)
     assert on_site.status_code == 422 and "received_on" in on_site.get_json()["errors"]
-    tomorrow = (local_day(datetime.now(timezone.utc)) + timedelta(days=1)).isoformat()
+    tomorrow = (shanghai_day(datetime.now(timezone.utc)) + timedelta(days=1)).isoformat()
     future = client.post(CLAIMS, json=claim_body(nid, channel="mail", received_on=tomorrow), headers=REVIEWER)
     assert future.status_code == 422 and "received_on" in future.get_json()["errors"]
     assert counts() == before

@@ -8,7 +8,7 @@ import pytest
 
 from tests.helpers import auth
 from tests.waiver.builders import ago, claim_body, deduction_body, line, person
-from waiver.policy import local_day
+from waiver.policy import shanghai_day
 
 HOSPITAL = auth("hospital", site_id="H1", region="SH")
 REVIEWER = auth("reviewer", region="SH")
@@ -16,7 +16,7 @@ DEDUCT = "/api/v1/waiver/direct-deductions"
 
 
 def _month(at: datetime) -> str:
-    return local_day(at).strftime("%Y-%m")
+    return shanghai_day(at).strftime("%Y-%m")
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_settlement_access(client, cross_region_deduction, clock):
 
 def _scenario_start() -> datetime:
     """Noon (Shanghai) on the 10th of last month: the whole week-long scenario falls in one month, whatever today is."""
-    today = local_day(datetime.now(timezone.utc))
+    today = shanghai_day(datetime.now(timezone.utc))
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=10)
     return datetime(last_month.year, last_month.month, 10, 4, 0, tzinfo=timezone.utc)
 
@@ -142,7 +142,7 @@ def test_a_mail_claims_days_to_pay_count_from_the_day_the_office_received_it(cli
     ledger.donation(donor_id, nid, volume_ml=400, collected_at=ago(days=90))
     start = _scenario_start()                                       # 12:00 in Shanghai
     used = (datetime.now(timezone.utc) - start).days + 1
-    received = (local_day(start) - timedelta(days=2)).isoformat()    # posted papers waited 2.5 days to be entered
+    received = (shanghai_day(start) - timedelta(days=2)).isoformat()    # posted papers waited 2.5 days to be entered
     for channel, extra, paid_after in (("mail", {"received_on": received}, 2), ("on_site", {}, 1)):
         clock.at = start
         claim = client.post("/api/v1/waiver/claims", headers=REVIEWER, json=claim_body(
