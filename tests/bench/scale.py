@@ -226,7 +226,8 @@ def settlement_csv(factory: DatabaseFactory, workdir: Path) -> dict:
     url = factory.new("waiver", "postgresql")
     # Each patient's own pool pays a few deductions a month, then waives nothing and is no settlement line: one
     # patient per two deductions (_seed makes 100 a call).
-    patients = [p for _ in range(max(1, sum(SETTLEMENT_LINES) // 200)) for p in _seed(url)]
+    patients = [p for k in range(max(1, sum(SETTLEMENT_LINES) // 200))
+                for p in _seed(url, birth=f"1985{1 + k // 28:02d}{1 + k % 28:02d}")]
     app = waiver_app(database_url=url, **SERVICE_KEYS, pii_key=PII_KEY, log_level="WARNING",
                      documents_dir=str(workdir / "documents"), bank_batch_dir=str(workdir / "bank"))
     client = app.test_client()
