@@ -262,6 +262,16 @@ class DeductionRepository(_Repo):
             stmt = stmt.where(Deduction.hospital_id == hospital_id)
         return list(self.session.scalars(stmt))
 
+    def settlement_lines(self, start: datetime, end: datetime, hospital_id: str):
+        """What a month's settlement reads of each deduction applied or reversed in [start, end): plain rows, not
+        mapped objects (a 5,000-line month built 5,000 objects and their states, and paid for them more than
+        linearly: 7.8× the time of 1,000 lines), oldest first."""
+        t = orm.deductions.c
+        in_period = ((t.applied_at >= start) & (t.applied_at < end)) | ((t.reversed_at >= start) & (t.reversed_at < end))
+        return list(self.session.execute(
+            select(t.id, t.waived_yuan, t.applied_at, t.reversed_at, t.admission_no, t.patient_masked, t.pools_used,
+                   t.hospital_region).where(in_period, t.hospital_id == hospital_id).order_by(t.applied_at)))
+
     def applied_since(self, hospital_id: str, patient_blind: str, since: datetime) -> bool:
         return self.session.scalars(select(Deduction.id).where(
             Deduction.hospital_id == hospital_id, Deduction.patient_blind == patient_blind,

@@ -31,7 +31,7 @@ def settlement(uow, *, principal: Principal, hospital_id: str, month: str) -> Se
         raise OtherHospital("只能查看本医疗机构的结算")
     start, end = month_bounds(month)
     with uow:
-        deductions = uow.deductions.touching_period(start, end, hospital_id)
+        deductions = uow.deductions.settlement_lines(start, end, hospital_id)
     if principal.role == "reviewer":
         deductions = [d for d in deductions if d.hospital_region == principal.region]
     return settle(hospital_id, month, deductions, start, end)
