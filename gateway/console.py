@@ -36,7 +36,7 @@ ASSETS = {                      # URL name → content type; nothing else under 
 ASSET_PREFIX = "/console/assets/"
 
 # No inline script or style, nothing from another origin, no framing, no plugins, forms stay on the page.
-CONTENT_SECURITY_POLICY = "; ".join((
+CSP_DIRECTIVES = (
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
@@ -48,7 +48,8 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "form-action 'self'",
     "frame-ancestors 'none'",
     "object-src 'none'",
-))
+)
+CONTENT_SECURITY_POLICY = "; ".join(CSP_DIRECTIVES)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -68,10 +69,35 @@ def _no_bare_static():
         abort(404)
 
 
-@bp.after_request
-def _secure(response):
-    response.headers.update(SECURITY_HEADERS)
-    return response
+def serve_page(blueprint: Blueprint, *, url: str, page: str, assets: dict[str, str], asset_prefix: str,
+               headers: dict[str, str]) -> None:
+    """A page and its allow-listed assets on `blueprint`, every answer under `headers`, `url/` sent to `url`. All are
+    revalidated on every load (304 when unchanged): after an upgrade no browser runs yesterday's modules against
+    today's page or API."""
+    def _fresh(name: str, mimetype: str):
+        response = send_from_directory(STATIC_DIR, name, mimetype=mimetype, max_age=0)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @blueprint.after_request
+    def _secure(response):
+        response.headers.update(headers)
+        return response
+
+    @blueprint.get(url + "/")
+    def slash():
+        return redirect(url, code=302)
+
+    @blueprint.get(url)
+    def show():
+        return _fresh(page, "text/html")
+
+    @blueprint.get(asset_prefix + "<name>")
+    def asset(name: str):
+        mimetype = assets.get(name)
+        if mimetype is None:
+            abort(404)
+        return _fresh(name, mimetype)
 
 
 @bp.get("/")
@@ -79,25 +105,4 @@ def root():
     return redirect("/console", code=302)
 
 
-@bp.get("/console/")
-def console_slash():
-    return redirect("/console", code=302)
-
-
-@bp.get("/console")
-def console():
-    response = send_from_directory(STATIC_DIR, PAGE, mimetype="text/html", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
-
-
-@bp.get(ASSET_PREFIX + "<name>")
-def asset(name: str):
-    mimetype = ASSETS.get(name)
-    if mimetype is None:
-        abort(404)
-    # Revalidated on every load (304 when unchanged): after an upgrade no browser runs yesterday's modules
-    # against today's page or API.
-    response = send_from_directory(STATIC_DIR, name, mimetype=mimetype, max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+serve_page(bp, url="/console", page=PAGE, assets=ASSETS, asset_prefix=ASSET_PREFIX, headers=SECURITY_HEADERS)
