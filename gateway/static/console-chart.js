@@ -1,25 +1,9 @@
 // Small SVG charts drawn here (no chart library, nothing fetched): a line chart and a stacked bar chart over the
 // same x axis (months, days), with Chinese axis titles, a legend, a tooltip (<title>) on every point and bar, an
 // aria-label summing the chart up, and the numbers themselves in a table under it for whoever cannot see it.
-import { el, table } from "./console-dom.js";
+import { el, svg, table } from "./console-dom.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 const MARGIN = { top: 14, right: 14, bottom: 44, left: 60 };
-
-function svg(tag, attrs, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value !== undefined && value !== null) {
-      node.setAttribute(key, String(value));
-    }
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== false) {
-      node.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-  return node;
-}
 
 const plain = (v) => (v === null || v === undefined || Number.isNaN(v) ? "—" : String(Math.round(v * 100) / 100));
 

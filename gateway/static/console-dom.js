@@ -324,3 +324,21 @@ export function linesSummary(lines) {
     `${COMPONENT_LABELS[line.component] || line.component} ${bloodGroup(line.abo, line.rhd)} ${fmtNumber(line.units, 2)}U`)
     .join("；");
 }
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+// An SVG element, as el() makes an HTML one (the plan map and the charts draw with it).
+export function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value !== undefined && value !== null) {
+      node.setAttribute(key, String(value));
+    }
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== false) {
+      node.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+  return node;
+}

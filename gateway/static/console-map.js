@@ -1,8 +1,7 @@
 // A plan on a schematic map of the region: the provinces drawn from a bundled outline (no tile server, nothing
 // fetched), the sites at their coordinates, each move an arrow from sender to receiver.
-import { COMPONENT_LABELS, bloodGroup, fmtNumber } from "./console-dom.js";
+import { COMPONENT_LABELS, bloodGroup, fmtNumber, svg } from "./console-dom.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 
 // Schematic outlines (lon, lat), simplified by hand to a dozen or two points each: they place the sites in their
 // province, they are not borders to measure on (the map says so).
@@ -21,21 +20,6 @@ export const PROVINCES = {
     [118.5, 32.4], [118.2, 32.8], [117.8, 33.3], [117.1, 33.8], [116.6, 34.1], [116.4, 34.4], [116.0, 34.6],
     [115.5, 33.9], [115.4, 33.0], [114.9, 32.6]] },
 };
-
-function svg(tag, attrs, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value !== undefined && value !== null) {
-      node.setAttribute(key, String(value));
-    }
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== false) {
-      node.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-  return node;
-}
 
 const title = (text) => svg("title", {}, text);
 
