@@ -158,8 +158,8 @@ export function rareView(ctx) {
         const call = await ctx.call("createRareCallUp", { body });
         const reached = Object.values(call.reached).reduce((n, x) => n + x, 0);
         callReason.value = "";
+        await loadCalls();      // the list shows the new call by the time the message says it went out
         showMessage(callMsg, "ok", `已发出召集，通知 ${reached} 位献血者。`);
-        await loadCalls();
       } catch (err) {
         showMessage(callMsg, "error", err);
       }
